@@ -1,0 +1,231 @@
+"""Reviewer keys: public key lines, fingerprints, key ids, and passphrase-protected identities.
+
+A public key travels as one line, ``sdpub1`` followed by lowercase RFC 4648 base32 (no padding)
+of the 32-byte X25519 key and a 4-byte checksum, so a mistyped or truncated copy is refused.
+The identity (private key) file is text: comments, the public key line, and the secret key
+encrypted with a passphrase (Argon2id, then secretbox). See docs/FORMAT.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import _sodium
+from .errors import InvalidIdentityFile, InvalidPublicKey, WrongPassphrase
+
+PUBLIC_KEY_PREFIX = "sdpub1"
+KEY_ID_BYTES = 8
+_CHECKSUM_BYTES = 4
+_CHECKSUM_LABEL = b"sealdrop-pubkey-checksum-v1"
+_FINGERPRINT_LABEL = b"sealdrop-fingerprint-v1"
+
+_IDENTITY_VERSION = 1
+_IDENTITY_HEAD = struct.Struct(">BIQ")  # version, opslimit, memlimit
+_MAX_OPSLIMIT = 64
+_MAX_MEMLIMIT = 4 << 30
+
+
+def _b32encode(data: bytes) -> str:
+    return base64.b32encode(data).decode("ascii").rstrip("=").lower()
+
+
+def _b32decode(text: str) -> bytes:
+    padded = text.upper() + "=" * (-len(text) % 8)
+    return base64.b32decode(padded, casefold=False)
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A reviewer's X25519 public key, as sealed to by the browser and the server."""
+
+    raw: bytes
+    _digest: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.raw) != _sodium.KEY_BYTES:
+            raise InvalidPublicKey("a public key is 32 bytes")
+        object.__setattr__(self, "_digest", _sodium.keyed_hash(_FINGERPRINT_LABEL, self.raw, 32))
+
+    @classmethod
+    def from_line(cls, line: str) -> PublicKey:
+        text = "".join(line.split()).lower()
+        if not text.startswith(PUBLIC_KEY_PREFIX):
+            raise InvalidPublicKey(
+                f"a sealdrop public key starts with {PUBLIC_KEY_PREFIX!r}; "
+                "copy the whole line from the reviewer's public key file"
+            )
+        body = text[len(PUBLIC_KEY_PREFIX) :]
+        try:
+            data = _b32decode(body)
+        except (binascii.Error, ValueError):
+            raise InvalidPublicKey(
+                "this public key has characters that cannot appear in one (a typo?); "
+                "copy it again from the reviewer's public key file"
+            ) from None
+        if len(data) != _sodium.KEY_BYTES + _CHECKSUM_BYTES:
+            raise InvalidPublicKey(
+                "this public key is too short or too long (cut off when copied?); "
+                "copy the whole line again"
+            )
+        raw, checksum = data[: _sodium.KEY_BYTES], data[_sodium.KEY_BYTES :]
+        if _sodium.keyed_hash(_CHECKSUM_LABEL, raw, _CHECKSUM_BYTES) != checksum:
+            raise InvalidPublicKey(
+                "this public key's checksum does not match, so it was mistyped or altered; "
+                "copy it again from the reviewer's public key file"
+            )
+        return cls(raw)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> PublicKey:
+        """Reads a public key file, or the public key line of an identity file."""
+        text = Path(path).read_text(encoding="utf-8")
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("public-key:"):
+                line = line.removeprefix("public-key:").strip()
+            if line and not line.startswith("#") and ":" not in line:
+                return cls.from_line(line)
+        raise InvalidPublicKey(f"{path} holds no sealdrop public key line")
+
+    @property
+    def line(self) -> str:
+        checksum = _sodium.keyed_hash(_CHECKSUM_LABEL, self.raw, _CHECKSUM_BYTES)
+        return PUBLIC_KEY_PREFIX + _b32encode(self.raw + checksum)
+
+    @property
+    def key_id(self) -> bytes:
+        """The 8-byte label of this key in envelope headers: the fingerprint's first half."""
+        return self._digest[:KEY_ID_BYTES]
+
+    @property
+    def key_id_hex(self) -> str:
+        return self.key_id.hex()
+
+    @property
+    def fingerprint(self) -> str:
+        """128 bits in eight groups of four hex digits, for comparing aloud or on paper."""
+        hexed = self._digest[:16].hex()
+        return " ".join(hexed[i : i + 4] for i in range(0, len(hexed), 4))
+
+    def __str__(self) -> str:
+        return self.line
+
+
+def _normalize(passphrase: str) -> bytes:
+    if not passphrase:
+        raise WrongPassphrase()
+    return unicodedata.normalize("NFC", passphrase).encode("utf-8")
+
+
+class Identity:
+    """A reviewer's key pair. The secret key stays in memory; on disk it is always encrypted."""
+
+    __slots__ = ("_secret", "public_key")
+
+    def __init__(self, secret_key: bytes) -> None:
+        if len(secret_key) != _sodium.KEY_BYTES:
+            raise ValueError("a secret key is 32 bytes")
+        self._secret = secret_key
+        self.public_key = PublicKey(_sodium.box_public_from_secret(secret_key))
+
+    def __repr__(self) -> str:
+        return f"Identity(key_id={self.public_key.key_id_hex})"
+
+    @classmethod
+    def generate(cls) -> Identity:
+        _, secret = _sodium.box_keypair()
+        return cls(secret)
+
+    def unseal_key(self, sealed: bytes) -> bytes:
+        """Opens a sealed box addressed to this identity (raises AuthenticationFailed)."""
+        return _sodium.open_sealed(sealed, self.public_key.raw, self._secret)
+
+    def to_file_text(
+        self,
+        passphrase: str,
+        *,
+        opslimit: int = _sodium.ARGON2ID_OPSLIMIT_MODERATE,
+        memlimit: int = _sodium.ARGON2ID_MEMLIMIT_MODERATE,
+    ) -> str:
+        salt = _sodium.random_bytes(_sodium.PWHASH_SALT_BYTES)
+        key = _sodium.passphrase_key(_normalize(passphrase), salt, opslimit, memlimit)
+        blob = (
+            _IDENTITY_HEAD.pack(_IDENTITY_VERSION, opslimit, memlimit)
+            + salt
+            + _sodium.secretbox_seal(key, self._secret)
+        )
+        pk = self.public_key
+        return (
+            "# sealdrop reviewer identity: your PRIVATE key, encrypted with your passphrase.\n"
+            "# Keep it on the offline machine and in an offline backup; never put it on the "
+            "server.\n"
+            f"# fingerprint: {pk.fingerprint}\n"
+            f"public-key: {pk.line}\n"
+            f"secret-key: {base64.b64encode(blob).decode('ascii')}\n"
+        )
+
+    @classmethod
+    def from_file_text(cls, text: str, passphrase: str) -> Identity:
+        fields = _identity_fields(text)
+        try:
+            blob = base64.b64decode(fields["secret-key"], validate=True)
+        except binascii.Error:
+            raise InvalidIdentityFile(
+                "the secret-key line of this identity file is damaged; restore it from backup"
+            ) from None
+        head_end = _IDENTITY_HEAD.size + _sodium.PWHASH_SALT_BYTES
+        if len(blob) < head_end + _sodium.SECRETBOX_NONCE_BYTES:
+            raise InvalidIdentityFile(
+                "the secret-key line of this identity file is cut short; restore it from backup"
+            )
+        version, opslimit, memlimit = _IDENTITY_HEAD.unpack_from(blob)
+        if version != _IDENTITY_VERSION:
+            raise InvalidIdentityFile(
+                f"identity file version {version} is not supported; upgrade sealdrop"
+            )
+        if not (
+            _sodium.ARGON2ID_OPSLIMIT_MIN <= opslimit <= _MAX_OPSLIMIT
+            and _sodium.ARGON2ID_MEMLIMIT_MIN <= memlimit <= _MAX_MEMLIMIT
+        ):
+            raise InvalidIdentityFile("this identity file has impossible passphrase settings")
+        salt = blob[_IDENTITY_HEAD.size : head_end]
+        key = _sodium.passphrase_key(_normalize(passphrase), salt, opslimit, memlimit)
+        try:
+            secret = _sodium.secretbox_open(key, blob[head_end:])
+        except _sodium.AuthenticationFailed:
+            raise WrongPassphrase() from None
+        identity = cls(secret)
+        if "public-key" in fields and PublicKey.from_line(fields["public-key"]) != (
+            identity.public_key
+        ):
+            raise InvalidIdentityFile(
+                "the public-key line of this identity file does not belong to its private key; "
+                "restore the file from backup"
+            )
+        return identity
+
+    @classmethod
+    def load(cls, path: str | Path, passphrase: str) -> Identity:
+        return cls.from_file_text(Path(path).read_text(encoding="utf-8"), passphrase)
+
+
+def _identity_fields(text: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition(":")
+        if sep:
+            fields[name.strip()] = value.strip()
+    if "secret-key" not in fields:
+        raise InvalidIdentityFile(
+            "this file is not a sealdrop identity (no secret-key line); "
+            "pass the identity file made by `sealdrop-reviewer keygen`"
+        )
+    return fields

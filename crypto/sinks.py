@@ -1,0 +1,145 @@
+"""Where opened plaintext goes. Each sink keeps nothing visible until ``commit``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from .envelope import Contents
+from .errors import SealdropError
+from .framing import PartInfo
+
+
+class ContentTooLarge(SealdropError):
+    pass
+
+
+class NullSink:
+    """Verifies an envelope and keeps nothing (benchmarks, integrity checks)."""
+
+    def begin_part(self, info: PartInfo) -> None:
+        pass
+
+    def write(self, data: memoryview) -> None:
+        pass
+
+    def end_part(self, size: int) -> None:
+        pass
+
+    def commit(self, contents: Contents) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+
+class MemorySink:
+    """Collects small envelopes in memory, refusing more than ``max_bytes`` of content."""
+
+    def __init__(self, max_bytes: int = 16 << 20) -> None:
+        self._max = max_bytes
+        self._total = 0
+        self._current = bytearray()
+        self._done: list[bytes] = []
+
+    def begin_part(self, info: PartInfo) -> None:
+        self._current = bytearray()
+
+    def write(self, data: memoryview) -> None:
+        self._total += len(data)
+        if self._total > self._max:
+            raise ContentTooLarge(f"the envelope holds more than {self._max} bytes")
+        self._current += data
+
+    def end_part(self, size: int) -> None:
+        self._done.append(bytes(self._current))
+
+    def commit(self, contents: Contents) -> None:
+        for part, data in zip(contents.parts, self._done, strict=True):
+            part.data = data
+
+    def discard(self) -> None:
+        self._current = bytearray()
+        self._done.clear()
+
+
+class DirectorySink:
+    """Writes each part to a private temporary directory beside ``destination`` and renames it
+    into place only on commit, so a failed envelope leaves nothing behind.
+
+    The result: ``destination/part-000``, ``part-001``, … (mode 0600) and ``contents.json``.
+    """
+
+    def __init__(self, destination: str | Path) -> None:
+        self.destination = Path(destination)
+        if self.destination.exists():
+            raise FileExistsError(f"{self.destination} already exists")
+        self.destination.parent.mkdir(parents=True, exist_ok=True)
+        self._workdir = Path(
+            tempfile.mkdtemp(
+                prefix=f".{self.destination.name}.partial-", dir=self.destination.parent
+            )
+        )
+        self._file: BinaryIO | None = None
+        self._count = 0
+
+    def begin_part(self, info: PartInfo) -> None:
+        path = self._workdir / f"part-{self._count:03d}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._file = os.fdopen(fd, "wb")
+
+    def write(self, data: memoryview) -> None:
+        assert self._file is not None
+        self._file.write(data)
+
+    def end_part(self, size: int) -> None:
+        assert self._file is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._file = None
+        self._count += 1
+
+    def commit(self, contents: Contents) -> None:
+        for index, part in enumerate(contents.parts):
+            part.path = str(self.destination / f"part-{index:03d}")
+        listing = {
+            "key_ids": contents.key_ids,
+            "trailer": contents.trailer,
+            "parts": [
+                {
+                    "file": f"part-{index:03d}",
+                    "kind": part.info.kind,
+                    "name": part.info.name,
+                    "type": part.info.media_type,
+                    "size": part.size,
+                }
+                for index, part in enumerate(contents.parts)
+            ],
+        }
+        manifest = self._workdir / "contents.json"
+        fd = os.open(manifest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(listing, out, ensure_ascii=False, indent=2)
+            out.flush()
+            os.fsync(out.fileno())
+        os.rename(self._workdir, self.destination)
+        _fsync_dir(self.destination.parent)
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
