@@ -1,0 +1,240 @@
+"""Export bundles (docs/FORMAT.md, section 4): a tar of envelopes with a manifest at the end.
+
+The server writes them with ``BundleWriter``; the reviewer reads them with ``Bundle``, which
+checks the structure when it is opened and each envelope's size and hash as it is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import tarfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .errors import SealdropError
+
+FORMAT = "sealdrop-bundle"
+VERSION = 1
+ROOT = "sealdrop-bundle"
+MANIFEST = f"{ROOT}/manifest.json"
+SUBMISSIONS = f"{ROOT}/submissions/"
+SUFFIX = ".sdenv"
+ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
+HOUR_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:00Z")
+_COPY = 1 << 20
+_MAX_MANIFEST = 64 << 20
+
+
+class BundleError(SealdropError):
+    """The bundle is damaged, incomplete or was altered; the message names what and where."""
+
+
+def hour_stamp(epoch: float | None = None) -> str:
+    """UTC time rounded down to the hour, the only precision sealdrop ever records."""
+    return time.strftime("%Y-%m-%dT%H:00Z", time.gmtime(time.time() if epoch is None else epoch))
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    received: str
+    size: int
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "received": self.received, "size": self.size, "sha256": self.sha256}
+
+
+class _HashingReader:
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self.hash = hashlib.sha256()
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._source.read(n)
+        self.hash.update(data)
+        self.count += len(data)
+        return data
+
+
+class BundleWriter:
+    """Streams envelopes into a bundle; ``close`` appends the manifest."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._tar = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT)
+        self._entries: list[Entry] = []
+        self._ids: set[str] = set()
+
+    def add(self, submission_id: str, received: str, envelope: BinaryIO, size: int) -> Entry:
+        if not ID_PATTERN.fullmatch(submission_id) or submission_id in self._ids:
+            raise ValueError(f"bad or repeated submission id {submission_id!r}")
+        if not HOUR_PATTERN.fullmatch(received):
+            raise ValueError("received must be an hour stamp such as 2026-11-24T13:00Z")
+        reader = _HashingReader(envelope)
+        self._tar.addfile(_member(f"{SUBMISSIONS}{submission_id}{SUFFIX}", size), reader)
+        if reader.count != size:
+            raise ValueError(f"envelope {submission_id} is shorter than {size} bytes")
+        entry = Entry(submission_id, received, size, reader.hash.hexdigest())
+        self._entries.append(entry)
+        self._ids.add(submission_id)
+        return entry
+
+    @property
+    def entries(self) -> list[Entry]:
+        return list(self._entries)
+
+    def close(self) -> None:
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "created": hour_stamp(),
+            "submissions": [entry.to_json() for entry in self._entries],
+        }
+        data = json.dumps(manifest, indent=1).encode("utf-8")
+        self._tar.addfile(_member(MANIFEST, len(data)), io.BytesIO(data))
+        self._tar.close()
+
+
+def _member(name: str, size: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mode = 0o600
+    info.mtime = 0  # the bundle records no times beyond the manifest's hours
+    return info
+
+
+class Bundle:
+    """A bundle on disk, structurally verified on opening. Use ``envelopes()`` to read each
+    envelope through a reader that checks its size and hash; call ``check()`` on it after the
+    last byte, before trusting anything opened from it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._tar = tarfile.open(self.path, mode="r:")
+        except (tarfile.TarError, OSError) as exc:
+            raise BundleError(
+                f"{self.path} is not a readable sealdrop bundle ({exc}); "
+                "copy it from the server again"
+            ) from None
+        try:
+            self.entries, self._members = self._verify_structure()
+        except BaseException:
+            self._tar.close()
+            raise
+
+    def close(self) -> None:
+        self._tar.close()
+
+    def __enter__(self) -> Bundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _verify_structure(self) -> tuple[list[Entry], dict[str, tarfile.TarInfo]]:
+        try:
+            members = self._tar.getmembers()
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise BundleError(
+                f"the bundle is truncated or corrupted ({exc}); copy it from the server again"
+            ) from None
+        if not members or members[-1].name != MANIFEST:
+            raise BundleError(
+                "the bundle has no manifest at its end (truncated?); copy it from the server again"
+            )
+        envelopes: dict[str, tarfile.TarInfo] = {}
+        for member in members[:-1]:
+            name = member.name
+            stem = name.removeprefix(SUBMISSIONS).removesuffix(SUFFIX)
+            if not (
+                member.isreg()
+                and name.startswith(SUBMISSIONS)
+                and name.endswith(SUFFIX)
+                and ID_PATTERN.fullmatch(stem)
+            ):
+                raise BundleError(f"the bundle holds an unexpected entry {name!r}; it was altered")
+            if stem in envelopes:
+                raise BundleError(f"the bundle holds submission {stem} twice; it was altered")
+            envelopes[stem] = member
+        entries = self._read_manifest(members[-1])
+        listed = {entry.id for entry in entries}
+        for entry in entries:
+            member = envelopes.get(entry.id)
+            if member is None:
+                raise BundleError(f"submission {entry.id} is listed but missing from the bundle")
+            if member.size != entry.size:
+                raise BundleError(
+                    f"submission {entry.id} is {member.size} bytes, the manifest says "
+                    f"{entry.size}; the bundle is damaged"
+                )
+        for stem in envelopes:
+            if stem not in listed:
+                raise BundleError(f"submission {stem} is in the bundle but not in its manifest")
+        return entries, envelopes
+
+    def _read_manifest(self, member: tarfile.TarInfo) -> list[Entry]:
+        if member.size > _MAX_MANIFEST:
+            raise BundleError("the bundle's manifest is implausibly large; it was altered")
+        handle = self._tar.extractfile(member)
+        assert handle is not None
+        try:
+            manifest = json.loads(handle.read().decode("utf-8"))
+            if manifest.get("format") != FORMAT:
+                raise BundleError("this archive is not a sealdrop bundle")
+            if manifest.get("version") != VERSION:
+                raise BundleError(
+                    f"bundle version {manifest.get('version')} is not supported; upgrade sealdrop"
+                )
+            entries = [
+                Entry(str(e["id"]), str(e["received"]), int(e["size"]), str(e["sha256"]))
+                for e in manifest["submissions"]
+            ]
+        except BundleError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+            raise BundleError(
+                "the bundle's manifest is damaged; copy it from the server again"
+            ) from None
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.id in seen:
+                raise BundleError(f"the manifest lists submission {entry.id} twice; it was altered")
+            seen.add(entry.id)
+        return entries
+
+    def envelopes(self) -> Iterator[tuple[Entry, CheckedReader]]:
+        for entry in self.entries:
+            handle = self._tar.extractfile(self._members[entry.id])
+            assert handle is not None
+            yield entry, CheckedReader(entry, handle)
+
+
+class CheckedReader:
+    """Reads one envelope from a bundle, hashing as it goes."""
+
+    def __init__(self, entry: Entry, source: BinaryIO) -> None:
+        self._entry = entry
+        self._reader = _HashingReader(source)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._reader.read(n)
+
+    def check(self) -> None:
+        """Raises BundleError unless every byte was read and matches the manifest's hash."""
+        while self._reader.read(_COPY):
+            pass
+        if self._reader.count != self._entry.size or (
+            self._reader.hash.hexdigest() != self._entry.sha256
+        ):
+            raise BundleError(
+                f"submission {self._entry.id} does not match the manifest's hash; "
+                "the bundle was damaged or altered"
+            )
