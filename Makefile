@@ -1,0 +1,40 @@
+# The two set-up commands in the README are `make run` and `make test`; everything else here
+# is what they need. Works on a fresh Debian machine with python3, node/npm and apt.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+JS_STAMP := intake/static/js/.built-stamp
+
+.PHONY: run test lint bench js system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --editable '.[server,dev]'
+	touch $@
+
+# The browser bundle (libsodium-wrappers, CommonJS build) is built from the npm lockfile.
+js: $(JS_STAMP)
+$(JS_STAMP): package.json package-lock.json $(wildcard intake/static/src/*)
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
+	touch $@
+
+system-deps:
+	bash tests/install-system-deps.sh
+
+run: $(STAMP) $(JS_STAMP)
+	$(BIN)/python -m intake.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) $(JS_STAMP) system-deps lint
+	$(BIN)/pytest
+
+bench: $(STAMP) $(JS_STAMP)
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) node_modules $(JS_STAMP)
