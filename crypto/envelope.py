@@ -354,8 +354,12 @@ def _open(source: BinaryIO, identities: list[Identity], sink: Sink) -> Contents:
             if source.read(1):
                 raise CorruptedEnvelope("there is data after the envelope's final chunk")
             return reader.finish()
-        if tag != _sodium.TAG_MESSAGE or len(plaintext) != CHUNK_SIZE:
-            raise CorruptedEnvelope(f"chunk {index} is not a well-formed middle chunk")
+        if tag != _sodium.TAG_MESSAGE:
+            raise CorruptedEnvelope(f"chunk {index} has a tag the format does not use")
+        if len(plaintext) != CHUNK_SIZE:  # a short chunk is the last one read: no FINAL came
+            raise TruncatedEnvelope(
+                f"the envelope ends before its final chunk ({index + 1} chunks verified)"
+            )
         reader.feed(plaintext)
         index += 1
         chunk = _read_exact(source, SEALED_CHUNK_SIZE)

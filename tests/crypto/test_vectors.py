@@ -1,0 +1,124 @@
+"""The committed vectors open as they say, with crypto/ and with the minimal decoder."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from crypto import (
+    CorruptedEnvelope,
+    Identity,
+    InvalidPublicKey,
+    MalformedContent,
+    MemorySink,
+    NotAnEnvelope,
+    NotForYou,
+    PublicKey,
+    TruncatedEnvelope,
+    UnsupportedVersion,
+    WrongPassphrase,
+    open_envelope,
+)
+
+from . import minimal_decoder
+
+VECTORS = Path(__file__).parent.parent / "vectors"
+KEYS = json.loads((VECTORS / "keys.json").read_text())
+ERRORS = {
+    "not-an-envelope": NotAnEnvelope,
+    "unsupported-version": UnsupportedVersion,
+    "not-for-you": NotForYou,
+    "corrupted": CorruptedEnvelope,
+    "truncated": TruncatedEnvelope,
+    "malformed-content": MalformedContent,
+}
+NAMES = sorted(p.stem for p in VECTORS.glob("*.sdenv"))
+
+
+def load(name: str) -> tuple[dict, bytes, list[bytes]]:
+    doc = json.loads((VECTORS / f"{name}.json").read_text())
+    secrets = [bytes.fromhex(KEYS["identities"][i]["secret_key_hex"]) for i in doc["identities"]]
+    return doc, (VECTORS / f"{name}.sdenv").read_bytes(), secrets
+
+
+def content_matches(expected: dict, content: bytes) -> bool:
+    if "content_hex" in expected:
+        return content.hex() == expected["content_hex"]
+    return (
+        hashlib.sha256(content).hexdigest() == expected["content_sha256"]
+        and len(content) == expected["size"]
+    )
+
+
+def test_there_are_vectors_of_every_kind() -> None:
+    expects = {json.loads((VECTORS / f"{n}.json").read_text())["expect"] for n in NAMES}
+    assert expects == {"ok", *ERRORS}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_crypto_package_opens_vector_as_specified(name: str) -> None:
+    doc, envelope, secrets = load(name)
+    identities = [Identity(secret) for secret in secrets]
+    if doc["expect"] != "ok":
+        with pytest.raises(ERRORS[doc["expect"]]):
+            open_envelope(io.BytesIO(envelope), identities, MemorySink())
+        return
+    contents = open_envelope(io.BytesIO(envelope), identities, MemorySink())
+    assert contents.trailer == doc["trailer"]
+    assert len(contents.parts) == len(doc["parts"])
+    for part, expected in zip(contents.parts, doc["parts"], strict=True):
+        assert (part.info.kind, part.info.name, part.info.media_type) == (
+            expected["kind"],
+            expected["name"],
+            expected["type"],
+        )
+        assert part.data is not None and content_matches(expected, part.data)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_minimal_decoder_from_the_spec_agrees(name: str) -> None:
+    doc, envelope, secrets = load(name)
+    if doc["expect"] != "ok":
+        with pytest.raises(minimal_decoder.Refused) as refused:
+            minimal_decoder.decode(envelope, secrets)
+        assert refused.value.kind == doc["expect"]
+        return
+    parts, trailer = minimal_decoder.decode(envelope, secrets)
+    assert trailer == doc["trailer"]
+    assert len(parts) == len(doc["parts"])
+    for part, expected in zip(parts, doc["parts"], strict=True):
+        assert (part["kind"], part["name"], part["type"]) == (
+            expected["kind"],
+            expected["name"],
+            expected["type"],
+        )
+        assert content_matches(expected, part["content"])
+
+
+def test_key_vectors() -> None:
+    for entry in KEYS["identities"].values():
+        identity = Identity(bytes.fromhex(entry["secret_key_hex"]))
+        pk = identity.public_key
+        assert pk.raw.hex() == entry["public_key_hex"]
+        assert pk.line == entry["public_key_line"]
+        assert PublicKey.from_line(entry["public_key_line"]) == pk
+        assert pk.key_id_hex == entry["key_id_hex"]
+        assert pk.fingerprint == entry["fingerprint"]
+        assert minimal_decoder.key_id(pk.raw).hex() == entry["key_id_hex"]
+    for line in KEYS["invalid_public_key_lines"].values():
+        with pytest.raises(InvalidPublicKey):
+            PublicKey.from_line(line)
+
+
+def test_identity_file_vector() -> None:
+    doc = json.loads((VECTORS / "identity-a.json").read_text())
+    text = (VECTORS / "identity-a.txt").read_text()
+    identity = Identity.from_file_text(text, doc["passphrase"])
+    assert identity.public_key.line == doc["public_key_line"]
+    assert identity._secret.hex() == doc["secret_key_hex"]
+    with pytest.raises(WrongPassphrase):
+        Identity.from_file_text(text, doc["wrong_passphrase"])
