@@ -21,6 +21,7 @@ from .errors import InvalidIdentityFile, InvalidPublicKey, WrongPassphrase
 PUBLIC_KEY_PREFIX = "sdpub1"
 KEY_ID_BYTES = 8
 _CHECKSUM_BYTES = 4
+_LINE_BODY_CHARS = 58  # base32 of 32 + 4 bytes, unpadded
 _CHECKSUM_LABEL = b"sealdrop-pubkey-checksum-v1"
 _FINGERPRINT_LABEL = b"sealdrop-fingerprint-v1"
 
@@ -60,17 +61,19 @@ class PublicKey:
                 "copy the whole line from the reviewer's public key file"
             )
         body = text[len(PUBLIC_KEY_PREFIX) :]
-        try:
-            data = _b32decode(body)
-        except (binascii.Error, ValueError):
-            raise InvalidPublicKey(
-                "this public key has characters that cannot appear in one (a typo?); "
-                "copy it again from the reviewer's public key file"
-            ) from None
-        if len(data) != _sodium.KEY_BYTES + _CHECKSUM_BYTES:
+        if len(body) != _LINE_BODY_CHARS:
             raise InvalidPublicKey(
                 "this public key is too short or too long (cut off when copied?); "
                 "copy the whole line again"
+            )
+        try:
+            data = _b32decode(body)
+        except (binascii.Error, ValueError):
+            data = b""
+        if _b32encode(data) != body:  # also refuses non-canonical final characters
+            raise InvalidPublicKey(
+                "this public key has characters that cannot appear in one (a typo?); "
+                "copy it again from the reviewer's public key file"
             )
         raw, checksum = data[: _sodium.KEY_BYTES], data[_sodium.KEY_BYTES :]
         if _sodium.keyed_hash(_CHECKSUM_LABEL, raw, _CHECKSUM_BYTES) != checksum:
