@@ -1,0 +1,60 @@
+'use strict';
+// Seals an envelope in Node with the browser's own sealing module (intake/static/src).
+// Usage: node seal.js SPEC.json   where SPEC is
+//   {"recipients": ["sdpub1..."], "message": "...", "files": [{"path","name","type"}],
+//    "out": "file.sdenv", "chunk_bytes": 1048576, "slice_bytes": 1048576}
+// Writes the envelope through the same Chunker the worker uses (each piece at its offset)
+// and prints {"predicted", "written", "offsets", "wasm"} as JSON.
+const fs = require('node:fs');
+const sodium = require('libsodium-wrappers');
+const envelope = require('../../intake/static/src/envelope.js');
+
+// Without WebAssembly libsodium's first attempt rejects unhandled, then its pure-JS build runs.
+process.on('unhandledRejection', (error) => {
+  if (!/WebAssembly is not defined/.test(String(error))) throw error;
+});
+
+async function main() {
+  const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+  await sodium.ready;
+  const keys = spec.recipients.map((line) => envelope.parsePublicKey(sodium, line));
+  const message = new TextEncoder().encode(spec.message || '');
+  const parts = [
+    {
+      info: { kind: 'message' },
+      size: message.length,
+      read: async (start, end) => message.subarray(start, end),
+    },
+  ];
+  for (const file of spec.files || []) {
+    const fd = fs.openSync(file.path, 'r');
+    parts.push({
+      info: { kind: 'file', name: file.name, type: file.type },
+      size: fs.fstatSync(fd).size,
+      read: async (start, end) => {
+        const buffer = new Uint8Array(end - start);
+        fs.readSync(fd, buffer, 0, buffer.length, start);
+        return buffer;
+      },
+    });
+  }
+  const predicted = envelope.envelopeLength(keys.length, parts);
+  const out = fs.openSync(spec.out, 'w');
+  const offsets = [];
+  const chunker = new envelope.Chunker(spec.chunk_bytes || 1 << 20, (offset, data) => {
+    offsets.push(offset);
+    fs.writeSync(out, data, 0, data.length, offset);
+  });
+  const written = await envelope.sealParts(sodium, keys, parts, (data) => chunker.write(data), {
+    sliceBytes: spec.slice_bytes,
+  });
+  chunker.flush();
+  fs.closeSync(out);
+  const wasm = typeof WebAssembly !== 'undefined';
+  process.stdout.write(JSON.stringify({ predicted, written, offsets, wasm }));
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack || error}\n`);
+  process.exit(1);
+});
