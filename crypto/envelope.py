@@ -245,8 +245,7 @@ class Sealer:
             return
         view = memoryview(data)
         fill = CHUNK_SIZE - len(buffer)
-        buffer += view[:fill]
-        self._push(bytes(buffer), final=False)
+        self._push(b"".join((buffer, view[:fill])), final=False)
         buffer.clear()
         position = fill
         while len(view) - position > CHUNK_SIZE:
