@@ -1,0 +1,42 @@
+"""sealdrop's intake server: the submission form, the upload API, and sealing without JS.
+
+app = create_app({"DATA_DIR": ..., "RECIPIENTS": [...]})   # or create_app() for SEALDROP_*
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from . import config as config_module
+from .config import Settings
+from .db import make_engine
+from .storage import Store
+
+
+def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
+    """The WSGI app. ``config`` is a dict of DATA_DIR, DATABASE_URL, RECIPIENTS (paths),
+    MAX_SUBMISSION_BYTES, STORAGE_BUDGET_BYTES, UPLOAD_TTL_HOURS; None reads SEALDROP_*."""
+    from . import api, pages, web
+    from .setup import check_initialised
+
+    settings = config_module.load(config)
+    app = Flask(__name__, static_folder=None)
+    # Request bodies are never parsed into forms here (that would spool files to disk); each
+    # view reads request.stream itself, within its own limits.
+    app.config.update(MAX_CONTENT_LENGTH=None, MAX_FORM_MEMORY_SIZE=0, MAX_FORM_PARTS=0)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    store = Store(settings, make_engine(settings.database_url))
+    check_initialised(store)
+    app.extensions["sealdrop"] = store
+    web.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    store.cleanup()
+    return app
+
+
+def get_store(app: Flask) -> Store:
+    return app.extensions["sealdrop"]

@@ -1,0 +1,217 @@
+"""The upload API the browser's JS uses: it uploads an envelope it sealed itself, in chunks,
+resuming after interruptions. The server checks what it can without keys (the header names
+our recipients, the length fits the chunk structure) and stores the rest as it came.
+
+See docs/UPLOAD.md for the contract.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import json
+import os
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from crypto import EnvelopeError, plaintext_length_of, read_header
+from crypto.envelope import MAGIC, VERSION, header_length
+
+from .db import Upload, this_hour
+from .errors import IntakeError, malformed, too_large
+from .nojs import drain
+from .storage import Store, new_id
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
+
+
+def _store() -> Store:
+    return current_app.extensions["sealdrop"]
+
+
+def _json(data: dict[str, object], status: int = 200) -> Response:
+    response = jsonify(data)
+    response.status_code = status
+    return response
+
+
+@bp.get("/config")
+def config() -> Response:
+    settings = _store().settings
+    return _json(
+        {
+            "recipients": [key.line for key in settings.recipients],
+            "max_bytes": settings.max_submission_bytes,
+            "chunk_bytes": settings.chunk_bytes,
+        }
+    )
+
+
+@bp.post("/uploads")
+def create() -> Response:
+    store = _store()
+    settings = store.settings
+    body = request.get_data(cache=False) if (request.content_length or 0) <= 4096 else b""
+    try:
+        size = _json_body(body)["size"]
+    except (KeyError, TypeError, ValueError):
+        raise malformed() from None
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise malformed()
+    if size > settings.max_submission_bytes:
+        raise too_large()
+    header_bytes = header_length(len(settings.recipients))
+    try:
+        plaintext_length_of(size - header_bytes)
+    except EnvelopeError:
+        raise malformed() from None
+    store.cleanup_expired_uploads()
+    upload_id = new_id()
+    with Session(store.engine) as session, session.begin():
+        store.check_space(session, size)
+        session.add(Upload(id=upload_id, size=size, created_hour=this_hour()))
+    fd = os.open(store.upload_path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    return _json({"id": upload_id, "chunk_bytes": settings.chunk_bytes}, 201)
+
+
+@bp.get("/uploads/<upload_id>")
+def status(upload_id: str) -> Response:
+    store = _store()
+    upload = _find(store, upload_id)
+    try:
+        received = store.upload_path(upload.id).stat().st_size
+    except FileNotFoundError:
+        received = 0
+    return _json({"received": received, "size": upload.size})
+
+
+@bp.put("/uploads/<upload_id>")
+def put_chunk(upload_id: str) -> Response:
+    store = _store()
+    chunk_bytes = store.settings.chunk_bytes
+    length = request.content_length
+    if length is not None and length > chunk_bytes:
+        drain(request.stream, length, 2 * chunk_bytes)
+        raise malformed()
+    offset = request.args.get("offset", type=int)
+    if offset is None or offset < 0:
+        raise malformed()
+    upload = _find(store, upload_id)
+    body = request.stream.read(chunk_bytes + 1)
+    if len(body) > chunk_bytes or (length is not None and len(body) != length):
+        raise IntakeError("malformed", "error_broken")
+    with _locked_upload(store, upload.id) as handle:
+        received = os.fstat(handle.fileno()).st_size
+        if offset == received and body:
+            if received + len(body) > upload.size:
+                _discard(store, upload.id)
+                raise malformed()
+            handle.seek(received)
+            handle.write(body)
+            previous, received = received, received + len(body)
+            if previous < header_length(len(store.settings.recipients)):
+                _check_header(store, handle, received, upload.id)
+        elif not (offset <= received and offset + len(body) <= received):
+            raise IntakeError("conflict", received=received)
+    return _json({"received": received})
+
+
+@bp.post("/uploads/<upload_id>/finish")
+def finish(upload_id: str) -> Response:
+    store = _store()
+    upload = _find(store, upload_id)
+    with _locked_upload(store, upload.id) as handle:
+        received = os.fstat(handle.fileno()).st_size
+        if received != upload.size:
+            _discard(store, upload.id)
+            raise IntakeError("malformed", "error_broken")
+        _check_header(store, handle, received, upload.id)
+        try:
+            plaintext_length_of(received - header_length(len(store.settings.recipients)))
+        except EnvelopeError:
+            _discard(store, upload.id)
+            raise malformed() from None
+        store.publish(store.upload_path(upload.id), handle, received, upload_id=upload.id)
+    return _json({"status": "stored"}, 201)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _json_body(body: bytes) -> dict[str, object]:
+    data = json.loads(body.decode("utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    return data
+
+
+def _find(store: Store, upload_id: str) -> Upload:
+    if not ID_PATTERN.fullmatch(upload_id):
+        raise IntakeError("not-found")
+    cutoff = this_hour() - store.settings.upload_ttl_hours * 3600
+    with Session(store.engine) as session:
+        upload = session.get(Upload, upload_id)
+        if upload is None or upload.created_hour <= cutoff:
+            raise IntakeError("not-found")
+        session.expunge(upload)
+    return upload
+
+
+@contextlib.contextmanager
+def _locked_upload(store: Store, upload_id: str) -> Iterator[BinaryIO]:
+    path = store.upload_path(upload_id)
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        raise IntakeError("not-found") from None
+    with os.fdopen(fd, "r+b", buffering=0) as handle:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        # Cleanup or a finish may have removed the file while we waited for the lock.
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise IntakeError("not-found")
+        yield handle
+
+
+def _check_header(store: Store, handle: BinaryIO, received: int, upload_id: str) -> None:
+    """Refuses, as soon as enough has arrived, an envelope that is not version 1 for exactly
+    our recipients."""
+    recipients = store.settings.recipients
+    needed = header_length(len(recipients))
+    head = os.pread(handle.fileno(), needed, 0)
+    key = "error_malformed"
+    ok = head[: len(MAGIC)] == MAGIC[: len(head)]
+    if ok and len(head) > len(MAGIC):
+        ok = head[len(MAGIC)] == VERSION
+    if ok and len(head) > len(MAGIC) + 1:
+        ok = head[len(MAGIC) + 1] == len(recipients)
+        key = "error_wrong_keys"
+    if ok and len(head) == needed:
+        try:
+            header = read_header(io.BytesIO(head))
+        except EnvelopeError:
+            ok, key = False, "error_malformed"
+        else:
+            ok = set(header.key_ids) == {r.key_id_hex for r in recipients}
+    if not ok:
+        _discard(store, upload_id)
+        raise malformed(key)
+
+
+def _discard(store: Store, upload_id: str) -> None:
+    """Deletes an upload (its file, then its row). The caller holds the file's lock."""
+    with contextlib.suppress(FileNotFoundError):
+        store.upload_path(upload_id).unlink()
+    with Session(store.engine) as session, session.begin():
+        session.execute(delete(Upload).where(Upload.id == upload_id))

@@ -1,0 +1,130 @@
+"""Moving submissions off the server: export bundles, then purging what was exported."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crypto.bundle import BundleWriter, hour_stamp
+
+from . import config as config_module
+from .config import Settings
+from .db import Submission, make_engine, this_hour
+from .storage import Store, fsync_dir
+
+
+class ExportError(Exception):
+    """The export could not be written; nothing was marked exported."""
+
+
+def _store(source: Flask | Store | Mapping[str, Any] | Settings | None) -> tuple[Store, bool]:
+    if isinstance(source, Store):
+        return source, False
+    if isinstance(source, Flask):
+        return source.extensions["sealdrop"], False
+    settings = config_module.load(source)
+    return Store(settings, make_engine(settings.database_url)), True
+
+
+def export_bundle(
+    source: Flask | Store | Mapping[str, Any] | Settings | None, out_path: str | Path
+) -> list[str]:
+    """Writes every submission not yet exported into one bundle at ``out_path`` (which must
+    not exist), fsyncs it, then marks them exported. Returns their ids."""
+    store, owned = _store(source)
+    try:
+        return _export(store, Path(out_path))
+    finally:
+        if owned:
+            store.engine.dispose()
+
+
+def _export(store: Store, out_path: Path) -> list[str]:
+    if out_path.exists():
+        raise ExportError(f"{out_path} already exists; choose a new file name")
+    with Session(store.engine) as session:
+        rows = session.execute(
+            select(Submission.id, Submission.received_hour, Submission.size)
+            .where(Submission.exported_hour.is_(None))
+            .order_by(Submission.id)
+        ).all()
+    partial = out_path.with_name(f".{out_path.name}.partial")
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise ExportError(f"cannot write next to {out_path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            writer = BundleWriter(out)
+            for submission_id, received_hour, size in rows:
+                try:
+                    blob = open(store.blob_path(submission_id), "rb")
+                except FileNotFoundError:
+                    raise ExportError(
+                        f"the ciphertext of submission {submission_id} is missing"
+                    ) from None
+                with blob:
+                    writer.add(submission_id, hour_stamp(received_hour), blob, size)
+            writer.close()
+            out.flush()
+            os.fsync(out.fileno())
+        os.rename(partial, out_path)
+        fsync_dir(out_path.parent)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        if isinstance(exc, OSError):
+            raise ExportError(f"writing the bundle failed: {exc.strerror or exc}") from None
+        raise
+    ids = [row[0] for row in rows]
+    with Session(store.engine) as session, session.begin():
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(Submission)
+                .where(Submission.id.in_(ids[start : start + 500]))
+                .values(exported_hour=this_hour())
+            )
+    return ids
+
+
+def purge(
+    source: Flask | Store | Mapping[str, Any] | Settings | None,
+    *,
+    older_than_days: int | None = None,
+    all_exported: bool = False,
+    now: float | None = None,
+) -> list[str]:
+    """Deletes the ciphertext and rows of exported submissions: all of them, or those exported
+    at least ``older_than_days`` days ago. Never touches a submission not yet exported."""
+    if all_exported == (older_than_days is not None):
+        raise ValueError("give either older_than_days or all_exported")
+    store, owned = _store(source)
+    try:
+        query = select(Submission.id).where(Submission.exported_hour.is_not(None))
+        if older_than_days is not None:
+            cutoff = (time.time() if now is None else now) - older_than_days * 86400
+            query = query.where(Submission.exported_hour <= cutoff)
+        with Session(store.engine) as session, session.begin():
+            ids = list(session.scalars(query))
+            for start in range(0, len(ids), 500):
+                session.execute(
+                    Submission.__table__.delete().where(Submission.id.in_(ids[start : start + 500]))
+                )
+        # Rows go first: a crash here leaves orphan blobs, which cleanup deletes.
+        for submission_id in ids:
+            with contextlib.suppress(FileNotFoundError):
+                store.blob_path(submission_id).unlink()
+        if ids:
+            fsync_dir(store.settings.blob_dir)
+        return ids
+    finally:
+        if owned:
+            store.engine.dispose()

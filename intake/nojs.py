@@ -1,0 +1,156 @@
+"""Sealing a plain multipart form POST as it streams in (the submitter has no JavaScript).
+
+Each piece of the body is decoded (werkzeug's sans-IO multipart decoder), pushed into a
+crypto.Sealer and written out as ciphertext before the next piece is read: at most one chunk
+of plaintext is ever in memory, and none is ever written anywhere. Werkzeug's own form parser
+is never used, since it spools large files to temporary files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import BinaryIO
+
+from flask import Request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+
+from crypto import PartInfo, Sealer
+
+from .errors import IntakeError, malformed, storage_full, too_large
+from .storage import Store
+
+READ_BYTES = 64 * 1024
+# A part's headers, or junk before the first boundary, may not exceed this much buffering.
+MAX_DECODER_BUFFER = 256 * 1024
+MAX_PARTS = 10_000
+DISK_CHECK_EVERY = 64 << 20
+MESSAGE_FIELD = "message"
+FILES_FIELD = "attachments"
+
+
+class _CountingWriter:
+    """Where the Sealer writes: counts ciphertext and refuses to exceed the space left."""
+
+    def __init__(self, out: BinaryIO, store: Store, headroom: int | None) -> None:
+        self._out = out
+        self._store = store
+        self._headroom = headroom
+        self.written = 0
+        self._next_disk_check = DISK_CHECK_EVERY
+
+    def write(self, data: bytes) -> int:
+        self.written += len(data)
+        if self._headroom is not None and self.written > self._headroom:
+            raise storage_full()
+        if self.written >= self._next_disk_check:
+            self._store.check_disk(DISK_CHECK_EVERY)
+            self._next_disk_check += DISK_CHECK_EVERY
+        return self._out.write(data)
+
+
+def receive(store: Store, request: Request) -> str:
+    """Seals the form into a new submission and returns its id; on any failure nothing is
+    kept, the rest of the body is read (within limits) so the browser shows the error page,
+    and an IntakeError is raised."""
+    stream = request.stream
+    try:
+        return _receive(store, request, stream)
+    except IntakeError as error:
+        drain(stream, request.content_length, 2 * store.settings.max_submission_bytes)
+        raise error from None
+
+
+def drain(stream: BinaryIO, content_length: int | None, cap: int) -> None:
+    """Reads and discards what is left of the body, unless there is more than ``cap``: a
+    browser shows an answer sent before it finished sending as a connection reset."""
+    if content_length is not None and content_length > cap:
+        return
+    with contextlib.suppress(ClientDisconnected, OSError, ValueError):
+        remaining = cap
+        while remaining > 0 and (block := stream.read(min(READ_BYTES, remaining))):
+            remaining -= len(block)
+
+
+def _boundary(request: Request) -> bytes:
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    boundary = options.get("boundary", "")
+    if mimetype != "multipart/form-data" or not 1 <= len(boundary) <= 200:
+        raise malformed()
+    try:
+        return boundary.encode("ascii")
+    except UnicodeEncodeError:
+        raise malformed() from None
+
+
+def _receive(store: Store, request: Request, stream: BinaryIO) -> str:
+    settings = store.settings
+    limit = settings.max_submission_bytes
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise too_large()
+    boundary = _boundary(request)
+    with Session(store.engine) as session:
+        store.check_space(session, declared or 0)
+        budget = settings.storage_budget_bytes
+        headroom = None if budget is None else budget - store.used_bytes(session)
+    with store.new_temp() as (path, handle):
+        out = _CountingWriter(handle, store, headroom)
+        sealer = Sealer(out, settings.recipients)  # type: ignore[arg-type]
+        try:
+            has_content = _seal_parts(sealer, stream, boundary, limit)
+        except ClientDisconnected:
+            raise IntakeError("malformed", "error_broken") from None
+        except (ValueError, RequestEntityTooLarge):
+            raise malformed() from None
+        if not has_content:
+            raise malformed("error_empty")
+        sealer.close()
+        return store.publish(path, handle, out.written)
+
+
+def _seal_parts(sealer: Sealer, stream: BinaryIO, boundary: bytes, limit: int) -> bool:
+    """Feeds the multipart body into the sealer; True if it held a message or a file."""
+    decoder = MultipartDecoder(boundary, MAX_DECODER_BUFFER, max_parts=MAX_PARTS)
+    received = 0
+    sealing = False  # inside a part that goes into the envelope
+    in_part = False
+    has_content = False
+    has_message = False
+    while True:
+        event = decoder.next_event()
+        if isinstance(event, NeedData):
+            block = stream.read(READ_BYTES)
+            received += len(block)
+            if received > limit:
+                raise too_large()
+            decoder.receive_data(block or None)
+        elif isinstance(event, Field | File):
+            if in_part:
+                raise ValueError("a part began inside another")
+            in_part = True
+            sealing = True
+            if isinstance(event, File) and event.name == FILES_FIELD and event.filename:
+                media_type = event.headers.get("Content-Type", "application/octet-stream")
+                sealer.begin_part(PartInfo("file", event.filename, media_type))
+                has_content = True
+            elif isinstance(event, Field) and event.name == MESSAGE_FIELD and not has_message:
+                sealer.begin_part(PartInfo("message"))
+                has_message = True
+            else:
+                sealing = False  # empty file inputs and fields we do not know are dropped
+        elif isinstance(event, Data):
+            if sealing and event.data:
+                sealer.write(event.data)
+                has_content = has_content or bool(event.data)
+            if not event.more_data:
+                if sealing:
+                    sealer.end_part()
+                in_part = sealing = False
+        elif isinstance(event, Epilogue):
+            break
+    if in_part:
+        raise ValueError("the form ended inside a part")
+    return has_content

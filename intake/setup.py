@@ -1,0 +1,61 @@
+"""Preparing a data directory and its database (what `sealdrop-intake init` does)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import inspect
+
+from . import config as config_module
+from .config import ConfigError, Settings
+from .db import make_engine
+from .storage import Store
+
+HEAD = "head"
+
+
+def alembic_config(settings: Settings) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(settings: Settings, revision: str = HEAD) -> None:
+    command.upgrade(alembic_config(settings), revision)
+
+
+def downgrade(settings: Settings, revision: str) -> None:
+    command.downgrade(alembic_config(settings), revision)
+
+
+def init_data_dir(config: Mapping[str, Any] | Settings | None = None) -> Settings:
+    """Creates the data directory (0700) and its subdirectories, brings the database to the
+    latest schema, and cleans up expired uploads and orphans. Safe to run again."""
+    settings = config_module.load(config)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(settings.data_dir, 0o700)
+    for path in (settings.blob_dir, settings.upload_dir, settings.tmp_dir):
+        path.mkdir(mode=0o700, exist_ok=True)
+    migrate(settings)
+    store = Store(settings, make_engine(settings.database_url))
+    store.cleanup()
+    store.engine.dispose()
+    return settings
+
+
+def check_initialised(store: Store) -> None:
+    settings = store.settings
+    dirs = (settings.blob_dir, settings.upload_dir, settings.tmp_dir)
+    if not all(path.is_dir() for path in dirs) or not inspect(store.engine).has_table(
+        "submissions"
+    ):
+        raise ConfigError(
+            f"{settings.data_dir} is not a prepared sealdrop data directory; "
+            "run `sealdrop-intake init` first"
+        )

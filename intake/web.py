@@ -1,0 +1,97 @@
+"""What every response shares: security headers, and errors as pages or JSON in the
+submitter's language (never a stack trace, never anything identifying in the logs)."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .errors import IntakeError
+from .i18n import current_language, human_size, translate
+
+log = logging.getLogger("sealdrop.intake")
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; worker-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+PERMISSIONS = (
+    "accelerometer=(), autoplay=(), camera=(), clipboard-read=(), clipboard-write=(), "
+    "display-capture=(), encrypted-media=(), fullscreen=(), geolocation=(), gyroscope=(), "
+    "hid=(), interest-cohort=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+    "picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), "
+    "usb=(), xr-spatial-tracking=()"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "no-store",
+    "Permissions-Policy": PERMISSIONS,
+}
+# HTTP statuses Flask/Werkzeug may raise, mapped to our error codes.
+_HTTP_CODES = {404: "not-found", 405: "malformed", 413: "too-large", 503: "busy"}
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
+    app.register_error_handler(IntakeError, _intake_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.update(HEADERS)
+    response.headers.pop("Server", None)
+    response.headers.pop("Set-Cookie", None)
+    return response
+
+
+def error_response(error: IntakeError) -> Response:
+    store = current_app.extensions["sealdrop"]
+    limit = human_size(store.settings.max_submission_bytes)
+    message = translate(error.message_key, limit=limit)
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": error.code, "message": message, **error.extra})
+    else:
+        response = Response(
+            render_template("error.html", message=message, status=error.status),
+            mimetype="text/html",
+        )
+    response.status_code = error.status
+    response.headers["Content-Language"] = current_language()
+    return response
+
+
+def _intake_error(error: IntakeError) -> Response:
+    return error_response(error)
+
+
+def _http_error(error: HTTPException) -> Response:
+    code = _HTTP_CODES.get(error.code or 500, "malformed" if (error.code or 500) < 500 else "busy")
+    key = "error_method" if error.code == 405 else None
+    response = error_response(IntakeError(code, key))
+    if error.code in (404, 405):
+        response.status_code = error.code
+    return response
+
+
+def _database_error(error: OperationalError) -> Response:
+    log.warning("database unavailable (%s)", type(error.orig).__name__)
+    return error_response(IntakeError("busy"))
+
+
+def _unexpected_error(error: Exception) -> Response:
+    # Only the exception's type and the code path: its message could quote submitted data.
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("unexpected %s on %s\n%s", type(error).__name__, request.endpoint, frames)
+    return error_response(IntakeError("generic"))
