@@ -146,6 +146,7 @@ class Bundle:
             raise BundleError(
                 f"the bundle is truncated or corrupted ({exc}); copy it from the server again"
             ) from None
+        self._check_filler(members)
         if not members or members[-1].name != MANIFEST:
             raise BundleError(
                 "the bundle has no manifest at its end (truncated?); copy it from the server again"
@@ -179,6 +180,29 @@ class Bundle:
             if stem not in listed:
                 raise BundleError(f"submission {stem} is in the bundle but not in its manifest")
         return entries, envelopes
+
+    def _check_filler(self, members: list[tarfile.TarInfo]) -> None:
+        """Requires tar's padding and end-of-archive blocks, which no hash covers, to be zero,
+        so that a flipped bit anywhere in the bundle is noticed. A damaged member header also
+        lands here: tarfile stops reading at it, leaving non-zero bytes after the last member.
+        """
+        with self.path.open("rb") as raw:
+            size = raw.seek(0, io.SEEK_END)
+            starts = [m.offset for m in members[1:]] + [size]
+            for member, start in zip(members, starts, strict=True):
+                raw.seek(member.offset_data + member.size)
+                stripped = raw.read(start - member.offset_data - member.size).lstrip(b"\0")
+                if stripped:
+                    raise BundleError(
+                        f"the bundle is damaged at byte {start - len(stripped)}, after its entry "
+                        f"{member.name!r}; copy it from the server again"
+                    )
+            padded = -(-members[-1].size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE if members else 0
+            if members and size - members[-1].offset_data - padded < 2 * tarfile.BLOCKSIZE:
+                raise BundleError(
+                    "the bundle is cut short (its end-of-archive marker is missing); "
+                    "copy it from the server again"
+                )
 
     def _read_manifest(self, member: tarfile.TarInfo) -> list[Entry]:
         if member.size > _MAX_MANIFEST:
