@@ -1,15 +1,37 @@
-"""``sealdrop-reviewer``: the offline staff tool."""
+"""``sealdrop-reviewer``: the offline staff tool.
+
+Keys (keygen, fingerprint), then the vault: open a bundle, list, show, save, destroy. Every
+error a person can meet ends the command with one sentence saying what to do next and a
+non-zero exit status. Nothing here opens a network connection.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+from rich.text import Text
 
 from crypto import Identity, PublicKey, SealdropError
+from crypto.bundle import Bundle, BundleError
 
+from . import attachments, opening
+from .display import clean_name, clean_text, decode, human_size
 from .passphrase import read_passphrase
+from .vault import Submission, Vault, VaultError, default_location
 
 IDENTITY_FILE = "identity.key"
 PUBLIC_FILE = "public.key"
@@ -90,3 +112,320 @@ def load_identity(path: Path, passphrase_file: Path | None) -> Identity:
         return Identity.from_file_text(text, read_passphrase(passphrase_file))
     except SealdropError as exc:
         raise click.ClickException(f"{path}: {exc}") from None
+
+
+# --- the vault ---------------------------------------------------------------------------
+
+vault_option = click.option(
+    "--vault",
+    "vault_path",
+    envvar="SEALDROP_VAULT",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The vault directory (default: $SEALDROP_VAULT, else ~/.local/share/sealdrop/vault).",
+)
+strip_option = click.option(
+    "--strip-metadata/--keep-metadata",
+    "strip",
+    default=None,
+    help="Remove metadata from saved files with mat2 (default: the vault's setting, else keep).",
+)
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, emoji=False, markup=False)
+
+
+def _open_vault(vault_path: Path | None) -> Vault:
+    try:
+        return Vault(vault_path or default_location())
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _find(vault: Vault, submission_id: str) -> Submission:
+    try:
+        return vault.find(submission_id)
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _identity_path(key: Path | None, vault: Vault) -> Path:
+    if key is not None:
+        return key
+    try:
+        configured = vault.config().get("identity")
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not configured:
+        raise click.ClickException(
+            "no identity given; pass --key with your identity.key (made by "
+            "`sealdrop-reviewer keygen`), or set it once with `sealdrop-reviewer config --key`"
+        )
+    return Path(configured)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal; stdout printing goes above it."""
+    console = _console(stderr=True)
+    progress = Progress(
+        TextColumn("opening"),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    task = progress.add_task("opening", total=total)
+    with progress:
+        yield lambda n: progress.advance(task, n)
+
+
+@main.command(name="open")
+@click.argument("bundle_path", metavar="BUNDLE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SEALDROP_IDENTITY",
+    help="Your identity.key (default: $SEALDROP_IDENTITY, else the vault's setting).",
+)
+@passphrase_file_option
+@vault_option
+def open_bundle(
+    bundle_path: Path, key: Path | None, passphrase_file: Path | None, vault_path: Path | None
+) -> None:
+    """Check a bundle exported from the server and decrypt its submissions into the vault."""
+    vault = _open_vault(vault_path)
+    vault.remove_partials()
+    out = _console()
+    try:
+        bundle = Bundle(bundle_path)
+    except BundleError as exc:
+        raise click.ClickException(f"{exc}; nothing was added to the vault") from None
+    with bundle:
+        todo, outcomes = opening.plan(bundle, vault)
+        for outcome in outcomes:
+            _print_outcome(out, outcome)
+        if todo:
+            identity = load_identity(_identity_path(key, vault), passphrase_file)
+            total = sum(entry.size for entry in todo)
+            with _progress(total) as advance:
+                try:
+                    outcomes += opening.open_entries(
+                        bundle,
+                        vault,
+                        todo,
+                        [identity],
+                        advance,
+                        lambda outcome: _print_outcome(out, outcome),
+                    )
+                except opening.DiskFull as exc:
+                    raise click.ClickException(str(exc)) from None
+    opened = sum(o.status == opening.OPENED for o in outcomes)
+    already = sum(o.status == opening.ALREADY for o in outcomes)
+    failed = sum(o.status == opening.FAILED for o in outcomes)
+    out.print(f"{opened} opened, {already} already in the vault, {failed} failed ({vault.root})")
+    if failed:
+        raise click.ClickException(
+            f"{failed} of the bundle's {len(outcomes)} submissions could not be opened and "
+            "nothing of them was saved; see the reason given for each above"
+        )
+
+
+def _print_outcome(console: Console, outcome: opening.Outcome) -> None:
+    label, style = {
+        opening.OPENED: ("opened", "green"),
+        opening.ALREADY: ("already", ""),
+        opening.FAILED: ("FAILED", "bold red"),
+    }[outcome.status]
+    line = Text(f"{label:<8}", style=style)
+    line.append(f"{outcome.id}  received {outcome.received}: {outcome.detail}")
+    console.print(line)
+
+
+@main.command(name="list")
+@vault_option
+def list_(vault_path: Path | None) -> None:
+    """List the submissions in the vault, unread ones first."""
+    vault = _open_vault(vault_path)
+    out = _console()
+    try:
+        submissions = list(vault.submissions())
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not submissions:
+        out.print(f"The vault {vault.root} is empty; open a bundle with `sealdrop-reviewer open`.")
+        return
+    submissions.sort(key=lambda s: (s.record.read, s.record.received, s.id))
+    table = Table("id", "received (UTC)", "size", "attachments", "status")
+    for submission in submissions:
+        table.add_row(
+            submission.id,
+            submission.record.received,
+            human_size(submission.size),
+            str(len(submission.attachments)),
+            Text("read") if submission.record.read else Text("unread", style="bold"),
+        )
+    out.print(table)
+
+
+@main.command()
+@click.argument("submission_id", metavar="ID")
+@vault_option
+def show(submission_id: str, vault_path: Path | None) -> None:
+    """Show a submission's message and list its attachments (an id prefix is enough)."""
+    vault = _open_vault(vault_path)
+    submission = _find(vault, submission_id)
+    out = _console()
+    record = submission.record
+    out.print(Text(f"Submission {submission.id}, received {record.received} UTC", style="bold"))
+    message = submission.message
+    try:
+        if message is None or not message["size"]:
+            out.print(Text("(no message)", style="dim"))
+        else:
+            out.print(Text(clean_text(decode(submission.part_path(message).read_bytes()))))
+        for item in submission.fields:
+            value = decode(submission.part_path(item).read_bytes())
+            out.print(Text(f"{clean_name(item['name'])}: ", style="bold"), Text(clean_text(value)))
+        files = submission.attachments
+        if files:
+            out.print()
+            table = Table("#", "name", "claimed type", "size", "warning", title="Attachments")
+            for number, item in enumerate(files, 1):
+                with submission.part_path(item).open("rb") as handle:
+                    head = handle.read(512)
+                warning = attachments.risks(item["name"], item["type"], head)
+                table.add_row(
+                    str(number),
+                    Text(clean_name(item["name"])),
+                    Text(clean_name(item["type"] or "")),
+                    human_size(int(item["size"])),
+                    Text("; ".join(warning), style="bold red") if warning else "",
+                )
+            out.print(table)
+            out.print(f"Save them with: sealdrop-reviewer save {submission.id} --out DIRECTORY")
+        else:
+            out.print(Text("(no attachments)", style="dim"))
+        vault.mark_read(submission)
+    except (OSError, VaultError) as exc:
+        raise click.ClickException(
+            f"cannot read submission {submission.id} from the vault ({exc}); "
+            "destroy it and open its bundle again"
+        ) from None
+
+
+@main.command()
+@click.argument("submission_id", metavar="ID")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to copy the attachments into (created if missing).",
+)
+@strip_option
+@vault_option
+def save(submission_id: str, out_dir: Path, strip: bool | None, vault_path: Path | None) -> None:
+    """Copy a submission's attachments out of the vault, under safe names."""
+    vault = _open_vault(vault_path)
+    submission = _find(vault, submission_id)
+    if strip is None:
+        strip = bool(vault.config().get("strip_metadata", False))
+    mat2 = attachments.mat2_path()
+    if strip and mat2 is None:
+        raise click.ClickException(
+            "mat2 is not installed, so metadata cannot be removed and nothing was saved; "
+            "install the Debian package mat2, or save with --keep-metadata"
+        )
+    files = submission.attachments
+    out = _console()
+    if not files:
+        out.print(f"Submission {submission.id} has no attachments; nothing to save.")
+        return
+    try:
+        out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for index, item in enumerate(files):
+            source = submission.part_path(item)
+            path = attachments.copy_out(source, out_dir, item["name"], index)
+            with path.open("rb") as handle:
+                head = handle.read(512)
+            note = attachments.strip_metadata(path, mat2) if strip and mat2 else ""
+            line = Text(f"saved {clean_name(path.name)} ({human_size(int(item['size']))})")
+            if item["name"] is not None and path.name != item["name"]:
+                line.append(f" from the name {clean_name(item['name'])}")
+            if note:
+                line.append(f"; {note}", style="" if note.startswith("metadata removed") else "red")
+            out.print(line)
+            for warning in attachments.risks(item["name"], item["type"], head):
+                out.print(Text(f"  WARNING: {path.name} is {warning}", style="bold red"))
+    except OSError as exc:
+        raise click.ClickException(
+            f"could not save into {out_dir} ({exc.strerror}); check the directory is writable "
+            "and has free space, then save again (files already saved are kept)"
+        ) from None
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+    vault.mark_read(submission)
+
+
+@main.command()
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Remember this identity.key as the default for `open`.",
+)
+@strip_option
+@vault_option
+def config(key: Path | None, strip: bool | None, vault_path: Path | None) -> None:
+    """Show or change the vault's settings (default key, metadata stripping)."""
+    vault = _open_vault(vault_path)
+    changes: dict[str, object] = {}
+    if key is not None:
+        changes["identity"] = str(key.resolve())
+    if strip is not None:
+        changes["strip_metadata"] = strip
+    try:
+        settings = vault.set_config(**changes) if changes else vault.config()
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+    out = _console()
+    out.print(f"vault:          {vault.root}")
+    out.print(f"identity:       {settings.get('identity', '(none; pass --key to open)')}")
+    out.print(f"strip metadata: {'yes' if settings.get('strip_metadata') else 'no'}")
+    if settings.get("strip_metadata") and attachments.mat2_path() is None:
+        out.print("mat2 is not installed: `save` will refuse until it is (sudo apt install mat2)")
+
+
+@main.command()
+@click.argument("submission_ids", metavar="ID...", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Destroy every submission in the vault.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@vault_option
+def destroy(
+    submission_ids: tuple[str, ...], everything: bool, yes: bool, vault_path: Path | None
+) -> None:
+    """Delete submissions from the vault (see docs/REVIEWER.md on what deleting can't erase)."""
+    vault = _open_vault(vault_path)
+    if everything:
+        ids = vault.ids()
+    elif submission_ids:
+        ids = [_find(vault, prefix).id for prefix in submission_ids]
+    else:
+        raise click.ClickException("name the submissions to destroy, or pass --all")
+    if not ids:
+        _console().print("The vault is empty; nothing to destroy.")
+        return
+    if not yes:
+        click.confirm(f"Destroy {len(ids)} submission(s) from {vault.root}?", abort=True)
+    for submission_id in ids:
+        try:
+            vault.destroy(submission_id)
+        except OSError as exc:
+            raise click.ClickException(
+                f"could not delete {submission_id} ({exc.strerror}); check the vault's "
+                "permissions and run destroy again"
+            ) from None
+    _console().print(f"destroyed {len(ids)} submission(s)")

@@ -1,0 +1,58 @@
+"""Showing untrusted text in a terminal: no markup, no escape sequences, no bidi tricks.
+
+Message text, field values and file names come from the submitter. Printed raw, control
+characters could rewrite the screen (ANSI escapes), and bidirectional overrides could make a
+name ending in ``gpj.exe`` read as one ending in ``exe.jpg``. They are shown as visible
+``\\uXXXX`` codes instead, and the result is printed as rich ``Text`` (never as markup).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from rich.text import Text
+
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _visible(ch: str) -> str:
+    return f"\\u{ord(ch):04x}"
+
+
+def clean_text(text: str) -> str:
+    """For message bodies and field values: keeps line breaks and tabs."""
+    text = text.replace("\r\n", "\n")
+    return "".join(
+        ch
+        if ch in "\n\t"
+        or (unicodedata.category(ch) not in ("Cc", "Cs", "Zl", "Zp") and ch not in _BIDI)
+        else _visible(ch)
+        for ch in text
+    )
+
+
+def clean_name(text: str | None) -> str:
+    """For file and field names: one line, every invisible or format character made visible."""
+    if text is None:
+        return "(no name)"
+    return "".join(
+        _visible(ch) if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch
+        for ch in text
+    )
+
+
+def plain(text: str, style: str = "") -> Text:
+    return Text(text, style=style)
+
+
+def decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
