@@ -1,0 +1,144 @@
+"""Opening bundles into the vault: what lands there, what is refused, and what is said."""
+
+from __future__ import annotations
+
+import errno
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from reviewer_helpers import Keys, seal, vault_tree, write_bundle
+
+import crypto.sinks
+from crypto import Identity
+
+PHOTO = bytes(range(256)) * 1000  # 256,000 bytes: a multi-chunk envelope
+
+
+def opened(cli, bundle: Path, keys: Keys):
+    return cli("open", bundle, "--passphrase-file", keys.passphrase_file)
+
+
+@pytest.fixture
+def bundle(tmp_path: Path, keys: Keys) -> Path:
+    path = tmp_path / "bundle.tar"
+    write_bundle(
+        path,
+        {
+            "k3x9": seal([keys.public], "they came at night", [("photo.jpg", "image/jpeg", PHOTO)]),
+            "z0a1": seal([keys.public], "second", fields={"contact": "signal"}),
+        },
+    )
+    return path
+
+
+def test_open_decrypts_every_submission_into_a_private_vault(cli, bundle, keys, vault):
+    result = opened(cli, bundle, keys)
+    assert result.exit_code == 0, result.output
+    assert "2 opened, 0 already in the vault, 0 failed" in result.output
+    assert stat.S_IMODE(vault.stat().st_mode) == 0o700
+    for path in vault.rglob("*"):
+        expected = 0o700 if path.is_dir() else 0o600
+        assert stat.S_IMODE(path.stat().st_mode) == expected, path
+    listing = json.loads((vault / "submissions/k3x9/contents.json").read_text())
+    photo = next(p for p in listing["parts"] if p["kind"] == "file")
+    assert (vault / "submissions/k3x9" / photo["file"]).read_bytes() == PHOTO
+    record = json.loads((vault / "index/k3x9.json").read_text())
+    assert record["received"] == "2026-11-24T12:00Z" and record["read"] is False
+    assert len(record["sha256"]) == 64
+
+
+def test_opening_the_same_bundle_twice_adds_nothing_and_needs_no_passphrase(
+    cli, bundle, keys, vault
+):
+    assert opened(cli, bundle, keys).exit_code == 0
+    before = vault_tree(vault)
+    result = cli("open", bundle)  # no passphrase file: a prompt would fail without input
+    assert result.exit_code == 0, result.output
+    assert "0 opened, 2 already in the vault, 0 failed" in result.output
+    assert vault_tree(vault) == before
+
+
+def test_a_submission_for_someone_else_names_both_key_ids(cli, tmp_path, keys, vault):
+    stranger = Identity.generate().public_key
+    path = tmp_path / "b.tar"
+    write_bundle(path, {"mine": seal([keys.public], "hi"), "theirs": seal([stranger], "x")})
+    result = opened(cli, path, keys)
+    assert result.exit_code == 1
+    assert "FAILED  theirs" in result.output
+    flat = " ".join(result.output.split())
+    assert stranger.key_id_hex in flat and keys.public.key_id_hex in flat
+    assert "1 opened" in flat and "1 failed" in flat
+    assert (vault / "submissions/mine").is_dir()
+    assert not (vault / "submissions/theirs").exists()
+    assert not (vault / "index/theirs.json").exists()
+
+
+def test_a_second_recipient_opens_it(cli, tmp_path, keys):
+    path = tmp_path / "b.tar"
+    write_bundle(path, {"both": seal([Identity.generate().public_key, keys.public], "hello")})
+    assert opened(cli, path, keys).exit_code == 0
+    assert "hello" in cli("show", "both").output
+
+
+def test_wrong_passphrase_is_one_sentence_and_adds_nothing(cli, bundle, tmp_path, vault):
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not it\n")
+    result = cli("open", bundle, "--passphrase-file", wrong)
+    assert result.exit_code == 1
+    assert "wrong passphrase" in result.output
+    assert vault_tree(vault / "submissions") == []
+
+
+def test_without_any_key_it_says_how_to_give_one(cli, bundle, keys, vault, monkeypatch):
+    from click.testing import CliRunner
+
+    from reviewer.cli import main
+
+    result = CliRunner().invoke(
+        main, ["open", str(bundle), "--vault", str(vault)], env={"SEALDROP_IDENTITY": None}
+    )
+    assert result.exit_code == 1
+    assert "pass --key" in result.output
+    assert cli("config", "--key", keys.key_file).exit_code == 0
+    assert opened(cli, bundle, keys).exit_code == 0
+
+
+def test_an_interrupted_open_leaves_nothing_visible_and_is_cleaned_up(cli, bundle, keys, vault):
+    # What a power cut mid-write leaves: DirectorySink's private work directory.
+    leftover = vault / "submissions" / ".k3x9.partial-abc123"
+    leftover.mkdir(parents=True)
+    (leftover / "part-000").write_bytes(b"half a message")
+    assert "k3x9" not in cli("list").output
+    assert opened(cli, bundle, keys).exit_code == 0
+    assert not leftover.exists()
+
+
+def test_disk_full_stops_with_one_sentence_and_keeps_nothing_partial(
+    cli, tmp_path, keys, vault, monkeypatch
+):
+    path = tmp_path / "b.tar"
+    write_bundle(
+        path,
+        {
+            "aaaa": seal([keys.public], "small"),
+            "bbbb": seal([keys.public], "x", [("f", "a/b", PHOTO)]),
+        },
+    )
+    real_write = crypto.sinks.DirectorySink.write
+
+    def filling_write(self, data):
+        if len(data) > 1000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, data)
+
+    monkeypatch.setattr(crypto.sinks.DirectorySink, "write", filling_write)
+    result = opened(cli, path, keys)
+    assert result.exit_code == 1
+    assert "is full" in result.output and "run the same open command again" in result.output
+    assert vault_tree(vault / "submissions") == ["aaaa", "aaaa/contents.json", "aaaa/part-000"]
+    assert not (vault / "index/bbbb.json").exists()
+    monkeypatch.undo()
+    result = opened(cli, path, keys)
+    assert "1 opened, 1 already in the vault, 0 failed" in result.output
