@@ -56,6 +56,22 @@ def box_keypair() -> tuple[bytes, bytes]:
     return _b.crypto_box_keypair()
 
 
+def box_secret_from_seed(seed: bytes) -> bytes:
+    """crypto_box_seed_keypair: the secret key of the key pair determined by a 32-byte seed."""
+    _, secret_key = _b.crypto_box_seed_keypair(seed)
+    return secret_key
+
+
+def random_below(upper: int) -> int:
+    """A uniform integer in [0, upper) from randombytes, by rejection (no modulo bias)."""
+    bits = (upper - 1).bit_length()
+    mask = (1 << bits) - 1
+    while True:
+        value = int.from_bytes(random_bytes((bits + 7) // 8), "big") & mask
+        if value < upper:
+            return value
+
+
 def box_public_from_secret(secret_key: bytes) -> bytes:
     return _b.crypto_scalarmult_base(secret_key)
 

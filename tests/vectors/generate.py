@@ -1,4 +1,4 @@
-"""Regenerates the test vectors in this directory (docs/FORMAT.md, section 5).
+"""Regenerates the test vectors in this directory (docs/FORMAT.md, section 6).
 
 Run: .venv/bin/python -m tests.vectors.generate. The vectors are committed; regenerating
 changes every byte (sealing is randomised), so only do it when the format changes.
@@ -15,6 +15,7 @@ from pathlib import Path
 import nacl.bindings as b
 
 from crypto import Attachment, Identity, PublicKey, seal_bytes
+from crypto.codename import Codename
 from crypto.envelope import CHUNK_SIZE, MAGIC
 from crypto.framing import BEGIN, CLOSE, DATA, END, PartInfo, record
 from crypto.padding import padded_length
@@ -82,6 +83,27 @@ def message_records(text: bytes) -> bytes:
     )
 
 
+def write_codenames() -> None:
+    codenames = []
+    for canonical, typed in (
+        (
+            "abandon ability able about above absent absorb abstract",
+            "  ABANDON-abil Able about, abov absent absorbing abstract\n",
+        ),
+        ("zoo zone youth year wrong zero act add", "zoo zone youth year wrong zero act add"),
+    ):
+        keys_of = Codename.parse(canonical).derive()
+        codenames.append(
+            {
+                "canonical": canonical,
+                "typed": typed,
+                "reply_public_key_line": keys_of.public_key.line,
+                "mailbox": keys_of.mailbox,
+            }
+        )
+    (HERE / "codenames.json").write_text(json.dumps(codenames, indent=2) + "\n")
+
+
 def main() -> None:
     a, b_, other = Identity(SECRET_A), Identity(SECRET_B), Identity(SECRET_OTHER)
     keys = {
@@ -109,6 +131,8 @@ def main() -> None:
         },
     }
     (HERE / "keys.json").write_text(json.dumps(keys, indent=2) + "\n")
+
+    write_codenames()
 
     passphrase = "correct horse battery staple — ключ"
     (HERE / "identity-a.txt").write_text(a.to_file_text(passphrase, opslimit=1, memlimit=8192))
@@ -292,4 +316,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    write_codenames() if sys.argv[1:] == ["codenames"] else main()
