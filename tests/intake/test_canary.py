@@ -1,0 +1,130 @@
+"""Invariants 1 and 3: no plaintext and nothing identifying ever reaches the server's disk or
+logs, by either path. A unique canary goes in the message, a file name and a file body; an
+address and a user agent go in the request; afterwards every byte the server could have
+written (data directory with database and blobs, temp directory, logs) is searched."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+from pathlib import Path
+
+from .conftest import Intake
+from .helpers import post_form, seal, upload
+
+ADDRESS = "198.51.100.231"
+AGENT = "Mozilla/5.0 canary-agent-7f3e"
+
+
+def canaries() -> dict[str, str]:
+    token = secrets.token_hex(8)
+    return {
+        "message": f"message-canary-{token}",
+        "filename": f"name-canary-{token}.txt",
+        "body": f"body-canary-{token}",
+    }
+
+
+def needles(marks: dict[str, str]) -> list[bytes]:
+    found = [value.encode() for value in marks.values()]
+    return [*found, ADDRESS.encode(), AGENT.encode()]
+
+
+def leaks(intake: Intake, search: list[bytes]) -> list[tuple[str, bytes]]:
+    hits = []
+    for root in (intake.settings.data_dir, intake.tmp_dir):
+        for path in Path(root).rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                hits += [(str(path), needle) for needle in search if needle in data]
+    logged = intake.log.getvalue().encode()
+    hits += [("log", needle) for needle in search if needle in logged]
+    return hits
+
+
+def submit_both_paths(intake: Intake, marks: dict[str, str]) -> None:
+    environ = {"REMOTE_ADDR": ADDRESS}
+    headers = {"User-Agent": AGENT, "X-Forwarded-For": ADDRESS}
+    # A body large enough to cross many chunks, with the canary at both ends.
+    body = (marks["body"] + "x" * 200_000 + marks["body"]).encode()
+    files = [(marks["filename"], "text/plain", body)]
+    response = post_form(
+        intake.client, marks["message"], files, environ_base=environ, headers=headers
+    )
+    assert response.status_code == 303
+    envelope = seal([intake.public_key], marks["message"], files)
+    assert upload(intake.client, envelope).status_code == 201
+    assert intake.counts() == (2, 0)
+
+
+def test_no_plaintext_or_identifying_data_anywhere(intake: Intake) -> None:
+    marks = canaries()
+    submit_both_paths(intake, marks)
+    # Errors must not leak either: a no-JS post cut off mid-file, and an upload cut short.
+    boundary = "cutboundary"
+    truncated = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\n'
+        f"{marks['message']}\r\n--{boundary}\r\nContent-Disposition: form-data; "
+        f'name="attachments"; filename="{marks["filename"]}"\r\n\r\n{marks["body"]}'
+    ).encode()
+    cut = intake.client.post(
+        "/submit",
+        data=truncated,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        environ_base={"REMOTE_ADDR": ADDRESS},
+    )
+    assert cut.status_code == 400
+    envelope = seal([intake.public_key], marks["message"])
+    created = intake.client.post("/api/v1/uploads", json={"size": len(envelope)})
+    upload_id = created.json["id"]
+    intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope[:500])
+    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish").status_code == 400
+    assert intake.counts() == (2, 0)
+    assert leaks(intake, needles(marks)) == []
+
+
+def test_the_search_finds_a_deliberate_leak(intake: Intake) -> None:
+    marks = canaries()
+    submit_both_paths(intake, marks)
+    (intake.settings.blob_dir / "leak.sdenv").write_bytes(b"..." + marks["body"].encode())
+    (intake.tmp_dir / "spool").write_bytes(marks["filename"].encode())
+    intake.app.logger.warning("request from %s", ADDRESS)
+    found = {needle for _, needle in leaks(intake, needles(marks))}
+    assert found == {marks["body"].encode(), marks["filename"].encode(), ADDRESS.encode()}
+
+
+def test_no_leak_over_a_real_socket_with_a_chunked_body(
+    intake: Intake, live: tuple[str, int]
+) -> None:
+    """Through a real server, with no Content-Length (chunked): nothing spooled anywhere."""
+    marks = canaries()
+    boundary = "canaryboundary" + secrets.token_hex(4)
+    big = (marks["body"] + "y" * 1_000_000).encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\n'
+            f"{marks['message']}\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; '
+            f'filename="{marks["filename"]}"\r\nContent-Type: text/plain\r\n\r\n'
+        ).encode()
+        + big
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    connection = http.client.HTTPConnection(*live, timeout=30)
+    connection.putrequest("POST", "/submit?lang=en")
+    connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    connection.putheader("Transfer-Encoding", "chunked")
+    connection.putheader("User-Agent", AGENT)
+    connection.endheaders()
+    for start in range(0, len(body), 65_000):
+        piece = body[start : start + 65_000]
+        connection.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+    connection.send(b"0\r\n\r\n")
+    response = connection.getresponse()
+    assert response.status == 303
+    assert "Server" not in response.headers
+    connection.close()
+    assert intake.counts() == (1, 0)
+    assert leaks(intake, needles(marks)) == []
+    assert os.listdir(intake.tmp_dir) == []
