@@ -1,0 +1,121 @@
+'use strict';
+// The sealing Web Worker. app.js posts {type: 'start', recipients, message, files,
+// chunkBytes, credits}; the worker answers
+//   {type: 'size', size}                       exact envelope length, before sealing
+//   {type: 'chunk', offset, data}              upload pieces of chunkBytes (data transferred)
+//   {type: 'done', size}                       after the last chunk
+//   {type: 'error', code: 'keys'|'read'|'crypto', detail}
+// and waits for a {type: 'credit'} per uploaded chunk once its initial credits are spent,
+// so at most a few chunks are ever held in memory, whatever the files' size.
+const envelope = require('./envelope.js');
+
+// Files are read in whole-chunk slices, small enough that the worker answers credits promptly
+// at Tor Browser's Safer level, where libsodium runs as plain JS at about 1.2 MB/s.
+const SLICE_BYTES = 256 * 1024;
+
+// Without WebAssembly (Safer), libsodium's first attempt rejects and nobody awaits it; the
+// pure-JS fallback then loads. That rejection is expected, not an error worth a console line.
+self.addEventListener('unhandledrejection', (event) => {
+  if (/WebAssembly/.test(String(event.reason))) event.preventDefault();
+});
+
+importScripts('/static/js/sodium.js');
+const sodium = self.sodium;
+
+let credits = 0;
+let wake = null;
+
+function grant() {
+  credits += 1;
+  if (wake !== null && credits > 0) {
+    const resume = wake;
+    wake = null;
+    resume();
+  }
+}
+
+function waitForCredit() {
+  if (credits > 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    wake = resolve;
+  });
+}
+
+class StepError extends Error {
+  constructor(code, detail) {
+    super(detail);
+    this.code = code;
+  }
+}
+
+function readSlice(file, start, end) {
+  const blob = file.slice(start, end);
+  const read = blob.arrayBuffer
+    ? blob.arrayBuffer()
+    : Promise.resolve(new FileReaderSync().readAsArrayBuffer(blob));
+  return read.then(
+    (buffer) => new Uint8Array(buffer),
+    (error) => {
+      throw new StepError('read', `${file.name}: ${error}`);
+    },
+  );
+}
+
+function partsOf(message, files) {
+  const text = new TextEncoder().encode(message);
+  const parts = [
+    {
+      info: { kind: 'message' },
+      size: text.length,
+      read: (start, end) => Promise.resolve(text.subarray(start, end)),
+    },
+  ];
+  for (const file of files) {
+    parts.push({
+      info: { kind: 'file', name: file.name, type: file.type || 'application/octet-stream' },
+      size: file.size,
+      read: (start, end) => readSlice(file, start, end),
+    });
+  }
+  return parts;
+}
+
+async function seal(request) {
+  await sodium.ready;
+  let keys;
+  try {
+    keys = request.recipients.map((line) => envelope.parsePublicKey(sodium, line));
+  } catch (error) {
+    throw new StepError('keys', String(error.message || error));
+  }
+  const parts = partsOf(request.message, request.files);
+  const size = envelope.envelopeLength(keys.length, parts);
+  self.postMessage({ type: 'size', size });
+  credits = request.credits;
+  const chunker = new envelope.Chunker(request.chunkBytes, (offset, data) => {
+    credits -= 1;
+    self.postMessage({ type: 'chunk', offset, data: data.buffer }, [data.buffer]);
+  });
+  const written = await envelope.sealParts(sodium, keys, parts, (data) => chunker.write(data), {
+    sliceBytes: SLICE_BYTES,
+    pause: waitForCredit,
+  });
+  chunker.flush();
+  if (written !== size) throw new StepError('crypto', `sealed ${written} bytes, expected ${size}`);
+  self.postMessage({ type: 'done', size: written });
+}
+
+self.addEventListener('message', (event) => {
+  const request = event.data;
+  if (request.type === 'credit') {
+    grant();
+  } else if (request.type === 'start') {
+    seal(request).catch((error) => {
+      self.postMessage({
+        type: 'error',
+        code: error.code || 'crypto',
+        detail: String(error.message || error),
+      });
+    });
+  }
+});

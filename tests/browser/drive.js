@@ -1,0 +1,100 @@
+'use strict';
+// Drives one real browser through the submission form, as a person would, and reports what
+// happened as JSON on stdout. Run by tests/browser/test_browsers.py.
+// Usage: node drive.js SPEC.json, SPEC = {"browser": "firefox"|"chromium", "level":
+//   "standard"|"safer"|"safest", "url", "message", "files": [paths], "timeout_ms"}
+// Tor Browser's security levels are Firefox ESR preferences (Tor Browser's own values).
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const puppeteer = require('puppeteer-core');
+
+const LEVEL_PREFS = {
+  standard: {},
+  safer: {
+    'javascript.options.wasm': false,
+    'javascript.options.baselinejit': false,
+    'javascript.options.ion': false,
+    'javascript.options.asmjs': false,
+    'javascript.options.native_regexp': false,
+  },
+  safest: { 'javascript.enabled': false },
+};
+
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+async function launch(spec, profileDir) {
+  if (spec.browser === 'firefox') {
+    return puppeteer.launch({
+      browser: 'firefox',
+      executablePath: '/usr/bin/firefox-esr',
+      headless: true,
+      extraPrefsFirefox: LEVEL_PREFS[spec.level],
+    });
+  }
+  return puppeteer.launch({
+    executablePath: '/usr/lib/chromium/chromium',
+    headless: true,
+    args: [...CHROMIUM_FLAGS, `--user-data-dir=${profileDir}`],
+  });
+}
+
+async function run(spec) {
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealdrop-chromium-'));
+  const browser = await launch(spec, profileDir);
+  const report = { requests: [], console: [], errors: [], level: spec.level };
+  try {
+    const page = await browser.newPage();
+    page.on('request', (request) => report.requests.push(request.url()));
+    page.on('console', (message) =>
+      report.console.push({ type: message.type(), text: message.text() }),
+    );
+    page.on('pageerror', (error) => report.errors.push(String(error.message || error)));
+    page.setDefaultTimeout(spec.timeout_ms);
+    await page.goto(`${spec.url}/?lang=en`, { waitUntil: 'load' });
+    const scripted = spec.level !== 'safest';
+    if (scripted) {
+      report.webassembly = await page.evaluate(() => typeof WebAssembly);
+      report.js_notice_hidden = await page.$eval('#js-notice', (element) => element.hidden);
+    }
+    // Typing and choosing files work without page script; so does Enter on a focused button.
+    await page.focus('#message');
+    await page.keyboard.type(spec.message);
+    const input = await page.$('#attachments');
+    await input.uploadFile(...spec.files);
+    const started = Date.now();
+    const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
+    if (scripted) {
+      await page.click('#send');
+    } else {
+      await page.focus('#send');
+      await page.keyboard.press('Enter');
+    }
+    await navigation;
+    report.submit_ms = Date.now() - started;
+    report.final_url = page.url();
+    if (scripted) {
+      report.sent_text = await page.$eval('#sent-message', (element) => element.textContent);
+    }
+  } finally {
+    await browser.close();
+    fs.rmSync(profileDir, { recursive: true, force: true });
+  }
+  return report;
+}
+
+run(JSON.parse(fs.readFileSync(process.argv[2], 'utf8'))).then(
+  (report) => process.stdout.write(JSON.stringify(report)),
+  (error) => {
+    process.stderr.write(`${error.stack || error}\n`);
+    process.exit(1);
+  },
+);

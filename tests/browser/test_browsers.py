@@ -1,0 +1,152 @@
+"""Real browsers send a message with two attachments through the real intake app, at each of
+Tor Browser's security levels (Firefox ESR with Tor Browser's preferences) and in Chromium.
+The test then exports the bundle and opens it with the reviewer's key: every byte must match.
+
+Standard, Safer and Chromium must take the JavaScript path (sealed in the browser, chunked
+upload API); Safest (no JavaScript) must take the plain form post that the server seals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from crypto import MemorySink, open_envelope
+from crypto.bundle import Bundle
+from intake.export import export_bundle
+
+from .conftest import Server, require_executable
+
+pytestmark = pytest.mark.browser
+
+HERE = Path(__file__).resolve().parent
+FIREFOX = "/usr/bin/firefox-esr"
+CHROMIUM = "/usr/lib/chromium/chromium"
+MESSAGE = "Hello from the browser test. Привет! 😀 Line two."
+# Over one upload chunk (1 MiB), but small: Safer's pure-JS crypto runs at ~1.2 MB/s.
+BIG_FILE_BYTES = 1_200_000
+
+
+def make_files(directory: Path) -> list[tuple[str, bytes]]:
+    big = os.urandom(BIG_FILE_BYTES)
+    small = "отчёт: ünïcode text\n".encode() * 50
+    files = [("evidence.bin", big), ("отчёт.txt", small)]
+    for name, data in files:
+        (directory / name).write_bytes(data)
+    return files
+
+
+def drive(node: str, tmp_path: Path, server: Server, browser: str, level: str) -> dict:
+    files = make_files(tmp_path)
+    spec = {
+        "browser": browser,
+        "level": level,
+        "url": server.url,
+        "message": MESSAGE,
+        "files": [str(tmp_path / name) for name, _ in files],
+        "timeout_ms": 90_000,
+    }
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    result = subprocess.run(
+        [node, str(HERE / "drive.js"), str(spec_path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, f"browser run failed:\n{result.stderr[-4000:]}"
+    report = json.loads(result.stdout)
+    report["files"] = files
+    return report
+
+
+def open_only_submission(server: Server, tmp_path: Path):
+    bundle_path = tmp_path / "export.tar"
+    ids = export_bundle(server.app, bundle_path)
+    assert len(ids) == 1, f"expected exactly one stored submission, got {ids}"
+    with Bundle(bundle_path) as bundle:
+        [(_entry, reader)] = list(bundle.envelopes())
+        contents = open_envelope(reader, [server.identity], MemorySink(16 << 20))
+        reader.check()
+    return contents
+
+
+def check_received(server: Server, tmp_path: Path, report: dict) -> None:
+    contents = open_only_submission(server, tmp_path)
+    assert contents.message is not None
+    # Browsers send a textarea's line breaks as CRLF in a form post; the JS path sends LF.
+    assert contents.message.data.decode("utf-8").replace("\r\n", "\n") == MESSAGE
+    received = [(part.info.name, part.data) for part in contents.files]
+    assert received == report["files"]
+    for part in contents.files:
+        assert part.info.media_type  # the browser's claim, or application/octet-stream
+
+
+def check_no_leaks(server: Server, report: dict) -> None:
+    origin = urlsplit(server.url)
+    for url in report["requests"]:
+        # data: URLs are inline content (Firefox's own UI font), not requests to anywhere.
+        if url.startswith("data:"):
+            continue
+        parts = urlsplit(url)
+        assert (parts.scheme, parts.netloc) == (origin.scheme, origin.netloc), url
+    assert server.recorder.csp_reports == [], [r.decode() for r in server.recorder.csp_reports]
+    csp_console = [
+        m
+        for m in report["console"]
+        if "Content Security Policy" in m["text"] or "Content-Security-Policy" in m["text"]
+    ]
+    assert csp_console == []
+    assert report["final_url"].startswith(f"{server.url}/sent")
+
+
+def check_path(server: Server, javascript: bool) -> None:
+    posts = server.recorder.paths("POST")
+    puts = server.recorder.paths("PUT")
+    if javascript:
+        assert "/api/v1/uploads" in posts
+        assert len(puts) >= 2  # the big file alone spans two 1 MiB chunks
+        assert any(p.endswith("/finish") for p in posts)
+        assert "/submit" not in posts
+    else:
+        assert posts == ["/submit"]
+        assert puts == []
+
+
+@pytest.mark.parametrize("level", ["standard", "safer"])
+def test_firefox_with_javascript(node, tmp_path, intake_server, level):
+    require_executable(FIREFOX, "firefox-esr")
+    report = drive(node, tmp_path, intake_server, "firefox", level)
+    expected = "object" if level == "standard" else "undefined"
+    assert report["webassembly"] == expected, "Tor Browser's level prefs did not take effect"
+    assert report["js_notice_hidden"] is False
+    check_path(intake_server, javascript=True)
+    check_no_leaks(intake_server, report)
+    # At Safer, libsodium's WebAssembly attempt fails before its pure-JS build takes over.
+    unexpected = [e for e in report["errors"] if "WebAssembly is not defined" not in e]
+    assert unexpected == []
+    check_received(intake_server, tmp_path, report)
+
+
+def test_firefox_safest_without_javascript(node, tmp_path, intake_server):
+    require_executable(FIREFOX, "firefox-esr")
+    report = drive(node, tmp_path, intake_server, "firefox", "safest")
+    check_path(intake_server, javascript=False)
+    check_no_leaks(intake_server, report)
+    assert report["errors"] == []
+    check_received(intake_server, tmp_path, report)
+
+
+def test_chromium(node, tmp_path, intake_server):
+    require_executable(CHROMIUM, "chromium")
+    report = drive(node, tmp_path, intake_server, "chromium", "standard")
+    assert report["webassembly"] == "object"
+    check_path(intake_server, javascript=True)
+    check_no_leaks(intake_server, report)
+    assert report["errors"] == []
+    check_received(intake_server, tmp_path, report)
