@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import Flask
 from sqlalchemy import select, update
@@ -62,8 +62,8 @@ def _export(store: Store, out_path: Path) -> list[str]:
     except OSError as exc:
         raise ExportError(f"cannot write next to {out_path}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "wb") as out:
-            writer = BundleWriter(out)
+        with os.fdopen(fd, "wb") as out, _Abandonable(out) as target:
+            writer = BundleWriter(target)  # type: ignore[arg-type]
             for submission_id, received_hour, size in rows:
                 try:
                     blob = open(store.blob_path(submission_id), "rb")
@@ -93,6 +93,23 @@ def _export(store: Store, out_path: Path) -> list[str]:
                 .values(exported_hour=this_hour())
             )
     return ids
+
+
+class _Abandonable:
+    """The bundle's output; after a failure it swallows what tarfile still flushes on
+    garbage collection, instead of writing to a closed, deleted file."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out: BinaryIO | None = out
+
+    def write(self, data: bytes) -> int:
+        return self._out.write(data) if self._out is not None else len(data)
+
+    def __enter__(self) -> _Abandonable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._out = None
 
 
 def purge(
