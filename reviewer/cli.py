@@ -289,7 +289,8 @@ def show(submission_id: str, vault_path: Path | None) -> None:
             out.print(Text(clean_text(decode(submission.part_path(message).read_bytes()))))
         for item in submission.fields:
             value = decode(submission.part_path(item).read_bytes())
-            out.print(Text(f"{clean_name(item['name'])}: ", style="bold"), Text(clean_text(value)))
+            line = Text(f"{clean_name(item['name'])}: ", style="bold")
+            out.print(line.append(clean_text(value), style=""))
         files = submission.attachments
         if files:
             out.print()

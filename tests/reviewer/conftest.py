@@ -38,6 +38,7 @@ def cli(vault: Path, keys: Keys) -> Callable[..., Result]:
                 "SEALDROP_VAULT": str(vault),
                 "SEALDROP_IDENTITY": str(keys.key_file),
                 "XDG_DATA_HOME": str(vault.parent / "xdg"),
+                "COLUMNS": "250",  # rich wraps at the terminal width; keep rows whole
             },
             catch_exceptions=False,
         )
