@@ -2,7 +2,9 @@
 // Drives one real browser through the submission form, as a person would, and reports what
 // happened as JSON on stdout. Run by tests/browser/test_browsers.py.
 // Usage: node drive.js SPEC.json, SPEC = {"browser": "firefox"|"chromium", "level":
-//   "standard"|"safer"|"safest", "url", "message", "files": [paths], "timeout_ms"}
+//   "standard"|"safer"|"safest", "url", "lang", "message", "files": [paths], "timeout_ms",
+//   "expect": "sent"|"error", "watch_status": bool}
+// With "expect": "error" it waits until the form is usable again and reports #status.
 // Tor Browser's security levels are Firefox ESR preferences (Tor Browser's own values).
 const fs = require('node:fs');
 const os = require('node:os');
@@ -50,7 +52,7 @@ async function launch(spec, profileDir) {
 async function run(spec) {
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealdrop-chromium-'));
   const browser = await launch(spec, profileDir);
-  const report = { requests: [], console: [], errors: [], level: spec.level };
+  const report = { requests: [], console: [], errors: [], statuses: [], level: spec.level };
   try {
     const page = await browser.newPage();
     page.on('request', (request) => report.requests.push(request.url()));
@@ -59,8 +61,19 @@ async function run(spec) {
     );
     page.on('pageerror', (error) => report.errors.push(String(error.message || error)));
     page.setDefaultTimeout(spec.timeout_ms);
-    await page.goto(`${spec.url}/?lang=en`, { waitUntil: 'load' });
+    await page.goto(`${spec.url}/?lang=${spec.lang || 'en'}`, { waitUntil: 'load' });
     const scripted = spec.level !== 'safest';
+    if (spec.watch_status) {
+      await page.exposeFunction('reportStatus', (text) => report.statuses.push(text));
+      await page.evaluate(() => {
+        const status = document.getElementById('status');
+        new MutationObserver(() => window.reportStatus(status.textContent)).observe(status, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
+      });
+    }
     if (scripted) {
       report.webassembly = await page.evaluate(() => typeof WebAssembly);
       report.js_notice_hidden = await page.$eval('#js-notice', (element) => element.hidden);
@@ -71,6 +84,19 @@ async function run(spec) {
     const input = await page.$('#attachments');
     await input.uploadFile(...spec.files);
     const started = Date.now();
+    if (spec.expect === 'error') {
+      await page.click('#send');
+      await page.waitForFunction(
+        () =>
+          !document.getElementById('send').disabled &&
+          document.getElementById('status').textContent !== '',
+        { timeout: spec.timeout_ms, polling: 100 },
+      );
+      report.status_text = await page.$eval('#status', (element) => element.textContent);
+      report.progress_hidden = await page.$eval('#progress', (element) => element.hidden);
+      report.final_url = page.url();
+      return report;
+    }
     const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
     if (scripted) {
       await page.click('#send');

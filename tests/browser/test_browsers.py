@@ -20,7 +20,7 @@ from crypto import MemorySink, open_envelope
 from crypto.bundle import Bundle
 from intake.export import export_bundle
 
-from .conftest import Server, require_executable
+from .conftest import Fault, Server, require_executable
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def make_files(directory: Path) -> list[tuple[str, bytes]]:
     return files
 
 
-def drive(node: str, tmp_path: Path, server: Server, browser: str, level: str) -> dict:
+def drive(node: str, tmp_path: Path, server: Server, browser: str, level: str, **options) -> dict:
     files = make_files(tmp_path)
     spec = {
         "browser": browser,
@@ -50,6 +50,7 @@ def drive(node: str, tmp_path: Path, server: Server, browser: str, level: str) -
         "message": MESSAGE,
         "files": [str(tmp_path / name) for name, _ in files],
         "timeout_ms": 90_000,
+        **options,
     }
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
@@ -150,3 +151,44 @@ def test_chromium(node, tmp_path, intake_server):
     check_no_leaks(intake_server, report)
     assert report["errors"] == []
     check_received(intake_server, tmp_path, report)
+
+
+def test_upload_resumes_after_busy_and_lost_answers(node, tmp_path, start_intake):
+    """The first chunk meets a busy server (nothing stored); the second is stored but its
+    answer is lost (a 502 from a proxy, as Tor gives): the client retries, asks the server
+    how much it holds, and carries on without sending anything twice."""
+    require_executable(CHROMIUM, "chromium")
+    server = start_intake()
+    server.recorder.faults = [
+        Fault("PUT", "/api/v1/uploads/", "offset=0&", 503, "before"),
+        Fault("PUT", "/api/v1/uploads/", "offset=1048576&", 502, "after"),
+    ]
+    report = drive(node, tmp_path, server, "chromium", "standard", watch_status=True)
+    assert all(fault.fired for fault in server.recorder.faults)
+    puts = server.recorder.paths("PUT")
+    assert len(puts) == 3  # chunk 0 twice, chunk 1 once: its status said it had arrived
+    status_checks = [p for p in server.recorder.paths("GET") if p.startswith("/api/v1/uploads/")]
+    assert len(status_checks) == 2  # one after each failure
+    with server.app.test_request_context("/?lang=en"):
+        from intake.i18n import translate
+
+        retrying = translate("retrying", "en")
+    assert retrying in report["statuses"]
+    assert report["final_url"].startswith(f"{server.url}/sent")
+    check_received(server, tmp_path, report)
+
+
+def test_refusal_is_shown_in_the_pages_language(node, tmp_path, start_intake):
+    """Too large for the server: the API's refusal appears in #status in Russian, the form is
+    usable again, and nothing is stored."""
+    require_executable(CHROMIUM, "chromium")
+    server = start_intake(MAX_SUBMISSION_BYTES=1_000_000)
+    report = drive(node, tmp_path, server, "chromium", "standard", lang="ru", expect="error")
+    client = server.app.test_client()
+    refusal = client.post("/api/v1/uploads?lang=ru", json={"size": 2_000_000}).get_json()
+    assert refusal["error"] == "too-large"
+    assert report["status_text"] == refusal["message"]
+    assert any("а" <= char <= "я" for char in report["status_text"])
+    assert report["progress_hidden"] is True
+    assert server.recorder.paths("PUT") == []
+    assert export_bundle(server.app, tmp_path / "export.tar") == []
