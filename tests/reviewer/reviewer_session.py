@@ -1,0 +1,44 @@
+"""Runs every reviewer command once, as a member of staff would, through a given launcher."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from reviewer_helpers import PASSPHRASE, Keys, seal, write_bundle
+
+Run = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
+ATTACHMENT = bytes(range(256)) * 300
+
+
+def exercise_every_command(run: Run, work: Path, keys: Keys, *, with_mat2: bool) -> list[str]:
+    """Returns the commands it ran; fails the test if any of them fails."""
+    ran: list[str] = []
+
+    def ok(*args: str | Path) -> str:
+        argv = [str(a) for a in args]
+        result = run(argv)
+        assert result.returncode == 0, (argv, result.stdout, result.stderr)
+        ran.append(argv[0])
+        return result.stdout
+
+    vault = work / "vault"
+    passphrase = work / "passphrase"
+    passphrase.write_text(PASSPHRASE + "\n")
+    bundle = work / "bundle.tar"
+    write_bundle(
+        bundle, {"s1": seal([keys.public], "hello from afar", [("a.bin", "x/y", ATTACHMENT)])}
+    )
+    v = ("--vault", vault)
+    ok("keygen", "--out", work / "newkeys", "--passphrase-file", passphrase)
+    assert ok("fingerprint", work / "newkeys" / "public.key").count(" ") == 7
+    ok("config", "--key", keys.key_file, *v)
+    assert "1 opened" in ok("open", bundle, "--passphrase-file", passphrase, *v)
+    assert "s1" in ok("list", *v)
+    assert "hello from afar" in ok("show", "s1", *v)
+    strip = "--strip-metadata" if with_mat2 else "--keep-metadata"
+    ok("save", "s1", "--out", work / "saved", strip, *v)
+    assert (work / "saved" / "a.bin").read_bytes() == ATTACHMENT
+    ok("destroy", "--all", "--yes", *v)
+    return ran
