@@ -24,6 +24,7 @@ def exercise_every_command(run: Run, work: Path, keys: Keys, *, with_mat2: bool)
         return result.stdout
 
     vault = work / "vault"
+    work.mkdir(parents=True, exist_ok=True)
     passphrase = work / "passphrase"
     passphrase.write_text(PASSPHRASE + "\n")
     bundle = work / "bundle.tar"
