@@ -1,0 +1,71 @@
+"""End to end through real Tor: a submitter's requests cross a private Tor network to the
+onion service, and the reviewer recovers exactly what was sent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from intake.export import export_bundle
+from intake.web import HEADERS
+from tests.deploy.helpers import as_submission, open_bundle, seal
+
+from .conftest import Onion
+
+pytestmark = [pytest.mark.tor, pytest.mark.slow]
+
+
+def test_the_onion_answers_with_the_security_headers_and_nothing_identifying(
+    onion: Onion,
+) -> None:
+    reply = onion.client.request("GET", "/?lang=en")
+    assert reply.status == 200
+    for name, value in HEADERS.items():
+        assert reply.headers[name] == value
+    assert "Server" not in reply.headers
+    assert "Set-Cookie" not in reply.headers
+    print(f"\nonion service reachable {onion.startup_seconds:.1f} s after the test began")
+
+
+def test_tor_runs_the_service_with_the_proof_of_work_defence(onion: Onion) -> None:
+    service = onion.network.service
+    assert service is not None
+    options = "\n".join(service.control("GETCONF HiddenServiceOptions"))
+    assert "HiddenServicePoWDefensesEnabled=1" in options
+    # deploy/torrc opens no port but the onion service's (the test adds a control port).
+    for kind in ("socks", "or", "dir"):
+        assert service.control(f"GETINFO net/listeners/{kind}") == [f"net/listeners/{kind}="]
+
+
+def test_submissions_through_tor_reach_the_reviewer_byte_for_byte(
+    onion: Onion, tmp_path: Path
+) -> None:
+    nojs_files = [
+        ("report.pdf", "application/pdf", os.urandom(300_000)),
+        ("a b.txt", "text/plain", b"x"),
+    ]
+    reply = onion.client.submit_nojs("seen at the checkpoint – 23:10", nojs_files)
+    assert reply.status == 303, reply.body[:500]
+
+    js_files = [("video.mp4", "video/mp4", os.urandom(1 << 20))]
+    envelope = seal(onion.deployment.identity, "the JS path, chunked", js_files)
+    reply = onion.client.upload_envelope(envelope)
+    assert reply.status == 201, reply.body[:500]
+
+    bundle = tmp_path / "export.sdbundle"
+    assert len(export_bundle(onion.deployment.config, bundle)) == 2
+    received = sorted(as_submission(c) for c in open_bundle(bundle, onion.deployment.identity))
+    expected = sorted(
+        [
+            ("seen at the checkpoint – 23:10", [(n, d) for n, _, d in nojs_files]),
+            ("the JS path, chunked", [(n, d) for n, _, d in js_files]),
+        ]
+    )
+    assert received == expected
+
+    # Nothing about the requests reached gunicorn's log: no access log, no request lines.
+    log = onion.gunicorn_log.read_text(errors="replace")
+    for trace in ("GET /", "POST /", "PUT /", "/api/v1", "checkpoint", "127.0.0.1 -"):
+        assert trace not in log
