@@ -7,26 +7,21 @@ See docs/UPLOAD.md for the contract.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import io
 import json
 import os
 import re
-from collections.abc import Iterator
 from typing import BinaryIO
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from werkzeug.exceptions import ClientDisconnected
 
 from crypto import EnvelopeError, plaintext_length_of, read_header
 from crypto.envelope import MAGIC, VERSION, header_length
 
-from .db import Upload, this_hour
 from .errors import IntakeError, malformed, too_large
 from .nojs import drain
-from .storage import Store, new_id
+from .storage import Store, UploadInfo
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
@@ -73,12 +68,7 @@ def create() -> Response:
     except EnvelopeError:
         raise malformed() from None
     store.cleanup_expired_uploads()
-    upload_id = new_id()
-    with Session(store.engine) as session, session.begin():
-        store.check_space(session, size)
-        session.add(Upload(id=upload_id, size=size, created_hour=this_hour()))
-    fd = os.open(store.upload_path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
+    upload_id = store.create_upload(size)
     return _json({"id": upload_id, "chunk_bytes": settings.chunk_bytes}, 201)
 
 
@@ -105,14 +95,14 @@ def put_chunk(upload_id: str) -> Response:
     if offset is None or offset < 0:
         raise malformed()
     upload = _find(store, upload_id)
-    body = request.stream.read(chunk_bytes + 1)
+    body = _read_up_to(request.stream, chunk_bytes + 1)
     if len(body) > chunk_bytes or (length is not None and len(body) != length):
         raise IntakeError("malformed", "error_broken")
-    with _locked_upload(store, upload.id) as handle:
+    with store.locked_upload(upload.id) as handle:
         received = os.fstat(handle.fileno()).st_size
         if offset == received and body:
             if received + len(body) > upload.size:
-                _discard(store, upload.id)
+                store.discard_upload(upload.id)
                 raise malformed()
             handle.seek(received)
             handle.write(body)
@@ -128,16 +118,16 @@ def put_chunk(upload_id: str) -> Response:
 def finish(upload_id: str) -> Response:
     store = _store()
     upload = _find(store, upload_id)
-    with _locked_upload(store, upload.id) as handle:
+    with store.locked_upload(upload.id) as handle:
         received = os.fstat(handle.fileno()).st_size
         if received != upload.size:
-            _discard(store, upload.id)
+            store.discard_upload(upload.id)
             raise IntakeError("malformed", "error_broken")
         _check_header(store, handle, received, upload.id)
         try:
             plaintext_length_of(received - header_length(len(store.settings.recipients)))
         except EnvelopeError:
-            _discard(store, upload.id)
+            store.discard_upload(upload.id)
             raise malformed() from None
         store.publish(store.upload_path(upload.id), handle, received, upload_id=upload.id)
     return _json({"status": "stored"}, 201)
@@ -153,35 +143,23 @@ def _json_body(body: bytes) -> dict[str, object]:
     return data
 
 
-def _find(store: Store, upload_id: str) -> Upload:
-    if not ID_PATTERN.fullmatch(upload_id):
-        raise IntakeError("not-found")
-    cutoff = this_hour() - store.settings.upload_ttl_hours * 3600
-    with Session(store.engine) as session:
-        upload = session.get(Upload, upload_id)
-        if upload is None or upload.created_hour <= cutoff:
-            raise IntakeError("not-found")
-        session.expunge(upload)
-    return upload
-
-
-@contextlib.contextmanager
-def _locked_upload(store: Store, upload_id: str) -> Iterator[BinaryIO]:
-    path = store.upload_path(upload_id)
+def _read_up_to(stream: BinaryIO, limit: int) -> bytes:
+    """Reads until ``limit`` bytes or the end: a single read may return less."""
+    parts, total = [], 0
     try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        raise IntakeError("not-found") from None
-    with os.fdopen(fd, "r+b", buffering=0) as handle:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        # Cleanup or a finish may have removed the file while we waited for the lock.
-        try:
-            same = os.stat(path).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            same = False
-        if not same:
-            raise IntakeError("not-found")
-        yield handle
+        while total < limit and (block := stream.read(limit - total)):
+            parts.append(block)
+            total += len(block)
+    except ClientDisconnected:
+        raise IntakeError("malformed", "error_broken") from None
+    return b"".join(parts)
+
+
+def _find(store: Store, upload_id: str) -> UploadInfo:
+    upload = store.find_upload(upload_id) if ID_PATTERN.fullmatch(upload_id) else None
+    if upload is None:
+        raise IntakeError("not-found")
+    return upload
 
 
 def _check_header(store: Store, handle: BinaryIO, received: int, upload_id: str) -> None:
@@ -205,13 +183,5 @@ def _check_header(store: Store, handle: BinaryIO, received: int, upload_id: str)
         else:
             ok = set(header.key_ids) == {r.key_id_hex for r in recipients}
     if not ok:
-        _discard(store, upload_id)
+        store.discard_upload(upload_id)
         raise malformed(key)
-
-
-def _discard(store: Store, upload_id: str) -> None:
-    """Deletes an upload (its file, then its row). The caller holds the file's lock."""
-    with contextlib.suppress(FileNotFoundError):
-        store.upload_path(upload_id).unlink()
-    with Session(store.engine) as session, session.begin():
-        session.execute(delete(Upload).where(Upload.id == upload_id))

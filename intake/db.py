@@ -1,4 +1,4 @@
-"""The metadata database: which submissions exist and which uploads are in progress.
+"""The metadata database: which submissions exist, and whether they were exported.
 
 It never holds content or anything about the submitter; times are rounded to the hour.
 SQLite (WAL) by default, PostgreSQL by URL; the SQL stays portable.
@@ -26,16 +26,6 @@ class Submission(Base):
     received_hour: Mapped[int] = mapped_column(BigInteger)  # epoch seconds, a whole hour
     size: Mapped[int] = mapped_column(BigInteger)
     exported_hour: Mapped[int | None] = mapped_column(BigInteger, default=None, index=True)
-
-
-class Upload(Base):
-    """A resumable upload in progress: uploads/<id>.part holds the ciphertext received so far."""
-
-    __tablename__ = "uploads"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    size: Mapped[int] = mapped_column(BigInteger)
-    created_hour: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 def this_hour(now: float | None = None) -> int:

@@ -12,7 +12,6 @@ import contextlib
 from typing import BinaryIO
 
 from flask import Request
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
@@ -92,10 +91,10 @@ def _receive(store: Store, request: Request, stream: BinaryIO) -> str:
     if declared is not None and declared > limit:
         raise too_large()
     boundary = _boundary(request)
-    with Session(store.engine) as session:
-        store.check_space(session, declared or 0)
-        budget = settings.storage_budget_bytes
-        headroom = None if budget is None else budget - store.used_bytes(session)
+    headroom = store.headroom()
+    if headroom is not None and (declared or 0) > headroom:
+        raise storage_full()
+    store.check_disk(declared or 0)
     with store.new_temp() as (path, handle):
         out = _CountingWriter(handle, store, headroom)
         sealer = Sealer(out, settings.recipients)  # type: ignore[arg-type]

@@ -1,13 +1,16 @@
 """The blob store: ciphertext files in the data directory, published atomically.
 
-    DATA_DIR/tmp/*.partial     envelopes being sealed (no-JS path), locked while written
-    DATA_DIR/uploads/<id>.part resumable uploads in progress (rows in `uploads`)
-    DATA_DIR/blobs/<id>.sdenv  stored submissions (rows in `submissions`)
+    DATA_DIR/tmp/*.partial       envelopes being sealed (no-JS path), locked while written
+    DATA_DIR/uploads/<id>.part   resumable uploads in progress: the ciphertext so far
+    DATA_DIR/uploads/<id>.meta   ... and their declared size and creation hour
+    DATA_DIR/blobs/<id>.sdenv    stored submissions (rows in `submissions`)
 
 A blob is fsynced and renamed into blobs/ before its row commits, while its writer holds an
 flock on it; cleanup takes the same lock before deciding a blob is an orphan. So a crash leaves
 at worst an orphan blob or temp file (deleted by cleanup), never a row without its ciphertext
-or a half-written blob with a row.
+or a half-written blob with a row. Uploads in progress live only in files: losing one in a
+crash costs the submitter a restart, never a stored submission, and keeps the database out of
+the per-chunk path.
 """
 
 from __future__ import annotations
@@ -15,22 +18,25 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import json
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from .config import Settings
-from .db import Submission, Upload, this_hour
-from .errors import storage_full
+from .db import Submission, this_hour
+from .errors import IntakeError, storage_full
 
 BLOB_SUFFIX = ".sdenv"
 UPLOAD_SUFFIX = ".part"
+META_SUFFIX = ".meta"
 TEMP_SUFFIX = ".partial"
 
 
@@ -63,6 +69,13 @@ def open_new(path: Path) -> BinaryIO:
     return handle
 
 
+@dataclass(frozen=True)
+class UploadInfo:
+    id: str
+    size: int
+    created_hour: int
+
+
 class Store:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
@@ -74,26 +87,96 @@ class Store:
     def upload_path(self, upload_id: str) -> Path:
         return self.settings.upload_dir / f"{upload_id}{UPLOAD_SUFFIX}"
 
+    def _meta_path(self, upload_id: str) -> Path:
+        return self.settings.upload_dir / f"{upload_id}{META_SUFFIX}"
+
     # space
 
-    def used_bytes(self, session: Session) -> int:
-        stored = session.scalar(select(func.coalesce(func.sum(Submission.size), 0)))
-        reserved = session.scalar(select(func.coalesce(func.sum(Upload.size), 0)))
-        return int(stored or 0) + int(reserved or 0)
+    def used_bytes(self) -> int:
+        """Stored ciphertext not yet purged, plus the declared size of uploads in progress."""
+        with Session(self.engine) as session:
+            stored = session.scalar(select(func.coalesce(func.sum(Submission.size), 0)))
+        return int(stored or 0) + sum(upload.size for upload in self.uploads())
 
-    def check_space(self, session: Session, needed: int, *, already_reserved: bool = False) -> None:
-        """Raises storage-full unless `needed` more bytes fit the budget and the disk."""
+    def headroom(self) -> int | None:
         budget = self.settings.storage_budget_bytes
-        if budget is not None:
-            used = self.used_bytes(session) - (needed if already_reserved else 0)
-            if used + needed > budget:
-                raise storage_full()
+        return None if budget is None else budget - self.used_bytes()
+
+    def check_space(self, needed: int) -> None:
+        """Raises storage-full unless `needed` more bytes fit the budget and the disk."""
+        headroom = self.headroom()
+        if headroom is not None and needed > headroom:
+            raise storage_full()
         self.check_disk(needed)
 
     def check_disk(self, needed: int) -> None:
         free = shutil.disk_usage(self.settings.data_dir).free
         if free - needed < self.settings.disk_reserve_bytes:
             raise storage_full()
+
+    # uploads in progress
+
+    def uploads(self) -> list[UploadInfo]:
+        found = []
+        for path in self.settings.upload_dir.glob(f"*{META_SUFFIX}"):
+            upload = self._read_meta(path.name.removesuffix(META_SUFFIX))
+            if upload is not None:
+                found.append(upload)
+        return found
+
+    def create_upload(self, size: int) -> str:
+        self.check_space(size)
+        upload_id = new_id()
+        # The data file exists (locked) before its metadata, so cleanup never sees metadata
+        # without data, nor takes the fresh data file for an orphan.
+        with open_new(self.upload_path(upload_id)):
+            meta = json.dumps({"size": size, "created_hour": this_hour()}).encode()
+            fd = os.open(self._meta_path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(meta)
+        return upload_id
+
+    def find_upload(self, upload_id: str, now: float | None = None) -> UploadInfo | None:
+        """The upload, unless it is unknown or expired."""
+        upload = self._read_meta(upload_id)
+        if upload is None or upload.created_hour <= self._cutoff(now):
+            return None
+        return upload
+
+    @contextlib.contextmanager
+    def locked_upload(self, upload_id: str) -> Iterator[BinaryIO]:
+        """The upload's data file, locked; not-found if it went away meanwhile."""
+        path = self.upload_path(upload_id)
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            raise IntakeError("not-found") from None
+        with os.fdopen(fd, "r+b", buffering=0) as handle:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # Cleanup, a discard or a finish may have removed it while we waited.
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same or not self._meta_path(upload_id).exists():
+                raise IntakeError("not-found")
+            yield handle
+
+    def discard_upload(self, upload_id: str) -> None:
+        """Deletes an upload; the caller holds its lock (or it is already gone)."""
+        for path in (self.upload_path(upload_id), self._meta_path(upload_id)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def _read_meta(self, upload_id: str) -> UploadInfo | None:
+        try:
+            data = json.loads(self._meta_path(upload_id).read_bytes())
+            return UploadInfo(upload_id, int(data["size"]), int(data["created_hour"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _cutoff(self, now: float | None) -> int:
+        return this_hour(now) - self.settings.upload_ttl_hours * 3600
 
     # publishing
 
@@ -113,7 +196,7 @@ class Store:
         self, source: Path, handle: BinaryIO, size: int, *, upload_id: str | None = None
     ) -> str:
         """fsyncs the locked file ``source``, renames it into the blob store and commits its
-        row (deleting the upload's row in the same transaction). Returns the new id."""
+        row, then forgets the upload it came from. Returns the new submission's id."""
         os.fsync(handle.fileno())
         submission_id = new_id()
         target = self.blob_path(submission_id)
@@ -121,17 +204,15 @@ class Store:
         os.utime(handle.fileno(), (hour, hour))  # no more precise time on disk than in the DB
         os.rename(source, target)
         fsync_dir(self.settings.blob_dir)
-        if source.parent != target.parent:
-            fsync_dir(source.parent)
         try:
             with Session(self.engine) as session, session.begin():
                 session.add(Submission(id=submission_id, received_hour=hour, size=size))
-                if upload_id is not None:
-                    session.execute(delete(Upload).where(Upload.id == upload_id))
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 target.unlink()
             raise
+        if upload_id is not None:
+            self.discard_upload(upload_id)
         return submission_id
 
     # cleanup
@@ -141,39 +222,42 @@ class Store:
         counts = {"expired_uploads": self.cleanup_expired_uploads(now)}
         counts.update(temp_files=0, orphan_blobs=0, orphan_uploads=0)
         for path in self.settings.tmp_dir.glob(f"*{TEMP_SUFFIX}"):
-            counts["temp_files"] += self._remove_unlocked(path)
+            counts["temp_files"] += self._remove_if_unlocked(path)
         for path in self.settings.blob_dir.glob(f"*{BLOB_SUFFIX}"):
-            counts["orphan_blobs"] += self._remove_orphan(path, Submission)
+            counts["orphan_blobs"] += self._remove_orphan_blob(path)
         for path in self.settings.upload_dir.glob(f"*{UPLOAD_SUFFIX}"):
-            counts["orphan_uploads"] += self._remove_orphan(path, Upload)
+            if not self._meta_path(path.name.removesuffix(UPLOAD_SUFFIX)).exists():
+                counts["orphan_uploads"] += self._remove_if_unlocked(path)
+        for path in self.settings.upload_dir.glob(f"*{META_SUFFIX}"):
+            if not self.upload_path(path.name.removesuffix(META_SUFFIX)).exists():
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()  # left by a crash after finishing or discarding
         return counts
 
     def cleanup_expired_uploads(self, now: float | None = None) -> int:
         """Deletes uploads started more than UPLOAD_TTL_HOURS ago (to the hour)."""
-        cutoff = this_hour(now) - self.settings.upload_ttl_hours * 3600
-        with Session(self.engine) as session:
-            expired = list(session.scalars(select(Upload.id).where(Upload.created_hour <= cutoff)))
-        for upload_id in expired:
-            self._remove_unlocked(self.upload_path(upload_id), wait=True)
-            with Session(self.engine) as session, session.begin():
-                session.execute(delete(Upload).where(Upload.id == upload_id))
-        return len(expired)
+        cutoff = self._cutoff(now)
+        count = 0
+        for upload in self.uploads():
+            if upload.created_hour <= cutoff:
+                with contextlib.suppress(IntakeError), self.locked_upload(upload.id):
+                    self.discard_upload(upload.id)
+                    count += 1
+        return count
 
-    def _remove_unlocked(self, path: Path, *, wait: bool = False) -> int:
+    def _remove_if_unlocked(self, path: Path) -> int:
         try:
             handle = open(path, "rb")
         except FileNotFoundError:
             return 0
         with handle:
-            if wait:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            elif not try_lock(handle):
+            if not try_lock(handle):
                 return 0
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         return 1
 
-    def _remove_orphan(self, path: Path, model: type[Submission] | type[Upload]) -> int:
+    def _remove_orphan_blob(self, path: Path) -> int:
         try:
             handle = open(path, "rb")
         except FileNotFoundError:
@@ -183,7 +267,7 @@ class Store:
                 return 0
             # Decided only under the lock: a writer commits its row before unlocking.
             with Session(self.engine) as session:
-                if session.get(model, path.name.split(".")[0]) is not None:
+                if session.get(Submission, path.name.removesuffix(BLOB_SUFFIX)) is not None:
                     return 0
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from crypto import Identity, PublicKey
 from intake import create_app
 from intake.config import Settings
-from intake.db import Submission, Upload
+from intake.db import Submission
 from intake.serve import QuietHandler
 from intake.setup import init_data_dir
 
@@ -40,12 +40,11 @@ class Intake:
         return self.identity.public_key
 
     def counts(self) -> tuple[int, int]:
-        """(submission rows, upload rows)."""
-        with Session(self.app.extensions["sealdrop"].engine) as session:
-            return (
-                session.scalar(select(func.count()).select_from(Submission)) or 0,
-                session.scalar(select(func.count()).select_from(Upload)) or 0,
-            )
+        """(submission rows, uploads in progress)."""
+        store = self.app.extensions["sealdrop"]
+        with Session(store.engine) as session:
+            rows = session.scalar(select(func.count()).select_from(Submission)) or 0
+        return rows, len(store.uploads())
 
     def files(self, sub: str) -> list[Path]:
         return sorted(p for p in (self.settings.data_dir / sub).iterdir())

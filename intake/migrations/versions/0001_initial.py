@@ -1,4 +1,4 @@
-"""Submissions and uploads in progress: metadata only, times rounded to the hour.
+"""Submissions: metadata only (id, size, hours received and exported).
 
 Revision ID: 0001
 Revises:
@@ -24,17 +24,8 @@ def upgrade() -> None:
         sa.Column("exported_hour", sa.BigInteger(), nullable=True),
     )
     op.create_index("ix_submissions_exported_hour", "submissions", ["exported_hour"])
-    op.create_table(
-        "uploads",
-        sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("size", sa.BigInteger(), nullable=False),
-        sa.Column("created_hour", sa.BigInteger(), nullable=False),
-    )
-    op.create_index("ix_uploads_created_hour", "uploads", ["created_hour"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_uploads_created_hour", table_name="uploads")
-    op.drop_table("uploads")
     op.drop_index("ix_submissions_exported_hour", table_name="submissions")
     op.drop_table("submissions")

@@ -1,0 +1,356 @@
+"""Intake server figures, each next to a baseline measured in the same run.
+
+- small submissions per second through gunicorn, next to a no-op endpoint on the same server;
+- a 1 GiB resumable upload on loopback, next to writing the same bytes to disk;
+- no-JS sealing of a 256 MiB multipart post;
+- peak RSS of each gunicorn worker (VmHWM) after the large transfers;
+- first page load weight (HTML + CSS + JS, compressed).
+
+Set BENCH_SIZE_MIB to shrink the large payloads for a quick look (the 1 GiB and 256 MiB
+figures scale with it: 1024 and 256 by default).
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from flask import Flask, request
+
+from crypto import Identity, PartInfo, Sealer, seal_bytes
+
+MiB = 1 << 20
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / "intake" / "static"
+CLIENTS = 4
+ROUND_SECONDS = 2.0
+ROUNDS = 3
+
+
+def bench_app() -> Flask:
+    """The real app (configured from SEALDROP_*) plus a no-op endpoint, for gunicorn."""
+    from intake import create_app
+
+    app = create_app()
+
+    @app.post("/bench/noop")
+    def noop() -> tuple[str, int]:
+        request.stream.read()
+        return "", 204
+
+    return app
+
+
+# --- gunicorn ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn",
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", "2",
+            "--timeout", "300",
+            "tests.bench.intake_bench:bench_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError("gunicorn exited at start") from None
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _workers(master: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def _peak_rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+# --- HTTP client ------------------------------------------------------------------------
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def request(
+        self, method: str, path: str, body: bytes | Iterator[bytes] | None = None, **headers: str
+    ) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+
+def _rate(operation: Callable[[], None]) -> float:
+    """Operations per second with CLIENTS threads for ROUND_SECONDS."""
+    count = [0] * CLIENTS
+    stop = time.monotonic() + ROUND_SECONDS
+
+    def loop(index: int) -> None:
+        while time.monotonic() < stop:
+            operation()
+            count[index] += 1
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(CLIENTS)]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(count) / (time.monotonic() - start)
+
+
+def _alternate(operations: dict[str, Callable[[], None]]) -> dict[str, float]:
+    rates: dict[str, list[float]] = {name: [] for name in operations}
+    for _ in range(ROUNDS):
+        for name, operation in operations.items():
+            rates[name].append(_rate(operation))
+    return {name: statistics.median(values) for name, values in rates.items()}
+
+
+# --- the measurements -------------------------------------------------------------------
+
+
+def small_submissions(client: Client, envelope: bytes) -> None:
+    def check(status: int, expected: int) -> None:
+        if status != expected:
+            raise RuntimeError(f"unexpected HTTP {status}")
+
+    def js_submission() -> None:
+        status, body = client.request(
+            "POST", "/api/v1/uploads", f'{{"size": {len(envelope)}}}'.encode(),
+            **{"Content-Type": "application/json"},
+        )  # fmt: skip
+        check(status, 201)
+        upload_id = body.split(b'"id":"', 1)[1].split(b'"', 1)[0].decode()
+        check(client.request("PUT", f"/api/v1/uploads/{upload_id}?offset=0", envelope)[0], 200)
+        check(client.request("POST", f"/api/v1/uploads/{upload_id}/finish")[0], 201)
+
+    def three_noops() -> None:
+        for _ in range(3):
+            check(client.request("POST", "/bench/noop", envelope)[0], 204)
+
+    boundary = "benchboundary"
+    form = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\n'
+        + "m" * 2000
+        + f"\r\n--{boundary}--\r\n"
+    ).encode()
+    form_type = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+    def nojs_submission() -> None:
+        check(client.request("POST", "/submit", form, **form_type)[0], 303)
+
+    def one_noop() -> None:
+        check(client.request("POST", "/bench/noop", form)[0], 204)
+
+    rates = _alternate(
+        {"js": js_submission, "noop3": three_noops, "nojs": nojs_submission, "noop": one_noop}
+    )
+    print(f"  small JS submissions (2 KiB envelope, 3 requests): {rates['js']:7.1f}/s")
+    print(f"  no-op baseline, 3 requests each:                   {rates['noop3']:7.1f}/s")
+    print(f"    ratio {rates['js'] / rates['noop3']:.2f}  (target >= 0.5)")
+    print(f"  small no-JS submissions (2 KB message, 1 request):  {rates['nojs']:7.1f}/s")
+    print(f"  no-op baseline, 1 request:                         {rates['noop']:7.1f}/s")
+    print(f"    ratio {rates['nojs'] / rates['noop']:.2f}  (target >= 0.5)")
+
+
+def _seal_file(path: Path, identity: Identity, size: int) -> None:
+    block = os.urandom(MiB)
+    with open(path, "wb") as out:
+        sealer = Sealer(out, [identity.public_key])
+        sealer.begin_part(PartInfo("file", "big.bin", "application/octet-stream"))
+        for _ in range(size // MiB):
+            sealer.write(block)
+        sealer.end_part()
+        sealer.close()
+
+
+def _disk_copy(source: Path, target: Path) -> float:
+    start = time.monotonic()
+    with open(source, "rb") as src, open(target, "wb") as out:
+        while block := src.read(MiB):
+            out.write(block)
+        out.flush()
+        os.fsync(out.fileno())
+    elapsed = time.monotonic() - start
+    target.unlink()
+    return elapsed
+
+
+def _upload_file(client: Client, path: Path) -> float:
+    size = path.stat().st_size
+    start = time.monotonic()
+    status, body = client.request(
+        "POST", "/api/v1/uploads", f'{{"size": {size}}}'.encode(),
+        **{"Content-Type": "application/json"},
+    )  # fmt: skip
+    if status != 201:
+        raise RuntimeError(f"upload refused: {status} {body!r}")
+    upload_id = body.split(b'"id":"', 1)[1].split(b'"', 1)[0].decode()
+    connection = http.client.HTTPConnection("127.0.0.1", client.port, timeout=300)
+    with open(path, "rb") as source:
+        offset = 0
+        while block := source.read(MiB):
+            # gunicorn's sync workers close each connection, so reconnect per chunk, as a
+            # browser over Tor effectively does too.
+            connection = http.client.HTTPConnection("127.0.0.1", client.port, timeout=300)
+            connection.request("PUT", f"/api/v1/uploads/{upload_id}?offset={offset}", block)
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            if response.status != 200:
+                raise RuntimeError(f"chunk refused: {response.status}")
+            offset += len(block)
+    status, body = client.request("POST", f"/api/v1/uploads/{upload_id}/finish")
+    if status != 201:
+        raise RuntimeError(f"finish refused: {status} {body!r}")
+    return time.monotonic() - start
+
+
+def _multipart_body(size: int, boundary: str) -> tuple[int, Callable[[], Iterator[bytes]]]:
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\nbench\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; '
+        f'filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    block = os.urandom(MiB).replace(b"\r", b"\x00").replace(b"\n", b"\x00")
+
+    def body() -> Iterator[bytes]:
+        yield head
+        for _ in range(size // MiB):
+            yield block
+        yield tail
+
+    return len(head) + size + len(tail), body
+
+
+def _post_nojs(client: Client, size: int) -> float:
+    boundary = "benchboundary0123456789"
+    length, body = _multipart_body(size, boundary)
+    start = time.monotonic()
+    status, _ = client.request(
+        "POST", "/submit", body(),
+        **{"Content-Type": f"multipart/form-data; boundary={boundary}",
+           "Content-Length": str(length)},
+    )  # fmt: skip
+    if status != 303:
+        raise RuntimeError(f"no-JS post refused: {status}")
+    return time.monotonic() - start
+
+
+def page_weight(client: Client) -> None:
+    status, html = client.request("GET", "/")
+    assert status == 200
+    items = [("HTML /", len(gzip.compress(html, 9)))]
+    css = STATIC / "css" / "style.css"
+    items.append(("css/style.css", len(gzip.compress(css.read_bytes(), 9))))
+    for js in sorted((STATIC / "js").glob("*.js")) if (STATIC / "js").is_dir() else []:
+        gz = js.with_name(js.name + ".gz")
+        size = gz.stat().st_size if gz.exists() else len(gzip.compress(js.read_bytes(), 9))
+        items.append((f"js/{js.name}", size))
+    total = sum(size for _, size in items)
+    print("  first page load, gzip-compressed (HTML gzip -9 for comparison; served as is):")
+    for name, size in items:
+        print(f"    {name:28s} {size / 1000:8.1f} KB")
+    print(f"    {'total':28s} {total / 1000:8.1f} KB  (target <= 400 KB)")
+    if not any(name.startswith("js/") for name, _ in items):
+        print("    (no JS bundle built yet: run `make js`)")
+
+
+def run() -> None:
+    scale = int(os.environ.get("BENCH_SIZE_MIB", "1024"))
+    big, form_size = scale * MiB, max(scale // 4, 1) * MiB
+    print("\n== intake: gunicorn (2 sync workers) on 127.0.0.1 ==")
+    from intake.setup import init_data_dir
+
+    with tempfile.TemporaryDirectory(prefix="sealdrop-bench-", dir=ROOT / ".data" if (
+        ROOT / ".data"
+    ).is_dir() else None) as work:  # fmt: skip
+        work_dir = Path(work)
+        identity = Identity.generate()
+        key = work_dir / "reviewer.pub"
+        key.write_text(identity.public_key.line + "\n")
+        env = {
+            **os.environ,
+            "SEALDROP_DATA_DIR": str(work_dir / "data"),
+            "SEALDROP_RECIPIENTS": str(key),
+            "SEALDROP_MAX_SUBMISSION_BYTES": str(big + 64 * MiB),
+        }
+        init_data_dir({"DATA_DIR": env["SEALDROP_DATA_DIR"], "RECIPIENTS": [str(key)]})
+        port = _free_port()
+        server = _start_gunicorn(env, port)
+        try:
+            client = Client(port)
+            small_submissions(client, seal_bytes([identity.public_key], "m" * 1800))
+            envelope = work_dir / "big.sdenv"
+            _seal_file(envelope, identity, big)
+            size = envelope.stat().st_size
+            disk = _disk_copy(envelope, work_dir / "copy.bin")
+            upload = _upload_file(client, envelope)
+            print(f"  {size / MiB:.0f} MiB chunked upload: {size / upload / MiB:7.1f} MiB/s")
+            print(f"  writing the same bytes to disk:    {size / disk / MiB:7.1f} MiB/s")
+            print(f"    ratio {disk / upload:.2f}  (target >= 0.5)")
+            envelope.unlink()
+            nojs = _post_nojs(client, form_size)
+            print(f"  no-JS sealing of a {form_size / MiB:.0f} MiB multipart post: "
+                  f"{form_size / nojs / MiB:7.1f} MiB/s")  # fmt: skip
+            peaks = [_peak_rss_mib(pid) for pid in _workers(server.pid)]
+            listed = ", ".join(f"{peak:.0f}" for peak in peaks)
+            print(f"  peak RSS per worker: {listed} MiB  (target < 100 MiB)")
+            page_weight(client)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(work_dir / "data", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    run()
