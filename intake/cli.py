@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .check import command as check_command
 from .config import ConfigError
 
 DEV_HOST = "127.0.0.1"
@@ -100,6 +101,8 @@ def cleanup() -> None:
     counts = Store(settings, make_engine(settings.database_url)).cleanup()
     click.echo(", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in counts.items()))
 
+
+main.add_command(check_command)
 
 if __name__ == "__main__":
     sys.exit(main())
