@@ -63,6 +63,21 @@ async function run(spec) {
     page.setDefaultTimeout(spec.timeout_ms);
     await page.goto(`${spec.url}/?lang=${spec.lang || 'en'}`, { waitUntil: 'load' });
     const scripted = spec.level !== 'safest';
+    if (spec.measure_lag) {
+      // The longest gap between 50 ms timer ticks while sending: main-thread responsiveness.
+      report.max_lag_ms = 0;
+      await page.exposeFunction('reportLag', (lag) => {
+        report.max_lag_ms = Math.max(report.max_lag_ms, lag);
+      });
+      await page.evaluate(() => {
+        let last = performance.now();
+        setInterval(() => {
+          const now = performance.now();
+          window.reportLag(Math.round(now - last - 50));
+          last = now;
+        }, 50);
+      });
+    }
     if (spec.watch_status) {
       await page.exposeFunction('reportStatus', (text) => report.statuses.push(text));
       await page.evaluate(() => {
