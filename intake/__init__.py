@@ -5,6 +5,7 @@ app = create_app({"DATA_DIR": ..., "RECIPIENTS": [...]})   # or create_app() for
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     from .setup import check_initialised
 
     settings = config_module.load(config)
+    # A core dump would write whatever plaintext is in memory to disk.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     app = Flask(__name__, static_folder=None)
     # Request bodies are never parsed into forms here (that would spool files to disk); each
     # view reads request.stream itself, within its own limits.

@@ -25,6 +25,7 @@ from .storage import Store, UploadInfo
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
+MAX_JSON_BYTES = 4096
 
 
 def _store() -> Store:
@@ -53,7 +54,9 @@ def config() -> Response:
 def create() -> Response:
     store = _store()
     settings = store.settings
-    body = request.get_data(cache=False) if (request.content_length or 0) <= 4096 else b""
+    body = _read_up_to(request.stream, MAX_JSON_BYTES + 1)
+    if len(body) > MAX_JSON_BYTES:
+        raise malformed()
     try:
         size = _json_body(body)["size"]
     except (KeyError, TypeError, ValueError):

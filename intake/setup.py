@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import inspect
+from sqlalchemy import inspect, make_url
 
 from . import config as config_module
 from .config import ConfigError, Settings
@@ -43,6 +43,9 @@ def init_data_dir(config: Mapping[str, Any] | Settings | None = None) -> Setting
     for path in (settings.blob_dir, settings.upload_dir, settings.tmp_dir):
         path.mkdir(mode=0o700, exist_ok=True)
     migrate(settings)
+    database = make_url(settings.database_url)
+    if database.get_backend_name() == "sqlite" and database.database:
+        os.chmod(database.database, 0o600)  # SQLite creates its -wal and -shm files alike
     store = Store(settings, make_engine(settings.database_url))
     store.cleanup()
     store.engine.dispose()

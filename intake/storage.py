@@ -126,6 +126,8 @@ class Store:
 
     def create_upload(self, size: int) -> str:
         self.check_space(size)
+        # Uploads already under way will need their remaining bytes too.
+        self.check_disk(size + self._outstanding_bytes())
         upload_id = new_id()
         # The data file exists (locked) before its metadata, so cleanup never sees metadata
         # without data, nor takes the fresh data file for an orphan.
@@ -135,6 +137,13 @@ class Store:
             with os.fdopen(fd, "wb") as out:
                 out.write(meta)
         return upload_id
+
+    def _outstanding_bytes(self) -> int:
+        total = 0
+        for upload in self.uploads():
+            with contextlib.suppress(FileNotFoundError):
+                total += max(upload.size - self.upload_path(upload.id).stat().st_size, 0)
+        return total
 
     def find_upload(self, upload_id: str, now: float | None = None) -> UploadInfo | None:
         """The upload, unless it is unknown or expired."""
@@ -203,6 +212,7 @@ class Store:
         hour = this_hour()
         os.utime(handle.fileno(), (hour, hour))  # no more precise time on disk than in the DB
         os.rename(source, target)
+        os.utime(self.settings.blob_dir, (hour, hour))
         fsync_dir(self.settings.blob_dir)
         try:
             with Session(self.engine) as session, session.begin():
@@ -223,8 +233,11 @@ class Store:
         counts.update(temp_files=0, orphan_blobs=0, orphan_uploads=0)
         for path in self.settings.tmp_dir.glob(f"*{TEMP_SUFFIX}"):
             counts["temp_files"] += self._remove_if_unlocked(path)
+        with Session(self.engine) as session:
+            known = set(session.scalars(select(Submission.id)))
         for path in self.settings.blob_dir.glob(f"*{BLOB_SUFFIX}"):
-            counts["orphan_blobs"] += self._remove_orphan_blob(path)
+            if path.name.removesuffix(BLOB_SUFFIX) not in known:
+                counts["orphan_blobs"] += self._remove_orphan_blob(path)
         for path in self.settings.upload_dir.glob(f"*{UPLOAD_SUFFIX}"):
             if not self._meta_path(path.name.removesuffix(UPLOAD_SUFFIX)).exists():
                 counts["orphan_uploads"] += self._remove_if_unlocked(path)

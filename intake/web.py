@@ -3,6 +3,7 @@ submitter's language (never a stack trace, never anything identifying in the log
 
 from __future__ import annotations
 
+import errno
 import logging
 import traceback
 
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(IntakeError, _intake_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_error)
+    app.register_error_handler(OSError, _os_error)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -88,6 +90,13 @@ def _http_error(error: HTTPException) -> Response:
 def _database_error(error: OperationalError) -> Response:
     log.warning("database unavailable (%s)", type(error.orig).__name__)
     return error_response(IntakeError("busy"))
+
+
+def _os_error(error: OSError) -> Response:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        log.warning("the disk is full")
+        return error_response(IntakeError("storage-full"))
+    return _unexpected_error(error)
 
 
 def _unexpected_error(error: Exception) -> Response:

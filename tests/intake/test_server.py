@@ -157,8 +157,9 @@ def test_storage_budget_refuses_new_submissions(
 
 
 def test_free_disk_space_is_never_used_up(tmp_path: Path, watched_tmp: Path, captured_log) -> None:  # type: ignore[no-untyped-def]
-    free = shutil.disk_usage(tmp_path).free
-    intake = build(tmp_path, watched_tmp, captured_log, DISK_RESERVE_BYTES=free)
+    # More than any disk here has free, whatever else runs meanwhile.
+    reserve = shutil.disk_usage(tmp_path).total
+    intake = build(tmp_path, watched_tmp, captured_log, DISK_RESERVE_BYTES=reserve)
     size = len(seal([intake.public_key], "hello"))
     assert intake.client.post("/api/v1/uploads", json={"size": size}).status_code == 507
     assert post_form(intake.client, "hello").status_code == 507
@@ -302,3 +303,26 @@ def test_missing_configuration_is_explained(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("SEALDROP_DATA_DIR", raising=False)
     result = CliRunner().invoke(cli, ["init"])
     assert result.exit_code != 0 and "SEALDROP_DATA_DIR" in result.output
+
+
+def test_a_full_disk_mid_upload_is_a_readable_refusal(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from intake import nojs
+
+    def full(self, data: bytes) -> int:  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(nojs._CountingWriter, "write", full)
+    response = post_form(intake.client, "hello", lang="ru")
+    assert response.status_code == 507
+    assert "хранилище заполнено" in response.get_data(as_text=True)
+    intake.assert_nothing_stored()
+
+
+def test_no_core_dumps(intake: Intake) -> None:
+    import resource
+
+    assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)
