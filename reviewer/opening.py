@@ -1,16 +1,25 @@
 """Opening a bundle into the vault: one pass over each envelope, committed only when whole.
 
-For each submission the envelope's bytes are hashed (CheckedReader) while they are decrypted
-into a crypto.DirectorySink; the sink is committed only once the FINAL chunk verified *and*
-the hash matches the manifest. Anything else discards the sink, so a failed submission leaves
-nothing in the vault.
+Each envelope's bytes are hashed (CheckedReader) as they are read, and decrypted into a
+crypto.DirectorySink, which is committed only once the FINAL chunk verified *and* the hash
+matches the manifest. Anything else discards the sink, so a failed submission leaves nothing
+in the vault.
+
+Small envelopes are read and hash-checked first, then decrypted by a pool of threads: their
+cost is mostly waiting for fsync, which threads overlap. Large ones are streamed, hashed in a
+second thread while this one decrypts (reviewer.prefetch), and never held in memory whole.
 """
 
 from __future__ import annotations
 
 import errno
+import io
+import tarfile
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from crypto import (
     Contents,
@@ -24,9 +33,12 @@ from crypto import (
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 from crypto.framing import PartInfo
 
+from .prefetch import Prefetcher
 from .vault import Record, Vault
 
 OPENED, ALREADY, FAILED = "opened", "already in vault", "failed"
+SMALL = 1 << 20  # envelopes up to this size are read whole and opened by the thread pool
+WORKERS = 16
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
@@ -45,9 +57,9 @@ class Outcome:
 class _VerifiedSink:
     """A DirectorySink that commits only if the envelope's bytes also match the manifest."""
 
-    def __init__(self, inner: DirectorySink, reader: CheckedReader) -> None:
+    def __init__(self, inner: DirectorySink, source: Prefetcher) -> None:
         self._inner = inner
-        self._reader = reader
+        self._source = source
 
     def begin_part(self, info: PartInfo) -> None:
         self._inner.begin_part(info)
@@ -59,24 +71,11 @@ class _VerifiedSink:
         self._inner.end_part(size)
 
     def commit(self, contents: Contents) -> None:
-        self._reader.check()
+        self._source.check()
         self._inner.commit(contents)
 
     def discard(self) -> None:
         self._inner.discard()
-
-
-class _Counting:
-    def __init__(self, source: CheckedReader, advance: Callable[[int], None]) -> None:
-        self._source = source
-        self._advance = advance
-        self.count = 0
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._source.read(n)
-        self.count += len(data)
-        self._advance(len(data))
-        return data
 
 
 def plan(bundle: Bundle, vault: Vault) -> tuple[list[Entry], list[Outcome]]:
@@ -113,54 +112,129 @@ def open_entries(
     advance: Callable[[int], None] = lambda n: None,
     report: Callable[[Outcome], None] = lambda o: None,
 ) -> list[Outcome]:
-    """Opens ``todo`` into the vault; raises DiskFull (after discarding) if the disk fills."""
+    """Opens ``todo`` into the vault, reporting each outcome in bundle order; raises DiskFull
+    (after discarding what was in progress) if the vault's disk fills up."""
     wanted = {entry.id for entry in todo}
     outcomes: list[Outcome] = []
-    for entry, reader in bundle.envelopes():
-        if entry.id not in wanted:
-            continue
-        counting = _Counting(reader, advance)
-        vault.write_record(Record(entry.id, entry.received, entry.sha256), durable=False)
-        try:
-            sink = _VerifiedSink(DirectorySink(vault.destination(entry.id)), reader)
-            contents = open_envelope(counting, identities, sink)
-        except BundleError as exc:
-            outcome = Outcome(entry.id, FAILED, str(exc), entry.received)
-        except EnvelopeError as exc:
-            outcome = Outcome(entry.id, FAILED, _explain(reader, exc, identities), entry.received)
-        except OSError as exc:
-            vault.forget_record(entry.id)
-            if exc.errno in _DISK_FULL:
-                raise DiskFull(
-                    f"the disk holding the vault ({vault.root}) is full, so submission "
-                    f"{entry.id} was not saved; free some space (or use --vault on a larger "
-                    "disk) and run the same open command again"
-                ) from None
-            outcome = Outcome(
-                entry.id,
-                FAILED,
-                f"could not write it to the vault ({exc.strerror}); check that {vault.root} "
-                "is writable and run the same open command again",
-                entry.received,
-            )
-        else:
-            outcome = Outcome(entry.id, OPENED, _summary(contents), entry.received)
-        if outcome.status == FAILED:
-            vault.forget_record(entry.id)
-        advance(entry.size - counting.count)
+    pending: deque[tuple[Entry, Future[Outcome]]] = deque()
+
+    def settle_oldest() -> None:
+        entry, future = pending.popleft()
+        outcome = future.result()
+        advance(entry.size)
         outcomes.append(outcome)
         report(outcome)
+
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="sealdrop-open") as pool:
+        try:
+            for entry, reader in bundle.envelopes():
+                if entry.id not in wanted:
+                    continue
+                if entry.size <= SMALL:
+                    pending.append((entry, _submit_small(pool, vault, entry, reader, identities)))
+                    while len(pending) > 4 * WORKERS:
+                        settle_oldest()
+                    continue
+                while pending:
+                    settle_oldest()
+                outcome = _open_large(vault, entry, reader, identities, advance)
+                outcomes.append(outcome)
+                report(outcome)
+            while pending:
+                settle_oldest()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return outcomes
 
 
-def _explain(reader: CheckedReader, error: EnvelopeError, identities: Sequence[Identity]) -> str:
-    """Says whether the envelope was damaged after export (hash differs) or before it."""
+def _submit_small(
+    pool: ThreadPoolExecutor,
+    vault: Vault,
+    entry: Entry,
+    reader: CheckedReader,
+    identities: Sequence[Identity],
+) -> Future[Outcome]:
     try:
+        data = reader.read()
         reader.check()
-    except BundleError as mismatch:
-        return str(mismatch)
+    except (BundleError, OSError, tarfile.TarError) as exc:
+        done: Future[Outcome] = Future()
+        done.set_result(Outcome(entry.id, FAILED, _unreadable(exc), entry.received))
+        return done
+    return pool.submit(_open_one, vault, entry, io.BytesIO(data), None, identities)
+
+
+def _open_large(
+    vault: Vault,
+    entry: Entry,
+    reader: CheckedReader,
+    identities: Sequence[Identity],
+    advance: Callable[[int], None],
+) -> Outcome:
+    source = Prefetcher(reader, advance)
+    try:
+        return _open_one(vault, entry, source, source, identities)
+    finally:
+        source.close()
+        advance(entry.size - source.count)
+
+
+def _open_one(
+    vault: Vault,
+    entry: Entry,
+    source: BinaryIO | Prefetcher,
+    checker: Prefetcher | None,
+    identities: Sequence[Identity],
+) -> Outcome:
+    """Opens one envelope. ``checker`` verifies the manifest hash before the commit, unless
+    the caller already did (``None``)."""
+    vault.write_record(Record(entry.id, entry.received, entry.sha256), durable=False)
+    try:
+        directory = DirectorySink(vault.destination(entry.id))
+        sink = directory if checker is None else _VerifiedSink(directory, checker)
+        contents = open_envelope(source, identities, sink)  # type: ignore[arg-type]
+    except EnvelopeError as exc:
+        outcome = Outcome(entry.id, FAILED, _explain(checker, exc, identities), entry.received)
+    except (BundleError, tarfile.TarError) as exc:
+        outcome = Outcome(entry.id, FAILED, _unreadable(exc), entry.received)
     except OSError as exc:
-        return f"the bundle could not be read ({exc.strerror}); copy it from the server again"
+        vault.forget_record(entry.id)
+        if exc.errno in _DISK_FULL:
+            raise DiskFull(
+                f"the disk holding the vault ({vault.root}) is full, so submission "
+                f"{entry.id} was not saved; free some space (or use --vault on a larger "
+                "disk) and run the same open command again"
+            ) from None
+        outcome = Outcome(
+            entry.id,
+            FAILED,
+            f"could not write it to the vault ({exc.strerror}); check that {vault.root} "
+            "is writable and run the same open command again",
+            entry.received,
+        )
+    else:
+        return Outcome(entry.id, OPENED, _summary(contents), entry.received)
+    vault.forget_record(entry.id)
+    return outcome
+
+
+def _unreadable(exc: BaseException) -> str:
+    if isinstance(exc, BundleError):
+        return str(exc)
+    detail = exc.strerror if isinstance(exc, OSError) else str(exc)
+    return f"the bundle could not be read ({detail}); copy it from the server again"
+
+
+def _explain(
+    checker: Prefetcher | None, error: EnvelopeError, identities: Sequence[Identity]
+) -> str:
+    """Says whether the envelope was damaged after export (hash differs) or before it."""
+    if checker is not None:
+        try:
+            checker.check()
+        except (BundleError, OSError, tarfile.TarError) as exc:
+            return _unreadable(exc)
     if isinstance(error, NotForYou):
         yours = ", ".join(i.public_key.key_id_hex for i in identities)
         return (

@@ -12,6 +12,7 @@ from reviewer_helpers import Keys, seal, vault_tree, write_bundle
 
 import crypto.sinks
 from crypto import Identity
+from reviewer import opening
 
 PHOTO = bytes(range(256)) * 1000  # 256,000 bytes: a multi-chunk envelope
 
@@ -115,9 +116,11 @@ def test_an_interrupted_open_leaves_nothing_visible_and_is_cleaned_up(cli, bundl
     assert not leftover.exists()
 
 
+@pytest.mark.parametrize("small", [opening.SMALL, 0], ids=["thread pool", "streamed"])
 def test_disk_full_stops_with_one_sentence_and_keeps_nothing_partial(
-    cli, tmp_path, keys, vault, monkeypatch
+    cli, tmp_path, keys, vault, monkeypatch, small
 ):
+    monkeypatch.setattr(opening, "SMALL", small)
     path = tmp_path / "b.tar"
     write_bundle(
         path,
@@ -139,6 +142,6 @@ def test_disk_full_stops_with_one_sentence_and_keeps_nothing_partial(
     assert "is full" in result.output and "run the same open command again" in result.output
     assert vault_tree(vault / "submissions") == ["aaaa", "aaaa/contents.json", "aaaa/part-000"]
     assert not (vault / "index/bbbb.json").exists()
-    monkeypatch.undo()
+    monkeypatch.setattr(crypto.sinks.DirectorySink, "write", real_write)
     result = opened(cli, path, keys)
     assert "1 opened, 1 already in the vault, 0 failed" in result.output

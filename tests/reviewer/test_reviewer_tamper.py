@@ -22,6 +22,15 @@ from reviewer.vault import Vault
 BIG = bytes(range(251)) * 600  # 150,600 bytes: three chunks
 
 
+@pytest.fixture(autouse=True, params=["thread pool", "streamed"])
+def opening_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Small envelopes are hash-checked whole and opened by a thread pool; large ones are
+    streamed through the prefetching reader. Every tamper test runs through both."""
+    if request.param == "streamed":
+        monkeypatch.setattr(opening, "SMALL", 0)
+    return request.param
+
+
 class Layout:
     """Where each member's header and data sit in a bundle file."""
 
