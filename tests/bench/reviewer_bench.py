@@ -1,0 +1,266 @@
+"""The reviewer opening bundles, next to age and gpg decrypting the same bytes, in one run.
+
+1. One submission of BENCH_SIZE_MIB (default 1 GiB): ``sealdrop-reviewer open`` on the bundle
+   (tar read, SHA-256 check, secretstream decryption, plaintext written to the vault), next
+   to ``age -d`` (X25519 identity) and ``gpg --decrypt`` (a test Curve25519 key, no
+   compression: the path SecureDrop's viewing station uses) writing the same number of bytes
+   to the same disk. Targets: within 1.5x of age, faster than gpg.
+2. One bundle of 10,000 small submissions opened. Target: under 30 s.
+
+Every tool runs as its own process, timed from start to exit, its peak RSS taken from wait4;
+the rounds alternate the tools and the median is reported. The reviewer's identity file uses
+cheap Argon2id settings so that the figures are about opening; a MODERATE unlock (what keygen
+writes) is timed on its own and printed alongside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from crypto import Identity, Sealer
+from crypto.bundle import BundleWriter
+
+GiB = 1 << 30
+PASSPHRASE = "bench passphrase"
+SMALL_COUNT = 10_000
+
+
+def _timed(argv: list[str | Path], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Seconds from start to exit, and peak RSS in MiB, of one process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [str(a) for a in argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed: {stderr.strip()}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def _payload(path: Path, size: int) -> str:
+    digest = hashlib.sha256()
+    block = os.urandom(1 << 20)
+    with path.open("wb") as out:
+        for offset in range(0, size, len(block)):
+            piece = block[: min(len(block), size - offset)]
+            piece = hashlib.sha256(offset.to_bytes(8, "big")).digest() + piece[32:]
+            digest.update(piece)
+            out.write(piece)
+    return digest.hexdigest()
+
+
+def _bundle(path: Path, envelopes: list[tuple[str, Path | bytes]]) -> None:
+    with path.open("wb") as out:
+        writer = BundleWriter(out)
+        for submission_id, envelope in envelopes:
+            if isinstance(envelope, bytes):
+                writer.add(submission_id, "2026-11-24T12:00Z", io.BytesIO(envelope), len(envelope))
+            else:
+                with envelope.open("rb") as source:
+                    writer.add(submission_id, "2026-11-24T12:00Z", source, envelope.stat().st_size)
+        writer.close()
+
+
+def _reviewer(bundle: Path, vault: Path, key: Path, passphrase: Path) -> list[str | Path]:
+    script = Path(sys.executable).with_name("sealdrop-reviewer")
+    return [script, "open", bundle, "--vault", vault, "--key", key, "--passphrase-file", passphrase]
+
+
+def _gpg_setup(home: Path, payload: Path, out: Path) -> None:
+    home.mkdir(mode=0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    quiet = {"env": env, "check": True, "capture_output": True}
+    subprocess.run(
+        ["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
+        + [
+            "--quick-gen-key",
+            "bench <bench@example.invalid>",
+            "future-default",
+            "default",
+            "never",
+        ],
+        **quiet,
+    )
+    subprocess.run(
+        ["gpg", "--batch", "--yes", "--trust-model", "always", "--compress-algo", "none"]
+        + ["-r", "bench@example.invalid", "-o", str(out), "-e", str(payload)],
+        **quiet,
+    )
+
+
+def _gpg_stop(home: Path) -> None:
+    subprocess.run(
+        ["gpgconf", "--kill", "gpg-agent"],
+        env={**os.environ, "GNUPGHOME": str(home)},
+        check=False,
+        capture_output=True,
+    )
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _vault_digest(vault: Path) -> str:
+    (part,) = (vault / "submissions").glob("*/part-000")
+    digest = hashlib.sha256()
+    with part.open("rb") as source:
+        while block := source.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run(size: int | None = None, rounds: int = 3) -> None:
+    size = size or int(os.environ.get("BENCH_SIZE_MIB", "1024")) << 20
+    missing = [tool for tool in ("age", "age-keygen", "gpg") if shutil.which(tool) is None]
+    with tempfile.TemporaryDirectory(prefix="sealdrop-bench-", dir="/var/tmp") as tmp:
+        work = Path(tmp)
+        identity = Identity.generate()
+        key = work / "identity.key"
+        key.write_text(identity.to_file_text(PASSPHRASE, opslimit=1, memlimit=8192))
+        passphrase = work / "passphrase"
+        passphrase.write_text(PASSPHRASE + "\n")
+
+        payload = work / "payload"
+        expected = _payload(payload, size)
+        envelope = work / "payload.sdenv"
+        with (
+            envelope.open("wb") as out,
+            payload.open("rb") as source,
+            Sealer(out, [identity.public_key]) as sealer,
+        ):
+            sealer.add_file("payload.bin", "application/octet-stream", source)
+        bundle = work / "one.tar"
+        _bundle(bundle, [("one", envelope)])
+        _remove(envelope)
+
+        commands: dict[str, tuple[list[str | Path], dict[str, str] | None, list[Path]]] = {}
+        vault = work / "vault"
+        commands["sealdrop-reviewer open"] = (
+            _reviewer(bundle, vault, key, passphrase),
+            None,
+            [vault],
+        )
+        if "age" not in missing and "age-keygen" not in missing:
+            subprocess.run(["age-keygen", "-o", work / "age.key"], check=True, capture_output=True)
+            recipient = subprocess.run(
+                ["age-keygen", "-y", work / "age.key"], check=True, capture_output=True, text=True
+            ).stdout.strip()
+            subprocess.run(
+                ["age", "-r", recipient, "-o", work / "payload.age", payload], check=True
+            )
+            out = work / "age.out"
+            commands["age -d"] = (
+                ["age", "-d", "-i", work / "age.key", "-o", out, work / "payload.age"],
+                None,
+                [out],
+            )
+        gpg_home = work / "gnupg"
+        if "gpg" not in missing:
+            _gpg_setup(gpg_home, payload, work / "payload.gpg")
+            out = work / "gpg.out"
+            commands["gpg --decrypt"] = (
+                ["gpg", "--batch", "--yes", "--quiet", "-o", out, "-d", work / "payload.gpg"],
+                {"GNUPGHOME": str(gpg_home)},
+                [out],
+            )
+        _remove(payload)
+
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        try:
+            for _ in range(rounds):
+                for name, (argv, env, outputs) in commands.items():
+                    results[name].append(_timed(argv, env))
+                    if name.startswith("sealdrop") and _vault_digest(vault) != expected:
+                        raise RuntimeError("the vault's copy differs from the payload")
+                    _remove(*outputs)
+        finally:
+            _gpg_stop(gpg_home)
+
+        def median(name: str) -> float:
+            return statistics.median(seconds for seconds, _ in results[name])
+
+        ours = median("sealdrop-reviewer open")
+        print(
+            f"\n== reviewer: open a bundle of one {size / GiB:.2f} GiB submission "
+            f"(median of {rounds} alternating rounds) =="
+        )
+        print(f"{'tool':<26}{'seconds':>9}{'MB/s':>9}{'vs reviewer':>13}{'peak RSS MiB':>14}")
+        for name in results:
+            seconds = median(name)
+            peak = max(rss for _, rss in results[name])
+            print(
+                f"{name:<26}{seconds:>9.2f}{size / seconds / 1e6:>9.0f}"
+                f"{ours / seconds:>12.2f}x{peak:>14.1f}"
+            )
+        if missing:
+            print(f"(not installed, not measured: {', '.join(missing)})")
+        if "age -d" in results:
+            print(f"reviewer / age = {ours / median('age -d'):.2f} (target <= 1.5)")
+        if "gpg --decrypt" in results:
+            print(f"reviewer / gpg = {ours / median('gpg --decrypt'):.2f} (target < 1.0)")
+        _remove(bundle)
+
+        _small(work, identity, key, passphrase)
+        _unlock_cost(work, identity)
+
+
+def _small(work: Path, identity: Identity, key: Path, passphrase: Path) -> None:
+    start = time.perf_counter()
+    envelopes = []
+    for index in range(SMALL_COUNT):
+        out = io.BytesIO()
+        with Sealer(out, [identity.public_key]) as sealer:
+            sealer.add_message(f"small submission number {index}: " + "x" * (index % 700))
+            if index % 10 == 0:
+                sealer.add_file("note.txt", "text/plain", os.urandom(3000))
+        envelopes.append((f"s{index:05d}", out.getvalue()))
+    bundle = work / "small.tar"
+    _bundle(bundle, envelopes)
+    built = time.perf_counter() - start
+    vault = work / "small-vault"
+    seconds, peak = _timed(_reviewer(bundle, vault, key, passphrase))
+    opened = len(list((vault / "submissions").iterdir()))
+    if opened != SMALL_COUNT:
+        raise RuntimeError(f"only {opened} of {SMALL_COUNT} small submissions were opened")
+    print(
+        f"\n== reviewer: open a bundle of {SMALL_COUNT:,} small submissions "
+        f"({bundle.stat().st_size / 1e6:.1f} MB; built in {built:.1f} s) =="
+    )
+    print(
+        f"sealdrop-reviewer open: {seconds:.1f} s, {SMALL_COUNT / seconds:,.0f} per second, "
+        f"peak RSS {peak:.1f} MiB (target < 30 s)"
+    )
+    _remove(bundle, vault)
+
+
+def _unlock_cost(work: Path, identity: Identity) -> None:
+    text = identity.to_file_text(PASSPHRASE)  # MODERATE, as keygen writes
+    start = time.perf_counter()
+    Identity.from_file_text(text, PASSPHRASE)
+    print(
+        f"identity unlock with Argon2id MODERATE (once per open): {time.perf_counter() - start:.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    run()
