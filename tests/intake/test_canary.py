@@ -10,6 +10,8 @@ import os
 import secrets
 from pathlib import Path
 
+import pytest
+
 from .conftest import Intake
 from .helpers import post_form, seal, upload
 
@@ -128,3 +130,22 @@ def test_no_leak_over_a_real_socket_with_a_chunked_body(
     assert intake.counts() == (1, 0)
     assert leaks(intake, needles(marks)) == []
     assert os.listdir(intake.tmp_dir) == []
+    # The development server's request log (which names the client) is off.
+    logged = intake.log.getvalue()
+    assert "127.0.0.1" not in logged and "/submit" not in logged
+
+
+def test_werkzeug_form_parser_is_never_used(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Werkzeug's parser spools large files to temporary files: it must never run."""
+    from werkzeug import formparser
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("werkzeug's form parser was used")
+
+    monkeypatch.setattr(formparser.FormDataParser, "parse", refuse)
+    monkeypatch.setattr(formparser.MultiPartParser, "parse", refuse)
+    big = [("f.bin", "application/octet-stream", os.urandom(600_000))]
+    assert post_form(intake.client, "hello", big).status_code == 303
+    assert intake.counts() == (1, 0)

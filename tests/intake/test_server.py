@@ -93,6 +93,7 @@ def test_russian_pages(intake: Intake) -> None:
     assert 'action="/submit?lang=ru"' in form
     assert "Отправить" in form and "Ваше сообщение" in form
     assert "шифруются на вашем устройстве" in form
+    assert "JavaScript выключен" in form and "шифрует сервер" in form
     assert '"lang": "ru"' in form and "/sent?lang=ru" in form
     assert 'href="/?lang=en"' in form  # the switcher back to English
     sent = post_form(intake.client, "привет", lang="ru")
