@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 JS_STAMP := intake/static/js/.built-stamp
 
-.PHONY: run test lint bench js system-deps clean
+.PHONY: run test test-postgres lint bench js system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ lint: $(STAMP)
 
 test: $(STAMP) $(JS_STAMP) system-deps lint
 	$(BIN)/pytest
+
+# The database-backed tests again, on a throwaway PostgreSQL cluster instead of SQLite.
+test-postgres: $(STAMP) system-deps
+	SEALDROP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -p tests.support.postgres \
+		tests/intake tests/deploy
 
 bench: $(STAMP) $(JS_STAMP)
 	$(BIN)/python -m tests.bench

@@ -11,6 +11,7 @@ root, so as root the cluster runs as Debian's `postgres` user.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import itertools
 import os
@@ -23,8 +24,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import pytest
+from sqlalchemy.engine import make_url
 
 SUPERUSER = "sealdrop_test"
 START_DEADLINE_S = 60
@@ -65,6 +69,12 @@ class Cluster:
         with self.connect() as connection:
             connection.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drops a database made by new_database, disconnecting whoever still uses it."""
+        name = make_url(url).database
+        with self.connect() as connection:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager
@@ -132,3 +142,85 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+# --- the test suite on PostgreSQL ----------------------------------------------------------
+#
+#     SEALDROP_TEST_DATABASE=postgresql pytest -p tests.support.postgres tests/intake ...
+#
+# (what `make test-postgres` runs). As a pytest plugin, this module starts one throwaway
+# cluster for the run and gives every intake configuration that names no database of its own
+# a fresh PostgreSQL database instead of SQLite in its data directory: one database per data
+# directory, so the app, `init` and export in one test share it (tests with "sqlite" in their
+# name are left alone). Without the variable it does nothing.
+
+TEST_DATABASE_ENV = "SEALDROP_TEST_DATABASE"
+
+
+def postgres_requested() -> bool:
+    value = os.environ.get(TEST_DATABASE_ENV, "sqlite").strip().lower()
+    if value not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(f"{TEST_DATABASE_ENV} must be sqlite or postgresql, not {value!r}")
+    return value != "sqlite"
+
+
+_session: contextlib.ExitStack | None = None
+_cluster: Cluster | None = None
+
+
+def pytest_configure(config: Any) -> None:
+    global _session, _cluster
+    if not postgres_requested():
+        return
+    _session = contextlib.ExitStack()
+    _cluster = _session.enter_context(throwaway_cluster())
+
+
+def pytest_unconfigure(config: Any) -> None:
+    global _session, _cluster
+    if _session is not None:
+        _session.close()
+    _session = _cluster = None
+
+
+@contextlib.contextmanager
+def cluster_for_tests() -> Iterator[Cluster]:
+    """The run's cluster when the plugin is active, else a throwaway one of its own."""
+    if _cluster is not None:
+        yield _cluster
+        return
+    with throwaway_cluster() as cluster:
+        yield cluster
+
+
+def pytest_report_header(config: Any) -> str:
+    return f"database: {'PostgreSQL (throwaway cluster)' if _cluster else 'SQLite'}"
+
+
+@pytest.fixture(autouse=True)
+def _intake_on_postgres(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    # A test about SQLite itself says so in its name, and stays on SQLite.
+    if _cluster is None or "sqlite" in request.node.name:
+        yield
+        return
+    import intake.config
+
+    cluster = _cluster
+    original = intake.config.load
+    databases: dict[Path, str] = {}
+
+    def load(config: Any = None) -> Any:
+        settings = original(config)
+        raw = intake.config.from_env() if config is None else config
+        if isinstance(config, intake.config.Settings) or (raw.get("DATABASE_URL")):
+            return settings
+        if settings.data_dir not in databases:
+            databases[settings.data_dir] = cluster.new_database()
+        return dataclasses.replace(settings, database_url=databases[settings.data_dir])
+
+    monkeypatch.setattr(intake.config, "load", load)
+    yield
+    for url in databases.values():
+        cluster.drop_database(url)
