@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.client
+import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -209,3 +211,29 @@ def test_unknown_uploads(intake: Intake) -> None:
         assert_error(intake.client.get(f"/api/v1/uploads/{path}"), 404, "not-found")
         assert_error(put(intake, path, 0, b"x"), 404, "not-found")
         assert_error(intake.client.post(f"/api/v1/uploads/{path}/finish"), 404, "not-found")
+
+
+def test_concurrent_retries_of_the_same_chunk_store_it_once(
+    intake: Intake, live: tuple[str, int]
+) -> None:
+    """Two tabs, or a retry racing the original: the upload's lock keeps the file consistent."""
+    envelope = seal([intake.public_key], "r" * 500_000)
+    upload_id = create(intake, len(envelope))
+    chunk = envelope[:200_000]
+
+    def send(_: int) -> tuple[int, int]:
+        connection = http.client.HTTPConnection(*live, timeout=30)
+        try:
+            connection.request("PUT", f"/api/v1/uploads/{upload_id}?offset=0", body=chunk)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())["received"]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(send, range(16)))
+    assert results == [(200, 200_000)] * 16
+    assert put(intake, upload_id, 200_000, envelope[200_000:]).status_code == 200
+    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish").status_code == 201
+    [blob] = intake.files("blobs")
+    assert blob.read_bytes() == envelope
