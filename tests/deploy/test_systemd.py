@@ -1,0 +1,74 @@
+"""The systemd units: valid, and as locked down as systemd's own scoring says (offline)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .helpers import DEPLOY
+
+UNITS = sorted((DEPLOY / "systemd").glob("sealdrop-*.service"))
+TIMERS = sorted((DEPLOY / "systemd").glob("sealdrop-*.timer"))
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+# systemd-analyze's exposure score is 0 (locked down) to 10; --threshold takes it times ten.
+MAX_EXPOSURE_X10 = 15
+
+
+def directives(unit: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for line in unit.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", ";")):
+            key, value = line.split("=", 1)
+            found.setdefault(key.strip(), []).append(value.strip())
+    return found
+
+
+def runnable_copies(tmp_path: Path) -> list[Path]:
+    """The units with their /opt/sealdrop binaries (absent here) replaced by /bin/true."""
+    copies = []
+    for unit in UNITS + TIMERS:
+        copy = tmp_path / unit.name
+        text = unit.read_text()
+        for program in ("gunicorn", "sealdrop-intake"):
+            text = text.replace(f"/opt/sealdrop/venv/bin/{program}", "/bin/true")
+        copy.write_text(text)
+        copies.append(copy)
+    return copies
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
+def test_units_run_as_the_service_user_and_write_only_the_data_dir(unit: Path) -> None:
+    found = directives(unit)
+    assert found["User"] == ["sealdrop"]
+    assert found["ProtectSystem"] == ["strict"]
+    assert found["ReadWritePaths"] == ["/var/lib/sealdrop"]
+    for name in ("ProtectHome", "PrivateTmp", "NoNewPrivileges", "PrivateDevices"):
+        assert found[name] == ["yes"], name
+    assert found["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6"]
+    assert found["IPAddressAllow"] == ["localhost"]
+    assert found["EnvironmentFile"] == ["/etc/sealdrop/sealdrop.env"]
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
+def test_systemd_accepts_the_units(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", *map(str, runnable_copies(tmp_path))],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and result.stdout + result.stderr == ""
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
+def test_systemd_scores_the_services_as_locked_down(tmp_path: Path) -> None:
+    services = [p for p in runnable_copies(tmp_path) if p.suffix == ".service"]
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "security", "--offline=yes", f"--threshold={MAX_EXPOSURE_X10}"]
+        + [str(p) for p in services],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
