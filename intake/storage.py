@@ -218,8 +218,9 @@ class Store:
             with Session(self.engine) as session, session.begin():
                 session.add(Submission(id=submission_id, received_hour=hour, size=size))
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
+            # Back where it was: the temp file is then removed by its owner, and an upload
+            # can be finished again once the database answers.
+            os.rename(target, source)
             raise
         if upload_id is not None:
             self.discard_upload(upload_id)

@@ -1,0 +1,105 @@
+"""Invariant 4: a crash at the worst moment leaves nothing half-stored, and what it leaves is
+cleaned up. The crash is real: a child process dies with os._exit mid-submission."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from intake import create_app
+
+from .conftest import Intake
+from .helpers import post_form, seal
+
+
+def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
+    """Runs in a child: submits, and dies at ``where`` without any cleanup code running."""
+    from sqlalchemy.orm.session import SessionTransaction
+
+    from intake import nojs, storage
+
+    if where == "before-commit":
+        SessionTransaction.commit = lambda *a, **k: os._exit(3)  # type: ignore[method-assign]
+    elif where == "mid-sealing":
+        original = nojs._CountingWriter.write
+
+        def write(self: Any, data: bytes) -> int:
+            if self.written > 100_000:
+                os._exit(3)
+            return original(self, data)
+
+        nojs._CountingWriter.write = write  # type: ignore[method-assign]
+    elif where == "mid-upload":
+        storage.Store.publish = lambda *a, **k: os._exit(3)  # type: ignore[method-assign]
+    client = create_app(config).test_client()
+    if where == "mid-upload":
+        created = client.post("/api/v1/uploads", json={"size": len(envelope)})
+        upload_id = created.json["id"]  # type: ignore[index]
+        client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
+        client.post(f"/api/v1/uploads/{upload_id}/finish")
+    else:
+        post_form(client, "crash", [("f.bin", "application/octet-stream", os.urandom(300_000))])
+    os._exit(0)
+
+
+@pytest.mark.parametrize("where", ["before-commit", "mid-sealing", "mid-upload"])
+def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
+    intake: Intake, where: str
+) -> None:
+    config = {
+        "DATA_DIR": str(intake.settings.data_dir),
+        "RECIPIENTS": [str(p) for p in intake.settings.recipient_files],
+        "DISK_RESERVE_BYTES": 0,
+    }
+    envelope = seal([intake.public_key], "crash")
+    child = multiprocessing.get_context("fork").Process(
+        target=_crash_during, args=(config, where, envelope)
+    )
+    child.start()
+    child.join(60)
+    assert child.exitcode == 3  # it really died mid-way
+    left = {
+        "before-commit": ("blobs", "orphan_blobs"),
+        "mid-sealing": ("tmp", "temp_files"),
+        "mid-upload": ("uploads", None),
+    }[where]
+    assert intake.counts()[0] == 0  # no submission is visible
+    assert intake.files(left[0]) != []  # the crash did leave something behind
+    store = intake.app.extensions["sealdrop"]
+    if where == "mid-upload":
+        # An unfinished upload is not an orphan: it can still be resumed until it expires.
+        assert store.cleanup()["expired_uploads"] == 0
+        assert store.cleanup(now=2e10)["expired_uploads"] == 1
+    else:
+        assert store.cleanup()[left[1]] == 1
+    intake.assert_nothing_stored()
+
+
+def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.orm.session import SessionTransaction
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(SessionTransaction, "commit", locked)
+    response = post_form(intake.client, "hello", lang="ru")
+    assert response.status_code == 503
+    assert "Сервер перегружен" in response.get_data(as_text=True)
+    envelope = seal([intake.public_key], "hello")
+    upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
+    intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
+    busy = intake.client.post(f"/api/v1/uploads/{upload_id}/finish")
+    assert busy.status_code == 503 and busy.json["error"] == "busy"
+    assert intake.files("blobs") == []
+    monkeypatch.undo()
+    # The browser retries a busy answer: the upload is still there and now finishes.
+    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish").status_code == 201
+    assert intake.counts() == (1, 0)
+    assert intake.files("tmp") == []
+    assert "database is locked" not in intake.log.getvalue()
