@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from .config import Settings
@@ -215,8 +215,10 @@ class Store:
         os.utime(self.settings.blob_dir, (hour, hour))
         fsync_dir(self.settings.blob_dir)
         try:
-            with Session(self.engine) as session, session.begin():
-                session.add(Submission(id=submission_id, received_hour=hour, size=size))
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(Submission).values(id=submission_id, received_hour=hour, size=size)
+                )
         except BaseException:
             # Back where it was: the temp file is then removed by its owner, and an upload
             # can be finished again once the database answers.

@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from intake import create_app
@@ -18,12 +19,11 @@ from .helpers import post_form, seal
 
 def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
     """Runs in a child: submits, and dies at ``where`` without any cleanup code running."""
-    from sqlalchemy.orm.session import SessionTransaction
-
     from intake import nojs, storage
 
+    app = create_app(config)
     if where == "before-commit":
-        SessionTransaction.commit = lambda *a, **k: os._exit(3)  # type: ignore[method-assign]
+        event.listen(app.extensions["sealdrop"].engine, "commit", lambda conn: os._exit(3))
     elif where == "mid-sealing":
         original = nojs._CountingWriter.write
 
@@ -35,7 +35,7 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
         nojs._CountingWriter.write = write  # type: ignore[method-assign]
     elif where == "mid-upload":
         storage.Store.publish = lambda *a, **k: os._exit(3)  # type: ignore[method-assign]
-    client = create_app(config).test_client()
+    client = app.test_client()
     if where == "mid-upload":
         created = client.post("/api/v1/uploads", json={"size": len(envelope)})
         upload_id = created.json["id"]  # type: ignore[index]
@@ -79,15 +79,13 @@ def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
     intake.assert_nothing_stored()
 
 
-def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(
-    intake: Intake, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from sqlalchemy.orm.session import SessionTransaction
+def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(intake: Intake) -> None:
+    engine = intake.app.extensions["sealdrop"].engine
 
-    def locked(*args: object, **kwargs: object) -> None:
+    def locked(connection: object) -> None:
         raise OperationalError("COMMIT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(SessionTransaction, "commit", locked)
+    event.listen(engine, "commit", locked)
     response = post_form(intake.client, "hello", lang="ru")
     assert response.status_code == 503
     assert "Сервер перегружен" in response.get_data(as_text=True)
@@ -97,7 +95,7 @@ def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(
     busy = intake.client.post(f"/api/v1/uploads/{upload_id}/finish")
     assert busy.status_code == 503 and busy.json["error"] == "busy"
     assert intake.files("blobs") == []
-    monkeypatch.undo()
+    event.remove(engine, "commit", locked)
     # The browser retries a busy answer: the upload is still there and now finishes.
     assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish").status_code == 201
     assert intake.counts() == (1, 0)
