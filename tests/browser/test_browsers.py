@@ -20,7 +20,8 @@ from crypto import MemorySink, open_envelope
 from crypto.bundle import Bundle
 from intake.export import export_bundle
 
-from .conftest import Fault, Server, require_executable
+from .conftest import require_executable
+from .harness import Fault, Server
 
 pytestmark = pytest.mark.browser
 

@@ -3,19 +3,10 @@
 // server seals; with it, the browser seals the submission in a Web Worker and uploads only
 // ciphertext, in chunks, resuming after network errors. It never falls back to the plain
 // POST by itself: the page told the submitter which of the two happens.
-const API = '/api/v1/uploads';
-const MAX_ATTEMPTS = 8;
-const MAX_BACKOFF_MS = 30000;
+const { UploadClient, UploadError } = require('./upload.js');
+
 // Chunks sealed ahead of the upload: chunk n+1 is sealed while chunk n is on the wire.
 const CREDITS = 2;
-
-class UploadError extends Error {
-  constructor(code, message) {
-    super(message || code);
-    this.code = code;
-    this.serverMessage = message || null;
-  }
-}
 
 function readConfig() {
   const element = document.getElementById('sealdrop-config');
@@ -27,50 +18,7 @@ function readConfig() {
   }
 }
 
-function withLang(config, path) {
-  const lang = encodeURIComponent(config.lang || 'en');
-  return `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`;
-}
-
-function delay(ms) {
-  return new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
-}
-
-function backoff(attempt) {
-  return Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempt) * (0.75 + Math.random() / 2);
-}
-
-// One JSON request. Resolves {status, body}; rejects only on network failure.
-async function request(config, method, path, body, contentType) {
-  const init = { method, cache: 'no-store', credentials: 'same-origin', redirect: 'error' };
-  if (body !== undefined) {
-    init.body = body;
-    init.headers = { 'Content-Type': contentType };
-  }
-  const response = await fetch(withLang(config, path), init);
-  let json = {};
-  try {
-    json = await response.json();
-  } catch (error) {
-    json = {};
-  }
-  return { status: response.status, body: json };
-}
-
-function apiError(result) {
-  const code = typeof result.body.error === 'string' ? result.body.error : 'generic';
-  const message = typeof result.body.message === 'string' ? result.body.message : null;
-  return new UploadError(code, message);
-}
-
-// Temporary trouble worth retrying: the server is busy or a proxy (Tor) hiccuped.
-function retryable(status) {
-  return status === 503 || status === 502 || status === 504 || status === 429;
-}
-
-// Items posted by the worker, awaited in order by the uploader.
+// Items posted by the worker, awaited in order.
 class Inbox {
   constructor() {
     this._items = [];
@@ -95,23 +43,29 @@ class Inbox {
   }
 }
 
+// One submission: the worker seals, the client uploads what it hands out.
 class Submission {
   constructor(config, ui) {
     this.config = config;
     this.ui = ui;
     this.inbox = new Inbox();
-    this.worker = null;
+    this.client = new UploadClient({
+      lang: config.lang,
+      chunkBytes: config.chunk_bytes,
+      onStatus: (key, values) => ui.say(key, values),
+      onProgress: (done, size) => ui.progress(done, size),
+    });
   }
 
   async run(message, files) {
     this.ui.say('encrypting');
-    this.worker = new Worker('/static/js/worker.js');
-    this.worker.addEventListener('message', (event) => this.inbox.push(event.data));
-    this.worker.addEventListener('error', (event) => {
+    const worker = new Worker('/static/js/worker.js');
+    worker.addEventListener('message', (event) => this.inbox.push(event.data));
+    worker.addEventListener('error', (event) => {
       event.preventDefault();
       this.inbox.push({ type: 'error', code: 'crypto', detail: String(event.message) });
     });
-    this.worker.postMessage({
+    worker.postMessage({
       type: 'start',
       recipients: this.config.recipients,
       message,
@@ -120,22 +74,21 @@ class Submission {
       credits: CREDITS,
     });
     try {
-      const size = (await this.expect('size')).size;
+      const { size } = await this.expect('size');
       this.ui.progress(0, size);
-      const id = await this.create(size);
+      const id = await this.client.create(size);
       let uploaded = 0;
       for (;;) {
         const item = await this.expect('chunk', 'done');
         if (item.type === 'done') break;
-        const data = new Uint8Array(item.data);
-        uploaded = await this.put(id, item.offset, data, size);
-        this.worker.postMessage({ type: 'credit' });
+        uploaded = await this.client.put(id, item.offset, new Uint8Array(item.data), size);
+        worker.postMessage({ type: 'credit' });
       }
       if (uploaded !== size) throw new UploadError('broken');
       this.ui.say('finishing');
-      await this.finish(id);
+      await this.client.finish(id);
     } finally {
-      this.worker.terminate();
+      worker.terminate();
     }
   }
 
@@ -145,110 +98,6 @@ class Submission {
       const item = await this.inbox.next();
       if (item.type === 'error') throw new UploadError(`worker-${item.code}`, null);
       if (types.includes(item.type)) return item;
-    }
-  }
-
-  async create(size) {
-    const body = JSON.stringify({ size });
-    const result = await this.retry(() =>
-      request(this.config, 'POST', API, body, 'application/json'),
-    );
-    if (result.status !== 201 || typeof result.body.id !== 'string') throw apiError(result);
-    this.chunkLimit = Math.min(this.config.chunk_bytes, result.body.chunk_bytes || Infinity);
-    return result.body.id;
-  }
-
-  // Sends data (which starts at offset) until the server holds all of it; returns the
-  // number of bytes the server has received in total.
-  async put(id, offset, data, size) {
-    const end = offset + data.length;
-    const path = `${API}/${encodeURIComponent(id)}`;
-    let sent = offset;
-    let attempt = 0;
-    while (sent < end) {
-      const piece = data.subarray(sent - offset, Math.min(end, sent + this.chunkLimit) - offset);
-      let result = null;
-      try {
-        result = await request(
-          this.config,
-          'PUT',
-          `${path}?offset=${sent}`,
-          piece,
-          'application/octet-stream',
-        );
-      } catch (networkError) {
-        result = null;
-      }
-      if (result !== null && result.status === 200 && Number.isInteger(result.body.received)) {
-        if (result.body.received > sent) {
-          sent = result.body.received;
-          attempt = 0;
-          this.ui.progress(Math.min(sent, size), size);
-          this.ui.say('uploading', { percent: Math.floor((100 * Math.min(sent, size)) / size) });
-        } else if (++attempt > MAX_ATTEMPTS) {
-          throw new UploadError('broken');
-        }
-        continue;
-      }
-      if (result !== null && !(result.status === 409 || retryable(result.status))) {
-        throw apiError(result);
-      }
-      // A conflict tells where the server is; after a network error we have to ask.
-      let received = result !== null && result.status === 409 ? result.body.received : null;
-      if (result === null || retryable(result.status)) {
-        if (attempt >= MAX_ATTEMPTS) {
-          throw result === null ? new UploadError('network') : apiError(result);
-        }
-        this.ui.say('retrying');
-        await delay(backoff(attempt));
-        attempt += 1;
-        received = await this.received(path);
-      }
-      if (received === null) continue;
-      if (!Number.isInteger(received) || received < offset) {
-        // The server lost bytes this page no longer holds (they are sealed only once).
-        throw new UploadError('broken');
-      }
-      sent = Math.min(Math.max(received, offset), end);
-    }
-    return sent;
-  }
-
-  async received(path) {
-    try {
-      const result = await request(this.config, 'GET', path);
-      if (result.status === 200 && Number.isInteger(result.body.received)) {
-        return result.body.received;
-      }
-      if (result.status === 404) throw apiError(result);
-    } catch (error) {
-      if (error instanceof UploadError) throw error;
-    }
-    return null;
-  }
-
-  async finish(id) {
-    const path = `${API}/${encodeURIComponent(id)}/finish`;
-    const result = await this.retry(() => request(this.config, 'POST', path));
-    if (result.status !== 201) throw apiError(result);
-  }
-
-  // Repeats a request through network errors and busy answers, with backoff.
-  async retry(send) {
-    for (let attempt = 0; ; attempt += 1) {
-      let result = null;
-      try {
-        result = await send();
-      } catch (networkError) {
-        result = null;
-      }
-      if (result !== null && !retryable(result.status)) return result;
-      if (attempt >= MAX_ATTEMPTS) {
-        if (result === null) throw new UploadError('network');
-        throw apiError(result);
-      }
-      this.ui.say('retrying');
-      await delay(backoff(attempt));
     }
   }
 }
