@@ -2,7 +2,9 @@
 
 CheckedReader hashes what it reads; libsodium, hashlib and file I/O all release the GIL, so
 moving the read-and-hash half of the single pass to another thread lets the two halves use
-two cores. Memory stays bounded by the queue: at most ``DEPTH`` blocks of ``BLOCK`` bytes.
+two cores. The reading thread also cuts the bytes where the envelope's own structure does (the
+header, then sealed chunks), so the decrypting thread receives each chunk as one ready object
+and copies nothing. Memory stays bounded by the queue: about ``DEPTH`` × ``BLOCK`` bytes.
 """
 
 from __future__ import annotations
@@ -10,61 +12,81 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 
 from crypto.bundle import CheckedReader
+from crypto.envelope import MAX_RECIPIENTS, SEALED_CHUNK_SIZE, header_length
 
-BLOCK = 1 << 20
+BLOCK = 16 * SEALED_CHUNK_SIZE  # about 1 MiB
 DEPTH = 8
-_DONE = b""
+_COUNT_AT = 9  # the header's recipient count byte (docs/FORMAT.md, 3.1)
 
 
 class Prefetcher:
     def __init__(self, reader: CheckedReader, advance: Callable[[int], None]) -> None:
         self._reader = reader
         self._advance = advance
-        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=DEPTH)
+        self._queue: queue.Queue[list[bytes] | BaseException] = queue.Queue(maxsize=DEPTH)
         self._stop = threading.Event()
-        self._block = b""
-        self._offset = 0
+        self._pieces: deque[bytes] = deque()
         self._ended = False
         self.count = 0
         self._thread = threading.Thread(target=self._produce, name="sealdrop-prefetch")
         self._thread.daemon = True
         self._thread.start()
 
+    # --- the reading thread -----------------------------------------------------------
+
     def _produce(self) -> None:
         try:
+            first = self._reader.read(BLOCK)
+            cut = len(first)
+            if len(first) > _COUNT_AT and 1 <= first[_COUNT_AT] <= MAX_RECIPIENTS:
+                cut = min(cut, header_length(first[_COUNT_AT]))
+            pieces = [first[:cut]] if cut else []
+            rest = first[cut:]
             while not self._stop.is_set():
-                block = self._reader.read(BLOCK)
-                self._queue.put(block)
+                block = self._reader.read(BLOCK - len(rest))
+                if rest:  # once, to align the blocks on the chunks after the header
+                    block, rest = rest + block, b""
                 if not block:
+                    self._queue.put([*pieces, b""])
                     return
-        except BaseException as exc:  # handed to the reading thread, which re-raises it
+                step = SEALED_CHUNK_SIZE
+                pieces += [block[i : i + step] for i in range(0, len(block), step)]
+                self._queue.put(pieces)
+                pieces = []
+        except BaseException as exc:  # handed to the decrypting thread, which re-raises it
             self._queue.put(exc)
 
+    # --- the decrypting thread --------------------------------------------------------
+
     def read(self, n: int = -1) -> bytes:
-        while self._offset >= len(self._block):
+        while not self._pieces:
             if self._ended:
                 return b""
             item = self._queue.get()
             if isinstance(item, BaseException):
                 self._ended = True
                 raise item
-            if item == _DONE:
+            if item and item[-1] == b"":
                 self._ended = True
-                return b""
-            self._block, self._offset = item, 0
-        end = len(self._block) if n < 0 else self._offset + n
-        data = self._block[self._offset : end]
-        self._offset += len(data)
-        self.count += len(data)
-        self._advance(len(data))
-        return data
+                item.pop()
+            self._pieces.extend(item)
+        piece = self._pieces[0]
+        if 0 <= n < len(piece):
+            self._pieces[0] = piece[n:]
+            piece = piece[:n]
+        else:
+            self._pieces.popleft()
+        self.count += len(piece)
+        self._advance(len(piece))
+        return piece
 
     def check(self) -> None:
         """Reads to the end of the envelope, then checks its hash (CheckedReader.check)."""
-        while self.read(BLOCK):
+        while self.read():
             pass
         self._thread.join()
         self._reader.check()
