@@ -1,7 +1,9 @@
-"""Export bundles (docs/FORMAT.md, section 4): a tar of envelopes with a manifest at the end.
+"""Bundles (docs/FORMAT.md, section 4): a tar of envelopes with a manifest at the end.
 
-The server writes them with ``BundleWriter``; the reviewer reads them with ``Bundle``, which
-checks the structure when it is opened and each envelope's size and hash as it is read.
+Two kinds: ``submissions`` (the server's export, read by the reviewer) and ``replies`` (the
+reviewer's answers, imported by the server; each entry names the mailbox it goes to).
+``BundleWriter`` writes either; ``Bundle`` reads one, checking the structure when it is opened
+and each envelope's size and hash as it is read.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ FORMAT = "sealdrop-bundle"
 VERSION = 1
 ROOT = "sealdrop-bundle"
 MANIFEST = f"{ROOT}/manifest.json"
-SUBMISSIONS = f"{ROOT}/submissions/"
+SUBMISSIONS = "submissions"
+REPLIES = "replies"
+KINDS = (SUBMISSIONS, REPLIES)
 SUFFIX = ".sdenv"
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
 HOUR_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:00Z")
+MAILBOX_PATTERN = re.compile(r"[a-z2-7]{26}")
 _COPY = 1 << 20
 _MAX_MANIFEST = 64 << 20
 
@@ -40,15 +45,23 @@ def hour_stamp(epoch: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:00Z", time.gmtime(time.time() if epoch is None else epoch))
 
 
+def _member_prefix(kind: str) -> str:
+    return f"{ROOT}/{kind}/"
+
+
 @dataclass(frozen=True)
 class Entry:
     id: str
-    received: str
+    received: str  # the hour the envelope was received (submissions) or written (replies)
     size: int
     sha256: str
+    mailbox: str | None = None  # replies only
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "received": self.received, "size": self.size, "sha256": self.sha256}
+        entry: dict[str, Any] = {"id": self.id, "received": self.received}
+        if self.mailbox is not None:
+            entry["mailbox"] = self.mailbox
+        return {**entry, "size": self.size, "sha256": self.sha256}
 
 
 class _HashingReader:
@@ -67,21 +80,35 @@ class _HashingReader:
 class BundleWriter:
     """Streams envelopes into a bundle; ``close`` appends the manifest."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: BinaryIO, kind: str = SUBMISSIONS) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"a bundle holds {' or '.join(KINDS)}")
+        self.kind = kind
         self._tar = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT)
         self._entries: list[Entry] = []
         self._ids: set[str] = set()
 
-    def add(self, submission_id: str, received: str, envelope: BinaryIO, size: int) -> Entry:
+    def add(
+        self,
+        submission_id: str,
+        received: str,
+        envelope: BinaryIO,
+        size: int,
+        *,
+        mailbox: str | None = None,
+    ) -> Entry:
         if not ID_PATTERN.fullmatch(submission_id) or submission_id in self._ids:
-            raise ValueError(f"bad or repeated submission id {submission_id!r}")
+            raise ValueError(f"bad or repeated id {submission_id!r}")
         if not HOUR_PATTERN.fullmatch(received):
             raise ValueError("received must be an hour stamp such as 2026-11-24T13:00Z")
+        if (self.kind == REPLIES) != (mailbox is not None and _valid_mailbox(mailbox)):
+            raise ValueError("a reply needs a mailbox id; a submission has none")
         reader = _HashingReader(envelope)
-        self._tar.addfile(_member(f"{SUBMISSIONS}{submission_id}{SUFFIX}", size), reader)
+        member = f"{_member_prefix(self.kind)}{submission_id}{SUFFIX}"
+        self._tar.addfile(_member(member, size), reader)
         if reader.count != size:
             raise ValueError(f"envelope {submission_id} is shorter than {size} bytes")
-        entry = Entry(submission_id, received, size, reader.hash.hexdigest())
+        entry = Entry(submission_id, received, size, reader.hash.hexdigest(), mailbox)
         self._entries.append(entry)
         self._ids.add(submission_id)
         return entry
@@ -94,12 +121,17 @@ class BundleWriter:
         manifest = {
             "format": FORMAT,
             "version": VERSION,
+            "kind": self.kind,
             "created": hour_stamp(),
-            "submissions": [entry.to_json() for entry in self._entries],
+            self.kind: [entry.to_json() for entry in self._entries],
         }
         data = json.dumps(manifest, indent=1).encode("utf-8")
         self._tar.addfile(_member(MANIFEST, len(data)), io.BytesIO(data))
         self._tar.close()
+
+
+def _valid_mailbox(mailbox: str) -> bool:
+    return MAILBOX_PATTERN.fullmatch(mailbox) is not None
 
 
 def _member(name: str, size: int) -> tarfile.TarInfo:
@@ -115,8 +147,9 @@ class Bundle:
     envelope through a reader that checks its size and hash; call ``check()`` on it after the
     last byte, before trusting anything opened from it."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, kind: str = SUBMISSIONS) -> None:
         self.path = Path(path)
+        self.kind = kind
         try:
             self._tar = tarfile.open(self.path, mode="r:")
         except (tarfile.TarError, OSError) as exc:
@@ -151,35 +184,40 @@ class Bundle:
             raise BundleError(
                 "the bundle has no manifest at its end (truncated?); copy it from the server again"
             )
+        entries = self._read_manifest(members[-1])
+        noun, prefix = self._noun, _member_prefix(self.kind)
         envelopes: dict[str, tarfile.TarInfo] = {}
         for member in members[:-1]:
             name = member.name
-            stem = name.removeprefix(SUBMISSIONS).removesuffix(SUFFIX)
+            stem = name.removeprefix(prefix).removesuffix(SUFFIX)
             if not (
                 member.isreg()
-                and name.startswith(SUBMISSIONS)
+                and name.startswith(prefix)
                 and name.endswith(SUFFIX)
                 and ID_PATTERN.fullmatch(stem)
             ):
                 raise BundleError(f"the bundle holds an unexpected entry {name!r}; it was altered")
             if stem in envelopes:
-                raise BundleError(f"the bundle holds submission {stem} twice; it was altered")
+                raise BundleError(f"the bundle holds {noun} {stem} twice; it was altered")
             envelopes[stem] = member
-        entries = self._read_manifest(members[-1])
         listed = {entry.id for entry in entries}
         for entry in entries:
             member = envelopes.get(entry.id)
             if member is None:
-                raise BundleError(f"submission {entry.id} is listed but missing from the bundle")
+                raise BundleError(f"{noun} {entry.id} is listed but missing from the bundle")
             if member.size != entry.size:
                 raise BundleError(
-                    f"submission {entry.id} is {member.size} bytes, the manifest says "
+                    f"{noun} {entry.id} is {member.size} bytes, the manifest says "
                     f"{entry.size}; the bundle is damaged"
                 )
         for stem in envelopes:
             if stem not in listed:
-                raise BundleError(f"submission {stem} is in the bundle but not in its manifest")
+                raise BundleError(f"{noun} {stem} is in the bundle but not in its manifest")
         return entries, envelopes
+
+    @property
+    def _noun(self) -> str:
+        return "reply" if self.kind == REPLIES else "submission"
 
     def _check_filler(self, members: list[tarfile.TarInfo]) -> None:
         """Requires tar's padding and end-of-archive blocks, which no hash covers, to be zero,
@@ -217,10 +255,28 @@ class Bundle:
                 raise BundleError(
                     f"bundle version {manifest.get('version')} is not supported; upgrade sealdrop"
                 )
+            kind = manifest.get("kind", SUBMISSIONS)
+            if kind != self.kind:
+                raise BundleError(
+                    f"this is a bundle of {kind}, not of {self.kind}: "
+                    + (
+                        "import it on the server with `sealdrop-intake import-replies`"
+                        if kind == REPLIES
+                        else "open it on the offline computer with `sealdrop-reviewer open`"
+                    )
+                )
             entries = [
-                Entry(str(e["id"]), str(e["received"]), int(e["size"]), str(e["sha256"]))
-                for e in manifest["submissions"]
+                Entry(
+                    str(e["id"]),
+                    str(e["received"]),
+                    int(e["size"]),
+                    str(e["sha256"]),
+                    str(e["mailbox"]) if kind == REPLIES else None,
+                )
+                for e in manifest[kind]
             ]
+            if kind == REPLIES and not all(_valid_mailbox(e.mailbox or "") for e in entries):
+                raise BundleError("the manifest names a malformed mailbox; it was altered")
         except BundleError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
@@ -230,7 +286,9 @@ class Bundle:
         seen: set[str] = set()
         for entry in entries:
             if entry.id in seen:
-                raise BundleError(f"the manifest lists submission {entry.id} twice; it was altered")
+                raise BundleError(
+                    f"the manifest lists {self._noun} {entry.id} twice; it was altered"
+                )
             seen.add(entry.id)
         return entries
 
