@@ -461,11 +461,16 @@ def _check_onion_services(
 @click.option(
     "--torrc", type=click.Path(dir_okay=False, path_type=Path), default=TORRC, show_default=True
 )
+@click.option(
+    "--owner",
+    metavar="USER",
+    help=f"Who must own the data directory (default: you; {SERVICE_USER} when run as root).",
+)
 @click.option("--quiet", is_flag=True, help="Print only problems.")
-def command(gunicorn_config: Path, torrc: Path, quiet: bool) -> None:
+def command(gunicorn_config: Path, torrc: Path, owner: str | None, quiet: bool) -> None:
     """Check this deployment: keys, data directory, database, storage, gunicorn and Tor.
     Exits with status 1 if anything is wrong."""
-    findings = run_checks(gunicorn_config=gunicorn_config, torrc=torrc)
+    findings = run_checks(gunicorn_config=gunicorn_config, torrc=torrc, owner=owner)
     for finding in findings:
         if not (quiet and finding.ok):
             click.echo(str(finding))

@@ -64,7 +64,9 @@ def make_deployment(
     if database_url:
         env["SEALDROP_DATABASE_URL"] = database_url
     deployment = Deployment(root, identity, env)
-    init_data_dir(deployment.config)
+    settings = init_data_dir(deployment.config)
+    # Pinned, so that processes started from env use the very database init prepared.
+    env["SEALDROP_DATABASE_URL"] = settings.database_url
     return deployment
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,47 @@ def test_systemd_scores_the_services_as_locked_down(tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def _refuse_write_execute() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "PR_SET_MDWE")
+
+
+def _mdwe_supported() -> bool:
+    probe = subprocess.run([sys.executable, "-c", ""], preexec_fn=_refuse_write_execute)
+    return probe.returncode == 0
+
+
+PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 65, 1
+SEAL_UNDER_MDWE = """
+import mmap, sys, tempfile
+from pathlib import Path
+try:
+    mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    sys.exit("writable+executable memory was allowed: the test proves nothing")
+except PermissionError:
+    pass
+import gunicorn.workers.gthread, psycopg
+from intake import create_app
+from tests.deploy.helpers import make_deployment, multipart
+deployment = make_deployment(Path(tempfile.mkdtemp(dir=sys.argv[1])))
+body, content_type = multipart({"message": "hello"}, [("a.bin", "x/y", bytes(300_000))])
+client = create_app(deployment.config).test_client()
+assert client.post("/submit?lang=en", data=body, content_type=content_type).status_code == 303
+"""
+
+
+@pytest.mark.skipif(not _mdwe_supported(), reason="the kernel has no PR_SET_MDWE (Linux < 6.3)")
+def test_the_app_seals_with_write_execute_memory_refused(tmp_path: Path) -> None:
+    """The unit sets MemoryDenyWriteExecute=yes; the kernel's equivalent (PR_SET_MDWE) shows
+    that PyNaCl, psycopg, gunicorn and the app work under it."""
+    result = subprocess.run(
+        [sys.executable, "-c", SEAL_UNDER_MDWE, str(tmp_path)],
+        preexec_fn=_refuse_write_execute,
+        cwd=DEPLOY.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
