@@ -6,8 +6,8 @@ matches the manifest. Anything else discards the sink, so a failed submission le
 in the vault.
 
 Small envelopes are read and hash-checked first, then decrypted by a pool of threads: their
-cost is mostly waiting for fsync, which threads overlap. Large ones are streamed, hashed in a
-second thread while this one decrypts (reviewer.prefetch), and never held in memory whole.
+cost is mostly waiting for fsync, which threads overlap. Large ones are streamed, read and
+hashed in a second thread while this one decrypts (reviewer.streaming), never held whole.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ from crypto import (
     open_envelope,
 )
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
-from crypto.framing import PartInfo
 
-from .prefetch import Prefetcher
+from .streaming import Prefetcher, VerifiedSink
 from .vault import Record, Vault
 
 OPENED, ALREADY, FAILED = "opened", "already in vault", "failed"
@@ -52,30 +51,6 @@ class Outcome:
     status: str
     detail: str
     received: str = ""
-
-
-class _VerifiedSink:
-    """A DirectorySink that commits only if the envelope's bytes also match the manifest."""
-
-    def __init__(self, inner: DirectorySink, source: Prefetcher) -> None:
-        self._inner = inner
-        self._source = source
-
-    def begin_part(self, info: PartInfo) -> None:
-        self._inner.begin_part(info)
-
-    def write(self, data: memoryview) -> None:
-        self._inner.write(data)
-
-    def end_part(self, size: int) -> None:
-        self._inner.end_part(size)
-
-    def commit(self, contents: Contents) -> None:
-        self._source.check()
-        self._inner.commit(contents)
-
-    def discard(self) -> None:
-        self._inner.discard()
 
 
 def plan(bundle: Bundle, vault: Vault) -> tuple[list[Entry], list[Outcome]]:
@@ -192,7 +167,7 @@ def _open_one(
     vault.write_record(Record(entry.id, entry.received, entry.sha256), durable=False)
     try:
         directory = DirectorySink(vault.destination(entry.id))
-        sink = directory if checker is None else _VerifiedSink(directory, checker)
+        sink = directory if checker is None else VerifiedSink(directory, checker)
         contents = open_envelope(source, identities, sink)  # type: ignore[arg-type]
     except EnvelopeError as exc:
         outcome = Outcome(entry.id, FAILED, _explain(checker, exc, identities), entry.received)
