@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import inspect, make_url
 
 from . import config as config_module
@@ -18,8 +16,13 @@ from .storage import Store
 
 HEAD = "head"
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 
 def alembic_config(settings: Settings) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig  # not loaded by the serving app
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
@@ -27,10 +30,14 @@ def alembic_config(settings: Settings) -> AlembicConfig:
 
 
 def migrate(settings: Settings, revision: str = HEAD) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(settings), revision)
 
 
 def downgrade(settings: Settings, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(settings), revision)
 
 

@@ -68,7 +68,10 @@ def _start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         [
             sys.executable, "-m", "gunicorn",
             "--bind", f"127.0.0.1:{port}",
+            # As deploy/gunicorn.conf.py runs it.
+            "--worker-class", "gthread",
             "--workers", "2",
+            "--threads", "32",
             "--timeout", "300",
             "tests.bench.intake_bench:bench_app()",
         ],
@@ -158,7 +161,7 @@ def _alternate(operations: dict[str, Callable[[], None]]) -> dict[str, float]:
 # --- the measurements -------------------------------------------------------------------
 
 
-def small_submissions(client: Client, envelope: bytes) -> None:
+def small_submissions(client: Client, envelope: bytes) -> dict[str, float]:
     def check(status: int, expected: int) -> None:
         if status != expected:
             raise RuntimeError(f"unexpected HTTP {status}")
@@ -200,6 +203,43 @@ def small_submissions(client: Client, envelope: bytes) -> None:
     print(f"  small no-JS submissions (2 KB message, 1 request):  {rates['nojs']:7.1f}/s")
     print(f"  no-op baseline, 1 request:                         {rates['noop']:7.1f}/s")
     print(f"    ratio {rates['nojs'] / rates['noop']:.2f}  (target >= 0.5)")
+    return rates
+
+
+def durable_floor(directory: Path) -> float:
+    """Per second, with the same concurrency: what every stored submission must pay the disk
+    (write and fsync a file, rename it, fsync the directory, commit a row with SQLite's
+    synchronous=FULL), without any HTTP or crypto."""
+    import sqlite3
+
+    directory.mkdir()
+    database = directory / "floor.db"
+    with sqlite3.connect(database) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute("CREATE TABLE t (id TEXT PRIMARY KEY)")
+    data = os.urandom(2300)
+    local = threading.local()
+
+    def store() -> None:
+        if not hasattr(local, "db"):
+            local.db = sqlite3.connect(database, timeout=30, check_same_thread=False)
+            local.db.execute("PRAGMA synchronous=FULL")
+        name = os.urandom(8).hex()
+        path = directory / f"{name}.tmp"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        os.rename(path, directory / name)
+        dir_fd = os.open(directory, os.O_RDONLY)
+        os.fsync(dir_fd)
+        os.close(dir_fd)
+        local.db.execute("INSERT INTO t VALUES (?)", (name,))
+        local.db.commit()
+
+    rate = statistics.median(_rate(store) for _ in range(ROUNDS))
+    shutil.rmtree(directory)
+    return rate
 
 
 def _seal_file(path: Path, identity: Identity, size: int) -> None:
@@ -239,8 +279,7 @@ def _upload_file(client: Client, path: Path) -> float:
     with open(path, "rb") as source:
         offset = 0
         while block := source.read(MiB):
-            # gunicorn's sync workers close each connection, so reconnect per chunk, as a
-            # browser over Tor effectively does too.
+            # A new connection per chunk, as after every interruption over Tor.
             connection = http.client.HTTPConnection("127.0.0.1", client.port, timeout=300)
             connection.request("PUT", f"/api/v1/uploads/{upload_id}?offset={offset}", block)
             response = connection.getresponse()
@@ -319,7 +358,7 @@ def page_weight(client: Client) -> None:
 def run() -> None:
     scale = int(os.environ.get("BENCH_SIZE_MIB", "1024"))
     big, form_size = scale * MiB, max(scale // 4, 1) * MiB
-    print("\n== intake: gunicorn (2 sync workers) on 127.0.0.1 ==")
+    print("\n== intake: gunicorn (gthread, 2 workers x 32 threads) on 127.0.0.1 ==")
     from intake.setup import init_data_dir
 
     with tempfile.TemporaryDirectory(prefix="sealdrop-bench-", dir=ROOT / ".data" if (
@@ -341,6 +380,8 @@ def run() -> None:
         try:
             client = Client(port)
             small_submissions(client, seal_bytes([identity.public_key], "m" * 1800))
+            floor = durable_floor(work_dir / "floor")
+            print(f"  the disk's floor, fsync file + rename + fsync dir + commit: {floor:7.1f}/s")
             envelope = work_dir / "big.sdenv"
             _seal_file(envelope, identity, big)
             size = envelope.stat().st_size
