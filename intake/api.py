@@ -70,7 +70,7 @@ def create() -> Response:
         plaintext_length_of(size - header_bytes)
     except EnvelopeError:
         raise malformed() from None
-    store.cleanup_expired_uploads()
+    store.maybe_cleanup_expired_uploads()
     upload_id = store.create_upload(size)
     return _json({"id": upload_id, "chunk_bytes": settings.chunk_bytes}, 201)
 

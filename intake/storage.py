@@ -22,6 +22,7 @@ import json
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,7 @@ class Store:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
+        self._next_expiry_check = 0.0
 
     def blob_path(self, submission_id: str) -> Path:
         return self.settings.blob_dir / f"{submission_id}{BLOB_SUFFIX}"
@@ -249,6 +251,14 @@ class Store:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()  # left by a crash after finishing or discarding
         return counts
+
+    def maybe_cleanup_expired_uploads(self) -> None:
+        """Expiry runs on upload creation, but at most once a minute per process: expiry is
+        counted in hours, and reading every upload's metadata on each creation is waste."""
+        now = time.monotonic()
+        if now >= self._next_expiry_check:
+            self._next_expiry_check = now + 60
+            self.cleanup_expired_uploads()
 
     def cleanup_expired_uploads(self, now: float | None = None) -> int:
         """Deletes uploads started more than UPLOAD_TTL_HOURS ago (to the hour)."""

@@ -34,7 +34,7 @@ from crypto import Identity, PartInfo, Sealer, seal_bytes
 MiB = 1 << 20
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "intake" / "static"
-CLIENTS = 4
+CLIENTS = 8
 ROUND_SECONDS = 2.0
 ROUNDS = 3
 

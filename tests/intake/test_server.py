@@ -327,3 +327,25 @@ def test_no_core_dumps(intake: Intake) -> None:
     import resource
 
     assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)
+
+
+def test_expired_uploads_go_when_the_app_starts_and_when_uploads_are_created(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    envelope = seal([intake.public_key], "hello")
+    for _ in range(2):
+        assert intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).status_code
+    assert intake.counts() == (0, 2)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 25 * 3600)
+    store = intake.app.extensions["sealdrop"]
+    store._next_expiry_check = 0.0  # the once-a-minute throttle, as after a minute
+    assert intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).status_code == 201
+    assert intake.counts() == (0, 1)
+    monkeypatch.setattr(time, "time", lambda: real() + 50 * 3600)
+    config = {
+        "DATA_DIR": str(intake.settings.data_dir),
+        "RECIPIENTS": [str(p) for p in intake.settings.recipient_files],
+    }
+    create_app(config)
+    assert intake.counts() == (0, 0) and intake.files("uploads") == []
