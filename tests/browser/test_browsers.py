@@ -28,14 +28,17 @@ pytestmark = pytest.mark.browser
 HERE = Path(__file__).resolve().parent
 FIREFOX = "/usr/bin/firefox-esr"
 CHROMIUM = "/usr/lib/chromium/chromium"
-MESSAGE = "Hello from the browser test. Привет! 😀 Line two."
+# Canaries: neither may ever appear in a file under the server's data directory.
+MESSAGE_CANARY = "canary-message-7f3a9c2e"
+FILE_CANARY = b"canary-file-4b81d0e6"
+MESSAGE = f"Hello from the browser test. Привет! 😀 {MESSAGE_CANARY}"
 # Over one upload chunk (1 MiB), but small: Safer's pure-JS crypto runs at ~1.2 MB/s.
 BIG_FILE_BYTES = 1_200_000
 
 
 def make_files(directory: Path) -> list[tuple[str, bytes]]:
     big = os.urandom(BIG_FILE_BYTES)
-    small = "отчёт: ünïcode text\n".encode() * 50
+    small = "отчёт: ünïcode text\n".encode() * 50 + FILE_CANARY
     files = [("evidence.bin", big), ("отчёт.txt", small)]
     for name, data in files:
         (directory / name).write_bytes(data)
@@ -78,7 +81,18 @@ def open_only_submission(server: Server, tmp_path: Path):
     return contents
 
 
+def check_no_plaintext_on_disk(server: Server) -> None:
+    """Invariant 1, seen from a real browser: only ciphertext reached the server's disk."""
+    files = [path for path in server.data_dir.rglob("*") if path.is_file()]
+    assert any(path.suffix == ".sdenv" for path in files)
+    for path in files:
+        content = path.read_bytes()
+        assert MESSAGE_CANARY.encode() not in content, path
+        assert FILE_CANARY not in content, path
+
+
 def check_received(server: Server, tmp_path: Path, report: dict) -> None:
+    check_no_plaintext_on_disk(server)
     contents = open_only_submission(server, tmp_path)
     assert contents.message is not None
     # Browsers send a textarea's line breaks as CRLF in a form post; the JS path sends LF.

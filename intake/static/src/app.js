@@ -110,7 +110,6 @@ class Page {
     this.status = document.getElementById('status');
     this.bar = document.getElementById('progress');
     this.button = document.getElementById('send');
-    this.size = 0;
     this.busy = false;
   }
 
@@ -146,6 +145,7 @@ class Page {
       'not-found': 'error_broken',
       conflict: 'error_broken',
       broken: 'error_broken',
+      network: 'error_broken',
     };
     if (error instanceof UploadError && error.serverMessage) return error.serverMessage;
     const key = error instanceof UploadError ? keys[error.code] : undefined;
