@@ -43,12 +43,36 @@ class Inbox {
   }
 }
 
+// The sealing worker with its messages queued from the moment it exists, so that nothing it
+// says while loading (an error included) is missed. The page starts one as soon as the form
+// is touched: at Tor Browser's Safer level loading libsodium takes seconds, better spent while
+// the submitter is still writing.
+class SealingWorker {
+  constructor() {
+    this.inbox = new Inbox();
+    this.worker = new Worker('/static/js/worker.js');
+    this.worker.addEventListener('message', (event) => this.inbox.push(event.data));
+    this.worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      this.inbox.push({ type: 'error', code: 'crypto', detail: String(event.message) });
+    });
+  }
+
+  post(message) {
+    this.worker.postMessage(message);
+  }
+
+  terminate() {
+    this.worker.terminate();
+  }
+}
+
 // One submission: the worker seals, the client uploads what it hands out.
 class Submission {
-  constructor(config, ui) {
+  constructor(config, ui, worker) {
     this.config = config;
     this.ui = ui;
-    this.inbox = new Inbox();
+    this.worker = worker;
     this.client = new UploadClient({
       lang: config.lang,
       chunkBytes: config.chunk_bytes,
@@ -59,13 +83,8 @@ class Submission {
 
   async run(message, files) {
     this.ui.say('encrypting');
-    const worker = new Worker('/static/js/worker.js');
-    worker.addEventListener('message', (event) => this.inbox.push(event.data));
-    worker.addEventListener('error', (event) => {
-      event.preventDefault();
-      this.inbox.push({ type: 'error', code: 'crypto', detail: String(event.message) });
-    });
-    worker.postMessage({
+    const worker = this.worker;
+    worker.post({
       type: 'start',
       recipients: this.config.recipients,
       message,
@@ -82,7 +101,7 @@ class Submission {
         const item = await this.expect('chunk', 'done');
         if (item.type === 'done') break;
         uploaded = await this.client.put(id, item.offset, new Uint8Array(item.data), size);
-        worker.postMessage({ type: 'credit' });
+        worker.post({ type: 'credit' });
       }
       if (uploaded !== size) throw new UploadError('broken');
       this.ui.say('finishing');
@@ -95,7 +114,7 @@ class Submission {
   // The next worker message of one of the given types.
   async expect(...types) {
     for (;;) {
-      const item = await this.inbox.next();
+      const item = await this.worker.inbox.next();
       if (item.type === 'error') throw new UploadError(`worker-${item.code}`, null);
       if (types.includes(item.type)) return item;
     }
@@ -111,6 +130,19 @@ class Page {
     this.bar = document.getElementById('progress');
     this.button = document.getElementById('send');
     this.busy = false;
+    this.worker = null;
+  }
+
+  warm() {
+    if (this.worker === null) this.worker = new SealingWorker();
+  }
+
+  // Each submission uses up its worker; the next one gets a fresh one.
+  takeWorker() {
+    this.warm();
+    const worker = this.worker;
+    this.worker = null;
+    return worker;
   }
 
   text(key) {
@@ -168,7 +200,7 @@ class Page {
     }
     this.setBusy(true);
     try {
-      await new Submission(this.config, this).run(message, files);
+      await new Submission(this.config, this, this.takeWorker()).run(message, files);
       this.say('sent');
       window.location.assign(this.config.sent_url);
     } catch (error) {
@@ -181,6 +213,8 @@ class Page {
   start() {
     const notice = document.getElementById('js-notice');
     if (notice !== null) notice.hidden = false;
+    this.form.addEventListener('focusin', () => this.warm());
+    this.form.addEventListener('change', () => this.warm());
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
       if (!this.busy) this.submit();
