@@ -12,7 +12,6 @@ figures scale with it: 1024 and 256 by default).
 
 from __future__ import annotations
 
-import gzip
 import http.client
 import os
 import re
@@ -337,21 +336,26 @@ def _post_nojs(client: Client, size: int, path: str = "/submit") -> float:
 
 
 def page_weight(client: Client) -> None:
-    status, html = client.request("GET", "/")
-    assert status == 200
-    items = [("HTML /", len(gzip.compress(html, 9)))]
-    css = STATIC / "css" / "style.css"
-    items.append(("css/style.css", len(gzip.compress(css.read_bytes(), 9))))
-    for js in sorted((STATIC / "js").glob("*.js")) if (STATIC / "js").is_dir() else []:
-        gz = js.with_name(js.name + ".gz")
-        size = gz.stat().st_size if gz.exists() else len(gzip.compress(js.read_bytes(), 9))
-        items.append((f"js/{js.name}", size))
-    total = sum(size for _, size in items)
-    print("  first page load, gzip-compressed (HTML gzip -9 for comparison; served as is):")
-    for name, size in items:
-        print(f"    {name:28s} {size / 1000:8.1f} KB")
+    """Bytes on the wire for the first load, fetched as a browser would (gzip accepted)."""
+    paths = ["/", "/static/css/style.css"]
+    js_dir = STATIC / "js"
+    if js_dir.is_dir():
+        paths += [f"/static/js/{js.name}" for js in sorted(js_dir.glob("*.js"))]
+    print("  first page load, bytes on the wire with Accept-Encoding: gzip:")
+    total = 0
+    for path in paths:
+        connection = http.client.HTTPConnection("127.0.0.1", client.port, timeout=60)
+        connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        if response.status != 200:
+            raise RuntimeError(f"{path}: HTTP {response.status}")
+        encoding = response.getheader("Content-Encoding") or "identity"
+        print(f"    {path:28s} {len(body) / 1000:8.1f} KB  ({encoding})")
+        total += len(body)
     print(f"    {'total':28s} {total / 1000:8.1f} KB  (target <= 400 KB)")
-    if not any(name.startswith("js/") for name, _ in items):
+    if len(paths) == 2:
         print("    (no JS bundle built yet: run `make js`)")
 
 
