@@ -19,7 +19,11 @@ const SLICE_BYTES = 256 * 1024;
 // over the CSP (a violation report). With a JIT that build seals at several MB/s, more than a
 // Tor circuit carries. Allowing 'wasm-unsafe-eval' in the CSP and deleting this line would
 // make sealing faster still.
-delete self.WebAssembly;
+try {
+  delete self.WebAssembly;
+} catch (error) {
+  // Not deletable here: libsodium then meets the CSP's refusal and falls back all the same.
+}
 
 // libsodium's WebAssembly attempt then rejects, unawaited, before its JS build takes over.
 self.addEventListener('unhandledrejection', (event) => {
