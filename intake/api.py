@@ -120,6 +120,17 @@ def put_chunk(upload_id: str) -> Response:
 @bp.post("/uploads/<upload_id>/finish")
 def finish(upload_id: str) -> Response:
     store = _store()
+    try:
+        _finish(store, upload_id)
+    except IntakeError as error:
+        # A retry after a lost answer, or a finish racing another: it is stored already.
+        finished = ID_PATTERN.fullmatch(upload_id) and store.is_finished(upload_id)
+        if not (error.code == "not-found" and finished):
+            raise
+    return _json({"status": "stored"}, 201)
+
+
+def _finish(store: Store, upload_id: str) -> None:
     upload = _find(store, upload_id)
     with store.locked_upload(upload.id) as handle:
         received = os.fstat(handle.fileno()).st_size
@@ -133,7 +144,6 @@ def finish(upload_id: str) -> Response:
             store.discard_upload(upload.id)
             raise malformed() from None
         store.publish(store.upload_path(upload.id), handle, received, upload_id=upload.id)
-    return _json({"status": "stored"}, 201)
 
 
 # --- helpers -----------------------------------------------------------------------------

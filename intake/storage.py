@@ -3,6 +3,8 @@
     DATA_DIR/tmp/*.partial       envelopes being sealed (no-JS path), locked while written
     DATA_DIR/uploads/<id>.part   resumable uploads in progress: the ciphertext so far
     DATA_DIR/uploads/<id>.meta   ... and their declared size and creation hour
+    DATA_DIR/uploads/<id>.done   the metadata of a finished upload, so that a finish retried
+                                 after a lost answer still hears "stored" (until it expires)
     DATA_DIR/blobs/<id>.sdenv    stored submissions (rows in `submissions`)
 
 A blob is fsynced and renamed into blobs/ before its row commits, while its writer holds an
@@ -38,6 +40,7 @@ from .errors import IntakeError, storage_full
 BLOB_SUFFIX = ".sdenv"
 UPLOAD_SUFFIX = ".part"
 META_SUFFIX = ".meta"
+DONE_SUFFIX = ".done"
 TEMP_SUFFIX = ".partial"
 
 
@@ -179,9 +182,9 @@ class Store:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
-    def _read_meta(self, upload_id: str) -> UploadInfo | None:
+    def _read_meta(self, upload_id: str, suffix: str = META_SUFFIX) -> UploadInfo | None:
         try:
-            data = json.loads(self._meta_path(upload_id).read_bytes())
+            data = json.loads((self.settings.upload_dir / f"{upload_id}{suffix}").read_bytes())
             return UploadInfo(upload_id, int(data["size"]), int(data["created_hour"]))
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -227,8 +230,15 @@ class Store:
             os.rename(target, source)
             raise
         if upload_id is not None:
-            self.discard_upload(upload_id)
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(self._meta_path(upload_id), self._done_path(upload_id))
         return submission_id
+
+    def is_finished(self, upload_id: str) -> bool:
+        return self._done_path(upload_id).exists()
+
+    def _done_path(self, upload_id: str) -> Path:
+        return self.settings.upload_dir / f"{upload_id}{DONE_SUFFIX}"
 
     # cleanup
 
@@ -263,6 +273,11 @@ class Store:
     def cleanup_expired_uploads(self, now: float | None = None) -> int:
         """Deletes uploads started more than UPLOAD_TTL_HOURS ago (to the hour)."""
         cutoff = self._cutoff(now)
+        for path in self.settings.upload_dir.glob(f"*{DONE_SUFFIX}"):
+            done = self._read_meta(path.name.removesuffix(DONE_SUFFIX), DONE_SUFFIX)
+            if done is None or done.created_hour <= cutoff:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
         count = 0
         for upload in self.uploads():
             if upload.created_hour <= cutoff:

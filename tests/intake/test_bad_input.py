@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -237,3 +238,19 @@ def test_concurrent_retries_of_the_same_chunk_store_it_once(
     assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish").status_code == 201
     [blob] = intake.files("blobs")
     assert blob.read_bytes() == envelope
+
+
+def test_a_finish_retried_after_a_lost_answer_still_hears_stored(intake: Intake) -> None:
+    envelope = seal([intake.public_key], "hello")
+    upload_id = create(intake, len(envelope))
+    put(intake, upload_id, 0, envelope)
+    for _ in range(2):
+        finish = intake.client.post(f"/api/v1/uploads/{upload_id}/finish")
+        assert finish.status_code == 201 and finish.json == {"status": "stored"}
+    assert intake.counts() == (1, 0)
+    # Only until uploads expire; then the id is unknown like any other.
+    intake.app.extensions["sealdrop"].cleanup(now=time.time() + 25 * 3600)
+    assert intake.files("uploads") == []
+    gone = intake.client.post(f"/api/v1/uploads/{upload_id}/finish")
+    assert_error(gone, 404, "not-found")
+    assert intake.counts() == (1, 0)
