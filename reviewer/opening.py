@@ -164,8 +164,8 @@ def _open_one(
 ) -> Outcome:
     """Opens one envelope. ``checker`` verifies the manifest hash before the commit, unless
     the caller already did (``None``)."""
-    vault.write_record(Record(entry.id, entry.received, entry.sha256), durable=False)
     try:
+        vault.write_record(Record(entry.id, entry.received, entry.sha256), new=True)
         directory = DirectorySink(vault.destination(entry.id))
         sink = directory if checker is None else VerifiedSink(directory, checker)
         contents = open_envelope(source, identities, sink)  # type: ignore[arg-type]

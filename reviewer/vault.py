@@ -152,10 +152,19 @@ class Vault:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def write_record(self, record: Record, *, durable: bool = True) -> None:
+    def write_record(self, record: Record, *, new: bool = False) -> None:
+        """Stores a record. A ``new`` one (written just before its submission is committed)
+        is written in place without fsync: until the submission's directory exists nothing
+        trusts it, and a torn or lost one is rebuilt when the bundle is opened again."""
         _check_id(record.id)
         data = json.dumps(asdict(record)).encode("utf-8")
-        _write_atomically(self.index_dir / f"{record.id}.json", data, durable=durable)
+        path = self.index_dir / f"{record.id}.json"
+        if not new:
+            _write_atomically(path, data)
+            return
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, _FILE_MODE)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
 
     def forget_record(self, submission_id: str) -> None:
         if not self.contains(submission_id):
@@ -222,15 +231,14 @@ def _check_id(submission_id: str) -> None:
         raise VaultError(f"{submission_id!r} is not a submission id")
 
 
-def _write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
+def _write_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, _FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-            if durable:
-                out.flush()
-                os.fsync(out.fileno())
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -121,6 +121,9 @@ def _vault_digest(vault: Path) -> str:
 
 def run(size: int | None = None, rounds: int = 3) -> None:
     size = size or int(os.environ.get("BENCH_SIZE_MIB", "1024")) << 20
+    print(
+        f"\n(reviewer bench: load average before {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)"
+    )
     missing = [tool for tool in ("age", "age-keygen", "gpg") if shutil.which(tool) is None]
     with tempfile.TemporaryDirectory(prefix="sealdrop-bench-", dir="/var/tmp") as tmp:
         work = Path(tmp)
@@ -220,6 +223,7 @@ def run(size: int | None = None, rounds: int = 3) -> None:
 
         _small(work, identity, key, passphrase)
         _unlock_cost(work, identity)
+    print(f"(reviewer bench: load average after {os.getloadavg()[0]:.1f})")
 
 
 def _small(work: Path, identity: Identity, key: Path, passphrase: Path) -> None:

@@ -13,6 +13,7 @@ from reviewer_helpers import Keys, seal, vault_tree, write_bundle
 import crypto.sinks
 from crypto import Identity
 from reviewer import opening
+from reviewer.vault import Vault
 
 PHOTO = bytes(range(256)) * 1000  # 256,000 bytes: a multi-chunk envelope
 
@@ -145,3 +146,19 @@ def test_disk_full_stops_with_one_sentence_and_keeps_nothing_partial(
     monkeypatch.setattr(crypto.sinks.DirectorySink, "write", real_write)
     result = opened(cli, path, keys)
     assert "1 opened, 1 already in the vault, 0 failed" in result.output
+
+
+def test_disk_full_before_the_first_byte_is_the_same_clear_sentence(
+    cli, tmp_path, keys, vault, monkeypatch
+):
+    path = tmp_path / "b.tar"
+    write_bundle(path, {"aaaa": seal([keys.public], "small")})
+
+    def full(self, record, new=False):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Vault, "write_record", full)
+    result = opened(cli, path, keys)
+    assert result.exit_code == 1
+    assert "is full" in result.output
+    assert Vault(vault).ids() == []
