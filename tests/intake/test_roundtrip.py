@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from intake.export import export_bundle
@@ -26,6 +27,8 @@ def test_both_paths_round_trip(intake: Intake, tmp_path: Path) -> None:
 
     ids = export_bundle(intake.app, tmp_path / "bundle.tar")
     assert len(ids) == 2
+    # 128 random bits, lowercase base32 without padding.
+    assert all(re.fullmatch(r"[a-z2-7]{26}", submission_id) for submission_id in ids)
     opened = open_bundle(tmp_path / "bundle.tar", intake.identity)
     expected = [("message", None, None, MESSAGE.encode()), *[("file", *f) for f in FILES]]
     assert [parts_of(contents) for contents in opened] == [expected, expected]

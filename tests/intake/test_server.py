@@ -115,6 +115,12 @@ def test_catalogs_have_the_same_keys() -> None:
         assert re.findall(r"{\w+}", en[key]) == re.findall(r"{\w+}", ru[key]), key
 
 
+def test_upload_ids_are_random_base32(intake: Intake) -> None:
+    ids = {intake.client.post("/api/v1/uploads", json={"size": 2187}).json["id"] for _ in range(3)}
+    assert len(ids) == 3
+    assert all(re.fullmatch(r"[a-z2-7]{26}", upload_id) for upload_id in ids)
+
+
 def test_api_config(intake: Intake) -> None:
     assert intake.client.get("/api/v1/config").json == {
         "recipients": [intake.public_key.line],
