@@ -152,7 +152,7 @@ def _open_large(
         return _open_one(vault, entry, source, source, identities)
     finally:
         source.close()
-        advance(entry.size - source.count)
+        advance(entry.size - source.reported)
 
 
 def _open_one(

@@ -37,6 +37,7 @@ class Prefetcher:
         self._pieces: deque[bytes] = deque()
         self._ended = False
         self.count = 0
+        self.reported = 0
         self._thread = threading.Thread(target=self._produce, name="sealdrop-prefetch")
         self._thread.daemon = True
         self._thread.start()
@@ -86,7 +87,9 @@ class Prefetcher:
         else:
             self._pieces.popleft()
         self.count += len(piece)
-        self._advance(len(piece))
+        if self.count - self.reported >= BLOCK:  # a progress bar needs no more than this
+            self._advance(self.count - self.reported)
+            self.reported = self.count
         return piece
 
     def check(self) -> None:
