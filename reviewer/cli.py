@@ -271,10 +271,14 @@ def list_(vault_path: Path | None) -> None:
     out.print(table)
 
 
+SHOW_LIMIT = 1 << 20
+
+
 @main.command()
 @click.argument("submission_id", metavar="ID")
+@click.option("--full", is_flag=True, help="Show all of a message longer than 1 MiB.")
 @vault_option
-def show(submission_id: str, vault_path: Path | None) -> None:
+def show(submission_id: str, full: bool, vault_path: Path | None) -> None:
     """Show a submission's message and list its attachments (an id prefix is enough)."""
     vault = _open_vault(vault_path)
     submission = _find(vault, submission_id)
@@ -286,9 +290,17 @@ def show(submission_id: str, vault_path: Path | None) -> None:
         if message is None or not message["size"]:
             out.print(Text("(no message)", style="dim"))
         else:
-            out.print(Text(clean_text(decode(submission.part_path(message).read_bytes()))))
+            out.print(Text(clean_text(_read_text(submission.part_path(message), full))))
+            if not full and int(message["size"]) > SHOW_LIMIT:
+                out.print(
+                    Text(
+                        f"(the message is {human_size(int(message['size']))}; this is its first "
+                        f"MiB. See all of it with: sealdrop-reviewer show {submission.id} --full)",
+                        style="bold",
+                    )
+                )
         for item in submission.fields:
-            value = decode(submission.part_path(item).read_bytes())
+            value = _read_text(submission.part_path(item), full)
             line = Text(f"{clean_name(item['name'])}: ", style="bold")
             out.print(line.append(clean_text(value), style=""))
         files = submission.attachments
@@ -316,6 +328,11 @@ def show(submission_id: str, vault_path: Path | None) -> None:
             f"cannot read submission {submission.id} from the vault ({exc}); "
             "destroy it and open its bundle again"
         ) from None
+
+
+def _read_text(path: Path, full: bool) -> str:
+    with path.open("rb") as handle:
+        return decode(handle.read(-1 if full else SHOW_LIMIT))
 
 
 @main.command()

@@ -197,3 +197,13 @@ def test_risks_by_name_type_and_bytes():
     assert risks("letter.docx", "application/vnd...", b"PK\x03\x04") == []
     assert risks("x.zip", None, b"")
     assert risks("page", "text/html", b"")
+
+
+def test_a_huge_message_is_shown_in_part_unless_asked(cli, tmp_path, keys):
+    bundle = tmp_path / "b.tar"
+    text = "word " * 300_000  # 1.5 MB
+    write_bundle(bundle, {"long": seal([keys.public], text + "THE END")})
+    cli("open", bundle, "--passphrase-file", keys.passphrase_file)
+    short = cli("show", "long").output
+    assert "THE END" not in short and "show long --full" in short
+    assert "THE END" in cli("show", "long", "--full").output
