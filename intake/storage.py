@@ -85,6 +85,13 @@ class Store:
         self.settings = settings
         self.engine = engine
         self._next_expiry_check = 0.0
+        self._blob_dir = -1
+
+    def _blob_dir_fd(self) -> int:
+        """The blob directory, opened once per process for its fsyncs."""
+        if self._blob_dir < 0:
+            self._blob_dir = os.open(self.settings.blob_dir, os.O_RDONLY | os.O_DIRECTORY)
+        return self._blob_dir
 
     def blob_path(self, submission_id: str) -> Path:
         return self.settings.blob_dir / f"{submission_id}{BLOB_SUFFIX}"
@@ -217,8 +224,8 @@ class Store:
         hour = this_hour()
         os.utime(handle.fileno(), (hour, hour))  # no more precise time on disk than in the DB
         os.rename(source, target)
-        os.utime(self.settings.blob_dir, (hour, hour))
-        fsync_dir(self.settings.blob_dir)
+        os.utime(self._blob_dir_fd(), (hour, hour))
+        os.fsync(self._blob_dir_fd())
         try:
             with self.engine.begin() as connection:
                 connection.execute(
