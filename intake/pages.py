@@ -89,6 +89,12 @@ def sent() -> str:
     return render_template("sent.html")
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on every visit; there is none, and that is not an error."""
+    return Response(status=204)
+
+
 @bp.get("/static/<path:filename>")
 def static(filename: str) -> Response:
     path = safe_join(str(STATIC_DIR), filename)

@@ -25,7 +25,15 @@ from intake.web import CSP
 from .conftest import Intake, build, make_config
 from .helpers import open_bundle, post_form, seal, upload
 
-PAGES = ["/", "/?lang=ru", "/sent", "/static/css/style.css", "/api/v1/config", "/missing"]
+PAGES = [
+    "/",
+    "/?lang=ru",
+    "/sent",
+    "/static/css/style.css",
+    "/favicon.ico",
+    "/api/v1/config",
+    "/missing",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
