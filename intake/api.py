@@ -163,7 +163,7 @@ def _read_up_to(stream: BinaryIO, limit: int) -> bytes:
         while total < limit and (block := stream.read(limit - total)):
             parts.append(block)
             total += len(block)
-    except ClientDisconnected:
+    except (ClientDisconnected, OSError):
         raise IntakeError("malformed", "error_broken") from None
     return b"".join(parts)
 

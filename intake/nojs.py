@@ -100,14 +100,20 @@ def _receive(store: Store, request: Request, stream: BinaryIO) -> str:
         sealer = Sealer(out, settings.recipients)  # type: ignore[arg-type]
         try:
             has_content = _seal_parts(sealer, stream, boundary, limit)
-        except ClientDisconnected:
-            raise IntakeError("malformed", "error_broken") from None
         except (ValueError, RequestEntityTooLarge):
             raise malformed() from None
         if not has_content:
             raise malformed("error_empty")
         sealer.close()
         return store.publish(path, handle, out.written)
+
+
+def _read(stream: BinaryIO) -> bytes:
+    try:
+        return stream.read(READ_BYTES)
+    except (ClientDisconnected, OSError):
+        # The connection broke (werkzeug says ClientDisconnected, gunicorn an OSError).
+        raise IntakeError("malformed", "error_broken") from None
 
 
 def _seal_parts(sealer: Sealer, stream: BinaryIO, boundary: bytes, limit: int) -> bool:
@@ -121,7 +127,7 @@ def _seal_parts(sealer: Sealer, stream: BinaryIO, boundary: bytes, limit: int) -
     while True:
         event = decoder.next_event()
         if isinstance(event, NeedData):
-            block = stream.read(READ_BYTES)
+            block = _read(stream)
             received += len(block)
             if received > limit:
                 raise too_large()

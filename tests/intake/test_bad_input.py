@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from werkzeug.serving import make_server
 
 from crypto import Identity
+from intake.serve import QuietHandler
 
 from .conftest import Intake
 from .helpers import post_form, seal
@@ -254,3 +258,50 @@ def test_a_finish_retried_after_a_lost_answer_still_hears_stored(intake: Intake)
     gone = intake.client.post(f"/api/v1/uploads/{upload_id}/finish")
     assert_error(gone, 404, "not-found")
     assert intake.counts() == (1, 0)
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
+def test_a_connection_lost_mid_form_keeps_nothing(intake: Intake, chunked: bool) -> None:
+    """Tor circuits drop: the half-sent form is thrown away and the server carries on."""
+    finished = threading.Event()
+    statuses: list[str] = []
+
+    def watched(environ, start_response):  # type: ignore[no-untyped-def]
+        def start(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        try:
+            return list(intake.app(environ, start))
+        finally:
+            finished.set()
+
+    server = make_server("127.0.0.1", 0, watched, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        head = part("message", "lost") + (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="attachments"; '
+            'filename="a.bin"\r\n\r\n'
+        )
+        sent = head.encode() + b"x" * 300_000
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
+        connection.putrequest("POST", "/submit")
+        connection.putheader("Content-Type", MULTIPART)
+        if chunked:
+            connection.putheader("Transfer-Encoding", "chunked")
+        else:
+            connection.putheader("Content-Length", str(len(sent) * 2))
+        connection.endheaders()
+        for start in range(0, len(sent), 50_000):
+            piece = sent[start : start + 50_000]
+            connection.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked else piece)
+        connection.sock.shutdown(socket.SHUT_RDWR)
+        connection.close()
+        assert finished.wait(30)
+    finally:
+        server.shutdown()
+        thread.join()
+    assert statuses and statuses[0].startswith("400")
+    intake.assert_nothing_stored()
+    assert "Traceback" not in intake.log.getvalue()
