@@ -98,7 +98,7 @@ def put_chunk(upload_id: str) -> Response:
     if offset is None or offset < 0:
         raise malformed()
     upload = _find(store, upload_id)
-    body = _read_up_to(request.stream, chunk_bytes + 1)
+    body = _read_up_to(request.stream, chunk_bytes + 1 if length is None else length)
     if len(body) > chunk_bytes or (length is not None and len(body) != length):
         raise IntakeError("malformed", "error_broken")
     with store.locked_upload(upload.id) as handle:
@@ -156,16 +156,30 @@ def _json_body(body: bytes) -> dict[str, object]:
     return data
 
 
-def _read_up_to(stream: BinaryIO, limit: int) -> bytes:
-    """Reads until ``limit`` bytes or the end: a single read may return less."""
-    parts, total = [], 0
+def _read_up_to(stream: BinaryIO, limit: int) -> bytes | bytearray:
+    """Reads until ``limit`` bytes or the end (one read may return less), into one buffer:
+    a chunk is held once, not once per piece and again joined."""
+    buffer = bytearray(limit)
+    view = memoryview(buffer)
+    total = 0
+    readinto = getattr(stream, "readinto", None)  # gunicorn's chunked body has only read
     try:
-        while total < limit and (block := stream.read(limit - total)):
-            parts.append(block)
-            total += len(block)
+        while total < limit:
+            if readinto is not None:
+                count = readinto(view[total:])
+            else:
+                block = stream.read(limit - total)
+                count = len(block)
+                view[total : total + count] = block
+            if not count:
+                break
+            total += count
     except (ClientDisconnected, OSError):
         raise IntakeError("malformed", "error_broken") from None
-    return b"".join(parts)
+    finally:
+        view.release()
+    del buffer[total:]
+    return buffer
 
 
 def _find(store: Store, upload_id: str) -> UploadInfo:
