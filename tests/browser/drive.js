@@ -3,7 +3,8 @@
 // happened as JSON on stdout. Run by tests/browser/test_browsers.py.
 // Usage: node drive.js SPEC.json, SPEC = {"browser": "firefox"|"chromium", "level":
 //   "standard"|"safer"|"safest", "url", "lang", "message", "files": [paths], "timeout_ms",
-//   "expect": "sent"|"error", "watch_status": bool}
+//   "expect": "sent"|"error", "watch_status": bool, "measure_lag": bool,
+//   "delete_before_send": [paths chosen in the form, then deleted before Send is pressed]}
 // With "expect": "error" it waits until the form is usable again and reports #status.
 // Tor Browser's security levels are Firefox ESR preferences (Tor Browser's own values).
 const fs = require('node:fs');
@@ -98,6 +99,7 @@ async function run(spec) {
     await page.keyboard.type(spec.message);
     const input = await page.$('#attachments');
     await input.uploadFile(...spec.files);
+    for (const file of spec.delete_before_send || []) fs.rmSync(file);
     const started = Date.now();
     if (spec.expect === 'error') {
       await page.click('#send');
@@ -125,6 +127,10 @@ async function run(spec) {
     if (scripted) {
       report.sent_text = await page.$eval('#sent-message', (element) => element.textContent);
     }
+  } catch (error) {
+    // What the page did before failing is the best clue to why.
+    process.stderr.write(`${JSON.stringify({ ...report, requests: report.requests.slice(-20) })}\n`);
+    throw error;
   } finally {
     await browser.close();
     fs.rmSync(profileDir, { recursive: true, force: true });

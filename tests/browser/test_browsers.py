@@ -81,10 +81,10 @@ def open_only_submission(server: Server, tmp_path: Path):
     return contents
 
 
-def check_no_plaintext_on_disk(server: Server) -> None:
+def check_no_plaintext_on_disk(server: Server, stored: bool = True) -> None:
     """Invariant 1, seen from a real browser: only ciphertext reached the server's disk."""
     files = [path for path in server.data_dir.rglob("*") if path.is_file()]
-    assert any(path.suffix == ".sdenv" for path in files)
+    assert any(path.suffix == ".sdenv" for path in files) == stored
     for path in files:
         content = path.read_bytes()
         assert MESSAGE_CANARY.encode() not in content, path
@@ -211,3 +211,27 @@ def test_refusal_is_shown_in_the_pages_language(node, tmp_path, start_intake):
     assert report["progress_hidden"] is True
     assert server.recorder.paths("PUT") == []
     assert export_bundle(server.app, tmp_path / "export.tar") == []
+
+
+def test_file_deleted_after_choosing_it_is_refused_and_nothing_kept(node, tmp_path, start_intake):
+    """A chosen file that can no longer be read stops the submission with a message that
+    says to send again; no submission is stored."""
+    require_executable(CHROMIUM, "chromium")
+    server = start_intake()
+    report = drive(
+        node,
+        tmp_path,
+        server,
+        "chromium",
+        "standard",
+        expect="error",
+        delete_before_send=[str(tmp_path / "evidence.bin")],
+    )
+    from intake.i18n import translate
+
+    with server.app.test_request_context("/?lang=en"):
+        broken = translate("error_broken", "en")
+    assert report["status_text"] == broken
+    assert server.recorder.paths("PUT") == []  # refused before anything was sent
+    assert export_bundle(server.app, tmp_path / "export.tar") == []
+    check_no_plaintext_on_disk(server, stored=False)

@@ -178,8 +178,8 @@ class Page {
       conflict: 'error_broken',
       broken: 'error_broken',
       network: 'error_broken',
-      // A chosen file could not be read (moved or deleted since): sending again may work.
-      'worker-read': 'error_broken',
+      // A chosen file could not be read (moved or deleted since it was chosen).
+      'worker-read': this.messages.error_unreadable ? 'error_unreadable' : 'error_broken',
     };
     if (error instanceof UploadError && error.serverMessage) return error.serverMessage;
     const key = error instanceof UploadError ? keys[error.code] : undefined;

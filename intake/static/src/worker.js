@@ -60,16 +60,28 @@ class StepError extends Error {
 }
 
 function readSlice(file, start, end) {
-  const blob = file.slice(start, end);
-  const read = blob.arrayBuffer
-    ? blob.arrayBuffer()
-    : Promise.resolve(new FileReaderSync().readAsArrayBuffer(blob));
-  return read.then(
-    (buffer) => new Uint8Array(buffer),
-    (error) => {
+  return file
+    .slice(start, end)
+    .arrayBuffer()
+    .then(
+      (buffer) => new Uint8Array(buffer),
+      (error) => {
+        throw new StepError('read', `${file.name}: ${error}`);
+      },
+    );
+}
+
+// Reads a little of each file before anything is sent. A file deleted after it was chosen
+// can otherwise pass for an empty one (Chromium reports size 0 for it), and would be sealed
+// and "sent" without its content.
+async function checkReadable(files) {
+  for (const file of files) {
+    try {
+      await (file.size === 0 ? file : file.slice(0, 1)).arrayBuffer();
+    } catch (error) {
       throw new StepError('read', `${file.name}: ${error}`);
-    },
-  );
+    }
+  }
 }
 
 function partsOf(message, files) {
@@ -99,6 +111,7 @@ async function seal(request) {
   } catch (error) {
     throw new StepError('keys', String(error.message || error));
   }
+  await checkReadable(request.files);
   const parts = partsOf(request.message, request.files);
   const size = envelope.envelopeLength(keys.length, parts);
   self.postMessage({ type: 'size', size });
