@@ -32,6 +32,7 @@ SUFFIX = ".sdenv"
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
 HOUR_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:00Z")
 MAILBOX_PATTERN = re.compile(r"[a-z2-7]{26}")
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 _COPY = 1 << 20
 _MAX_MANIFEST = 64 << 20
 
@@ -132,6 +133,16 @@ class BundleWriter:
 
 def _valid_mailbox(mailbox: str) -> bool:
     return MAILBOX_PATTERN.fullmatch(mailbox) is not None
+
+
+def _well_formed(entry: Entry) -> bool:
+    """Manifest fields end up in file names and on the reviewer's screen: only expected forms."""
+    return bool(
+        ID_PATTERN.fullmatch(entry.id)
+        and HOUR_PATTERN.fullmatch(entry.received)
+        and SHA256_PATTERN.fullmatch(entry.sha256)
+        and entry.size >= 0
+    )
 
 
 def _member(name: str, size: int) -> tarfile.TarInfo:
@@ -277,6 +288,10 @@ class Bundle:
             ]
             if kind == REPLIES and not all(_valid_mailbox(e.mailbox or "") for e in entries):
                 raise BundleError("the manifest names a malformed mailbox; it was altered")
+            if not all(_well_formed(e) for e in entries):
+                raise BundleError(
+                    "the manifest lists a malformed id, hour, size or hash; it was altered"
+                )
         except BundleError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
