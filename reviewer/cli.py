@@ -203,11 +203,12 @@ def open_bundle(
     try:
         bundle = Bundle(bundle_path)
     except BundleError as exc:
-        raise click.ClickException(f"{exc}; nothing was added to the vault") from None
+        message = clean_name(str(exc))  # it may quote the bundle's (untrusted) contents
+        raise click.ClickException(f"{message}; nothing was added to the vault") from None
     with bundle:
         todo, outcomes = opening.plan(bundle, vault)
         for outcome in outcomes:
-            _print_outcome(out, outcome)
+            _print_outcome(outcome)
         if todo:
             identity = load_identity(_identity_path(key, vault), passphrase_file)
             total = sum(entry.size for entry in todo)
@@ -219,7 +220,7 @@ def open_bundle(
                         todo,
                         [identity],
                         advance,
-                        lambda outcome: _print_outcome(out, outcome),
+                        _print_outcome,
                     )
                 except opening.DiskFull as exc:
                     raise click.ClickException(str(exc)) from None
@@ -234,15 +235,15 @@ def open_bundle(
         )
 
 
-def _print_outcome(console: Console, outcome: opening.Outcome) -> None:
-    label, style = {
+def _print_outcome(outcome: opening.Outcome) -> None:
+    # click.echo, not rich: a bundle may hold thousands, and rich costs ~0.3 ms a line.
+    label, color = {
         opening.OPENED: ("opened", "green"),
-        opening.ALREADY: ("already", ""),
-        opening.FAILED: ("FAILED", "bold red"),
+        opening.ALREADY: ("already", None),
+        opening.FAILED: ("FAILED", "red"),
     }[outcome.status]
-    line = Text(f"{label:<8}", style=style)
-    line.append(f"{outcome.id}  received {outcome.received}: {outcome.detail}")
-    console.print(line)
+    text = clean_name(f"{outcome.id}  received {outcome.received}: {outcome.detail}")
+    click.echo(click.style(f"{label:<8}", fg=color, bold=outcome.status == opening.FAILED) + text)
 
 
 @main.command(name="list")
