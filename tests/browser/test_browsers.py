@@ -198,8 +198,8 @@ def test_upload_resumes_after_busy_and_lost_answers(node, tmp_path, start_intake
 
 
 def test_refusal_is_shown_in_the_pages_language(node, tmp_path, start_intake):
-    """Too large for the server: the API's refusal appears in #status in Russian, the form is
-    usable again, and nothing is stored."""
+    """Too large for the server: the refusal (the same words the API would use) appears in
+    #status in Russian, the form is usable again, and nothing is stored."""
     require_executable(CHROMIUM, "chromium")
     server = start_intake(MAX_SUBMISSION_BYTES=1_000_000)
     report = drive(node, tmp_path, server, "chromium", "standard", lang="ru", expect="error")
@@ -209,6 +209,7 @@ def test_refusal_is_shown_in_the_pages_language(node, tmp_path, start_intake):
     assert report["status_text"] == refusal["message"]
     assert any("а" <= char <= "я" for char in report["status_text"])
     assert report["progress_hidden"] is True
+    assert server.recorder.paths("POST") == []  # known from the page's config: no round trip
     assert server.recorder.paths("PUT") == []
     assert export_bundle(server.app, tmp_path / "export.tar") == []
 

@@ -94,6 +94,8 @@ class Submission {
     });
     try {
       const { size } = await this.expect('size');
+      // The server would refuse it too; saying so now spares a round trip over Tor.
+      if (size > this.config.max_bytes) throw new UploadError('too-large');
       this.ui.progress(0, size);
       const id = await this.client.create(size);
       let uploaded = 0;
