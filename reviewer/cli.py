@@ -198,32 +198,12 @@ def open_bundle(
 ) -> None:
     """Check a bundle exported from the server and decrypt its submissions into the vault."""
     vault = _open_vault(vault_path)
-    vault.remove_partials()
-    out = _console()
     try:
-        bundle = Bundle(bundle_path)
-    except BundleError as exc:
-        message = clean_name(str(exc))  # it may quote the bundle's (untrusted) contents
-        raise click.ClickException(f"{message}; nothing was added to the vault") from None
-    with bundle:
-        todo, outcomes = opening.plan(bundle, vault)
-        for outcome in outcomes:
-            _print_outcome(outcome)
-        if todo:
-            identity = load_identity(_identity_path(key, vault), passphrase_file)
-            total = sum(entry.size for entry in todo)
-            with _progress(total) as advance:
-                try:
-                    outcomes += opening.open_entries(
-                        bundle,
-                        vault,
-                        todo,
-                        [identity],
-                        advance,
-                        _print_outcome,
-                    )
-                except opening.DiskFull as exc:
-                    raise click.ClickException(str(exc)) from None
+        with vault.exclusive():
+            outcomes = _open_into(vault, bundle_path, key, passphrase_file)
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+    out = _console()
     opened = sum(o.status == opening.OPENED for o in outcomes)
     already = sum(o.status == opening.ALREADY for o in outcomes)
     failed = sum(o.status == opening.FAILED for o in outcomes)
@@ -233,6 +213,31 @@ def open_bundle(
             f"{failed} of the bundle's {len(outcomes)} submissions could not be opened and "
             "nothing of them was saved; see the reason given for each above"
         )
+
+
+def _open_into(
+    vault: Vault, bundle_path: Path, key: Path | None, passphrase_file: Path | None
+) -> list[opening.Outcome]:
+    vault.remove_partials()
+    try:
+        bundle = Bundle(bundle_path)
+    except BundleError as exc:
+        message = clean_name(str(exc))  # it may quote the bundle's (untrusted) contents
+        raise click.ClickException(f"{message}; nothing was added to the vault") from None
+    with bundle:
+        todo, outcomes = opening.plan(bundle, vault)
+        for outcome in outcomes:
+            _print_outcome(outcome)
+        if not todo:
+            return outcomes
+        identity = load_identity(_identity_path(key, vault), passphrase_file)
+        with _progress(sum(entry.size for entry in todo)) as advance:
+            try:
+                return outcomes + opening.open_entries(
+                    bundle, vault, todo, [identity], advance, _print_outcome
+                )
+            except opening.DiskFull as exc:
+                raise click.ClickException(str(exc)) from None
 
 
 def _print_outcome(outcome: opening.Outcome) -> None:
@@ -352,7 +357,10 @@ def save(submission_id: str, out_dir: Path, strip: bool | None, vault_path: Path
     vault = _open_vault(vault_path)
     submission = _find(vault, submission_id)
     if strip is None:
-        strip = bool(vault.config().get("strip_metadata", False))
+        try:
+            strip = bool(vault.config().get("strip_metadata", False))
+        except VaultError as exc:
+            raise click.ClickException(str(exc)) from None
     mat2 = attachments.mat2_path()
     if strip and mat2 is None:
         raise click.ClickException(
@@ -376,7 +384,8 @@ def save(submission_id: str, out_dir: Path, strip: bool | None, vault_path: Path
             if item["name"] is not None and path.name != item["name"]:
                 line.append(f" from the name {clean_name(item['name'])}")
             if note:
-                line.append(f"; {note}", style="" if note.startswith("metadata removed") else "red")
+                style = "" if note.startswith("metadata removed") else "red"
+                line.append(f"; {clean_name(note)}", style=style)
             out.print(line)
             for warning in attachments.risks(item["name"], item["type"], head):
                 out.print(Text(f"  WARNING: {path.name} is {warning}", style="bold red"))

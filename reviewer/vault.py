@@ -14,10 +14,12 @@ failed or interrupted open. See docs/REVIEWER.md for why the plaintext is not re
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +124,23 @@ class Vault:
         return config
 
     # --- opening ----------------------------------------------------------------------
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Held while a bundle is opened: two opens at once would tidy away each other's
+        work in progress."""
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, _FILE_MODE)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise VaultError(
+                    f"another `sealdrop-reviewer open` is using the vault {self.root}; "
+                    "wait for it to finish, then try again"
+                ) from None
+            yield
+        finally:
+            os.close(fd)
 
     def remove_partials(self) -> int:
         """Deletes what an interrupted open left (a crash or power cut mid-write)."""

@@ -177,3 +177,12 @@ def test_a_terminal_sees_a_progress_bar(cli, bundle, keys, monkeypatch):
     assert result.exit_code == 0
     assert "opening" in result.stderr and "KiB" in result.stderr  # bar, bytes done/total
     assert "opening" not in result.stdout
+
+
+def test_two_opens_at_once_do_not_trample_each_other(cli, bundle, keys, vault):
+    with Vault(vault).exclusive():  # another open in progress
+        result = opened(cli, bundle, keys)
+    assert result.exit_code == 1
+    assert "another `sealdrop-reviewer open` is using the vault" in result.output
+    assert Vault(vault).ids() == []
+    assert opened(cli, bundle, keys).exit_code == 0
