@@ -1,0 +1,103 @@
+"""``sealdrop-reviewer reply`` and ``export-replies`` (registered on reviewer.cli.main)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import replies
+from .cli import _console, _find, _open_vault, vault_option
+from .vault import VaultError
+
+_CUT = "# ------------------------ >8 ------------------------"
+_TEMPLATE = f"""
+
+{_CUT}
+# Write your reply above this line; everything from it down is ignored.
+# Save and close the editor to queue the reply, or close without saving to cancel.
+# The reply is sealed to the person's reply key: only whoever holds their codename can read
+# it. Do not write anything that would endanger them if their codename were taken.
+"""
+
+
+@click.command()
+@click.argument("submission_id", metavar="ID")
+@click.option(
+    "--message",
+    "-m",
+    help="The reply text (default: read standard input, or open $EDITOR at a terminal).",
+)
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Attach this file (repeat for several).",
+)
+@vault_option
+def reply(
+    submission_id: str, message: str | None, files: tuple[Path, ...], vault_path: Path | None
+) -> None:
+    """Write a reply to a submission, sealed so that only its sender can read it."""
+    vault = _open_vault(vault_path)
+    submission = _find(vault, submission_id)
+    try:
+        replies.reply_target(submission)  # before anyone writes a reply that cannot go
+        if message is None:
+            message = _compose()
+        queued = replies.queue_reply(vault, submission.id, message, files)
+        waiting = len(replies.queued(vault))
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+    count = len(queued.attachments)
+    extra = f" with {count} attachment{'s' if count != 1 else ''}" if count else ""
+    out = _console()
+    out.print(f"queued reply {queued.id} to submission {submission.id}{extra}")
+    out.print(
+        f"{waiting} repl{'y waits' if waiting == 1 else 'ies wait'} for the server; write them "
+        "to a stick with: sealdrop-reviewer export-replies --out FILE"
+    )
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _compose() -> str:
+    if not _stdin_is_terminal():
+        return sys.stdin.read()
+    text = click.edit(_TEMPLATE, extension=".txt", require_save=True)
+    if text is None:
+        raise replies.ReplyError("the editor was closed without saving; nothing was queued")
+    return text.split(_CUT, 1)[0].rstrip()
+
+
+@click.command(name="export-replies")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The bundle file to write (on the stick that goes to the server admin).",
+)
+@vault_option
+def export_replies(out_path: Path, vault_path: Path | None) -> None:
+    """Write every reply not yet exported into one bundle for the server."""
+    vault = _open_vault(vault_path)
+    try:
+        replies.remove_partials(vault)
+        exported = replies.export_replies(vault, out_path)
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+    out = _console()
+    if not exported:
+        out.print("No replies are waiting to be exported; no file was written.")
+        return
+    noun = "reply" if len(exported) == 1 else "replies"
+    out.print(f"exported {len(exported)} {noun} to {out_path}")
+    out.print(
+        "Give it to the server admin, who runs: sealdrop-intake import-replies "
+        f"{out_path.name} (they are marked exported here and will not be exported again)"
+    )
