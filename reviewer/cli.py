@@ -28,7 +28,7 @@ from rich.text import Text
 from crypto import Identity, PublicKey, SealdropError
 from crypto.bundle import Bundle, BundleError
 
-from . import attachments, opening
+from . import attachments, opening, threadview
 from .display import clean_name, clean_text, decode, human_size
 from .passphrase import read_passphrase
 from .vault import Submission, Vault, VaultError, default_location
@@ -285,8 +285,11 @@ SHOW_LIMIT = 1 << 20
 @click.option("--full", is_flag=True, help="Show all of a message longer than 1 MiB.")
 @vault_option
 def show(submission_id: str, full: bool, vault_path: Path | None) -> None:
-    """Show a submission's message and list its attachments (an id prefix is enough)."""
+    """Show a submission's message and list its attachments (an id prefix is enough); for a
+    submission or reply in a conversation, the whole thread."""
     vault = _open_vault(vault_path)
+    if threadview.show_thread(vault, submission_id, full, _console()):
+        return
     submission = _find(vault, submission_id)
     out = _console()
     record = submission.record
@@ -457,3 +460,9 @@ def destroy(
                 "permissions and run destroy again"
             ) from None
     _console().print(f"destroyed {len(ids)} submission(s)")
+
+
+from .reply_cli import export_replies, reply  # noqa: E402  (it builds on the helpers above)
+
+main.add_command(reply)
+main.add_command(export_replies)
