@@ -19,6 +19,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from crypto import PartInfo, Sealer
 
 from .errors import IntakeError, malformed, storage_full, too_large
+from .followup import SubmissionCodename, submission_codename
 from .storage import Store
 
 READ_BYTES = 64 * 1024
@@ -28,6 +29,9 @@ MAX_PARTS = 10_000
 DISK_CHECK_EVERY = 64 << 20
 MESSAGE_FIELD = "message"
 FILES_FIELD = "attachments"
+# A follow-up names its codename; only the reply key and mailbox derived from it are sealed.
+CODENAME_FIELD = "codename"
+MAX_CODENAME_BYTES = 1024
 
 
 class _CountingWriter:
@@ -50,10 +54,10 @@ class _CountingWriter:
         return self._out.write(data)
 
 
-def receive(store: Store, request: Request) -> str:
-    """Seals the form into a new submission and returns its id; on any failure nothing is
-    kept, the rest of the body is read (within limits) so the browser shows the error page,
-    and an IntakeError is raised."""
+def receive(store: Store, request: Request) -> SubmissionCodename:
+    """Seals the form into a new submission; returns its codename (new, or the follow-up's).
+    On any failure nothing is kept, the rest of the body is read (within limits) so the
+    browser shows the error page, and an IntakeError is raised."""
     stream = request.stream
     try:
         return _receive(store, request, stream)
@@ -84,7 +88,7 @@ def _boundary(request: Request) -> bytes:
         raise malformed() from None
 
 
-def _receive(store: Store, request: Request, stream: BinaryIO) -> str:
+def _receive(store: Store, request: Request, stream: BinaryIO) -> SubmissionCodename:
     settings = store.settings
     limit = settings.max_submission_bytes
     declared = request.content_length
@@ -98,14 +102,17 @@ def _receive(store: Store, request: Request, stream: BinaryIO) -> str:
     with store.new_temp() as (path, handle):
         out = _CountingWriter(handle, store, headroom)
         sealer = Sealer(out, settings.recipients)  # type: ignore[arg-type]
+        typed = bytearray()
         try:
-            has_content = _seal_parts(sealer, stream, boundary, limit)
+            has_content = _seal_parts(sealer, stream, boundary, limit, typed)
         except (ValueError, RequestEntityTooLarge):
             raise malformed() from None
         if not has_content:
             raise malformed("error_empty")
-        sealer.close()
-        return store.publish(path, handle, out.written)
+        codename = submission_codename(bytes(typed))
+        sealer.close(codename.trailer)
+        store.publish(path, handle, out.written)
+        return codename
 
 
 def _read(stream: BinaryIO) -> bytes:
@@ -116,14 +123,18 @@ def _read(stream: BinaryIO) -> bytes:
         raise IntakeError("malformed", "error_broken") from None
 
 
-def _seal_parts(sealer: Sealer, stream: BinaryIO, boundary: bytes, limit: int) -> bool:
-    """Feeds the multipart body into the sealer; True if it held a message or a file."""
+def _seal_parts(
+    sealer: Sealer, stream: BinaryIO, boundary: bytes, limit: int, codename: bytearray
+) -> bool:
+    """Feeds the multipart body into the sealer, and the codename field into ``codename``;
+    True if it held a message or a file."""
     decoder = MultipartDecoder(boundary, MAX_DECODER_BUFFER, max_parts=MAX_PARTS)
     received = 0
     sealing = False  # inside a part that goes into the envelope
     in_part = False
     has_content = False
     has_message = False
+    in_codename = False
     while True:
         event = decoder.next_event()
         if isinstance(event, NeedData):
@@ -144,16 +155,22 @@ def _seal_parts(sealer: Sealer, stream: BinaryIO, boundary: bytes, limit: int) -
             elif isinstance(event, Field) and event.name == MESSAGE_FIELD and not has_message:
                 sealer.begin_part(PartInfo("message"))
                 has_message = True
+            elif isinstance(event, Field) and event.name == CODENAME_FIELD and not codename:
+                sealing, in_codename = False, True
             else:
                 sealing = False  # empty file inputs and fields we do not know are dropped
         elif isinstance(event, Data):
             if sealing and event.data:
                 sealer.write(event.data)
                 has_content = has_content or bool(event.data)
+            elif in_codename:
+                codename += event.data
+                if len(codename) > MAX_CODENAME_BYTES:
+                    raise ValueError("the codename field is far too long")
             if not event.more_data:
                 if sealing:
                     sealer.end_part()
-                in_part = sealing = False
+                in_part = sealing = in_codename = False
         elif isinstance(event, Epilogue):
             break
     if in_part:

@@ -9,7 +9,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    redirect,
     render_template,
     request,
     send_file,
@@ -79,9 +78,11 @@ def form() -> str:
 
 
 @bp.post("/submit")
-def submit() -> Response:
-    nojs.receive(_store(), request)
-    return redirect(url_for("pages.sent", lang=current_language()), code=303)
+def submit() -> str:
+    # Answered here (200), not redirected: the codename must never be in an address.
+    received = nojs.receive(_store(), request)
+    codename = str(received.codename) if received.new else ""
+    return render_template("submitted.html", codename=codename)
 
 
 @bp.get("/sent")

@@ -1,0 +1,359 @@
+"""The submitter's way back: check for replies with the codename, read, download, delete.
+
+Without JavaScript the codename comes to the server in a small form post; the server derives
+the reply key and mailbox in memory, opens that mailbox's replies, renders them and forgets
+everything (the page says so). With JavaScript the browser derives the keys itself and uses
+the JSON API below, which hands out ciphertext only.
+
+Against guessing: a wrong codename gets the very page a codename without replies gets; every
+codename check and mailbox lookup does the same work and is padded to the same floor; and a
+per-process token bucket (no addresses, nothing stored) limits how many run per minute.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+
+from crypto import Contents, EnvelopeError, Part, open_bytes
+from crypto.bundle import hour_stamp
+from crypto.codename import Codename, InvalidCodename, ReplyKeys
+
+from .errors import IntakeError, malformed
+from .i18n import current_language, human_size, translate
+from .replies import FollowupSettings, Reply, ReplyStore, load_followup
+from .storage import Store
+
+bp = Blueprint("followup", __name__)
+MAX_FORM_BYTES = 4096
+MAX_OPENED_BYTES = 32 << 20  # plaintext of one mailbox held in memory for a no-JS page
+MAILBOX_PATTERN = re.compile(r"[a-z2-7]{26}")
+ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
+
+
+class TokenBucket:
+    """Allows ``per_minute`` operations a minute on average, bursts up to the same number.
+    Shared by everyone: it keeps no trace of who asked."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens < 1:
+                return False
+            self.tokens -= 1
+            return True
+
+
+@dataclass
+class Followup:
+    settings: FollowupSettings
+    replies: ReplyStore
+    bucket: TokenBucket
+    next_expiry: float = 0.0
+
+    def maybe_expire(self) -> None:
+        now = time.monotonic()
+        if now >= self.next_expiry:
+            self.next_expiry = now + 60
+            self.replies.cleanup()
+
+
+def init_app(app: Flask, config: object) -> None:
+    """Registers the pages and API; ``config`` is what create_app was given."""
+    store: Store = app.extensions["sealdrop"]
+    settings = load_followup(config)  # type: ignore[arg-type]
+    replies = ReplyStore(store, settings.reply_ttl_days)
+    app.extensions["sealdrop_replies"] = replies
+    app.extensions["sealdrop_followup"] = Followup(
+        settings, replies, TokenBucket(settings.checks_per_minute)
+    )
+    app.register_blueprint(bp)
+
+
+def _followup() -> Followup:
+    return current_app.extensions["sealdrop_followup"]
+
+
+@contextmanager
+def _guarded() -> Iterator[Followup]:
+    """Throttles, then makes the block take at least the configured floor, however it ends."""
+    followup = _followup()
+    if not followup.bucket.take():
+        raise IntakeError("busy", "error_busy_checks")
+    started = time.monotonic()
+    try:
+        followup.maybe_expire()
+        yield followup
+    finally:
+        left = followup.settings.floor_seconds - (time.monotonic() - started)
+        if left > 0:
+            time.sleep(left)
+
+
+# --- no-JS pages -----------------------------------------------------------------------
+
+
+@bp.get("/replies")
+def replies_form() -> str:
+    return _render(results=None)
+
+
+def _render(**context: object) -> str:
+    from .pages import page_config  # the follow-up form is the submission form, plus a codename
+
+    settings = _followup().replies.store.settings
+    lang = current_language()
+    return render_template(
+        "replies.html",
+        config=_page_config(),
+        submit_config=page_config(settings, lang),
+        limit=human_size(settings.max_submission_bytes, lang),
+        ttl_days=_followup().settings.reply_ttl_days,
+        **context,
+    )
+
+
+@bp.post("/replies")
+def check() -> Response | str:
+    form = _read_form()
+    with _guarded() as followup:
+        keys, error = _derive(form.get("codename", ""))
+        opened = _open_all(followup.replies, keys)
+    return _results(opened, error, _canonical(form.get("codename", "")) if opened else "")
+
+
+@bp.post("/replies/delete")
+def delete_reply() -> Response | str:
+    form = _read_form()
+    with _guarded() as followup:
+        keys, error = _derive(form.get("codename", ""))
+        reply_id = form.get("reply", "")
+        if keys is not None and ID_PATTERN.fullmatch(reply_id):
+            followup.replies.delete(keys.mailbox, reply_id)
+        opened = _open_all(followup.replies, keys)
+    return _results(
+        opened, error, _canonical(form.get("codename", "")) if opened else "", deleted=True
+    )
+
+
+@bp.post("/replies/file")
+def download() -> Response:
+    form = _read_form()
+    with _guarded() as followup:
+        keys, _error = _derive(form.get("codename", ""))
+        reply_id, index = form.get("reply", ""), form.get("part", "")
+        part = None
+        if keys is not None and ID_PATTERN.fullmatch(reply_id) and index.isdigit():
+            contents = _open_one(followup.replies, keys, reply_id)
+            files = contents.files if contents is not None else []
+            part = files[int(index)] if int(index) < len(files) else None
+    if part is None or part.data is None:
+        raise IntakeError("not-found")
+    response = Response(part.data, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = _attachment(part.info.name or "file")
+    return response
+
+
+def _attachment(name: str) -> str:
+    """The reviewer chose the name; keep it, but only as a bare file name."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] or "file"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name[:200])}"
+
+
+def _results(
+    opened: list[tuple[Reply, Contents | None]], error: str | None, codename: str, **flags: bool
+) -> str:
+    return _render(results=opened, error=error, codename=codename, **flags)
+
+
+def _read_form() -> dict[str, str]:
+    """A small urlencoded body, read here (werkzeug's form parsing is off for the app)."""
+    mimetype = (request.mimetype or "").lower()
+    length = request.content_length
+    if mimetype != "application/x-www-form-urlencoded" or (length or 0) > MAX_FORM_BYTES:
+        raise malformed()
+    body = request.stream.read(MAX_FORM_BYTES + 1)
+    if len(body) > MAX_FORM_BYTES:
+        raise malformed()
+    try:
+        fields = parse_qs(body.decode("ascii"), strict_parsing=False, max_num_fields=8)
+    except (UnicodeDecodeError, ValueError):
+        raise malformed() from None
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _derive(text: str) -> tuple[ReplyKeys | None, str | None]:
+    """The keys, or a sentence saying what is wrong with the typed codename."""
+    try:
+        return Codename.parse(text).derive(), None
+    except InvalidCodename as error:
+        return None, codename_error(str(error))
+
+
+def _canonical(text: str) -> str:
+    try:
+        return str(Codename.parse(text))
+    except InvalidCodename:
+        return ""
+
+
+def codename_error(english: str) -> str:
+    """InvalidCodename's sentence in the page's language."""
+    lang = current_language()
+    if match := re.search(r"this has (\d+)", english):
+        return translate("error_codename_count", lang, count=match.group(1))
+    if match := re.search(r"word (\d+)", english):
+        return translate("error_codename_word", lang, position=match.group(1))
+    return translate("error_codename", lang)
+
+
+def _open_all(replies: ReplyStore, keys: ReplyKeys | None) -> list[tuple[Reply, Contents | None]]:
+    # A typo still looks its mailbox up (one that never has replies), so that every codename
+    # check does the same database work.
+    mailbox = keys.mailbox if keys is not None else "a" * 26
+    opened: list[tuple[Reply, Contents | None]] = []
+    budget = MAX_OPENED_BYTES
+    for reply in replies.list(mailbox):
+        contents = None
+        if keys is not None and reply.size <= budget:
+            contents = _open_one(replies, keys, reply.id)
+            budget -= reply.size
+        opened.append((reply, contents))
+    return opened
+
+
+def _open_one(replies: ReplyStore, keys: ReplyKeys, reply_id: str) -> Contents | None:
+    envelope = replies.read(keys.mailbox, reply_id)
+    if envelope is None:
+        return None
+    try:
+        return open_bytes(envelope, [keys.identity], MAX_OPENED_BYTES)
+    except (EnvelopeError, ValueError):
+        return None  # shown as "could not be opened here"
+
+
+def _page_config() -> dict[str, object]:
+    lang = current_language()
+    keys = (
+        "replies_deriving",
+        "replies_fetching",
+        "replies_none",
+        "replies_failed",
+        "reply_unreadable",
+        "reply_written",
+        "delete_reply",
+        "reply_deleted",
+        "download",
+        "error_busy_checks",
+        "error_codename_count",
+        "error_codename_word",
+        "error_generic",
+    )
+    ttl = _followup().settings.reply_ttl_days
+    return {
+        "lang": lang,
+        "messages": {
+            key: translate(
+                key, lang, days=ttl, count="{count}", position="{position}", hour="{hour}"
+            )
+            for key in keys
+        },
+    }
+
+
+def text_of(part: Part | None) -> str:
+    if part is None or part.data is None:
+        return ""
+    return part.data.decode("utf-8", errors="replace")
+
+
+def hour_text(epoch_hour: int) -> str:
+    return time.strftime("%Y-%m-%d %H:00 UTC", time.gmtime(epoch_hour))
+
+
+bp.add_app_template_global(text_of, "reply_text")
+bp.add_app_template_global(hour_text, "hour_text")
+
+
+# --- JSON API for the browser's own decryption ---------------------------------------------
+
+
+@bp.get("/api/v1/mailboxes/<mailbox>/replies")
+def api_list(mailbox: str) -> Response:
+    with _guarded() as followup:
+        rows = followup.replies.list(mailbox if MAILBOX_PATTERN.fullmatch(mailbox) else "a" * 26)
+    return jsonify(
+        {
+            "replies": [
+                {"id": r.id, "received": hour_stamp(r.received_hour), "size": r.size} for r in rows
+            ]
+        }
+    )
+
+
+@bp.get("/api/v1/mailboxes/<mailbox>/replies/<reply_id>")
+def api_get(mailbox: str, reply_id: str) -> Response:
+    followup = _followup()
+    if not followup.bucket.take():
+        raise IntakeError("busy", "error_busy_checks")
+    envelope = None
+    if MAILBOX_PATTERN.fullmatch(mailbox) and ID_PATTERN.fullmatch(reply_id):
+        envelope = followup.replies.read(mailbox, reply_id)
+    if envelope is None:
+        raise IntakeError("not-found")
+    return Response(envelope, mimetype="application/octet-stream")
+
+
+@bp.route("/api/v1/mailboxes/<mailbox>/replies/<reply_id>", methods=["DELETE"])
+@bp.post("/api/v1/mailboxes/<mailbox>/replies/<reply_id>/delete")
+def api_delete(mailbox: str, reply_id: str) -> Response:
+    with _guarded() as followup:
+        deleted = False
+        if MAILBOX_PATTERN.fullmatch(mailbox) and ID_PATTERN.fullmatch(reply_id):
+            deleted = followup.replies.delete(mailbox, reply_id)
+    if not deleted:
+        raise IntakeError("not-found")
+    return jsonify({"status": "deleted"})
+
+
+# --- codenames for submissions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionCodename:
+    codename: Codename
+    new: bool  # generated for this submission (shown once), or typed for a follow-up
+
+    @property
+    def trailer(self) -> dict[str, str]:
+        """What the envelope carries for reviewers (never the codename itself)."""
+        keys = self.codename.derive()
+        return {"reply_key": keys.public_key.line, "mailbox": keys.mailbox}
+
+
+def submission_codename(typed: bytes | None) -> SubmissionCodename:
+    """A new codename, or, for a follow-up, the one the submitter typed (an IntakeError if it
+    is not a codename, so nothing is kept)."""
+    if not typed or not typed.strip():
+        return SubmissionCodename(Codename.generate(), True)
+    try:
+        return SubmissionCodename(Codename.parse(typed.decode("utf-8")), False)
+    except (InvalidCodename, UnicodeDecodeError):
+        raise malformed("error_codename") from None

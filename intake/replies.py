@@ -1,0 +1,298 @@
+"""Replies from reviewers, waiting for submitters: stored ciphertext, metadata only.
+
+    DATA_DIR/replies/<id>.sdenv   one reply envelope, sealed to a codename's reply key alone
+    table `replies`               id, mailbox, hour written, size, hour it expires
+
+The server cannot read a reply, and learns nothing about who it is for beyond the mailbox id
+the reviewer's bundle names (docs/FORMAT.md §5). Replies arrive by `sealdrop-intake
+import-replies FILE` (a replies bundle, §4), are published like submissions (temp file,
+fsync, rename, then the row commits), and are deleted when the submitter deletes them or after
+REPLY_TTL_DAYS.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import io
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy import BigInteger, String, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from crypto import EnvelopeError, plaintext_length_of, read_header
+from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
+from crypto.envelope import header_length
+
+from . import config as config_module
+from .config import ConfigError, Settings
+from .db import Base, make_engine, this_hour
+from .storage import BLOB_SUFFIX, Store, fsync_dir, try_lock
+
+DEFAULT_REPLY_TTL_DAYS = 30
+DEFAULT_CHECKS_PER_MINUTE = 60
+DEFAULT_FLOOR_MS = 300
+REPLY_HEADER_BYTES = header_length(1)
+_COPY = 1 << 20
+
+
+class Reply(Base):
+    """A stored reply: its ciphertext is replies/<id>.sdenv in the data directory."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(26), index=True)
+    received_hour: Mapped[int] = mapped_column(BigInteger)  # the hour the reviewer wrote it
+    size: Mapped[int] = mapped_column(BigInteger)
+    expires_hour: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class ImportError_(Exception):
+    """The bundle was refused; nothing from it was stored."""
+
+
+@dataclass(frozen=True)
+class FollowupSettings:
+    reply_ttl_days: int
+    checks_per_minute: int  # codename checks and mailbox lookups, per process
+    floor_seconds: float  # every codename check and mailbox lookup takes at least this long
+
+
+def load_followup(config: Mapping[str, Any] | Settings | None) -> FollowupSettings:
+    """REPLY_TTL_DAYS, FOLLOWUP_CHECKS_PER_MINUTE and FOLLOWUP_FLOOR_MS from a config dict, or
+    from SEALDROP_* in the environment."""
+    if isinstance(config, Mapping):
+        raw: Mapping[str, Any] = config
+    else:
+        raw = {k.removeprefix("SEALDROP_"): v for k, v in os.environ.items()}
+
+    def number(key: str, default: int, minimum: int) -> int:
+        value = raw.get(key)
+        if value in (None, ""):
+            return default
+        try:
+            result = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"SEALDROP_{key} must be a whole number, not {value!r}") from None
+        if result < minimum:
+            raise ConfigError(f"SEALDROP_{key} must be at least {minimum}")
+        return result
+
+    return FollowupSettings(
+        reply_ttl_days=number("REPLY_TTL_DAYS", DEFAULT_REPLY_TTL_DAYS, 1),
+        checks_per_minute=number("FOLLOWUP_CHECKS_PER_MINUTE", DEFAULT_CHECKS_PER_MINUTE, 1),
+        floor_seconds=number("FOLLOWUP_FLOOR_MS", DEFAULT_FLOOR_MS, 0) / 1000,
+    )
+
+
+def _hour_of(stamp: str) -> int:
+    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:00Z"))
+
+
+class ReplyStore:
+    def __init__(self, store: Store, ttl_days: int = DEFAULT_REPLY_TTL_DAYS) -> None:
+        self.store = store
+        self.ttl_days = ttl_days
+
+    @property
+    def directory(self) -> Path:
+        return self.store.settings.data_dir / "replies"
+
+    def path(self, reply_id: str) -> Path:
+        return self.directory / f"{reply_id}{BLOB_SUFFIX}"
+
+    def ensure_directory(self) -> None:
+        self.directory.mkdir(mode=0o700, exist_ok=True)
+
+    # reading
+
+    def list(self, mailbox: str, now: float | None = None) -> list[Reply]:
+        """The mailbox's replies not yet expired, oldest first (ties broken by id)."""
+        with Session(self.store.engine) as session:
+            rows = session.scalars(
+                select(Reply)
+                .where(Reply.mailbox == mailbox, Reply.expires_hour > this_hour(now))
+                .order_by(Reply.received_hour, Reply.id)
+            ).all()
+            session.expunge_all()
+        return list(rows)
+
+    def read(self, mailbox: str, reply_id: str, now: float | None = None) -> bytes | None:
+        if not any(reply.id == reply_id for reply in self.list(mailbox, now)):
+            return None
+        try:
+            return self.path(reply_id).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def delete(self, mailbox: str, reply_id: str) -> bool:
+        """Deletes the row, then the ciphertext (a crash between leaves an orphan for
+        cleanup). False if the mailbox holds no such reply."""
+        with self.store.engine.begin() as connection:
+            deleted = connection.execute(
+                delete(Reply).where(Reply.id == reply_id, Reply.mailbox == mailbox)
+            ).rowcount
+        if deleted:
+            with contextlib.suppress(FileNotFoundError):
+                self.path(reply_id).unlink()
+        return bool(deleted)
+
+    # importing
+
+    def import_bundle(self, path: str | Path) -> list[str]:
+        """Stores every reply in the bundle not stored yet; returns the new ids. The whole
+        bundle is checked first: a damaged or altered one stores nothing."""
+        try:
+            with Bundle(path, "replies") as bundle:
+                for entry, reader in bundle.envelopes():
+                    _check_envelope(entry, reader, self.store.settings.max_submission_bytes)
+                with Session(self.store.engine) as session:
+                    known = set(session.scalars(select(Reply.id)))
+                self.ensure_directory()
+                new = []
+                for entry, reader in bundle.envelopes():
+                    if entry.id not in known and self._publish(entry, reader):
+                        new.append(entry.id)
+                return new
+        except BundleError as error:
+            raise ImportError_(str(error)) from None
+
+    def _publish(self, entry: Entry, reader: CheckedReader) -> bool:
+        self.store.check_disk(entry.size)
+        with self.store.new_temp() as (temp, handle):
+            while block := reader.read(_COPY):
+                handle.write(block)
+            reader.check()
+            os.fsync(handle.fileno())
+            hour = _hour_of(entry.received)
+            os.utime(handle.fileno(), (hour, hour))
+            target = self.path(entry.id)
+            os.rename(temp, target)
+            fsync_dir(self.directory)
+            try:
+                with self.store.engine.begin() as connection:
+                    connection.execute(
+                        insert(Reply).values(
+                            id=entry.id,
+                            mailbox=entry.mailbox,
+                            received_hour=hour,
+                            size=entry.size,
+                            expires_hour=this_hour() + self.ttl_days * 86400,
+                        )
+                    )
+            except IntegrityError:
+                return False  # imported meanwhile by another run: the same bytes, kept once
+            except BaseException:
+                os.rename(target, temp)
+                raise
+        return True
+
+    # expiry
+
+    def cleanup(self, now: float | None = None) -> dict[str, int]:
+        """Deletes expired replies, then reply files without a row (left by a crash)."""
+        with self.store.engine.begin() as connection:
+            expired = list(
+                connection.scalars(select(Reply.id).where(Reply.expires_hour <= this_hour(now)))
+            )
+            if expired:
+                connection.execute(delete(Reply).where(Reply.id.in_(expired)))
+        for reply_id in expired:
+            with contextlib.suppress(FileNotFoundError):
+                self.path(reply_id).unlink()
+        orphans = 0
+        if self.directory.is_dir():
+            with Session(self.store.engine) as session:
+                known = set(session.scalars(select(Reply.id)))
+            for path in self.directory.glob(f"*{BLOB_SUFFIX}"):
+                if path.name.removesuffix(BLOB_SUFFIX) not in known:
+                    orphans += self._remove_orphan(path)
+        return {"expired_replies": len(expired), "orphan_replies": orphans}
+
+    def _remove_orphan(self, path: Path) -> int:
+        try:
+            handle = open(path, "rb")
+        except FileNotFoundError:
+            return 0
+        with handle:
+            if not try_lock(handle):
+                return 0  # an import holds it until its row commits
+            with Session(self.store.engine) as session:
+                if session.get(Reply, path.name.removesuffix(BLOB_SUFFIX)) is not None:
+                    return 0
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        return 1
+
+
+def _check_envelope(entry: Entry, reader: CheckedReader, max_bytes: int) -> None:
+    """A reply must match the manifest's hash and be an envelope for exactly one recipient
+    (the submitter's reply key), of a length an honest sealer writes."""
+    name = f"reply {entry.id}"
+    if entry.size > max_bytes:
+        raise BundleError(f"{name} is larger than this server accepts ({max_bytes} bytes)")
+    head = reader.read(REPLY_HEADER_BYTES)
+    try:
+        header = read_header(io.BytesIO(head))
+        if len(header.stanzas) != 1:
+            raise BundleError(
+                f"{name} is encrypted to {len(header.stanzas)} keys; a reply has exactly one"
+            )
+        plaintext_length_of(entry.size - REPLY_HEADER_BYTES)
+    except EnvelopeError as error:
+        raise BundleError(f"{name} is not a well-formed reply envelope: {error}") from None
+    reader.check()
+
+
+def _reply_store(source: Flask | Mapping[str, Any] | Settings | None) -> tuple[ReplyStore, bool]:
+    if isinstance(source, Flask):
+        return source.extensions["sealdrop_replies"], False
+    settings = config_module.load(source)
+    ttl = load_followup(source).reply_ttl_days
+    return ReplyStore(Store(settings, make_engine(settings.database_url)), ttl), True
+
+
+def import_replies(
+    source: Flask | Mapping[str, Any] | Settings | None, path: str | Path
+) -> list[str]:
+    """Imports a replies bundle (idempotent: ids already stored are skipped). Returns the new
+    ids; raises ImportError_ (storing nothing) for a damaged, altered or wrong-kind bundle."""
+    replies, owned = _reply_store(source)
+    try:
+        return replies.import_bundle(path)
+    finally:
+        if owned:
+            replies.store.engine.dispose()
+
+
+def cleanup_replies(source: Flask | Mapping[str, Any] | Settings | None) -> dict[str, int]:
+    replies, owned = _reply_store(source)
+    try:
+        return replies.cleanup()
+    finally:
+        if owned:
+            replies.store.engine.dispose()
+
+
+@click.command("import-replies")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(bundle: Path) -> None:
+    """Store the replies in BUNDLE (from `sealdrop-reviewer export-replies`)."""
+    try:
+        ids = import_replies(None, bundle)
+        counts = cleanup_replies(None)
+    except (ConfigError, ImportError_) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"imported {len(ids)} new repl{'y' if len(ids) == 1 else 'ies'} from {bundle}"
+        f" ({counts['expired_replies']} expired deleted)"
+    )
