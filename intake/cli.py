@@ -9,6 +9,7 @@ import click
 
 from .check import command as check_command
 from .config import ConfigError
+from .replies import import_command as import_replies_command
 
 DEV_HOST = "127.0.0.1"
 
@@ -92,6 +93,7 @@ def cleanup() -> None:
     """Delete expired uploads, stale temporary files and orphaned ciphertext."""
     from .config import load
     from .db import make_engine
+    from .replies import cleanup_replies
     from .storage import Store
 
     try:
@@ -99,10 +101,12 @@ def cleanup() -> None:
     except ConfigError as exc:
         _fail(exc)
     counts = Store(settings, make_engine(settings.database_url)).cleanup()
+    counts.update(cleanup_replies(None))  # replies past SEALDROP_REPLY_TTL_DAYS, orphans
     click.echo(", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in counts.items()))
 
 
 main.add_command(check_command)
+main.add_command(import_replies_command)
 
 if __name__ == "__main__":
     sys.exit(main())
