@@ -8,6 +8,10 @@ from pathlib import Path
 
 from reviewer_helpers import PASSPHRASE, Keys, seal, write_bundle
 
+from crypto import seal_bytes
+from crypto.bundle import Bundle
+from crypto.codename import Codename
+
 Run = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
 ATTACHMENT = bytes(range(256)) * 300
 
@@ -28,16 +32,26 @@ def exercise_every_command(run: Run, work: Path, keys: Keys, *, with_mat2: bool)
     passphrase = work / "passphrase"
     passphrase.write_text(PASSPHRASE + "\n")
     bundle = work / "bundle.tar"
+    person = Codename.generate().derive()  # here, not in the reviewer: it has no wordlist
+    follow_up = {"reply_key": person.public_key.line, "mailbox": person.mailbox}
     write_bundle(
-        bundle, {"s1": seal([keys.public], "hello from afar", [("a.bin", "x/y", ATTACHMENT)])}
+        bundle,
+        {
+            "s1": seal([keys.public], "hello from afar", [("a.bin", "x/y", ATTACHMENT)]),
+            "s2": seal_bytes([keys.public], "write back to me", trailer=follow_up),
+        },
     )
     v = ("--vault", vault)
     ok("keygen", "--out", work / "newkeys", "--passphrase-file", passphrase)
     assert ok("fingerprint", work / "newkeys" / "public.key").count(" ") == 7
     ok("config", "--key", keys.key_file, *v)
-    assert "1 opened" in ok("open", bundle, "--passphrase-file", passphrase, *v)
+    assert "2 opened" in ok("open", bundle, "--passphrase-file", passphrase, *v)
     assert "s1" in ok("list", *v)
     assert "hello from afar" in ok("show", "s1", *v)
+    ok("reply", "s2", "--message", "we read you", *v)
+    ok("export-replies", "--out", work / "replies.tar", *v)
+    with Bundle(work / "replies.tar", "replies") as replies:
+        assert [entry.mailbox for entry in replies.entries] == [person.mailbox]
     strip = "--strip-metadata" if with_mat2 else "--keep-metadata"
     ok("save", "s1", "--out", work / "saved", strip, *v)
     assert (work / "saved" / "a.bin").read_bytes() == ATTACHMENT

@@ -67,7 +67,18 @@ def test_every_command_works_with_the_network_blocked(tmp_path: Path, keys: Keys
 
     with_mat2 = attachments.mat2_path() is not None
     ran = exercise_every_command(run, tmp_path, keys, with_mat2=with_mat2)
-    assert ran == ["keygen", "fingerprint", "config", "open", "list", "show", "save", "destroy"]
+    assert ran == [
+        "keygen",
+        "fingerprint",
+        "config",
+        "open",
+        "list",
+        "show",
+        "reply",
+        "export-replies",
+        "save",
+        "destroy",
+    ]
     lines = log.read_text().splitlines()
     assert not [line for line in lines if line.startswith("BLOCKED")], lines
     armed = [line for line in lines if line.startswith("armed") and "reviewer" in line]
