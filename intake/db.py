@@ -35,7 +35,9 @@ def this_hour(now: float | None = None) -> int:
 
 
 def make_engine(url: str) -> Engine:
-    engine = create_engine(url)
+    # Up to 32 connections per process (gunicorn's threads, deploy/gunicorn.conf.py), each
+    # held only for a statement or a commit; waiting longer than 10 s is "busy".
+    engine = create_engine(url, pool_size=5, max_overflow=27, pool_timeout=10)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

@@ -9,6 +9,7 @@ import traceback
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .errors import IntakeError
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(IntakeError, _intake_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_error)
+    app.register_error_handler(PoolTimeout, _database_error)
     app.register_error_handler(OSError, _os_error)
     app.register_error_handler(Exception, _unexpected_error)
 
@@ -87,8 +89,9 @@ def _http_error(error: HTTPException) -> Response:
     return response
 
 
-def _database_error(error: OperationalError) -> Response:
-    log.warning("database unavailable (%s)", type(error.orig).__name__)
+def _database_error(error: OperationalError | PoolTimeout) -> Response:
+    cause = getattr(error, "orig", None) or error
+    log.warning("database unavailable (%s)", type(cause).__name__)
     return error_response(IntakeError("busy"))
 
 
