@@ -367,6 +367,35 @@ def _verify(path: Path, ids: list[str]) -> None:
         raise ReplyError("the bundle just written does not list every reply; nothing was exported")
 
 
+# --- destroying ---------------------------------------------------------------------------
+
+
+def destroy_orphans(vault: Vault, everything: bool = False) -> int:
+    """Deletes exported replies whose thread has no submission left in the vault (a queued
+    reply is kept until it has gone out), or, with ``everything``, every reply and sealed
+    copy. Returns how many replies were deleted."""
+    replies_dir, outbox = _dirs(vault)
+    if everything:
+        doomed = reply_ids(vault)
+    else:
+        threads = {thread_key(submission) for submission in vault.submissions()}
+        doomed = [
+            reply.id
+            for reply in replies(vault)
+            if reply.exported is not None and reply.reply_key not in threads
+        ]
+    for reply_id in doomed:
+        (outbox / f"{reply_id}{_SUFFIX}").unlink(missing_ok=True)
+        # Renamed first so a half-deleted reply is never shown as if whole.
+        hidden = replies_dir / f".{reply_id}{_PARTIAL}destroy"
+        os.rename(replies_dir / reply_id, hidden)
+        shutil.rmtree(hidden)
+    if everything:
+        for entry in outbox.iterdir():
+            entry.unlink(missing_ok=True)
+    return len(doomed)
+
+
 # --- order of entry ------------------------------------------------------------------------
 
 

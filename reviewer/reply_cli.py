@@ -9,7 +9,7 @@ import click
 
 from . import replies
 from .cli import _console, _find, _open_vault, vault_option
-from .vault import VaultError
+from .vault import Vault, VaultError
 
 _CUT = "# ------------------------ >8 ------------------------"
 _TEMPLATE = f"""
@@ -101,3 +101,18 @@ def export_replies(out_path: Path, vault_path: Path | None) -> None:
         "Give it to the server admin, who runs: sealdrop-intake import-replies "
         f"{out_path.name} (they are marked exported here and will not be exported again)"
     )
+
+
+def destroy_replies(vault: Vault, everything: bool) -> str:
+    """For `destroy`: deletes replies left without a submission (all of them with --all) and
+    says how many, as the end of its sentence."""
+    try:
+        gone = replies.destroy_orphans(vault, everything)
+    except (OSError, VaultError) as exc:
+        raise click.ClickException(
+            f"the submissions were destroyed but not all replies could be ({exc}); "
+            "check the vault's permissions and run destroy again"
+        ) from None
+    if not gone:
+        return ""
+    return f" and {gone} repl{'y' if gone == 1 else 'ies'} you wrote to them"
