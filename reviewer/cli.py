@@ -459,10 +459,10 @@ def destroy(
                 f"could not delete {submission_id} ({exc.strerror}); check the vault's "
                 "permissions and run destroy again"
             ) from None
-    _console().print(f"destroyed {len(ids)} submission(s)")
+    _console().print(f"destroyed {len(ids)} submission(s){destroy_replies(vault, everything)}")
 
 
-from .reply_cli import export_replies, reply  # noqa: E402  (it builds on the helpers above)
+from .reply_cli import destroy_replies, export_replies, reply  # noqa: E402  (uses the above)
 
 main.add_command(reply)
 main.add_command(export_replies)
