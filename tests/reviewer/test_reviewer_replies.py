@@ -329,3 +329,22 @@ def test_the_reviewer_never_needs_the_wordlist(cli, keys, tmp_path, person, monk
     with pytest.raises(ImportError):
         codename.wordlist()
     codename.wordlist.cache_clear()
+
+
+def test_destroy_takes_the_replies_of_a_thread_with_its_last_submission(
+    cli, keys, tmp_path, vault, person
+):
+    opened(cli, keys, tmp_path, person)
+    assert cli("reply", "sub1", "--message", "sent already").exit_code == 0
+    assert cli("export-replies", "--out", tmp_path / "r.tar").exit_code == 0
+    assert cli("reply", "sub1", "--message", "not sent yet").exit_code == 0
+    result = cli("destroy", "sub1", "--yes")
+    assert result.exit_code == 0 and "and 1 reply you wrote to them" in result.output
+    [kept] = replies.replies(Vault(vault))
+    assert kept.exported is None  # a queued reply still goes out
+    assert (vault / "outbox" / f"{kept.id}.sdenv").exists()
+
+    opened(cli, keys, tmp_path, person)
+    result = cli("destroy", "--all", "--yes")
+    assert result.exit_code == 0 and "and 1 reply you wrote" in result.output
+    assert list((vault / "replies").iterdir()) == [] and list((vault / "outbox").iterdir()) == []
