@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crypto import EnvelopeError, plaintext_length_of, read_header
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
-from crypto.envelope import header_length
+from crypto.envelope import MAGIC, header_length
 
 from . import config as config_module
 from .config import ConfigError, Settings
@@ -240,13 +240,12 @@ def _check_envelope(entry: Entry, reader: CheckedReader, max_bytes: int) -> None
     name = f"reply {entry.id}"
     if entry.size > max_bytes:
         raise BundleError(f"{name} is larger than this server accepts ({max_bytes} bytes)")
-    head = reader.read(REPLY_HEADER_BYTES)
+    head = reader.read(len(MAGIC) + 2)  # magic, version, number of recipients
+    if len(head) == len(MAGIC) + 2 and head.startswith(MAGIC) and head[-1] != 1:
+        raise BundleError(f"{name} is encrypted to {head[-1]} keys; a reply has exactly one")
+    head += reader.read(REPLY_HEADER_BYTES - len(head))
     try:
-        header = read_header(io.BytesIO(head))
-        if len(header.stanzas) != 1:
-            raise BundleError(
-                f"{name} is encrypted to {len(header.stanzas)} keys; a reply has exactly one"
-            )
+        read_header(io.BytesIO(head))
         plaintext_length_of(entry.size - REPLY_HEADER_BYTES)
     except EnvelopeError as error:
         raise BundleError(f"{name} is not a well-formed reply envelope: {error}") from None

@@ -1,0 +1,195 @@
+"""The replies page without JavaScript, the JSON API, deleting, throttling, timing."""
+
+from __future__ import annotations
+
+import time
+
+from crypto import open_envelope
+from crypto.codename import Codename
+from intake.replies import import_replies
+
+from ..intake.helpers import open_bundle
+from .conftest import check, codename_of, reply_bundle, submit
+
+FLOOR_MS = 300
+
+
+def test_submission_shows_a_codename_once_and_seals_only_what_derives_from_it(intake, tmp_path):
+    response = submit(intake.client, "hello")
+    assert response.status_code == 200 and "Location" not in response.headers
+    codename = Codename.parse(codename_of(response))
+    keys = codename.derive()
+    from intake.export import export_bundle
+
+    export_bundle(intake.app, tmp_path / "b.tar")
+    [contents] = open_bundle(tmp_path / "b.tar", intake.identity)
+    assert contents.trailer == {"reply_key": keys.public_key.line, "mailbox": keys.mailbox}
+    assert str(codename) not in repr(contents.trailer)
+
+
+def test_a_follow_up_carries_the_same_reply_key_and_shows_no_new_codename(intake, tmp_path):
+    first = Codename.parse(codename_of(submit(intake.client, "first")))
+    typed = "  " + str(first).upper().replace(" ", "-") + "\n"
+    follow = submit(intake.client, "second", codename=typed)
+    assert follow.status_code == 200
+    assert 'id="codename"' not in follow.get_data(as_text=True)
+    from intake.export import export_bundle
+
+    export_bundle(intake.app, tmp_path / "b.tar")
+    trailers = [c.trailer for c in open_bundle(tmp_path / "b.tar", intake.identity)]
+    assert (
+        trailers[0]
+        == trailers[1]
+        == {
+            "reply_key": first.derive().public_key.line,
+            "mailbox": first.derive().mailbox,
+        }
+    )
+
+
+def test_a_follow_up_with_a_mistyped_codename_is_refused_and_nothing_kept(intake):
+    response = submit(intake.client, "lost?", codename="not a codename at all")
+    assert response.status_code == 400
+    assert "codename has eight words" in response.get_data(as_text=True)
+    intake.assert_nothing_stored()
+
+
+def test_replies_page_shows_the_reply_escaped_and_its_file(intake, tmp_path):
+    codename = Codename.generate()
+    text = "We read it. <script>alert(1)</script>\nSecond line."
+    bundle = reply_bundle(
+        tmp_path / "r.tar", codename, text, files=[("plan.pdf", "application/pdf", b"%PDF")]
+    )
+    import_replies(intake.app, bundle)
+    page = check(intake.client, " ".join(w[:4].upper() for w in codename.words))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "We read it. &lt;script&gt;alert(1)&lt;/script&gt;\nSecond line." in html
+    assert "<script>alert(1)" not in html
+    assert 'id="server-decrypted"' in html  # says the server decrypted them for this page
+    assert "Download: plan.pdf" in html
+    download = intake.client.post(
+        "/replies/file?lang=en",
+        data={"codename": str(codename), "reply": "r1", "part": "0"},
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert download.status_code == 200 and download.data == b"%PDF"
+    assert download.headers["Content-Type"] == "application/octet-stream"
+    assert download.headers["Content-Disposition"].startswith('attachment; filename="plan.pdf"')
+
+
+def test_a_typo_gets_the_codename_sentence_in_the_pages_language(intake):
+    words = str(Codename.generate()).split()
+    english = check(intake.client, " ".join(words[:7])).get_data(as_text=True)
+    assert "A codename has 8 words; this has 7." in english
+    russian = check(intake.client, " ".join([*words[:7], "qqqq"]), lang="ru")
+    assert "Слово 8 не из кодового имени" in russian.get_data(as_text=True)
+
+
+def test_wrong_codename_gets_the_no_replies_page_in_the_same_time(make_intake, tmp_path):
+    intake = make_intake(FOLLOWUP_FLOOR_MS=FLOOR_MS)
+    with_replies, without = Codename.generate(), Codename.generate()
+    submit(intake.client, "has a codename but no replies", codename=str(without))
+    import_replies(intake.app, reply_bundle(tmp_path / "r.tar", with_replies, "an answer"))
+
+    def timed(codename: Codename) -> tuple[bytes, float]:
+        start = time.monotonic()
+        response = check(intake.client, str(codename))
+        assert response.status_code == 200
+        return response.data, time.monotonic() - start
+
+    wrong_page, wrong_time = timed(Codename.generate())
+    empty_page, empty_time = timed(without)
+    full_page, full_time = timed(with_replies)
+    assert wrong_page == empty_page
+    assert b"an answer" in full_page and b"an answer" not in wrong_page
+    for elapsed in (wrong_time, empty_time, full_time):
+        assert elapsed >= FLOOR_MS / 1000
+
+
+def test_api_lists_ciphertext_and_an_unknown_mailbox_is_an_empty_list(make_intake, tmp_path):
+    intake = make_intake(FOLLOWUP_FLOOR_MS=FLOOR_MS)
+    codename = Codename.generate()
+    keys = codename.derive()
+    import_replies(intake.app, reply_bundle(tmp_path / "r.tar", codename, "cipher only"))
+    listing = intake.client.get(f"/api/v1/mailboxes/{keys.mailbox}/replies")
+    [entry] = listing.json["replies"]
+    assert entry["id"] == "r1" and entry["received"].endswith(":00Z") and entry["size"] > 0
+    envelope = intake.client.get(f"/api/v1/mailboxes/{keys.mailbox}/replies/r1")
+    assert envelope.headers["Content-Type"] == "application/octet-stream"
+    assert b"cipher only" not in envelope.data
+    import io
+
+    from crypto import MemorySink
+
+    contents = open_envelope(io.BytesIO(envelope.data), [keys.identity], MemorySink())
+    assert contents.message.data == b"cipher only"
+    for mailbox in (Codename.generate().derive().mailbox, "not-a-mailbox"):
+        start = time.monotonic()
+        empty = intake.client.get(f"/api/v1/mailboxes/{mailbox}/replies")
+        assert time.monotonic() - start >= FLOOR_MS / 1000
+        assert (empty.status_code, empty.json) == (200, {"replies": []})
+    other = Codename.generate().derive().mailbox
+    assert intake.client.get(f"/api/v1/mailboxes/{other}/replies/r1").status_code == 404
+
+
+def test_delete_without_and_with_javascript(intake, tmp_path):
+    codename = Codename.generate()
+    keys = codename.derive()
+    replies = intake.app.extensions["sealdrop_replies"]
+    import_replies(intake.app, reply_bundle(tmp_path / "a.tar", codename, "one", "r1"))
+    import_replies(intake.app, reply_bundle(tmp_path / "b.tar", codename, "two", "r2"))
+    page = intake.client.post(
+        "/replies/delete?lang=en",
+        data={"codename": str(codename), "reply": "r1"},
+        content_type="application/x-www-form-urlencoded",
+    )
+    html = page.get_data(as_text=True)
+    assert 'id="reply-deleted"' in html and "two" in html and ">one<" not in html
+    assert not replies.path("r1").exists()
+    # Another mailbox cannot delete it.
+    stranger = Codename.generate().derive().mailbox
+    assert intake.client.delete(f"/api/v1/mailboxes/{stranger}/replies/r2").status_code == 404
+    assert intake.client.delete(f"/api/v1/mailboxes/{keys.mailbox}/replies/r2").json == {
+        "status": "deleted"
+    }
+    assert [r.id for r in replies.list(keys.mailbox)] == []
+    assert list((intake.settings.data_dir / "replies").iterdir()) == []
+    import_replies(intake.app, reply_bundle(tmp_path / "c.tar", codename, "three", "r3"))
+    posted = intake.client.post(f"/api/v1/mailboxes/{keys.mailbox}/replies/r3/delete")
+    assert posted.status_code == 200 and replies.list(keys.mailbox) == []
+
+
+def test_checks_are_throttled_with_a_readable_answer(make_intake):
+    intake = make_intake(FOLLOWUP_CHECKS_PER_MINUTE=3)
+    mailbox = Codename.generate().derive().mailbox
+    assert check(intake.client, str(Codename.generate())).status_code == 200
+    assert intake.client.get(f"/api/v1/mailboxes/{mailbox}/replies").status_code == 200
+    assert check(intake.client, str(Codename.generate())).status_code == 200
+    busy = check(intake.client, str(Codename.generate()), lang="ru")
+    assert busy.status_code == 503
+    assert "Подождите минуту" in busy.get_data(as_text=True)
+    api = intake.client.get(f"/api/v1/mailboxes/{mailbox}/replies")
+    assert api.status_code == 503 and api.json["error"] == "busy"
+    assert "wait a minute" in api.json["message"]
+
+
+def test_the_form_body_is_small_and_urlencoded(intake):
+    big = intake.client.post(
+        "/replies", data="codename=" + "a" * 5000, content_type="application/x-www-form-urlencoded"
+    )
+    assert big.status_code == 400
+    multipart = intake.client.post(
+        "/replies", data={"codename": "x"}, content_type="multipart/form-data"
+    )
+    assert multipart.status_code == 400
+
+
+def test_the_replies_page_explains_both_ways_in_both_languages(intake):
+    for lang, js, nojs in (
+        ("en", "never leaves this device", "JavaScript is off"),
+        ("ru", "не покидает это устройство", "JavaScript выключен"),
+    ):
+        html = intake.client.get(f"/replies?lang={lang}").get_data(as_text=True)
+        assert js in html and nojs in html
+        assert f'action="/replies?lang={lang}"' in html

@@ -1,0 +1,117 @@
+"""What the server keeps cannot link one submitter's messages, and no reply text or codename
+ever reaches its disk."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import MetaData, select
+
+from crypto.codename import Codename
+from intake.export import export_bundle
+from intake.replies import import_replies
+
+from ..intake.helpers import open_bundle, upload
+from .conftest import check, codename_of, reply_bundle, submit
+
+REPLY_CANARY = "reply-canary-5e1f0a93"
+
+
+def dump_database(intake) -> str:
+    """Every row of every table, as text."""
+    engine = intake.app.extensions["sealdrop"].engine
+    metadata = MetaData()
+    metadata.reflect(engine)
+    lines = []
+    with engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                lines.append(f"{table.name} {tuple(row)!r}")
+    return "\n".join(lines)
+
+
+def secrets_of(codename: Codename) -> list[bytes]:
+    keys = codename.derive()
+    public = keys.public_key
+    return [
+        str(codename).encode(),
+        *(word.encode() for word in codename.words if len(word) > 5),
+        keys.mailbox.encode(),
+        public.line.encode(),
+        public.raw,
+        public.key_id,
+        public.key_id_hex.encode(),
+    ]
+
+
+def test_the_database_cannot_link_two_submissions_of_one_submitter(intake, tmp_path):
+    first = submit(intake.client, "first message")
+    codename = Codename.parse(codename_of(first))
+    submit(intake.client, "second message", codename=str(codename))
+    # A third from the browser path, whose trailer the browser sealed itself.
+    keys = codename.derive()
+    from crypto import seal_bytes
+
+    envelope = seal_bytes(
+        [intake.public_key],
+        "third",
+        trailer={"reply_key": keys.public_key.line, "mailbox": keys.mailbox},
+    )
+    assert upload(intake.client, envelope).status_code == 201
+    submit(intake.client, "someone else entirely")
+
+    dump = dump_database(intake).encode()
+    assert dump.count(b"submissions (") == 4
+    blobs = [p.read_bytes() for p in intake.files("blobs")]
+    assert len(blobs) == 4
+    for secret in secrets_of(codename):
+        assert secret not in dump, secret
+        for blob in blobs:
+            assert secret not in blob, secret  # only ciphertext is stored
+    for path in intake.settings.data_dir.rglob("*"):
+        if path.is_file():
+            for secret in secrets_of(codename):
+                assert secret not in path.read_bytes(), (path, secret)
+
+    # The link exists, but only inside the envelopes, for the reviewers.
+    export_bundle(intake.app, tmp_path / "b.tar")
+    trailers = [c.trailer for c in open_bundle(tmp_path / "b.tar", intake.identity)]
+    assert sorted(t.get("mailbox") == keys.mailbox for t in trailers) == [False, True, True, True]
+
+
+def test_reply_text_and_codename_never_reach_the_servers_disk(intake, tmp_path):
+    codename = Codename.parse(codename_of(submit(intake.client, "asking for help")))
+    bundle = reply_bundle(
+        tmp_path / "r.tar",
+        codename,
+        f"We can help. {REPLY_CANARY}",
+        files=[("note.txt", "text/plain", REPLY_CANARY.encode() * 3)],
+    )
+    import_replies(intake.app, bundle)
+    page = check(intake.client, str(codename))
+    assert REPLY_CANARY in page.get_data(as_text=True)
+    download = intake.client.post(
+        "/replies/file",
+        data={"codename": str(codename), "reply": "r1", "part": "0"},
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert REPLY_CANARY.encode() in download.data
+    assert submit(intake.client, "thanks", codename=str(codename)).status_code == 200
+
+    marks = [REPLY_CANARY.encode(), str(codename).encode(), " ".join(codename.words[:3]).encode()]
+    places = [intake.settings.data_dir, intake.tmp_dir]
+    for place in places:
+        for path in place.rglob("*"):
+            if path.is_file():
+                content = path.read_bytes()
+                for mark in marks:
+                    assert mark not in content, (path, mark)
+    log = intake.log.getvalue().encode()
+    for mark in marks:
+        assert mark not in log
+    # The stored reply is ciphertext that the codename's key opens.
+    stored = (intake.settings.data_dir / "replies" / "r1.sdenv").read_bytes()
+    from crypto import MemorySink, open_envelope
+
+    opened = open_envelope(io.BytesIO(stored), [codename.derive().identity], MemorySink())
+    assert REPLY_CANARY in opened.message.data.decode()
