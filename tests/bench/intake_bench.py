@@ -337,10 +337,16 @@ def _post_nojs(client: Client, size: int, path: str = "/submit") -> float:
 
 def page_weight(client: Client) -> None:
     """Bytes on the wire for the first load, fetched as a browser would (gzip accepted)."""
-    paths = ["/", "/static/css/style.css"]
+    status, html = client.request("GET", "/")
+    if status != 200:
+        raise RuntimeError(f"/: HTTP {status}")
+    # What the page links to, and every script the worker may load after it.
+    linked = re.findall(r'(?:href|src)="(/static/[^"?]+)', html.decode())
     js_dir = STATIC / "js"
-    if js_dir.is_dir():
-        paths += [f"/static/js/{js.name}" for js in sorted(js_dir.glob("*.js"))]
+    scripts = (
+        [f"/static/js/{js.name}" for js in sorted(js_dir.glob("*.js"))] if js_dir.is_dir() else []
+    )
+    paths = ["/", *dict.fromkeys(linked + scripts)]
     print("  first page load, bytes on the wire with Accept-Encoding: gzip:")
     total = 0
     for path in paths:
@@ -355,7 +361,7 @@ def page_weight(client: Client) -> None:
         print(f"    {path:28s} {len(body) / 1000:8.1f} KB  ({encoding})")
         total += len(body)
     print(f"    {'total':28s} {total / 1000:8.1f} KB  (target <= 400 KB)")
-    if len(paths) == 2:
+    if not scripts:
         print("    (no JS bundle built yet: run `make js`)")
 
 
