@@ -121,9 +121,10 @@ async function run(spec) {
       await page.focus('#send');
       await page.keyboard.press('Enter');
     }
-    await navigation;
+    const response = await navigation;
     report.submit_ms = Date.now() - started;
     report.final_url = page.url();
+    report.final_status = response === null ? null : response.status();
     if (scripted) {
       report.sent_text = await page.$eval('#sent-message', (element) => element.textContent);
     }

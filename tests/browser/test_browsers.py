@@ -118,8 +118,15 @@ def check_no_leaks(server: Server, report: dict) -> None:
         if "Content Security Policy" in m["text"] or "Content-Security-Policy" in m["text"]
     ]
     assert csp_console == []
-    # The no-JS post is answered in place (its page shows the codename, kept out of URLs).
-    assert report["final_url"].startswith((f"{server.url}/sent", f"{server.url}/submit"))
+
+
+def check_confirmed(server: Server, report: dict, javascript: bool) -> None:
+    if javascript:
+        assert report["final_url"].startswith(f"{server.url}/sent")
+    else:
+        # The no-JS post is answered in place (its page shows the codename, kept out of URLs).
+        assert report["final_url"].startswith((f"{server.url}/sent", f"{server.url}/submit"))
+        assert report["final_status"] == 200
 
 
 def unexpected_errors(report: dict) -> list[str]:
@@ -149,6 +156,7 @@ def test_firefox_with_javascript(node, tmp_path, intake_server, level):
     assert report["webassembly"] == expected, "Tor Browser's level prefs did not take effect"
     assert report["js_notice_hidden"] is False
     check_path(intake_server, javascript=True)
+    check_confirmed(intake_server, report, javascript=True)
     check_no_leaks(intake_server, report)
     assert unexpected_errors(report) == []
     check_received(intake_server, tmp_path, report)
@@ -158,6 +166,7 @@ def test_firefox_safest_without_javascript(node, tmp_path, intake_server):
     require_executable(FIREFOX, "firefox-esr")
     report = drive(node, tmp_path, intake_server, "firefox", "safest")
     check_path(intake_server, javascript=False)
+    check_confirmed(intake_server, report, javascript=False)
     check_no_leaks(intake_server, report)
     assert unexpected_errors(report) == []
     check_received(intake_server, tmp_path, report)
@@ -168,6 +177,7 @@ def test_chromium(node, tmp_path, intake_server):
     report = drive(node, tmp_path, intake_server, "chromium", "standard")
     assert report["webassembly"] == "object"
     check_path(intake_server, javascript=True)
+    check_confirmed(intake_server, report, javascript=True)
     check_no_leaks(intake_server, report)
     assert unexpected_errors(report) == []
     check_received(intake_server, tmp_path, report)

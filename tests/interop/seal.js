@@ -2,7 +2,7 @@
 // Seals an envelope in Node with the browser's own sealing module (intake/static/src).
 // Usage: node seal.js SPEC.json   where SPEC is
 //   {"recipients": ["sdpub1..."], "message": "...", "files": [{"path","name","type"}],
-//    "out": "file.sdenv", "chunk_bytes": 1048576, "slice_bytes": 1048576}
+//    "out": "file.sdenv", "chunk_bytes": 1048576, "slice_bytes": 1048576, "trailer": {}}
 // Writes the envelope through the same Chunker the worker uses (each piece at its offset)
 // and prints {"predicted", "written", "offsets", "wasm"} as JSON.
 const fs = require('node:fs');
@@ -38,7 +38,8 @@ async function main() {
       },
     });
   }
-  const predicted = envelope.envelopeLength(keys.length, parts);
+  const trailer = spec.trailer || {};
+  const predicted = envelope.envelopeLength(keys.length, parts, trailer);
   const out = fs.openSync(spec.out, 'w');
   const offsets = [];
   const chunker = new envelope.Chunker(spec.chunk_bytes || 1 << 20, (offset, data) => {
@@ -47,6 +48,7 @@ async function main() {
   });
   const written = await envelope.sealParts(sodium, keys, parts, (data) => chunker.write(data), {
     sliceBytes: spec.slice_bytes,
+    trailer,
   });
   chunker.flush();
   fs.closeSync(out);

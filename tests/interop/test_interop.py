@@ -37,6 +37,7 @@ def js_seal(
     files: list[tuple[str, str, bytes]] = (),
     node_flags: tuple[str, ...] = (),
     chunk_bytes: int = MIB,
+    trailer: dict | None = None,
 ) -> tuple[bytes, dict]:
     specs = []
     for index, (name, media_type, data) in enumerate(files):
@@ -50,6 +51,7 @@ def js_seal(
         "files": specs,
         "out": str(out),
         "chunk_bytes": chunk_bytes,
+        "trailer": trailer or {},
     }
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
@@ -221,3 +223,13 @@ def test_js_opener_refuses_tampering(node, tmp_path):
     with pytest.raises(subprocess.CalledProcessError) as failure:
         js_open(node, tmp_path, secret_hex, bytes(envelope))
     assert b"corrupted" in failure.value.stderr or b"ciphertext" in failure.value.stderr
+
+
+def test_js_trailer_is_sealed_and_counted(node, tmp_path):
+    """CLOSE carries a trailer object (follow-up keys, later); its length enters the
+    precomputed size like any other record."""
+    identity, _ = new_identity()
+    trailer = {"reply_key": "k" * 52, "note": "ключ"}
+    envelope, report = js_seal(node, tmp_path, [identity], "with trailer", trailer=trailer)
+    assert report["predicted"] == report["written"] == len(envelope)
+    assert py_open(envelope, identity).trailer == trailer

@@ -1,6 +1,7 @@
 'use strict';
 // The sealing Web Worker. app.js posts {type: 'start', recipients, message, files,
-// chunkBytes, credits}; the worker answers
+// chunkBytes, credits, trailer?} (trailer: the CLOSE record's object, {} by default); the
+// worker answers
 //   {type: 'size', size}                       exact envelope length, before sealing
 //   {type: 'chunk', offset, data}              upload pieces of chunkBytes (data transferred)
 //   {type: 'done', size}                       after the last chunk
@@ -113,7 +114,8 @@ async function seal(request) {
   }
   await checkReadable(request.files);
   const parts = partsOf(request.message, request.files);
-  const size = envelope.envelopeLength(keys.length, parts);
+  const trailer = request.trailer || {};
+  const size = envelope.envelopeLength(keys.length, parts, trailer);
   self.postMessage({ type: 'size', size });
   credits = request.credits;
   const chunker = new envelope.Chunker(request.chunkBytes, (offset, data) => {
@@ -123,6 +125,7 @@ async function seal(request) {
   const written = await envelope.sealParts(sodium, keys, parts, (data) => chunker.write(data), {
     sliceBytes: SLICE_BYTES,
     pause: waitForCredit,
+    trailer,
   });
   chunker.flush();
   if (written !== size) throw new StepError('crypto', `sealed ${written} bytes, expected ${size}`);
