@@ -36,6 +36,7 @@ from typing import Any, BinaryIO
 
 from crypto import CHUNK_SIZE, PartInfo, PublicKey, SealdropError, Sealer
 from crypto.bundle import (
+    HOUR_PATTERN,
     ID_PATTERN,
     MAILBOX_PATTERN,
     REPLIES,
@@ -138,10 +139,11 @@ def thread_key(submission: Submission) -> str | None:
 
 
 def queue_reply(
-    vault: Vault, submission_id: str, text: str, files: Sequence[str | Path] = ()
+    vault: Vault | str | Path, submission_id: str, text: str, files: Sequence[str | Path] = ()
 ) -> Reply:
     """Seals a reply to a submission's reply key and puts it in the outbox. ``submission_id``
     may be a prefix. Nothing is kept unless the whole reply was written."""
+    vault = _vault(vault)
     submission = vault.find(submission_id)
     public_key, mailbox = reply_target(submission)
     if not text.strip() and not files:
@@ -275,7 +277,8 @@ def load_reply(vault: Vault, reply_id: str) -> Reply:
         pass
     except (OSError, ValueError, KeyError, TypeError):
         reply.exported = "unknown"
-    if reply.id != reply_id or not MAILBOX_PATTERN.fullmatch(reply.mailbox):
+    well_formed = MAILBOX_PATTERN.fullmatch(reply.mailbox) and HOUR_PATTERN.fullmatch(reply.written)
+    if reply.id != reply_id or not well_formed:
         raise VaultError(f"the vault's copy of reply {reply_id} is damaged")
     return reply
 
@@ -294,9 +297,10 @@ def queued(vault: Vault) -> list[Reply]:
 # --- exporting -----------------------------------------------------------------------------
 
 
-def export_replies(vault: Vault, out_path: str | Path) -> list[str]:
+def export_replies(vault: Vault | str | Path, out_path: str | Path) -> list[str]:
     """Writes every queued reply into one replies bundle at ``out_path`` and marks them
     exported. Returns their ids; with nothing queued, writes no file and returns []."""
+    vault = _vault(vault)
     out_path = Path(out_path)
     todo = queued(vault)
     if not todo:
@@ -430,6 +434,10 @@ def _mtime(directory: Path) -> int:
 
 
 # --- files ---------------------------------------------------------------------------------
+
+
+def _vault(vault: Vault | str | Path) -> Vault:
+    return vault if isinstance(vault, Vault) else Vault(vault)
 
 
 def _dirs(vault: Vault) -> tuple[Path, Path]:
