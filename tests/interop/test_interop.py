@@ -233,3 +233,17 @@ def test_js_trailer_is_sealed_and_counted(node, tmp_path):
     envelope, report = js_seal(node, tmp_path, [identity], "with trailer", trailer=trailer)
     assert report["predicted"] == report["written"] == len(envelope)
     assert py_open(envelope, identity).trailer == trailer
+
+
+def test_js_shortens_a_file_name_too_long_for_a_record(node, tmp_path):
+    """BEGIN's JSON is at most 8192 bytes: an absurdly long name is shortened from the front
+    (its extension kept) rather than failing the whole submission."""
+    identity, _ = new_identity()
+    name = "я" * 6000 + ".pdf"
+    files = [(name, "application/pdf", b"%PDF-1.7")]
+    envelope, report = js_seal(node, tmp_path, [identity], "", files)
+    assert report["predicted"] == len(envelope)
+    [part] = py_open(envelope, identity).files
+    assert part.info.name.startswith("…") and part.info.name.endswith("я.pdf")
+    assert len(part.info.name.encode()) < 8192
+    assert part.data == b"%PDF-1.7"

@@ -11,7 +11,7 @@
 const envelope = require('./envelope.js');
 
 // Files are read in whole-chunk slices, small enough that the worker answers credits promptly
-// at Tor Browser's Safer level, where libsodium runs as plain JS at about 1.2 MB/s.
+// at Tor Browser's Safer level, where libsodium runs interpreted at well under 1 MB/s.
 const SLICE_BYTES = 256 * 1024;
 
 // The page's CSP (script-src 'self', no 'wasm-unsafe-eval') forbids compiling WebAssembly,
