@@ -5,6 +5,7 @@
 //              Tor Browser's Safer level needs: the ESM build requires WebAssembly)
 //   worker.js  the sealing Web Worker (loads sodium.js with importScripts)
 //   app.js     the page script: form interception, progress, chunked upload
+//   replies.js, replies-worker.js   the replies page (keys from the codename, opening replies)
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
@@ -24,6 +25,9 @@ const bundles = [
   },
   { name: 'worker.js', entry: 'worker.js' },
   { name: 'app.js', entry: 'app.js' },
+  // The replies page: its script, and the worker that derives keys and opens replies.
+  { name: 'replies.js', entry: 'replies.js' },
+  { name: 'replies-worker.js', entry: 'replies-worker.js' },
 ];
 
 async function build() {

@@ -1,0 +1,61 @@
+'use strict';
+// The replies page's Web Worker: derives the reply key and mailbox from the codename and opens
+// reply envelopes, so the key never leaves this worker and the codename never leaves the
+// device. Messages from replies.js:
+//   {type: 'derive', codename}   -> {type: 'derived', mailbox, canonical}
+//                                   or {type: 'invalid', reason: 'count'|'word', value}
+//   {type: 'open', id, data}     -> {type: 'opened', id, message, files: [{name, type, data}]}
+//                                   or {type: 'unreadable', id}
+//   any failure                  -> {type: 'error', detail}
+const codename = require('./codename.js');
+const opener = require('./opener.js');
+
+// As in worker.js: the CSP forbids compiling WebAssembly; libsodium's JS build is used.
+try {
+  delete self.WebAssembly;
+} catch (error) {
+  // Not deletable: libsodium meets the CSP's refusal and falls back all the same.
+}
+self.addEventListener('unhandledrejection', (event) => {
+  if (/WebAssembly/.test(String(event.reason))) event.preventDefault();
+});
+
+importScripts('/static/js/sodium.js');
+const sodium = self.sodium;
+let keys = null;
+
+async function handle(request) {
+  await sodium.ready;
+  if (request.type === 'derive') {
+    let canonical;
+    try {
+      canonical = codename.parse(request.codename);
+    } catch (error) {
+      if (!(error instanceof codename.CodenameError)) throw error;
+      self.postMessage({ type: 'invalid', reason: error.reason, value: error.value });
+      return;
+    }
+    if (keys !== null) sodium.memzero(keys.privateKey);
+    keys = codename.derive(sodium, canonical);
+    self.postMessage({ type: 'derived', mailbox: keys.mailbox, canonical });
+  } else if (request.type === 'open') {
+    let contents;
+    try {
+      contents = opener.open(sodium, keys, new Uint8Array(request.data));
+    } catch (error) {
+      self.postMessage({ type: 'unreadable', id: request.id });
+      return;
+    }
+    const files = contents.files.map((file) => ({ ...file, data: file.data.buffer }));
+    self.postMessage(
+      { type: 'opened', id: request.id, message: contents.message, files },
+      files.map((file) => file.data),
+    );
+  }
+}
+
+self.addEventListener('message', (event) => {
+  handle(event.data).catch((error) => {
+    self.postMessage({ type: 'error', detail: String(error.message || error) });
+  });
+});

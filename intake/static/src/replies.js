@@ -1,0 +1,206 @@
+'use strict';
+// The replies page's script. Without it, the codename form posts to the server, which
+// decrypts for that one page. With it, the codename stays on this device: the worker derives
+// the reply key and mailbox, this script fetches the mailbox's ciphertext and the worker
+// decrypts it. Attachments become downloads from in-memory blobs; nothing is stored.
+
+function readConfig() {
+  const element = document.getElementById('replies-config');
+  if (element === null) return null;
+  try {
+    return JSON.parse(element.textContent);
+  } catch (error) {
+    return null;
+  }
+}
+
+class FetchError extends Error {
+  constructor(message) {
+    super(message || '');
+    this.serverMessage = message || null;
+  }
+}
+
+// One request at a time to the worker, answered in order.
+class RepliesWorker {
+  constructor() {
+    this.worker = new Worker('/static/js/replies-worker.js');
+    this.waiting = [];
+    this.worker.addEventListener('message', (event) => this.answer(event.data));
+    this.worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      this.answer({ type: 'error', detail: String(event.message) });
+    });
+  }
+
+  answer(item) {
+    const next = this.waiting.shift();
+    if (next !== undefined) next(item);
+  }
+
+  ask(request, transfer = []) {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.worker.postMessage(request, transfer);
+    });
+  }
+}
+
+class RepliesPage {
+  constructor(config) {
+    this.config = config;
+    this.messages = config.messages || {};
+    this.form = document.getElementById('codename-form');
+    this.input = document.getElementById('codename-input');
+    this.status = document.getElementById('replies-status');
+    this.list = document.getElementById('replies');
+    this.button = document.getElementById('check');
+    this.worker = null;
+    this.urls = [];
+  }
+
+  text(key, values = {}) {
+    const text = this.messages[key] || this.messages.error_generic || key;
+    return text.replace(/\{(\w+)\}/g, (match, name) =>
+      name in values ? String(values[name]) : match,
+    );
+  }
+
+  say(text, isError = false) {
+    this.status.textContent = text;
+    this.status.className = isError ? 'error' : '';
+  }
+
+  api(path, options = {}) {
+    const separator = path.includes('?') ? '&' : '?';
+    return fetch(`${path}${separator}lang=${encodeURIComponent(this.config.lang)}`, {
+      credentials: 'omit',
+      cache: 'no-store',
+      ...options,
+    }).then(async (response) => {
+      if (response.ok) return response;
+      let message = null;
+      try {
+        message = (await response.json()).message;
+      } catch (error) {
+        message = null;
+      }
+      throw new FetchError(message);
+    });
+  }
+
+  clear() {
+    for (const url of this.urls) URL.revokeObjectURL(url);
+    this.urls = [];
+    this.list.textContent = '';
+  }
+
+  async check() {
+    if (this.worker === null) this.worker = new RepliesWorker();
+    this.button.disabled = true;
+    this.clear();
+    this.say(this.text('replies_deriving'));
+    try {
+      const derived = await this.worker.ask({ type: 'derive', codename: this.input.value });
+      if (derived.type === 'invalid') {
+        const key = derived.reason === 'count' ? 'error_codename_count' : 'error_codename_word';
+        this.say(this.text(key, { count: derived.value, position: derived.value }), true);
+        return;
+      }
+      if (derived.type !== 'derived') throw new Error(derived.detail);
+      this.say(this.text('replies_fetching'));
+      const base = `/api/v1/mailboxes/${derived.mailbox}/replies`;
+      const { replies } = await (await this.api(base)).json();
+      for (const reply of replies) {
+        const data = await (await this.api(`${base}/${reply.id}`)).arrayBuffer();
+        const opened = await this.worker.ask({ type: 'open', id: reply.id, data }, [data]);
+        this.show(base, reply, opened);
+      }
+      if (replies.length === 0) {
+        const none = document.createElement('p');
+        none.id = 'no-replies';
+        none.textContent = this.text('replies_none');
+        this.list.append(none);
+      }
+      this.say('');
+      this.offerFollowUp(derived.canonical);
+    } catch (error) {
+      this.say(error.serverMessage || this.text('replies_failed'), true);
+    } finally {
+      this.button.disabled = false;
+    }
+  }
+
+  show(base, reply, opened) {
+    const article = document.createElement('article');
+    article.className = 'reply';
+    article.dataset.replyId = reply.id;
+    const heading = document.createElement('h2');
+    const hour = reply.received.replace('T', ' ').replace('Z', ' UTC');
+    heading.textContent = this.text('reply_written', { hour });
+    article.append(heading);
+    if (opened.type !== 'opened') {
+      const note = document.createElement('p');
+      note.textContent = this.text('reply_unreadable');
+      article.append(note);
+    } else {
+      const body = document.createElement('div');
+      body.className = 'reply-text';
+      body.textContent = opened.message; // text, never markup
+      article.append(body);
+      for (const file of opened.files) {
+        // Always a download as opaque bytes: the browser never renders what a reply carries.
+        const url = URL.createObjectURL(new Blob([file.data], { type: 'application/octet-stream' }));
+        this.urls.push(url);
+        const link = document.createElement('a');
+        link.href = url;
+        link.download = file.name.replace(/[/\\]/g, '_');
+        link.className = 'download';
+        link.textContent = `${this.text('download')}: ${file.name}`;
+        article.append(link, document.createTextNode(' '));
+      }
+    }
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'delete';
+    remove.textContent = this.text('delete_reply');
+    remove.addEventListener('click', () => this.remove(base, reply.id, article));
+    article.append(remove);
+    this.list.append(article);
+  }
+
+  async remove(base, id, article) {
+    try {
+      await this.api(`${base}/${id}`, { method: 'DELETE' });
+      article.remove();
+      this.say(this.text('reply_deleted'));
+    } catch (error) {
+      this.say(error.serverMessage || this.text('replies_failed'), true);
+    }
+  }
+
+  offerFollowUp(canonical) {
+    const section = document.getElementById('followup');
+    const field = document.getElementById('followup-codename');
+    if (field !== null) field.value = canonical;
+    if (section !== null) section.hidden = false;
+  }
+
+  start() {
+    const notice = document.getElementById('replies-js-notice');
+    if (notice !== null) notice.hidden = false;
+    this.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (!this.button.disabled) this.check();
+    });
+  }
+}
+
+function main() {
+  const config = readConfig();
+  if (config === null || document.getElementById('codename-form') === null) return;
+  if (typeof Worker === 'undefined' || !window.fetch) return;
+  new RepliesPage(config).start();
+}
+
+main();
