@@ -22,6 +22,7 @@ directory without exported.json) always has its envelope.
 from __future__ import annotations
 
 import base64
+import fcntl
 import io
 import json
 import mimetypes
@@ -29,7 +30,8 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -149,6 +151,20 @@ def queue_reply(
     if not text.strip() and not files:
         raise ReplyError("the reply is empty: write a message or attach a file; nothing was queued")
     sources = [_check_readable(Path(path)) for path in files]
+    with _exclusive(vault):
+        reply_id = _queue(vault, submission, public_key, mailbox, text, sources)
+    order(vault)
+    return load_reply(vault, reply_id)
+
+
+def _queue(
+    vault: Vault,
+    submission: Submission,
+    public_key: PublicKey,
+    mailbox: str,
+    text: str,
+    sources: list[Path],
+) -> str:
     replies_dir, outbox = _dirs(vault)
     remove_partials(vault)
     reply_id = new_id()
@@ -181,8 +197,7 @@ def queue_reply(
         shutil.rmtree(workdir, ignore_errors=True)
         pending.unlink(missing_ok=True)
         raise
-    order(vault)
-    return load_reply(vault, reply_id)
+    return reply_id
 
 
 def _check_readable(path: Path) -> Path:
@@ -301,7 +316,12 @@ def export_replies(vault: Vault | str | Path, out_path: str | Path) -> list[str]
     """Writes every queued reply into one replies bundle at ``out_path`` and marks them
     exported. Returns their ids; with nothing queued, writes no file and returns []."""
     vault = _vault(vault)
-    out_path = Path(out_path)
+    with _exclusive(vault):
+        remove_partials(vault)
+        return _export(vault, Path(out_path))
+
+
+def _export(vault: Vault, out_path: Path) -> list[str]:
     todo = queued(vault)
     if not todo:
         return []
@@ -378,6 +398,11 @@ def destroy_orphans(vault: Vault, everything: bool = False) -> int:
     """Deletes exported replies whose thread has no submission left in the vault (a queued
     reply is kept until it has gone out), or, with ``everything``, every reply and sealed
     copy. Returns how many replies were deleted."""
+    with _exclusive(vault):
+        return _destroy(vault, everything)
+
+
+def _destroy(vault: Vault, everything: bool) -> int:
     replies_dir, outbox = _dirs(vault)
     if everything:
         doomed = reply_ids(vault)
@@ -434,6 +459,29 @@ def _mtime(directory: Path) -> int:
 
 
 # --- files ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _exclusive(vault: Vault) -> Iterator[None]:
+    """Held while replies are written, exported or destroyed: each tidies away what an
+    interrupted one left, which must not be another's work in progress."""
+    try:
+        fd = os.open(vault.root / ".replies.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise ReplyError(
+            f"cannot use the vault {vault.root} ({exc.strerror}); check its permissions"
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReplyError(
+                "another `sealdrop-reviewer reply`, `export-replies` or `destroy` is using the "
+                f"vault {vault.root}; wait for it to finish, then try again"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def _vault(vault: Vault | str | Path) -> Vault:

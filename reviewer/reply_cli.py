@@ -87,7 +87,6 @@ def export_replies(out_path: Path, vault_path: Path | None) -> None:
     """Write every reply not yet exported into one bundle for the server."""
     vault = _open_vault(vault_path)
     try:
-        replies.remove_partials(vault)
         exported = replies.export_replies(vault, out_path)
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None

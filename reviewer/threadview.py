@@ -160,7 +160,7 @@ def _print_text(out: Console, path: Path | None, part: dict | None, full: bool) 
     if path is None or part is None or not int(part["size"]):
         out.print(Text("(no message)", style="dim"))
         return
-    out.print(Text(clean_text(_read_text(path, full))))
+    out.print(Text(clean_text(_read_text(path, full)).rstrip("\n")))
     if not full and int(part["size"]) > TEXT_LIMIT:
         out.print(
             Text(

@@ -348,3 +348,13 @@ def test_destroy_takes_the_replies_of_a_thread_with_its_last_submission(
     result = cli("destroy", "--all", "--yes")
     assert result.exit_code == 0 and "and 1 reply you wrote" in result.output
     assert list((vault / "replies").iterdir()) == [] and list((vault / "outbox").iterdir()) == []
+
+
+def test_two_reply_commands_at_once_do_not_trample_each_other(cli, keys, tmp_path, vault, person):
+    opened(cli, keys, tmp_path, person)
+    with replies._exclusive(Vault(vault)):  # as if another reply were being written
+        busy = cli("reply", "sub1", "--message", "x")
+        assert busy.exit_code != 0 and "wait for it to finish" in busy.output
+        busy = cli("export-replies", "--out", tmp_path / "r.tar")
+        assert busy.exit_code != 0 and "wait for it to finish" in busy.output
+    assert cli("reply", "sub1", "--message", "x").exit_code == 0
