@@ -307,6 +307,12 @@ class Bundle:
             seen.add(entry.id)
         return entries
 
+    def span(self, entry: Entry) -> tuple[int, int]:
+        """Where the entry's envelope lies in the bundle file: (offset, length). For readers
+        that read it directly (wrapped in a CheckedReader all the same)."""
+        member = self._members[entry.id]
+        return member.offset_data, member.size
+
     def envelopes(self) -> Iterator[tuple[Entry, CheckedReader]]:
         for entry in self.entries:
             handle = self._tar.extractfile(self._members[entry.id])
