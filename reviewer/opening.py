@@ -1,38 +1,40 @@
 """Opening a bundle into the vault: one pass over each envelope, committed only when whole.
 
-Each envelope's bytes are hashed (CheckedReader) as they are read, and decrypted into a
-crypto.DirectorySink, which is committed only once the FINAL chunk verified *and* the hash
-matches the manifest. Anything else discards the sink, so a failed submission leaves nothing
-in the vault.
+Each envelope's bytes are hashed (CheckedReader) as they are read from the bundle, and a
+submission reaches the vault through a crypto.DirectorySink committed only once the FINAL
+chunk verified *and* the hash matched the manifest. Anything else discards the sink, so a
+failed submission leaves nothing in the vault.
 
-Small envelopes are read and hash-checked first, then decrypted by a pool of threads: their
-cost is mostly waiting for fsync, which threads overlap. Large ones are streamed, read and
-hashed in a second thread while this one decrypts (reviewer.streaming), never held whole.
+Small envelopes (up to 1 MiB) are read and hash-checked, then decrypted and verified whole in
+memory by a pool of threads before anything is written: no plaintext of a damaged one ever
+touches the disk, and the threads overlap the fsync waits that dominate their cost. Large
+ones are streamed: read and hashed in a second thread while this one decrypts into the sink's
+private work directory (reviewer.streaming).
 """
 
 from __future__ import annotations
 
 import errno
 import io
-import tarfile
+import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from crypto import (
     Contents,
     DirectorySink,
     EnvelopeError,
     Identity,
+    MemorySink,
     NotForYou,
     TruncatedEnvelope,
     open_envelope,
 )
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 
-from .streaming import Prefetcher, VerifiedSink
+from .streaming import Prefetcher, SpanReader, VerifiedSink
 from .vault import Record, Vault
 
 OPENED, ALREADY, FAILED = "opened", "already in vault", "failed"
@@ -100,26 +102,33 @@ def open_entries(
         outcomes.append(outcome)
         report(outcome)
 
-    with ThreadPoolExecutor(WORKERS, thread_name_prefix="sealdrop-open") as pool:
-        try:
-            for entry, reader in bundle.envelopes():
-                if entry.id not in wanted:
-                    continue
-                if entry.size <= SMALL:
-                    pending.append((entry, _submit_small(pool, vault, entry, reader, identities)))
-                    while len(pending) > 4 * WORKERS:
+    fd = os.open(bundle.path, os.O_RDONLY)
+    try:
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="sealdrop-open") as pool:
+            try:
+                for entry in bundle.entries:
+                    if entry.id not in wanted:
+                        continue
+                    reader = CheckedReader(entry, SpanReader(fd, *bundle.span(entry)))
+                    if entry.size <= SMALL:
+                        pending.append(
+                            (entry, _submit_small(pool, vault, entry, reader, identities))
+                        )
+                        while len(pending) > 4 * WORKERS:
+                            settle_oldest()
+                        continue
+                    while pending:
                         settle_oldest()
-                    continue
+                    outcome = _open_large(vault, entry, reader, identities, advance)
+                    outcomes.append(outcome)
+                    report(outcome)
                 while pending:
                     settle_oldest()
-                outcome = _open_large(vault, entry, reader, identities, advance)
-                outcomes.append(outcome)
-                report(outcome)
-            while pending:
-                settle_oldest()
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    finally:
+        os.close(fd)
     return outcomes
 
 
@@ -133,11 +142,32 @@ def _submit_small(
     try:
         data = reader.read()
         reader.check()
-    except (BundleError, OSError, tarfile.TarError) as exc:
+    except (BundleError, OSError) as exc:
         done: Future[Outcome] = Future()
         done.set_result(Outcome(entry.id, FAILED, _unreadable(exc), entry.received))
         return done
-    return pool.submit(_open_one, vault, entry, io.BytesIO(data), None, identities)
+    return pool.submit(_open_small, vault, entry, data, identities)
+
+
+def _open_small(vault: Vault, entry: Entry, data: bytes, identities: Sequence[Identity]) -> Outcome:
+    """Decrypts and verifies the whole envelope in memory before anything is written, so a
+    damaged or altered small submission puts no plaintext on disk at all."""
+
+    def run() -> Contents:
+        contents = open_envelope(io.BytesIO(data), identities, MemorySink(len(data)))
+        sink = DirectorySink(vault.destination(entry.id))
+        try:
+            for part in contents.parts:
+                sink.begin_part(part.info)
+                sink.write(memoryview(part.data or b""))
+                sink.end_part(part.size)
+            sink.commit(contents)
+        except BaseException:
+            sink.discard()
+            raise
+        return contents
+
+    return _attempt(vault, entry, None, identities, run)
 
 
 def _open_large(
@@ -147,31 +177,36 @@ def _open_large(
     identities: Sequence[Identity],
     advance: Callable[[int], None],
 ) -> Outcome:
+    """Streams the envelope through a private work directory in the vault (too large for
+    memory), published only once the FINAL chunk and the manifest hash both verified."""
     source = Prefetcher(reader, advance)
+
+    def run() -> Contents:
+        sink = VerifiedSink(DirectorySink(vault.destination(entry.id)), source)
+        return open_envelope(source, identities, sink)  # type: ignore[arg-type]
+
     try:
-        return _open_one(vault, entry, source, source, identities)
+        return _attempt(vault, entry, source, identities, run)
     finally:
         source.close()
         advance(entry.size - source.reported)
 
 
-def _open_one(
+def _attempt(
     vault: Vault,
     entry: Entry,
-    source: BinaryIO | Prefetcher,
     checker: Prefetcher | None,
     identities: Sequence[Identity],
+    run: Callable[[], Contents],
 ) -> Outcome:
-    """Opens one envelope. ``checker`` verifies the manifest hash before the commit, unless
-    the caller already did (``None``)."""
+    """Runs one open and turns its failure into an outcome. ``checker`` is the reader whose
+    manifest hash is still to be checked (None if it was checked before decrypting)."""
     try:
         vault.write_record(Record(entry.id, entry.received, entry.sha256), new=True)
-        directory = DirectorySink(vault.destination(entry.id))
-        sink = directory if checker is None else VerifiedSink(directory, checker)
-        contents = open_envelope(source, identities, sink)  # type: ignore[arg-type]
+        contents = run()
     except EnvelopeError as exc:
         outcome = Outcome(entry.id, FAILED, _explain(checker, exc, identities), entry.received)
-    except (BundleError, tarfile.TarError) as exc:
+    except BundleError as exc:
         outcome = Outcome(entry.id, FAILED, _unreadable(exc), entry.received)
     except OSError as exc:
         vault.forget_record(entry.id)
@@ -208,7 +243,7 @@ def _explain(
     if checker is not None:
         try:
             checker.check()
-        except (BundleError, OSError, tarfile.TarError) as exc:
+        except (BundleError, OSError) as exc:
             return _unreadable(exc)
     if isinstance(error, NotForYou):
         yours = ", ".join(i.public_key.key_id_hex for i in identities)

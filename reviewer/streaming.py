@@ -1,19 +1,22 @@
-"""Opening a large envelope in one pass on two threads: read and hash, then decrypt and write.
+"""Reading envelopes out of a bundle with as few copies as possible, and opening large ones
+in one pass on two threads: read and hash, then decrypt and write.
 
-CheckedReader hashes what it reads; libsodium, hashlib and file I/O all release the GIL, so
-reading-and-hashing in a second thread (Prefetcher) runs beside the decryption instead of
-taking turns with it. The reading thread also cuts the bytes where the envelope's own
-structure does (the header, then sealed chunks), so the decrypting thread receives each chunk
-as one ready object. Memory stays bounded by the queue (about ``DEPTH`` MiB).
+SpanReader reads an envelope's bytes straight from the bundle file with ``os.pread``, each
+read landing in one new bytes object; CheckedReader hashes them as they pass. For a large
+envelope, Prefetcher does that reading and hashing in a second thread (libsodium, hashlib and
+file I/O all release the GIL) and reads exactly where the envelope's own structure is cut —
+the header, then each sealed chunk — so the decrypting thread gets every chunk ready to use.
+Memory stays bounded by the queue (about ``DEPTH`` MiB).
 
 VerifiedSink commits the DirectorySink only once the FINAL chunk verified (open_envelope calls
 commit only then) and the envelope's bytes matched the manifest's hash. (Writing from a third
-thread as well was measured: more CPU, no gain in time on this two-core machine.)
+thread as well was measured: more CPU, no gain in time on a two-core machine.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 from collections import deque
@@ -23,9 +26,25 @@ from crypto import Contents, DirectorySink, PartInfo
 from crypto.bundle import CheckedReader
 from crypto.envelope import MAX_RECIPIENTS, SEALED_CHUNK_SIZE, header_length
 
-BLOCK = 16 * SEALED_CHUNK_SIZE  # about 1 MiB
+BATCH = 16  # sealed chunks per hand-over between the threads: about 1 MiB
 DEPTH = 8
-_COUNT_AT = 9  # the header's recipient count byte (docs/FORMAT.md, 3.1)
+_PREAMBLE = 10  # magic, version, recipient count (docs/FORMAT.md, 3.1)
+
+
+class SpanReader:
+    """Reads ``length`` bytes of an open file from ``offset`` on, as a file object would."""
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        self._fd = fd
+        self._position = offset
+        self._end = offset + length
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._end - self._position
+        wanted = left if n < 0 else min(n, left)
+        data = os.pread(self._fd, wanted, self._position) if wanted > 0 else b""
+        self._position += len(data)
+        return data
 
 
 class Prefetcher:
@@ -46,23 +65,19 @@ class Prefetcher:
 
     def _produce(self) -> None:
         try:
-            first = self._reader.read(BLOCK)
-            cut = len(first)
-            if len(first) > _COUNT_AT and 1 <= first[_COUNT_AT] <= MAX_RECIPIENTS:
-                cut = min(cut, header_length(first[_COUNT_AT]))
-            pieces = [first[:cut]] if cut else []
-            rest = first[cut:]
+            pieces = [self._reader.read(_PREAMBLE)]
+            count = pieces[0][-1] if len(pieces[0]) == _PREAMBLE else 0
+            if 1 <= count <= MAX_RECIPIENTS:
+                pieces.append(self._reader.read(header_length(count) - _PREAMBLE))
             while not self._stop.is_set():
-                block = self._reader.read(BLOCK - len(rest))
-                if rest:  # once, to align the blocks on the chunks after the header
-                    block, rest = rest + block, b""
-                if not block:
+                chunk = self._reader.read(SEALED_CHUNK_SIZE)
+                if not chunk:
                     self._queue.put([*pieces, b""])
                     return
-                step = SEALED_CHUNK_SIZE
-                pieces += [block[i : i + step] for i in range(0, len(block), step)]
-                self._queue.put(pieces)
-                pieces = []
+                pieces.append(chunk)
+                if len(pieces) >= BATCH:
+                    self._queue.put(pieces)
+                    pieces = []
         except BaseException as exc:  # handed to the decrypting thread, which re-raises it
             self._queue.put(exc)
 
@@ -79,7 +94,7 @@ class Prefetcher:
             if item and item[-1] == b"":
                 self._ended = True
                 item.pop()
-            self._pieces.extend(item)
+            self._pieces.extend(piece for piece in item if piece)
         piece = self._pieces[0]
         if 0 <= n < len(piece):
             self._pieces[0] = piece[n:]
@@ -87,7 +102,7 @@ class Prefetcher:
         else:
             self._pieces.popleft()
         self.count += len(piece)
-        if self.count - self.reported >= BLOCK:  # a progress bar needs no more than this
+        if self.count - self.reported >= BATCH * SEALED_CHUNK_SIZE:  # enough for a progress bar
             self._advance(self.count - self.reported)
             self.reported = self.count
         return piece

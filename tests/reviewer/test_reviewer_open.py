@@ -186,3 +186,25 @@ def test_two_opens_at_once_do_not_trample_each_other(cli, bundle, keys, vault):
     assert "another `sealdrop-reviewer open` is using the vault" in result.output
     assert Vault(vault).ids() == []
     assert opened(cli, bundle, keys).exit_code == 0
+
+
+def test_a_damaged_small_submission_writes_no_plaintext_at_all(
+    cli, tmp_path, keys, vault, monkeypatch
+):
+    """Small envelopes are verified whole in memory first: the sink never sees a byte."""
+    whole = seal([keys.public], "secret words", [("f.bin", "a/b", PHOTO)])
+    cut = whole[: 122 + 65553]  # authentic so far, but its FINAL chunk is missing
+    path = tmp_path / "b.tar"
+    write_bundle(path, {"cut": cut})  # the manifest matches: damaged before the export
+    written = []
+    real_begin = crypto.sinks.DirectorySink.begin_part
+
+    def spy(self, info):
+        written.append(info)
+        real_begin(self, info)
+
+    monkeypatch.setattr(crypto.sinks.DirectorySink, "begin_part", spy)
+    result = opened(cli, path, keys)
+    assert result.exit_code == 1 and "already cut short on the server" in result.output
+    assert written == []
+    assert Vault(vault).ids() == []
