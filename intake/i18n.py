@@ -25,6 +25,7 @@ JS_MESSAGE_KEYS = (
     "error_broken",
     "error_generic",
     "sent",
+    "error_codename",
 )
 
 

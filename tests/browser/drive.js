@@ -114,7 +114,11 @@ async function run(spec) {
       report.final_url = page.url();
       return report;
     }
-    const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
+    // The JS path confirms in place (the codename must stay out of addresses); the no-JS
+    // post navigates to the server's answer.
+    const navigation = scripted
+      ? page.waitForSelector('#sent-section:not([hidden])', { timeout: spec.timeout_ms })
+      : page.waitForNavigation({ timeout: spec.timeout_ms });
     if (scripted) {
       await page.click('#send');
     } else {
@@ -124,7 +128,7 @@ async function run(spec) {
     const response = await navigation;
     report.submit_ms = Date.now() - started;
     report.final_url = page.url();
-    report.final_status = response === null ? null : response.status();
+    report.final_status = scripted || response === null ? null : response.status();
     if (scripted) {
       report.sent_text = await page.$eval('#sent-message', (element) => element.textContent);
     }

@@ -81,7 +81,9 @@ class Submission {
     });
   }
 
-  async run(message, files) {
+  // followUp: the codename typed for a follow-up, or null for a new codename. Resolves to
+  // {codename, isNew} once the submission is stored.
+  async run(message, files, followUp = null) {
     this.ui.say('encrypting');
     const worker = this.worker;
     worker.post({
@@ -91,8 +93,10 @@ class Submission {
       files,
       chunkBytes: this.config.chunk_bytes,
       credits: CREDITS,
+      codename: followUp,
     });
     try {
+      const named = await this.expect('codename');
       const { size } = await this.expect('size');
       // The server would refuse it too; saying so now spares a round trip over Tor.
       if (size > this.config.max_bytes) throw new UploadError('too-large');
@@ -108,6 +112,7 @@ class Submission {
       if (uploaded !== size) throw new UploadError('broken');
       this.ui.say('finishing');
       await this.client.finish(id);
+      return named;
     } finally {
       worker.terminate();
     }
@@ -180,6 +185,7 @@ class Page {
       conflict: 'error_broken',
       broken: 'error_broken',
       network: 'error_broken',
+      'worker-codename': 'error_codename', // a follow-up's codename was mistyped
       // A chosen file could not be read (moved or deleted since it was chosen).
       'worker-read': this.messages.error_unreadable ? 'error_unreadable' : 'error_broken',
     };
@@ -202,16 +208,36 @@ class Page {
       this.showText(this.messages.error_empty);
       return;
     }
+    const field = this.form.elements.namedItem('codename');
     this.setBusy(true);
     try {
-      await new Submission(this.config, this, this.takeWorker()).run(message, files);
+      const submission = new Submission(this.config, this, this.takeWorker());
+      const named = await submission.run(message, files, field ? field.value : null);
       this.say('sent');
-      window.location.assign(this.config.sent_url);
+      this.showSent(named);
     } catch (error) {
       this.showText(this.errorText(error));
       if (this.bar !== null) this.bar.hidden = true;
       this.setBusy(false);
     }
+  }
+
+  // The confirmation replaces the page's content in place: the codename exists only here,
+  // never in an address, cookie or storage. The address becomes the confirmation page's.
+  showSent(named) {
+    const section = document.getElementById('sent-section');
+    if (section === null) {
+      window.location.assign(this.config.sent_url);
+      return;
+    }
+    for (const child of section.parentElement.children) child.hidden = child !== section;
+    document.getElementById('codename').textContent = named.isNew ? named.codename : '';
+    document.getElementById('codename-section').hidden = !named.isNew;
+    document.getElementById('sent-message').hidden = !named.isNew;
+    document.getElementById('followup-sent-message').hidden = named.isNew;
+    section.hidden = false;
+    window.history.replaceState(null, '', this.config.sent_url);
+    window.scrollTo(0, 0);
   }
 
   start() {

@@ -5,10 +5,14 @@
 //   {type: 'size', size}                       exact envelope length, before sealing
 //   {type: 'chunk', offset, data}              upload pieces of chunkBytes (data transferred)
 //   {type: 'done', size}                       after the last chunk
-//   {type: 'error', code: 'keys'|'read'|'crypto', detail}
+//   {type: 'error', code: 'keys'|'read'|'crypto'|'codename', detail}
+// With `codename` in the start message (null: make a new one; text: a follow-up's), the
+// worker first answers {type: 'codename', codename, isNew} and seals the reply key and
+// mailbox derived from it as the trailer (docs/FORMAT.md §5), never the codename itself.
 // and waits for a {type: 'credit'} per uploaded chunk once its initial credits are spent,
 // so at most a few chunks are ever held in memory, whatever the files' size.
 const envelope = require('./envelope.js');
+const codenames = require('./codename.js');
 
 // Files are read in whole-chunk slices, small enough that the worker answers credits promptly
 // at Tor Browser's Safer level, where libsodium runs interpreted at well under 1 MB/s.
@@ -104,6 +108,19 @@ function partsOf(message, files) {
   return parts;
 }
 
+function chooseCodename(typed) {
+  let chosen;
+  try {
+    chosen = typed ? codenames.parse(typed) : codenames.generate(sodium);
+  } catch (error) {
+    throw new StepError('codename', 'not a codename');
+  }
+  const keys = codenames.derive(sodium, chosen);
+  sodium.memzero(keys.privateKey); // a submission needs only the public half
+  self.postMessage({ type: 'codename', codename: chosen, isNew: !typed });
+  return codenames.trailerFor(keys);
+}
+
 async function seal(request) {
   await sodium.ready;
   let keys;
@@ -114,7 +131,8 @@ async function seal(request) {
   }
   await checkReadable(request.files);
   const parts = partsOf(request.message, request.files);
-  const trailer = request.trailer || {};
+  let trailer = request.trailer || {};
+  if ('codename' in request) trailer = chooseCodename(request.codename);
   const size = envelope.envelopeLength(keys.length, parts, trailer);
   self.postMessage({ type: 'size', size });
   credits = request.credits;
