@@ -6,6 +6,7 @@
     DATA_DIR/uploads/<id>.done   the metadata of a finished upload, so that a finish retried
                                  after a lost answer still hears "stored" (until it expires)
     DATA_DIR/blobs/<id>.sdenv    stored submissions (rows in `submissions`)
+    DATA_DIR/creation.lock       held shared while a file is created, exclusively by cleanup
 
 A blob is fsynced and renamed into blobs/ before its row commits, while its writer holds an
 flock on it; cleanup takes the same lock before deciding a blob is an orphan. So a crash leaves
@@ -42,6 +43,7 @@ UPLOAD_SUFFIX = ".part"
 META_SUFFIX = ".meta"
 DONE_SUFFIX = ".done"
 TEMP_SUFFIX = ".partial"
+CREATION_LOCK = "creation.lock"
 
 
 def new_id() -> str:
@@ -143,7 +145,7 @@ class Store:
         upload_id = new_id()
         # The data file exists (locked) before its metadata, so cleanup never sees metadata
         # without data, nor takes the fresh data file for an orphan.
-        with open_new(self.upload_path(upload_id)):
+        with self._creating(), open_new(self.upload_path(upload_id)):
             meta = json.dumps({"size": size, "created_hour": this_hour()}).encode()
             fd = os.open(self._meta_path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
@@ -205,7 +207,8 @@ class Store:
     def new_temp(self) -> Iterator[tuple[Path, BinaryIO]]:
         """A locked temp file for an envelope; removed on leaving unless published."""
         path = self.settings.tmp_dir / f"{new_id()}{TEMP_SUFFIX}"
-        handle = open_new(path)
+        with self._creating():
+            handle = open_new(path)
         try:
             yield path, handle
         finally:
@@ -253,21 +256,36 @@ class Store:
         """Deletes expired uploads, stale temp files and blobs or upload files without rows."""
         counts = {"expired_uploads": self.cleanup_expired_uploads(now)}
         counts.update(temp_files=0, orphan_blobs=0, orphan_uploads=0)
-        for path in self.settings.tmp_dir.glob(f"*{TEMP_SUFFIX}"):
-            counts["temp_files"] += self._remove_if_unlocked(path)
         with Session(self.engine) as session:
             known = set(session.scalars(select(Submission.id)))
         for path in self.settings.blob_dir.glob(f"*{BLOB_SUFFIX}"):
             if path.name.removesuffix(BLOB_SUFFIX) not in known:
                 counts["orphan_blobs"] += self._remove_orphan_blob(path)
-        for path in self.settings.upload_dir.glob(f"*{UPLOAD_SUFFIX}"):
-            if not self._meta_path(path.name.removesuffix(UPLOAD_SUFFIX)).exists():
-                counts["orphan_uploads"] += self._remove_if_unlocked(path)
-        for path in self.settings.upload_dir.glob(f"*{META_SUFFIX}"):
-            if not self.upload_path(path.name.removesuffix(META_SUFFIX)).exists():
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()  # left by a crash after finishing or discarding
+        # A file just created is not locked yet, nor has its upload its metadata: creators
+        # hold the creation lock (shared) over that moment, this pass holds it exclusively.
+        with self._creating(exclusive=True):
+            for path in self.settings.tmp_dir.glob(f"*{TEMP_SUFFIX}"):
+                counts["temp_files"] += self._remove_if_unlocked(path)
+            for path in self.settings.upload_dir.glob(f"*{UPLOAD_SUFFIX}"):
+                if not self._meta_path(path.name.removesuffix(UPLOAD_SUFFIX)).exists():
+                    counts["orphan_uploads"] += self._remove_if_unlocked(path)
+            for path in self.settings.upload_dir.glob(f"*{META_SUFFIX}"):
+                if not self.upload_path(path.name.removesuffix(META_SUFFIX)).exists():
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()  # left by a crash after finishing or discarding
         return counts
+
+    @contextlib.contextmanager
+    def _creating(self, *, exclusive: bool = False) -> Iterator[None]:
+        """The creation lock. Its own descriptor each time: flock locks belong to an open
+        file, so threads sharing one descriptor would not exclude each other."""
+        path = self.settings.data_dir / CREATION_LOCK
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
 
     def maybe_cleanup_expired_uploads(self) -> None:
         """Expiry runs on upload creation, but at most once a minute per process: expiry is

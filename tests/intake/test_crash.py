@@ -3,8 +3,10 @@ cleaned up. The crash is real: a child process dies with os._exit mid-submission
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import threading
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from intake import create_app
+from intake.db import this_hour
 
 from .conftest import Intake
 from .helpers import post_form, seal
@@ -101,3 +104,22 @@ def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(intake: Intake)
     assert intake.counts() == (1, 0)
     assert intake.files("tmp") == []
     assert "database is locked" not in intake.log.getvalue()
+
+
+def test_cleanup_never_takes_a_file_being_created_for_an_orphan(intake: Intake) -> None:
+    """Between creating a file and locking it (or writing an upload's metadata) there is a
+    moment; another worker starting up and cleaning must not delete the file in it."""
+    store = intake.app.extensions["sealdrop"]
+    fresh = intake.settings.upload_dir / "fresh.part"
+    cleaner = threading.Thread(target=store.cleanup)
+    with store._creating():
+        fresh.write_bytes(b"")  # created, not yet locked, no metadata yet
+        cleaner.start()
+        cleaner.join(0.5)
+        assert cleaner.is_alive()  # it waits for the creation to finish
+        assert fresh.exists()
+        meta = {"size": 1, "created_hour": this_hour()}
+        (intake.settings.upload_dir / "fresh.meta").write_text(json.dumps(meta))
+    cleaner.join(30)
+    assert not cleaner.is_alive()
+    assert fresh.exists()  # complete now, with its metadata: not an orphan
