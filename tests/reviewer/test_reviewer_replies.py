@@ -358,3 +358,14 @@ def test_two_reply_commands_at_once_do_not_trample_each_other(cli, keys, tmp_pat
         busy = cli("export-replies", "--out", tmp_path / "r.tar")
         assert busy.exit_code != 0 and "wait for it to finish" in busy.output
     assert cli("reply", "sub1", "--message", "x").exit_code == 0
+
+
+def test_a_long_message_in_a_thread_is_shown_in_part_unless_full(cli, keys, tmp_path, person):
+    long = "start " + "x" * (1 << 20) + " THE END"
+    envelope = seal_bytes([keys.public], long, trailer=trailer(person))
+    open_into_vault(cli, keys, bundle_of(tmp_path / "b.tar", {"big1": (RECEIVED, envelope)}))
+    assert cli("reply", "big1", "--message", "got it").exit_code == 0
+    part = cli("show", "big1").output
+    assert "start" in part and "THE END" not in part and "See all of it with --full" in part
+    whole = cli("show", "big1", "--full").output
+    assert "THE END" in whole and "--full)" not in whole
