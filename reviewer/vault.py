@@ -240,6 +240,7 @@ class Vault:
         # Rename first so a half-deleted entry is never listed as if whole.
         doomed = path.with_name(f".{submission_id}{_PARTIAL_MARK}destroy")
         if path.is_dir():
+            shutil.rmtree(doomed, ignore_errors=True)  # left by an interrupted destroy
             os.rename(path, doomed)
             shutil.rmtree(doomed)
         (self.index_dir / f"{submission_id}.json").unlink(missing_ok=True)

@@ -207,3 +207,11 @@ def test_a_huge_message_is_shown_in_part_unless_asked(cli, tmp_path, keys):
     short = cli("show", "long").output
     assert "THE END" not in short and "show long --full" in short
     assert "THE END" in cli("show", "long", "--full").output
+
+
+def test_destroy_finishes_what_an_interrupted_destroy_left(cli, filled, vault):
+    (vault / "submissions" / ".k3y0.partial-destroy" / "part-000").parent.mkdir()
+    (vault / "submissions" / ".k3y0.partial-destroy" / "part-000").write_bytes(b"old")
+    assert cli("destroy", "k3y0", "--yes").exit_code == 0
+    assert Vault(vault).ids() == ["k3x9abc"]
+    assert not (vault / "submissions" / ".k3y0.partial-destroy").exists()
