@@ -88,7 +88,7 @@ class Reply:
     def part_path(self, part: dict[str, Any]) -> Path:
         name = str(part["file"])
         if not name.startswith("part-") or "/" in name:
-            raise VaultError(f"the vault's copy of reply {self.id} is damaged")
+            raise _damaged(self.path)
         return self.path / name
 
 
@@ -285,7 +285,7 @@ def load_reply(vault: Vault, reply_id: str) -> Reply:
             list(data["parts"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
-        raise VaultError(f"the vault's copy of reply {reply_id} is damaged") from None
+        raise _damaged(path) from None
     try:
         reply.exported = str(json.loads((path / "exported.json").read_text("utf-8"))["exported"])
     except FileNotFoundError:
@@ -294,8 +294,15 @@ def load_reply(vault: Vault, reply_id: str) -> Reply:
         reply.exported = "unknown"
     well_formed = MAILBOX_PATTERN.fullmatch(reply.mailbox) and HOUR_PATTERN.fullmatch(reply.written)
     if reply.id != reply_id or not well_formed:
-        raise VaultError(f"the vault's copy of reply {reply_id} is damaged")
+        raise _damaged(path)
     return reply
+
+
+def _damaged(path: Path) -> VaultError:
+    return VaultError(
+        f"the vault's copy of reply {path.name} is damaged; delete the folder {path} "
+        "(and its sealed copy in the outbox, if any) and write that reply again"
+    )
 
 
 def replies(vault: Vault) -> list[Reply]:

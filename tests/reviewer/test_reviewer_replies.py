@@ -369,3 +369,13 @@ def test_a_long_message_in_a_thread_is_shown_in_part_unless_full(cli, keys, tmp_
     assert "start" in part and "THE END" not in part and "See all of it with --full" in part
     whole = cli("show", "big1", "--full").output
     assert "THE END" in whole and "--full)" not in whole
+
+
+def test_a_damaged_reply_record_stops_export_with_what_to_do(cli, keys, tmp_path, vault, person):
+    opened(cli, keys, tmp_path, person)
+    assert cli("reply", "sub1", "--message", "x").exit_code == 0
+    [reply] = replies.replies(Vault(vault))
+    (reply.path / "contents.json").write_text('{"id": "')
+    result = cli("export-replies", "--out", tmp_path / "r.tar")
+    assert result.exit_code != 0 and "is damaged; delete the folder" in result.output
+    assert not (tmp_path / "r.tar").exists()
