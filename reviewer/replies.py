@@ -376,10 +376,17 @@ def _export(vault: Vault, out_path: Path) -> list[str]:
     # A crash from here on exports these replies again next time; the server skips an id it
     # already has, so the worst outcome is a bundle with nothing new.
     stamp = json.dumps({"exported": hour_stamp()}).encode("utf-8")
-    for reply in todo:
-        _write_new(reply.path / "exported.json", stamp)
-        (outbox / f"{reply.id}{_SUFFIX}").unlink(missing_ok=True)
-    _fsync_dir(outbox)
+    try:
+        for reply in todo:
+            _write_new(reply.path / "exported.json", stamp)
+            (outbox / f"{reply.id}{_SUFFIX}").unlink(missing_ok=True)
+        _fsync_dir(outbox)
+    except OSError as exc:
+        raise ReplyError(
+            f"{out_path} was written and can go to the server, but the vault could not mark "
+            f"its replies exported ({exc.strerror}); the next export will include some of "
+            "them again, which the server ignores"
+        ) from None
     return [reply.id for reply in todo]
 
 
