@@ -219,11 +219,45 @@ def run(size: int | None = None, rounds: int = 3) -> None:
             print(f"reviewer / age: {ours / median('age -d'):.2f} wall (target <= 1.5)")
         if "gpg --decrypt" in results:
             print(f"reviewer / gpg: {ours / median('gpg --decrypt'):.2f} wall (target < 1.0)")
+        _stages(bundle, identity, work)
         _remove(bundle)
 
         _small(work, identity, key, passphrase)
         _unlock_cost(work, identity)
     print(f"(reviewer bench: load average after {os.getloadavg()[0]:.1f})")
+
+
+def _stages(bundle: Path, identity: Identity, work: Path) -> None:
+    """Where the reviewer's time goes, in this process: each row adds one stage."""
+    from crypto import DirectorySink, NullSink, open_envelope
+    from crypto.bundle import Bundle, CheckedReader
+    from reviewer.streaming import Prefetcher, SpanReader
+
+    print("reviewer stages (in process; each row adds a stage):")
+    with Bundle(bundle) as opened:
+        (entry,) = opened.entries
+        fd = os.open(bundle, os.O_RDONLY)
+        try:
+            for label in ("read + SHA-256", "+ decrypt", "+ write and fsync"):
+                os.sync()
+                before, start = os.times(), time.perf_counter()
+                reader = CheckedReader(entry, SpanReader(fd, *opened.span(entry)))
+                source = Prefetcher(reader, lambda n: None)
+                if label == "read + SHA-256":
+                    while source.read():
+                        pass
+                elif label == "+ decrypt":
+                    open_envelope(source, [identity], NullSink())  # type: ignore[arg-type]
+                else:
+                    target = work / "stage-vault" / "one"
+                    open_envelope(source, [identity], DirectorySink(target))  # type: ignore[arg-type]
+                source.check()
+                after = os.times()
+                cpu = after.user - before.user + after.system - before.system
+                print(f"  {label:<24}{time.perf_counter() - start:>8.2f} s wall{cpu:>8.2f} s CPU")
+                _remove(work / "stage-vault")
+        finally:
+            os.close(fd)
 
 
 def _small(work: Path, identity: Identity, key: Path, passphrase: Path) -> None:
