@@ -39,7 +39,7 @@ from .vault import Record, Vault
 
 OPENED, ALREADY, FAILED = "opened", "already in vault", "failed"
 SMALL = 1 << 20  # envelopes up to this size are read whole and opened by the thread pool
-WORKERS = 8  # enough to overlap fsync waits; more only adds GIL hand-offs
+WORKERS = 8  # enough to overlap fsync waits; each extra thread adds GIL hand-offs
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
