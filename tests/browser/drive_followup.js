@@ -1,0 +1,145 @@
+'use strict';
+// Drives Firefox ESR (at a Tor Browser security level) through the follow-up pages, as a
+// person would, and reports what it saw as JSON on stdout. Run by test_followup_browser.py.
+// Usage: node drive_followup.js SPEC.json, SPEC = {"level": "safer"|"safest", "url",
+//   "step": "submit"|"followup", "message", "codename" (followup), "timeout_ms"}
+//   submit:   the form at /, Send; reports the codename shown on the confirmation.
+//   followup: /replies, the codename typed in odd case and spacing, Check; reports the
+//             replies shown and their files; then writes `message` in the follow-up form
+//             on the same page and sends it; reports the confirmation.
+const fs = require('node:fs');
+const puppeteer = require('puppeteer-core');
+
+const LEVEL_PREFS = {
+  safer: {
+    'javascript.options.wasm': false,
+    'javascript.options.baselinejit': false,
+    'javascript.options.ion': false,
+    'javascript.options.asmjs': false,
+    'javascript.options.native_regexp': false,
+  },
+  safest: { 'javascript.enabled': false },
+};
+
+function texts(html, pattern) {
+  const entities = { '&lt;': '<', '&gt;': '>', '&amp;': '&', '&#34;': '"', '&#39;': "'" };
+  return [...html.matchAll(pattern)].map((match) =>
+    match[1].replace(/&(lt|gt|amp|#34|#39);/g, (entity) => entities[entity]),
+  );
+}
+
+// Presses a button as a person would: a click with script, Enter on it without.
+async function press(page, selector, scripted) {
+  if (scripted) {
+    await page.click(selector);
+  } else {
+    await page.focus(selector);
+    await page.keyboard.press('Enter');
+  }
+}
+
+async function visible(page, selector, timeout) {
+  await page.waitForSelector(`${selector}:not([hidden])`, { visible: true, timeout });
+}
+
+async function submit(page, spec, scripted, report) {
+  await page.goto(`${spec.url}/?lang=en`, { waitUntil: 'load' });
+  await page.focus('#message');
+  await page.keyboard.type(spec.message);
+  if (scripted) {
+    await press(page, '#send', true);
+    await visible(page, '#sent-section', spec.timeout_ms);
+  } else {
+    const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
+    await press(page, '#send', false);
+    await navigation;
+  }
+  report.codename = await page.$eval('#codename', (element) => element.textContent);
+  report.final_url = page.url();
+}
+
+async function followUp(page, spec, scripted, report) {
+  await page.goto(`${spec.url}/replies?lang=en`, { waitUntil: 'load' });
+  if (scripted) {
+    report.js_notice_hidden = await page.$eval('#replies-js-notice', (e) => e.hidden);
+  }
+  await page.focus('#codename-input');
+  // As a person copies it from paper: capitals, dashes, a trailing space.
+  await page.keyboard.type(`${spec.codename.toUpperCase().split(' ').join(' - ')} `);
+  if (scripted) {
+    await press(page, '#check', true);
+    await page.waitForSelector('#replies article, #no-replies', { timeout: spec.timeout_ms });
+  } else {
+    const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
+    await press(page, '#check', false);
+    await navigation;
+  }
+  if (scripted) {
+    report.replies = await page.$$eval('#replies article .reply-text', (list) =>
+      list.map((element) => element.textContent),
+    );
+    report.files = await page.$$eval('#replies article a.download', (list) =>
+      list.map((element) => element.textContent),
+    );
+  } else {
+    // With JavaScript off, Firefox evaluates only single-element queries ($$eval hangs).
+    const html = await page.content();
+    report.replies = texts(html, /<div class="reply-text">([\s\S]*?)<\/div>/g);
+    report.files = texts(html, /<button type="submit" class="link">([\s\S]*?)<\/button>/g);
+  }
+  report.server_decrypted = (await page.$('#server-decrypted')) !== null;
+  report.followup_codename = await page.$eval('#followup-codename', (e) => e.value);
+  await page.focus('#message');
+  await page.keyboard.type(spec.message);
+  if (scripted) {
+    await press(page, '#send', true);
+    await visible(page, '#sent-section', spec.timeout_ms);
+  } else {
+    const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
+    await press(page, '#send', false);
+    await navigation;
+  }
+  if (scripted) {
+    report.sent_text = await page.$eval('#followup-sent-message', (e) => e.textContent);
+    report.sent_text_hidden = await page.$eval('#followup-sent-message', (e) => e.hidden);
+    report.new_codename_shown = await page.$eval('#codename-section', (e) => !e.hidden);
+  } else {
+    report.sent_text = await page.$eval('#sent-message', (e) => e.textContent);
+    report.new_codename_shown = (await page.$('#codename')) !== null;
+  }
+  report.final_url = page.url();
+}
+
+async function run(spec) {
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: '/usr/bin/firefox-esr',
+    headless: true,
+    extraPrefsFirefox: LEVEL_PREFS[spec.level],
+  });
+  const report = { requests: [], console: [], errors: [] };
+  try {
+    const page = await browser.newPage();
+    page.on('request', (request) => report.requests.push(request.url()));
+    page.on('console', (message) => report.console.push(message.text()));
+    page.on('pageerror', (error) => report.errors.push(String(error.message || error)));
+    page.setDefaultTimeout(spec.timeout_ms);
+    const scripted = spec.level !== 'safest';
+    if (spec.step === 'submit') await submit(page, spec, scripted, report);
+    else await followUp(page, spec, scripted, report);
+  } catch (error) {
+    process.stderr.write(`${JSON.stringify({ ...report, requests: report.requests.slice(-20) })}\n`);
+    throw error;
+  } finally {
+    await browser.close();
+  }
+  return report;
+}
+
+run(JSON.parse(fs.readFileSync(process.argv[2], 'utf8'))).then(
+  (report) => process.stdout.write(JSON.stringify(report)),
+  (error) => {
+    process.stderr.write(`${error.stack || error}\n`);
+    process.exit(1);
+  },
+);
