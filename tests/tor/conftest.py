@@ -3,6 +3,7 @@ behind a tor configured by deploy/torrc, in a private Tor network on 127.0.0.1."
 
 from __future__ import annotations
 
+import http.client
 import re
 import time
 from collections.abc import Iterator
@@ -49,7 +50,7 @@ def wait_until_reachable(client: Client) -> None:
         try:
             client.request("GET", "/")
             return
-        except (socks.ProxyError, OSError):
+        except (socks.ProxyError, OSError, http.client.HTTPException):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)  # retrying a connect that tor refuses, bounded by the deadline
