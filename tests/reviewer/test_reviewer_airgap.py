@@ -15,6 +15,7 @@ from reviewer_helpers import REPO, Keys, reviewer_command
 from reviewer_session import exercise_every_command
 
 from reviewer import attachments
+from reviewer.cli import main
 
 BLOCKER = Path(__file__).parent / "netblock"
 
@@ -79,6 +80,7 @@ def test_every_command_works_with_the_network_blocked(tmp_path: Path, keys: Keys
         "save",
         "destroy",
     ]
+    assert set(ran) == set(main.commands)  # a new command must join the session
     lines = log.read_text().splitlines()
     assert not [line for line in lines if line.startswith("BLOCKED")], lines
     armed = [line for line in lines if line.startswith("armed") and "reviewer" in line]
