@@ -1,0 +1,69 @@
+"""The browser's codename and reply-opening code (intake/static/src) agrees with crypto/:
+the same keys and mailbox from the vectors, replies sealed in Python open whole, and a reply
+that is tampered with, cut short or sealed to someone else is refused rather than shown."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crypto import Attachment, seal_bytes
+from crypto.codename import Codename
+
+HERE = Path(__file__).resolve().parent
+VECTORS = HERE.parent / "vectors" / "codenames.json"
+
+
+def run_node(tmp_path: Path, spec: dict) -> dict:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed")
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    result = subprocess.run(
+        [node, str(HERE / "codenames.js"), str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_js_codenames_and_reply_opening_match_python(tmp_path):
+    vectors = json.loads(VECTORS.read_text(encoding="utf-8"))
+    person, stranger = Codename.generate(), Codename.generate()
+    key = person.derive().public_key
+    big = bytes(range(256)) * 400  # 100 KiB: more than one chunk
+    whole = seal_bytes([key], "Привет <b>", [Attachment("a.bin", "x/y", big)])
+    tampered = bytearray(whole)
+    tampered[-40] ^= 1
+    replies = [
+        (person, whole),
+        (person, bytes(tampered)),
+        (person, whole[:-100]),
+        (stranger, whole),
+    ]
+    report = run_node(
+        tmp_path,
+        {
+            "vectors": vectors,
+            "replies": [{"codename": str(c), "envelope_hex": e.hex()} for c, e in replies],
+            "invalid": ["abandon ability", "abandon ability able about above absent absorb qqqq"],
+        },
+    )
+    for vector, derived in zip(vectors, report["derived"], strict=True):
+        assert derived == {
+            "canonical": vector["canonical"],
+            "line": vector["reply_public_key_line"],
+            "mailbox": vector["mailbox"],
+        }
+    ok, flipped, cut, foreign = report["opened"]
+    assert ok == {"message": "Привет <b>", "files": [{"name": "a.bin", "hex": big.hex()}]}
+    assert flipped == {"error": "corrupted"}
+    assert cut["error"] in ("truncated", "corrupted")
+    assert foreign == {"error": "not for you"}
+    assert report["errors"] == [["count", 2], ["word", 8]]
+    generated = Codename.parse(report["generated"])
+    assert str(generated) == report["generated"]
