@@ -58,6 +58,7 @@ def run_checks(
     torrc: Path = TORRC,
     tor_defaults: Path | None = TOR_DEFAULTS,
     owner: str | None = None,
+    swaps: Path = Path("/proc/swaps"),
 ) -> list[Finding]:
     """Every finding, good and bad. ``config`` as for create_app (None: SEALDROP_*);
     ``owner``: who must own the data directory (default: the user running this, or
@@ -74,6 +75,7 @@ def run_checks(
         if settings.data_dir.is_dir():
             findings += check_database(settings)
             findings += check_storage(settings)
+    findings += check_swap(swaps)
     gunicorn_settings, gunicorn_findings = check_gunicorn(gunicorn_config)
     findings += gunicorn_findings
     findings += check_tor(torrc, tor_defaults, gunicorn_settings.get("bind", []))
@@ -232,6 +234,33 @@ def _used_bytes(settings: Settings) -> int:
 
 def _gib(n: int) -> str:
     return f"{n / (1 << 30):.1f} GiB"
+
+
+def check_swap(
+    swaps: Path = Path("/proc/swaps"), sys_block: Path = Path("/sys/block")
+) -> list[Finding]:
+    """Swap could write memory holding a no-JavaScript submission's plaintext to disk; it
+    must be off or encrypted (dm-crypt with a random key)."""
+    try:
+        lines = swaps.read_text().splitlines()[1:]
+    except OSError:
+        return []  # not visible here (for example inside the systemd sandbox)
+    findings = []
+    for line in lines:
+        device = line.split()[0]
+        name = Path(os.path.realpath(device)).name
+        try:
+            encrypted = (sys_block / name / "dm" / "uuid").read_text().startswith("CRYPT-")
+        except OSError:
+            encrypted = False
+        if not encrypted:
+            findings.append(
+                _problem(
+                    f"swap on {device} is not encrypted: memory holding submissions could be "
+                    "written to disk; turn it off or encrypt it (docs/ADMIN.md)"
+                )
+            )
+    return findings or [_ok("no unencrypted swap")]
 
 
 # --- gunicorn -----------------------------------------------------------------------------

@@ -42,7 +42,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "gunicorn": tmp_path / "gunicorn.conf.py",
         "torrc": tmp_path / "torrc",
         "defaults": tmp_path / "tor-service-defaults-torrc",
+        "swaps": tmp_path / "swaps",  # this machine's swap is not what these tests are about
     }
+    paths["swaps"].write_text("Filename\tType\tSize\tUsed\tPriority\n")
     paths["gunicorn"].write_text(GUNICORN_CONF.read_text())
     paths["torrc"].write_text(TORRC.read_text())
     paths["defaults"].write_text(DEBIAN_TOR_DEFAULTS)
@@ -57,6 +59,7 @@ def check(site: Deployment, files: dict[str, Path], **config: object) -> list[st
         torrc=files["torrc"],
         tor_defaults=files["defaults"],
         owner=ME,
+        swaps=files["swaps"],
     )
     return [f.message for f in findings if not f.ok]
 
@@ -76,6 +79,7 @@ def test_the_shipped_deploy_files_and_a_fresh_data_dir_pass(
         torrc=files["torrc"],
         tor_defaults=files["defaults"],
         owner=ME,
+        swaps=files["swaps"],
     )
     assert [f.message for f in findings if not f.ok] == []
     text = "\n".join(str(f) for f in findings)
@@ -187,6 +191,7 @@ def test_a_data_dir_owned_by_someone_else_is_a_problem(
         torrc=files["torrc"],
         tor_defaults=files["defaults"],
         owner="nobody",
+        swaps=files["swaps"],
     )
     problems = [f.message for f in findings if not f.ok]
     assert problems and all("not owned by nobody" in p for p in problems)
@@ -227,6 +232,7 @@ def test_the_command_exits_non_zero_on_a_problem_and_prints_sentences(
         monkeypatch.setenv(name, value)
     monkeypatch.setattr("intake.check.TOR_DEFAULTS", files["defaults"])
     monkeypatch.setattr("intake.check.SERVICE_USER", ME)
+    monkeypatch.setattr("intake.check.check_swap", lambda swaps: [])
     args = ["--gunicorn-config", str(files["gunicorn"]), "--torrc", str(files["torrc"])]
     result = CliRunner().invoke(command, args)
     assert result.exit_code == 0, result.output
@@ -244,3 +250,21 @@ def test_sealdrop_intake_has_the_check_command() -> None:
 
     result = CliRunner().invoke(main, ["check", "--help"])
     assert result.exit_code == 0 and "--torrc" in result.output
+
+
+def test_unencrypted_swap_is_a_problem_and_encrypted_swap_is_not(tmp_path: Path) -> None:
+    from intake.check import check_swap
+
+    swaps, sys_block = tmp_path / "swaps", tmp_path / "block"
+    header = "Filename\tType\tSize\tUsed\tPriority\n"
+    swaps.write_text(header)
+    assert [f.ok for f in check_swap(swaps, sys_block)] == [True]
+    (sys_block / "dm-1" / "dm").mkdir(parents=True)
+    (sys_block / "dm-1" / "dm" / "uuid").write_text("CRYPT-PLAIN-swap\n")
+    swaps.write_text(header + "/dev/dm-1\tpartition\t1048572\t0\t-2\n")
+    assert [f.ok for f in check_swap(swaps, sys_block)] == [True]
+    swaps.write_text(header + "/dev/vda3\tpartition\t1048572\t0\t-2\n/swapfile\tfile\t1\t0\t-3\n")
+    findings = check_swap(swaps, sys_block)
+    assert [f.ok for f in findings] == [False, False]
+    assert "/dev/vda3 is not encrypted" in findings[0].message
+    assert check_swap(tmp_path / "unreadable", sys_block) == []
