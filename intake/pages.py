@@ -44,8 +44,8 @@ def _template_globals() -> dict[str, object]:
 def _switch_url(lang: str) -> str:
     """The same page in another language (the form, for anything but a plain page view)."""
     endpoint = request.endpoint if request.method == "GET" else None
-    if endpoint not in ("pages.form", "pages.sent"):
-        endpoint = "pages.form"
+    if endpoint not in ("pages.form", "pages.sent", "followup.replies_form"):
+        endpoint = "followup.replies_form" if request.blueprint == "followup" else "pages.form"
     return url_for(endpoint, lang=lang)
 
 

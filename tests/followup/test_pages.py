@@ -193,3 +193,10 @@ def test_the_replies_page_explains_both_ways_in_both_languages(intake):
         html = intake.client.get(f"/replies?lang={lang}").get_data(as_text=True)
         assert js in html and nojs in html
         assert f'action="/replies?lang={lang}"' in html
+
+
+def test_the_language_switch_stays_on_the_replies_page(intake):
+    html = intake.client.get("/replies?lang=en").get_data(as_text=True)
+    assert 'href="/replies?lang=ru"' in html
+    after = check(intake.client, str(Codename.generate())).get_data(as_text=True)
+    assert 'href="/replies?lang=ru"' in after
