@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -208,3 +209,15 @@ def test_a_damaged_small_submission_writes_no_plaintext_at_all(
     assert result.exit_code == 1 and "already cut short on the server" in result.output
     assert written == []
     assert Vault(vault).ids() == []
+
+
+def test_a_submission_over_the_small_limit_is_streamed_whole(cli, tmp_path, keys, vault):
+    big = os.urandom(opening.SMALL + 300_000)
+    path = tmp_path / "b.tar"
+    envelope = seal([keys.public], "see attached", [("scan.tiff", "image/tiff", big)])
+    write_bundle(path, {"big": envelope})
+    result = opened(cli, path, keys)
+    assert result.exit_code == 0, result.output
+    listing = json.loads((vault / "submissions/big/contents.json").read_text())
+    scan = next(p for p in listing["parts"] if p["kind"] == "file")
+    assert (vault / "submissions/big" / scan["file"]).read_bytes() == big
