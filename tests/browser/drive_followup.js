@@ -7,6 +7,8 @@
 //   followup: /replies, the codename typed in odd case and spacing, Check; reports the
 //             replies shown and their files; then writes `message` in the follow-up form
 //             on the same page and sends it; reports the confirmation.
+//   manage:   (with JavaScript) /replies with a typo ("typo"), then a wrong codename
+//             ("wrong"), then the right one; deletes the reply it shows with its button.
 const fs = require('node:fs');
 const puppeteer = require('puppeteer-core');
 
@@ -110,6 +112,38 @@ async function followUp(page, spec, scripted, report) {
   report.final_url = page.url();
 }
 
+async function checkCodename(page, text, selector, timeout) {
+  await page.$eval('#codename-input', (element) => {
+    element.value = '';
+  });
+  await page.$eval('#replies-status', (element) => {
+    element.textContent = '';
+  });
+  await page.focus('#codename-input');
+  await page.keyboard.type(text);
+  await page.click('#check');
+  await page.waitForSelector(selector, { timeout });
+}
+
+async function manage(page, spec, report) {
+  await page.goto(`${spec.url}/replies?lang=en`, { waitUntil: 'load' });
+  report.followup_hidden_before = await page.$eval('#followup', (element) => element.hidden);
+  await checkCodename(page, spec.typo, '#replies-status.error', spec.timeout_ms);
+  report.typo_text = await page.$eval('#replies-status', (element) => element.textContent);
+  await checkCodename(page, spec.wrong, '#no-replies', spec.timeout_ms);
+  report.no_replies_text = await page.$eval('#no-replies', (element) => element.textContent);
+  await checkCodename(page, spec.codename, '#replies article', spec.timeout_ms);
+  report.replies = await page.$$eval('#replies article .reply-text', (list) =>
+    list.map((element) => element.textContent),
+  );
+  await page.click('#replies article button.delete');
+  await page.waitForFunction(() => document.querySelector('#replies article') === null, {
+    timeout: spec.timeout_ms,
+    polling: 100,
+  });
+  report.deleted_text = await page.$eval('#replies-status', (element) => element.textContent);
+}
+
 async function run(spec) {
   const browser = await puppeteer.launch({
     browser: 'firefox',
@@ -126,6 +160,7 @@ async function run(spec) {
     page.setDefaultTimeout(spec.timeout_ms);
     const scripted = spec.level !== 'safest';
     if (spec.step === 'submit') await submit(page, spec, scripted, report);
+    else if (spec.step === 'manage') await manage(page, spec, report);
     else await followUp(page, spec, scripted, report);
   } catch (error) {
     process.stderr.write(`${JSON.stringify({ ...report, requests: report.requests.slice(-20) })}\n`);

@@ -9,6 +9,7 @@ it); Safest the no-JS path (the server decrypts in memory for the page).
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from crypto import seal_bytes
+from crypto.bundle import BundleWriter, hour_stamp
 from crypto.codename import Codename
 from intake.export import export_bundle
 from intake.replies import import_replies
@@ -141,3 +144,37 @@ def test_submit_reply_read_follow_up_one_thread(node, tmp_path, intake_server, l
     assert kinds == [("submission", first_id), ("reply", reply.id), ("submission", second_id)]
 
     check_nothing_readable_on_disk(server, codename)
+
+
+def test_replies_page_with_javascript_typo_wrong_codename_and_delete(node, tmp_path, intake_server):
+    """At Safer: a typo is named, a wrong codename reads as "no replies", the right one shows
+    the reply, and its delete button removes it from the server."""
+    require_executable(FIREFOX, "firefox-esr")
+    server = intake_server
+    codename = Codename.generate()
+    keys = codename.derive()
+    envelope = seal_bytes([keys.public_key], REPLY)
+    bundle = tmp_path / "replies.tar"
+    with bundle.open("wb") as out:
+        writer = BundleWriter(out, kind="replies")
+        writer.add("r1", hour_stamp(), io.BytesIO(envelope), len(envelope), mailbox=keys.mailbox)
+        writer.close()
+    import_replies(server.app, bundle)
+    spec = {
+        "level": "safer",
+        "url": server.url,
+        "step": "manage",
+        "typo": "abandon ability able",
+        "wrong": str(Codename.generate()),
+        "codename": str(codename),
+    }
+    report = drive(node, tmp_path, spec)
+    assert report["followup_hidden_before"] is True
+    assert report["typo_text"].startswith("A codename has 8 words; this has 3.")
+    assert report["no_replies_text"].startswith("There are no replies for this codename.")
+    assert report["replies"] == [REPLY]
+    assert report["deleted_text"] == "The reply was deleted from the server."
+    assert server.app.extensions["sealdrop_replies"].list(keys.mailbox) == []
+    assert server.recorder.paths("DELETE") == [f"/api/v1/mailboxes/{keys.mailbox}/replies/r1"]
+    assert server.recorder.paths("POST") == []  # the codename never left the browser
+    assert server.recorder.csp_reports == []
