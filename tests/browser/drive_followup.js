@@ -132,7 +132,9 @@ async function manage(page, spec, report) {
   report.typo_text = await page.$eval('#replies-status', (element) => element.textContent);
   await checkCodename(page, spec.wrong, '#no-replies', spec.timeout_ms);
   report.no_replies_text = await page.$eval('#no-replies', (element) => element.textContent);
+  const started = Date.now();
   await checkCodename(page, spec.codename, '#replies article', spec.timeout_ms);
+  report.check_ms = Date.now() - started; // derive, list, fetch and open, in the browser
   report.replies = await page.$$eval('#replies article .reply-text', (list) =>
     list.map((element) => element.textContent),
   );

@@ -173,6 +173,7 @@ def test_replies_page_with_javascript_typo_wrong_codename_and_delete(node, tmp_p
     assert report["typo_text"].startswith("A codename has 8 words; this has 3.")
     assert report["no_replies_text"].startswith("There are no replies for this codename.")
     assert report["replies"] == [REPLY]
+    print(f"codename check at Safer (derive, list, fetch, open): {report['check_ms']} ms")
     assert report["deleted_text"] == "The reply was deleted from the server."
     assert server.app.extensions["sealdrop_replies"].list(keys.mailbox) == []
     assert server.recorder.paths("DELETE") == [f"/api/v1/mailboxes/{keys.mailbox}/replies/r1"]
