@@ -1,5 +1,8 @@
 """The onion service under test: the intake app under gunicorn with deploy/gunicorn.conf.py,
-behind a tor configured by deploy/torrc, in a private Tor network on 127.0.0.1."""
+behind a tor configured by deploy/torrc, in a private Tor network on 127.0.0.1.
+
+After a failure, every tor's torrc and log and gunicorn's log are in pytest's temp dir
+(`tor-e2e*/net/*.log`, `tor-e2e*/gunicorn.log`)."""
 
 from __future__ import annotations
 
