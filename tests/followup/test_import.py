@@ -112,3 +112,34 @@ def test_cleanup_removes_a_reply_file_without_a_row(intake, tmp_path):
     counts = intake.app.extensions["sealdrop_replies"].cleanup()
     assert counts == {"expired_replies": 0, "orphan_replies": 1}
     assert [p.name for p in reply_files(intake)] == ["r1.sdenv"]
+
+
+def test_a_database_failure_during_import_leaves_no_reply_behind(intake, tmp_path):
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    engine = intake.app.extensions["sealdrop"].engine
+
+    def refuse(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO replies"):
+            raise OperationalError(statement, {}, Exception("database is locked"))
+
+    event.listen(engine, "before_cursor_execute", refuse)
+    bundle = reply_bundle(tmp_path / "r.tar", Codename.generate(), "kept once or not at all")
+    try:
+        with pytest.raises(OperationalError):
+            import_replies(intake.app, bundle)
+    finally:
+        event.remove(engine, "before_cursor_execute", refuse)
+    assert rows(intake) == 0 and reply_files(intake) == [] and intake.files("tmp") == []
+    assert import_replies(intake.app, bundle) == ["r1"]  # and a retry stores it
+
+
+def test_follow_up_settings_are_checked(tmp_path, watched_tmp, captured_log):
+    from intake.config import ConfigError
+    from tests.intake.conftest import build
+
+    with pytest.raises(ConfigError, match="SEALDROP_REPLY_TTL_DAYS must be a whole number"):
+        build(tmp_path, watched_tmp, captured_log, REPLY_TTL_DAYS="soon")
+    with pytest.raises(ConfigError, match="SEALDROP_FOLLOWUP_CHECKS_PER_MINUTE must be at least 1"):
+        build(tmp_path, watched_tmp, captured_log, FOLLOWUP_CHECKS_PER_MINUTE=0)
