@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, quote
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import ClientDisconnected
 
 from crypto import Contents, EnvelopeError, Part, open_bytes
 from crypto.bundle import hour_stamp
@@ -189,7 +190,12 @@ def _read_form() -> dict[str, str]:
     length = request.content_length
     if mimetype != "application/x-www-form-urlencoded" or (length or 0) > MAX_FORM_BYTES:
         raise malformed()
-    body = request.stream.read(MAX_FORM_BYTES + 1)
+    body = b""
+    try:
+        while len(body) <= MAX_FORM_BYTES and (block := request.stream.read(MAX_FORM_BYTES)):
+            body += block  # one read may return less than was sent
+    except (ClientDisconnected, OSError):
+        raise IntakeError("malformed", "error_broken") from None
     if len(body) > MAX_FORM_BYTES:
         raise malformed()
     try:

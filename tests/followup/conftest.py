@@ -12,7 +12,7 @@ import pytest
 from crypto import Attachment, PublicKey, seal_bytes
 from crypto.bundle import BundleWriter, hour_stamp
 from crypto.codename import Codename
-from tests.intake.conftest import Intake, build, captured_log, watched_tmp  # noqa: F401
+from tests.intake.conftest import Intake, build, captured_log, live, watched_tmp  # noqa: F401
 
 CODENAME_IN_PAGE = re.compile(r'<code id="codename">([a-z ]+)</code>')
 

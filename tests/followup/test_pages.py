@@ -200,3 +200,24 @@ def test_the_language_switch_stays_on_the_replies_page(intake):
     assert 'href="/replies?lang=ru"' in html
     after = check(intake.client, str(Codename.generate())).get_data(as_text=True)
     assert 'href="/replies?lang=ru"' in after
+
+
+def test_a_codename_check_arriving_in_pieces_is_read_whole(intake, live):
+    """A chunked body (as a proxy may send it) is read to its end, within the bound."""
+    import http.client
+
+    codename = Codename.generate()
+    body = f"codename={str(codename).replace(' ', '+')}".encode()
+    connection = http.client.HTTPConnection(*live, timeout=10)
+    connection.putrequest("POST", "/replies?lang=en")
+    connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+    connection.putheader("Transfer-Encoding", "chunked")
+    connection.endheaders()
+    for start in range(0, len(body), 7):
+        piece = body[start : start + 7]
+        connection.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+    connection.send(b"0\r\n\r\n")
+    response = connection.getresponse()
+    page = response.read().decode()
+    assert response.status == 200 and 'id="no-replies"' in page
+    connection.close()
