@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
+import json
 import os
 import secrets
 import socket
@@ -193,8 +194,6 @@ class Client:
 
 
 def _json(body: bytes) -> dict[str, object]:
-    import json
-
     return json.loads(body)
 
 

@@ -26,7 +26,8 @@ def test_the_onion_answers_with_the_security_headers_and_nothing_identifying(
         assert reply.headers[name] == value
     assert "Server" not in reply.headers
     assert "Set-Cookie" not in reply.headers
-    print(f"\nonion service reachable {onion.startup_seconds:.1f} s after the test began")
+    consensus, reachable = onion.network.timings["consensus"], onion.startup_seconds
+    print(f"\nTor: consensus after {consensus:.1f} s, onion reachable after {reachable:.1f} s")
 
 
 def test_tor_runs_the_service_with_the_proof_of_work_defence(onion: Onion) -> None:
