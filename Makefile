@@ -30,13 +30,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Every test on SQLite, then the database-backed ones again on PostgreSQL.
 test: $(STAMP) $(JS_STAMP) system-deps lint
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-postgres
 
 # The database-backed tests again, on a throwaway PostgreSQL cluster instead of SQLite.
 test-postgres: $(STAMP) system-deps
 	SEALDROP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -p tests.support.postgres \
-		tests/intake tests/deploy
+		tests/intake tests/deploy tests/followup
 
 bench: $(STAMP) $(JS_STAMP)
 	$(BIN)/python -m tests.bench
