@@ -338,6 +338,7 @@ class CheckedReader:
             self._reader.hash.hexdigest() != self._entry.sha256
         ):
             raise BundleError(
-                f"submission {self._entry.id} does not match the manifest's hash; "
+                f"{'reply' if self._entry.mailbox else 'submission'} {self._entry.id} does not "
+                "match the manifest's hash; "
                 "the bundle was damaged or altered"
             )
