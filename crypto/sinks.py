@@ -128,7 +128,7 @@ class DirectorySink:
             out.flush()
             os.fsync(out.fileno())
         os.rename(self._workdir, self.destination)
-        _fsync_dir(self.destination.parent)
+        fsync_dir(self.destination.parent)
 
     def discard(self) -> None:
         if self._file is not None:
@@ -137,7 +137,8 @@ class DirectorySink:
         shutil.rmtree(self._workdir, ignore_errors=True)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Makes a rename or a new file in ``path`` durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -14,11 +14,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crypto.bundle import BundleWriter, hour_stamp
+from crypto.sinks import fsync_dir
 
 from . import config as config_module
 from .config import Settings
 from .db import Submission, make_engine, this_hour
-from .storage import Store, fsync_dir
+from .storage import Store
 
 
 class ExportError(Exception):

@@ -31,11 +31,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from crypto import EnvelopeError, plaintext_length_of, read_header
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 from crypto.envelope import MAGIC, header_length
+from crypto.sinks import fsync_dir
 
 from . import config as config_module
 from .config import ConfigError, Settings
 from .db import Base, make_engine, this_hour
-from .storage import BLOB_SUFFIX, Store, fsync_dir, try_lock
+from .storage import BLOB_SUFFIX, Store, remove_unlocked
 
 DEFAULT_REPLY_TTL_DAYS = 30
 DEFAULT_CHECKS_PER_MINUTE = 60
@@ -219,19 +220,11 @@ class ReplyStore:
         return {"expired_replies": len(expired), "orphan_replies": orphans}
 
     def _remove_orphan(self, path: Path) -> int:
-        try:
-            handle = open(path, "rb")
-        except FileNotFoundError:
-            return 0
-        with handle:
-            if not try_lock(handle):
-                return 0  # an import holds it until its row commits
+        def has_row(reply_id: str) -> bool:
             with Session(self.store.engine) as session:
-                if session.get(Reply, path.name.removesuffix(BLOB_SUFFIX)) is not None:
-                    return 0
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        return 1
+                return session.get(Reply, reply_id) is not None
+
+        return remove_unlocked(path, keep=has_row)
 
 
 def _check_envelope(entry: Entry, reader: CheckedReader, max_bytes: int) -> None:

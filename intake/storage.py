@@ -26,7 +26,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -51,12 +51,21 @@ def new_id() -> str:
     return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def remove_unlocked(path: Path, keep: Callable[[str], bool] | None = None) -> int:
+    """Deletes ``path`` (returning 1) unless a writer holds its lock or ``keep`` says its row
+    exists. Decided only under the lock: a writer commits its row before unlocking."""
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        return 0
+    with handle:
+        if not try_lock(handle):
+            return 0
+        if keep is not None and keep(path.name.removesuffix(BLOB_SUFFIX)):
+            return 0
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return 1
 
 
 def try_lock(handle: BinaryIO) -> bool:
@@ -265,10 +274,10 @@ class Store:
         # hold the creation lock (shared) over that moment, this pass holds it exclusively.
         with self._creating(exclusive=True):
             for path in self.settings.tmp_dir.glob(f"*{TEMP_SUFFIX}"):
-                counts["temp_files"] += self._remove_if_unlocked(path)
+                counts["temp_files"] += remove_unlocked(path)
             for path in self.settings.upload_dir.glob(f"*{UPLOAD_SUFFIX}"):
                 if not self._meta_path(path.name.removesuffix(UPLOAD_SUFFIX)).exists():
-                    counts["orphan_uploads"] += self._remove_if_unlocked(path)
+                    counts["orphan_uploads"] += remove_unlocked(path)
             for path in self.settings.upload_dir.glob(f"*{META_SUFFIX}"):
                 if not self.upload_path(path.name.removesuffix(META_SUFFIX)).exists():
                     with contextlib.suppress(FileNotFoundError):
@@ -311,30 +320,9 @@ class Store:
                     count += 1
         return count
 
-    def _remove_if_unlocked(self, path: Path) -> int:
-        try:
-            handle = open(path, "rb")
-        except FileNotFoundError:
-            return 0
-        with handle:
-            if not try_lock(handle):
-                return 0
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        return 1
-
     def _remove_orphan_blob(self, path: Path) -> int:
-        try:
-            handle = open(path, "rb")
-        except FileNotFoundError:
-            return 0
-        with handle:
-            if not try_lock(handle):
-                return 0
-            # Decided only under the lock: a writer commits its row before unlocking.
+        def has_row(blob_id: str) -> bool:
             with Session(self.engine) as session:
-                if session.get(Submission, path.name.removesuffix(BLOB_SUFFIX)) is not None:
-                    return 0
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        return 1
+                return session.get(Submission, blob_id) is not None
+
+        return remove_unlocked(path, keep=has_row)

@@ -47,8 +47,9 @@ from crypto.bundle import (
     BundleWriter,
     hour_stamp,
 )
+from crypto.sinks import fsync_dir
 
-from .vault import Submission, Vault, VaultError
+from .vault import Submission, Vault, VaultError, write_atomically
 
 _FILE_MODE = 0o600
 _PARTIAL = ".partial-"
@@ -183,9 +184,9 @@ def _queue(
         }
         _write_new(workdir / "contents.json", json.dumps(listing, indent=2).encode("utf-8"))
         os.rename(pending, outbox / f"{reply_id}{_SUFFIX}")
-        _fsync_dir(outbox)
+        fsync_dir(outbox)
         os.rename(workdir, replies_dir / reply_id)
-        _fsync_dir(replies_dir)
+        fsync_dir(replies_dir)
     except OSError as exc:
         shutil.rmtree(workdir, ignore_errors=True)
         pending.unlink(missing_ok=True)
@@ -352,7 +353,7 @@ def _export(vault: Vault, out_path: Path) -> list[str]:
             os.fsync(out.fileno())
         _verify(temporary, [reply.id for reply in todo])
         os.rename(temporary, out_path)
-        _fsync_dir(out_path.parent)
+        fsync_dir(out_path.parent)
     except FileNotFoundError as exc:
         temporary.unlink(missing_ok=True)
         if exc.filename and str(exc.filename).startswith(str(outbox)):
@@ -380,7 +381,7 @@ def _export(vault: Vault, out_path: Path) -> list[str]:
         for reply in todo:
             _write_new(reply.path / "exported.json", stamp)
             (outbox / f"{reply.id}{_SUFFIX}").unlink(missing_ok=True)
-        _fsync_dir(outbox)
+        fsync_dir(outbox)
     except OSError as exc:
         raise ReplyError(
             f"{out_path} was written and can go to the server, but the vault could not mark "
@@ -461,7 +462,7 @@ def order(vault: Vault) -> dict[str, int]:
         return known
     start = max(known.values(), default=0) + 1
     current.update({i: start + n for n, i in enumerate(new)})
-    _write_atomically(path, json.dumps(current).encode("utf-8"))
+    write_atomically(path, json.dumps(current).encode("utf-8"))
     return current
 
 
@@ -534,25 +535,3 @@ def _write_new(path: Path, data: bytes) -> None:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, _FILE_MODE)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

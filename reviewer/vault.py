@@ -120,7 +120,7 @@ class Vault:
     def set_config(self, **values: Any) -> dict[str, Any]:
         config = self.config()
         config.update(values)
-        _write_atomically(self.config_path, json.dumps(config, indent=2).encode("utf-8"))
+        write_atomically(self.config_path, json.dumps(config, indent=2).encode("utf-8"))
         return config
 
     # --- opening ----------------------------------------------------------------------
@@ -179,7 +179,7 @@ class Vault:
         data = json.dumps(asdict(record)).encode("utf-8")
         path = self.index_dir / f"{record.id}.json"
         if not new:
-            _write_atomically(path, data)
+            write_atomically(path, data)
             return
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, _FILE_MODE)
         with os.fdopen(fd, "wb") as out:
@@ -251,7 +251,7 @@ def _check_id(submission_id: str) -> None:
         raise VaultError(f"{submission_id!r} is not a submission id")
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, _FILE_MODE)
     try:
