@@ -10,18 +10,7 @@
 const codename = require('./codename.js');
 const opener = require('./opener.js');
 
-// As in worker.js: the CSP forbids compiling WebAssembly; libsodium's JS build is used.
-try {
-  delete self.WebAssembly;
-} catch (error) {
-  // Not deletable: libsodium meets the CSP's refusal and falls back all the same.
-}
-self.addEventListener('unhandledrejection', (event) => {
-  if (/WebAssembly/.test(String(event.reason))) event.preventDefault();
-});
-
-importScripts('/static/js/sodium.js');
-const sodium = self.sodium;
+const sodium = require('./load-sodium.js').loadSodium();
 let keys = null;
 
 async function handle(request) {

@@ -18,25 +18,7 @@ const codenames = require('./codename.js');
 // at Tor Browser's Safer level, where libsodium runs interpreted at well under 1 MB/s.
 const SLICE_BYTES = 256 * 1024;
 
-// The page's CSP (script-src 'self', no 'wasm-unsafe-eval') forbids compiling WebAssembly,
-// which keeps the browser's WebAssembly compilers out of reach, as Tor Browser's Safer level
-// does. Hiding it makes libsodium load its pure-JS build at once instead of first tripping
-// over the CSP (a violation report). With a JIT that build seals at several MB/s, more than a
-// Tor circuit carries. Allowing 'wasm-unsafe-eval' in the CSP and deleting this line would
-// make sealing faster still.
-try {
-  delete self.WebAssembly;
-} catch (error) {
-  // Not deletable here: libsodium then meets the CSP's refusal and falls back all the same.
-}
-
-// libsodium's WebAssembly attempt then rejects, unawaited, before its JS build takes over.
-self.addEventListener('unhandledrejection', (event) => {
-  if (/WebAssembly/.test(String(event.reason))) event.preventDefault();
-});
-
-importScripts('/static/js/sodium.js');
-const sodium = self.sodium;
+const sodium = require('./load-sodium.js').loadSodium();
 
 let credits = 0;
 let wake = null;
