@@ -26,6 +26,8 @@ JS_MESSAGE_KEYS = (
     "error_generic",
     "sent",
     "error_codename",
+    "error_empty",
+    "error_unreadable",
 )
 
 

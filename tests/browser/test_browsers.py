@@ -242,8 +242,8 @@ def test_file_deleted_after_choosing_it_is_refused_and_nothing_kept(node, tmp_pa
     from intake.i18n import translate
 
     with server.app.test_request_context("/?lang=en"):
-        broken = translate("error_broken", "en")
-    assert report["status_text"] == broken
+        unreadable = translate("error_unreadable", "en")
+    assert report["status_text"] == unreadable
     assert server.recorder.paths("PUT") == []  # refused before anything was sent
     assert export_bundle(server.app, tmp_path / "export.tar") == []
     check_no_plaintext_on_disk(server, stored=False)

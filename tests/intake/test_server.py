@@ -91,7 +91,14 @@ def test_form_page_contract(intake: Intake) -> None:
     assert config["sent_url"] == "/sent?lang=en"
     assert "{percent}" in config["messages"]["uploading"]
     assert "4 MiB" in config["messages"]["error_too_large"]
-    assert set(config["messages"]) >= {"encrypting", "error_busy", "error_broken", "sent"}
+    assert set(config["messages"]) >= {
+        "encrypting",
+        "error_busy",
+        "error_broken",
+        "error_empty",
+        "error_unreadable",
+        "sent",
+    }
     assert re.findall(r"https?://", html) == []  # nothing external
 
 
