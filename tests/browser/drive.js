@@ -6,49 +6,11 @@
 //   "expect": "sent"|"error", "watch_status": bool, "measure_lag": bool,
 //   "delete_before_send": [paths chosen in the form, then deleted before Send is pressed]}
 // With "expect": "error" it waits until the form is usable again and reports #status.
-// Tor Browser's security levels are Firefox ESR preferences (Tor Browser's own values).
+// Tor Browser's security levels are Firefox ESR preferences, set in browsers.js.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const puppeteer = require('puppeteer-core');
-
-const LEVEL_PREFS = {
-  standard: {},
-  safer: {
-    'javascript.options.wasm': false,
-    'javascript.options.baselinejit': false,
-    'javascript.options.ion': false,
-    'javascript.options.asmjs': false,
-    'javascript.options.native_regexp': false,
-  },
-  safest: { 'javascript.enabled': false },
-};
-
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-async function launch(spec, profileDir) {
-  if (spec.browser === 'firefox') {
-    return puppeteer.launch({
-      browser: 'firefox',
-      executablePath: '/usr/bin/firefox-esr',
-      headless: true,
-      extraPrefsFirefox: LEVEL_PREFS[spec.level],
-    });
-  }
-  return puppeteer.launch({
-    executablePath: '/usr/lib/chromium/chromium',
-    headless: true,
-    args: [...CHROMIUM_FLAGS, `--user-data-dir=${profileDir}`],
-  });
-}
+const { launch } = require('./browsers.js');
 
 async function run(spec) {
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealdrop-chromium-'));

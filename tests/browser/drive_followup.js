@@ -10,18 +10,7 @@
 //   manage:   (with JavaScript) /replies with a typo ("typo"), then a wrong codename
 //             ("wrong"), then the right one; deletes the reply it shows with its button.
 const fs = require('node:fs');
-const puppeteer = require('puppeteer-core');
-
-const LEVEL_PREFS = {
-  safer: {
-    'javascript.options.wasm': false,
-    'javascript.options.baselinejit': false,
-    'javascript.options.ion': false,
-    'javascript.options.asmjs': false,
-    'javascript.options.native_regexp': false,
-  },
-  safest: { 'javascript.enabled': false },
-};
+const { launch } = require('./browsers.js');
 
 function texts(html, pattern) {
   const entities = { '&lt;': '<', '&gt;': '>', '&amp;': '&', '&#34;': '"', '&#39;': "'" };
@@ -40,6 +29,19 @@ async function press(page, selector, scripted) {
   }
 }
 
+// Presses a submit button and waits for the answer: with JavaScript the page changes in
+// place (``scriptedDone``); without it, a new page loads.
+async function send(page, selector, scripted, spec, scriptedDone) {
+  if (scripted) {
+    await press(page, selector, true);
+    await scriptedDone();
+  } else {
+    const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
+    await press(page, selector, false);
+    await navigation;
+  }
+}
+
 async function visible(page, selector, timeout) {
   await page.waitForSelector(`${selector}:not([hidden])`, { visible: true, timeout });
 }
@@ -48,14 +50,9 @@ async function submit(page, spec, scripted, report) {
   await page.goto(`${spec.url}/?lang=en`, { waitUntil: 'load' });
   await page.focus('#message');
   await page.keyboard.type(spec.message);
-  if (scripted) {
-    await press(page, '#send', true);
-    await visible(page, '#sent-section', spec.timeout_ms);
-  } else {
-    const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
-    await press(page, '#send', false);
-    await navigation;
-  }
+  await send(page, '#send', scripted, spec, () =>
+    visible(page, '#sent-section', spec.timeout_ms),
+  );
   report.codename = await page.$eval('#codename', (element) => element.textContent);
   report.final_url = page.url();
 }
@@ -68,14 +65,9 @@ async function followUp(page, spec, scripted, report) {
   await page.focus('#codename-input');
   // As a person copies it from paper: capitals, dashes, a trailing space.
   await page.keyboard.type(`${spec.codename.toUpperCase().split(' ').join(' - ')} `);
-  if (scripted) {
-    await press(page, '#check', true);
-    await page.waitForSelector('#replies article, #no-replies', { timeout: spec.timeout_ms });
-  } else {
-    const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
-    await press(page, '#check', false);
-    await navigation;
-  }
+  await send(page, '#check', scripted, spec, () =>
+    page.waitForSelector('#replies article, #no-replies', { timeout: spec.timeout_ms }),
+  );
   if (scripted) {
     report.replies = await page.$$eval('#replies article .reply-text', (list) =>
       list.map((element) => element.textContent),
@@ -93,14 +85,9 @@ async function followUp(page, spec, scripted, report) {
   report.followup_codename = await page.$eval('#followup-codename', (e) => e.value);
   await page.focus('#message');
   await page.keyboard.type(spec.message);
-  if (scripted) {
-    await press(page, '#send', true);
-    await visible(page, '#sent-section', spec.timeout_ms);
-  } else {
-    const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
-    await press(page, '#send', false);
-    await navigation;
-  }
+  await send(page, '#send', scripted, spec, () =>
+    visible(page, '#sent-section', spec.timeout_ms),
+  );
   if (scripted) {
     report.sent_text = await page.$eval('#followup-sent-message', (e) => e.textContent);
     report.sent_text_hidden = await page.$eval('#followup-sent-message', (e) => e.hidden);
@@ -147,12 +134,7 @@ async function manage(page, spec, report) {
 }
 
 async function run(spec) {
-  const browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: '/usr/bin/firefox-esr',
-    headless: true,
-    extraPrefsFirefox: LEVEL_PREFS[spec.level],
-  });
+  const browser = await launch({ ...spec, browser: 'firefox' });
   const report = { requests: [], console: [], errors: [] };
   try {
     const page = await browser.newPage();
