@@ -20,8 +20,7 @@ from pathlib import Path
 
 import socks
 
-from crypto import Contents, Identity, MemorySink, Sealer, open_envelope
-from crypto.bundle import Bundle
+from crypto import Contents, Identity, Sealer
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -224,16 +223,6 @@ def seal(identity: Identity, message: str, files: Sequence[tuple[str, str, bytes
         sealer.add_file(name, media_type, data)
     sealer.close()
     return out.getvalue()
-
-
-def open_bundle(path: Path, identity: Identity) -> list[Contents]:
-    """Every envelope in an export bundle, opened and verified as the reviewer does."""
-    opened = []
-    with Bundle(path) as bundle:
-        for _entry, reader in bundle.envelopes():
-            opened.append(open_envelope(reader, [identity], MemorySink(64 << 20)))
-            reader.check()
-    return opened
 
 
 def as_submission(contents: Contents) -> tuple[str, list[tuple[str, bytes]]]:

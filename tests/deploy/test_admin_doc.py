@@ -15,8 +15,9 @@ from pathlib import Path
 from crypto import Identity
 from intake import check, create_app
 from intake.cli import main
+from tests.intake.helpers import open_bundle
 
-from .helpers import DEPLOY, GUNICORN_CONF, REPO, TORRC, as_submission, multipart, open_bundle
+from .helpers import DEPLOY, GUNICORN_CONF, REPO, TORRC, as_submission, multipart
 
 DOC = REPO / "docs" / "ADMIN.md"
 ME = pwd.getpwuid(os.geteuid()).pw_name

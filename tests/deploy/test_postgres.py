@@ -15,9 +15,10 @@ from sqlalchemy import create_engine, inspect
 from intake.config import load
 from intake.export import export_bundle
 from intake.setup import downgrade, init_data_dir
+from tests.intake.helpers import open_bundle
 from tests.support.postgres import Cluster, cluster_for_tests
 
-from .helpers import Client, as_submission, gunicorn, make_deployment, open_bundle, seal
+from .helpers import Client, as_submission, gunicorn, make_deployment, seal
 
 pytestmark = pytest.mark.postgres
 

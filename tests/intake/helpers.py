@@ -54,11 +54,12 @@ def upload(client: FlaskClient, envelope: bytes, chunk: int = 100_000) -> TestRe
     return client.post(f"/api/v1/uploads/{upload_id}/finish")
 
 
-def open_bundle(path: Path, identity: Identity) -> list[Contents]:
+def open_bundle(path: Path, identity: Identity, max_bytes: int = 64 << 20) -> list[Contents]:
+    """Every envelope in an export bundle, opened and verified as the reviewer does."""
     opened = []
     with Bundle(path) as bundle:
         for _entry, reader in bundle.envelopes():
-            opened.append(open_envelope(reader, [identity], MemorySink(64 << 20)))
+            opened.append(open_envelope(reader, [identity], MemorySink(max_bytes)))
             reader.check()
     return opened
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from crypto import MemorySink, open_envelope
-from crypto.bundle import Bundle
 from intake.export import export_bundle
 from tests.browser.harness import Fault, Server, running_intake
+from tests.intake.helpers import open_bundle
 
 HERE = Path(__file__).resolve().parent
 MIB = 1 << 20
@@ -60,12 +59,7 @@ def upload(node: str, tmp_path: Path, server: Server, data: bytes, **options) ->
 def stored(server: Server, tmp_path: Path) -> list:
     bundle_path = tmp_path / "export.tar"
     export_bundle(server.app, bundle_path)
-    opened = []
-    with Bundle(bundle_path) as bundle:
-        for _entry, reader in bundle.envelopes():
-            opened.append(open_envelope(reader, [server.identity], MemorySink(16 << 20)))
-            reader.check()
-    return opened
+    return open_bundle(bundle_path, server.identity, max_bytes=16 << 20)
 
 
 def check_stored(server: Server, tmp_path: Path, data: bytes) -> None:

@@ -17,6 +17,7 @@ from reviewer.cli import main as reviewer
 intake = pytest.importorskip("intake")  # the server extra; the reviewer never needs it
 from intake.cli import main as intake_cli  # noqa: E402
 from intake.setup import init_data_dir  # noqa: E402
+from tests.intake.helpers import upload  # noqa: E402
 
 MESSAGE = "Они пришли ночью. Line two\r\nwith CRLF ✓"
 PHOTO = bytes(range(256)) * 1500  # 384,000 bytes: several chunks, every byte value
@@ -24,21 +25,6 @@ FILES = [
     ("фото 1.jpg", "image/jpeg", PHOTO),
     ("notes.txt", "text/plain", b"plain\r\n--not-a-boundary\r\n" * 50),
 ]
-
-
-def upload(client, envelope: bytes, chunk: int = 100_000) -> None:
-    created = client.post("/api/v1/uploads", json={"size": len(envelope)})
-    assert created.status_code == 201, created.json
-    upload_id, offset = created.json["id"], 0
-    while offset < len(envelope):
-        put = client.put(
-            f"/api/v1/uploads/{upload_id}?offset={offset}",
-            data=envelope[offset : offset + chunk],
-            content_type="application/octet-stream",
-        )
-        assert put.status_code == 200, put.json
-        offset = put.json["received"]
-    assert client.post(f"/api/v1/uploads/{upload_id}/finish").status_code == 201
 
 
 def test_from_submission_to_saved_files(tmp_path: Path):
@@ -67,7 +53,8 @@ def test_from_submission_to_saved_files(tmp_path: Path):
     }
     sent = client.post("/submit", data=form, content_type="multipart/form-data")
     assert sent.status_code in (200, 303), sent.status_code  # a thank-you page or a redirect
-    upload(client, seal([PublicKey.from_file(keys / "public.key")], MESSAGE, FILES))
+    envelope = seal([PublicKey.from_file(keys / "public.key")], MESSAGE, FILES)
+    assert upload(client, envelope).status_code == 201
 
     bundle = tmp_path / "export.tar"
     env = {

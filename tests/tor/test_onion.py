@@ -10,7 +10,8 @@ import pytest
 
 from intake.export import export_bundle
 from intake.web import HEADERS
-from tests.deploy.helpers import as_submission, open_bundle, seal
+from tests.deploy.helpers import as_submission, seal
+from tests.intake.helpers import open_bundle
 
 from .conftest import Onion
 
