@@ -29,6 +29,7 @@ from pathlib import Path
 from flask import Flask, request
 
 from crypto import Identity, PartInfo, Sealer, seal_bytes
+from tests.deploy.helpers import free_port
 
 MiB = 1 << 20
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,12 +55,6 @@ def bench_app() -> Flask:
 
 
 # --- gunicorn ---------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -385,7 +380,7 @@ def run() -> None:
             "SEALDROP_MAX_SUBMISSION_BYTES": str(big + 64 * MiB),
         }
         init_data_dir({"DATA_DIR": env["SEALDROP_DATA_DIR"], "RECIPIENTS": [str(key)]})
-        port = _free_port()
+        port = free_port()
         server = _start_gunicorn(env, port)
         try:
             client = Client(port)
