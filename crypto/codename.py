@@ -26,7 +26,13 @@ _SEPARATORS = re.compile(r"[\s\-_.,;:/]+")
 
 
 class InvalidCodename(SealdropError):
-    """The text is not a codename: wrong number of words, or a word not in the list."""
+    """The text is not a codename: wrong number of words (``count`` says how many there were),
+    or a word not in the list (``position`` says which, from 1)."""
+
+    def __init__(self, message: str, *, count: int | None = None, position: int | None = None):
+        super().__init__(message)
+        self.count = count
+        self.position = position
 
 
 @cache
@@ -71,7 +77,8 @@ class Codename:
         if len(typed) != WORD_COUNT:
             raise InvalidCodename(
                 f"a codename has {WORD_COUNT} words; this has {len(typed)}. "
-                "Check the paper you wrote it on."
+                "Check the paper you wrote it on.",
+                count=len(typed),
             )
         index = _by_prefix()
         words = []
@@ -79,7 +86,8 @@ class Codename:
             match = index.get(word) or (index.get(word[:4]) if len(word) >= 4 else None)
             if match is None:
                 raise InvalidCodename(
-                    f"word {position} of the codename is not one of its words; check its spelling"
+                    f"word {position} of the codename is not one of its words; check its spelling",
+                    position=position,
                 )
             words.append(match)
         return cls(tuple(words))

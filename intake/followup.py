@@ -134,30 +134,29 @@ def _render(**context: object) -> str:
 def check() -> Response | str:
     form = _read_form()
     with _guarded() as followup:
-        keys, error = _derive(form.get("codename", ""))
-        opened = _open_all(followup.replies, keys)
-    return _results(opened, error, _canonical(form.get("codename", "")) if opened else "")
+        codename, error = _parse(form.get("codename", ""))
+        opened = _open_all(followup.replies, _keys(codename))
+    return _results(opened, error, str(codename) if opened else "")
 
 
 @bp.post("/replies/delete")
 def delete_reply() -> Response | str:
     form = _read_form()
     with _guarded() as followup:
-        keys, error = _derive(form.get("codename", ""))
+        codename, error = _parse(form.get("codename", ""))
+        keys = _keys(codename)
         reply_id = form.get("reply", "")
         if keys is not None and ID_PATTERN.fullmatch(reply_id):
             followup.replies.delete(keys.mailbox, reply_id)
         opened = _open_all(followup.replies, keys)
-    return _results(
-        opened, error, _canonical(form.get("codename", "")) if opened else "", deleted=True
-    )
+    return _results(opened, error, str(codename) if opened else "", deleted=True)
 
 
 @bp.post("/replies/file")
 def download() -> Response:
     form = _read_form()
     with _guarded() as followup:
-        keys, _error = _derive(form.get("codename", ""))
+        keys = _keys(_parse(form.get("codename", ""))[0])
         reply_id, index = form.get("reply", ""), form.get("part", "")
         part = None
         if keys is not None and ID_PATTERN.fullmatch(reply_id) and index.isdigit():
@@ -205,28 +204,24 @@ def _read_form() -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
-def _derive(text: str) -> tuple[ReplyKeys | None, str | None]:
-    """The keys, or a sentence saying what is wrong with the typed codename."""
+def _parse(text: str) -> tuple[Codename | None, str | None]:
+    """The codename, or a sentence in the page's language saying what is wrong with it."""
     try:
-        return Codename.parse(text).derive(), None
+        return Codename.parse(text), None
     except InvalidCodename as error:
-        return None, codename_error(str(error))
+        return None, codename_error(error)
 
 
-def _canonical(text: str) -> str:
-    try:
-        return str(Codename.parse(text))
-    except InvalidCodename:
-        return ""
+def _keys(codename: Codename | None) -> ReplyKeys | None:
+    return codename.derive() if codename is not None else None
 
 
-def codename_error(english: str) -> str:
-    """InvalidCodename's sentence in the page's language."""
+def codename_error(error: InvalidCodename) -> str:
     lang = current_language()
-    if match := re.search(r"this has (\d+)", english):
-        return translate("error_codename_count", lang, count=match.group(1))
-    if match := re.search(r"word (\d+)", english):
-        return translate("error_codename_word", lang, position=match.group(1))
+    if error.count is not None:
+        return translate("error_codename_count", lang, count=error.count)
+    if error.position is not None:
+        return translate("error_codename_word", lang, position=error.position)
     return translate("error_codename", lang)
 
 

@@ -35,10 +35,12 @@ def test_parsing_forgives_case_spacing_and_endings_but_not_wrong_words() -> None
     codename = Codename.generate()
     shouting = "\n  " + "   ".join(word.upper() for word in codename.words) + "  \t"
     assert Codename.parse(shouting) == codename
-    with pytest.raises(InvalidCodename, match="has 8 words; this has 7"):
+    with pytest.raises(InvalidCodename, match="has 8 words; this has 7") as short:
         Codename.parse(" ".join(codename.words[:7]))
-    with pytest.raises(InvalidCodename, match="word 3"):
+    assert (short.value.count, short.value.position) == (7, None)
+    with pytest.raises(InvalidCodename, match="word 3") as misspelt:
         Codename.parse(" ".join([*codename.words[:2], "qqqq", *codename.words[3:]]))
+    assert (misspelt.value.count, misspelt.value.position) == (None, 3)
 
 
 def test_different_codenames_derive_unlinkable_keys_and_mailboxes() -> None:
