@@ -6,12 +6,30 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 JS_STAMP := intake/static/js/.built-stamp
 
-.PHONY: run test test-postgres lint bench js system-deps clean
+.PHONY: run test test-postgres lint bench js system-deps clean lock release
 
-$(STAMP): pyproject.toml
+# Every dependency comes from the hash-locked requirements (make lock); the project itself is
+# then installed without resolving anything.
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --editable '.[server,dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $@
+
+# Regenerates requirements/*.txt from pyproject.toml with pip-tools: exact versions and the
+# hash of every file PyPI has for them. Existing pins are kept; `make lock LOCKFLAGS=--upgrade`
+# moves everything to the newest versions. tests/test_requirements.py fails while pyproject.toml
+# and the lockfiles disagree.
+LOCKFLAGS ?=
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	--no-emit-trusted-host $(LOCKFLAGS) pyproject.toml
+lock:
+	test -x $(BIN)/pip-compile || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet pip-tools; }
+	mkdir -p requirements
+	$(PIP_COMPILE) --output-file requirements/reviewer.txt
+	$(PIP_COMPILE) --extra server --output-file requirements/server.txt
+	$(PIP_COMPILE) --extra server --extra dev --output-file requirements/dev.txt
 
 # The browser bundle (libsodium-wrappers, CommonJS build) is built from the npm lockfile.
 js: $(JS_STAMP)
