@@ -33,7 +33,7 @@ lock:
 
 # The browser bundle (libsodium-wrappers, CommonJS build) is built from the npm lockfile.
 js: $(JS_STAMP)
-$(JS_STAMP): package.json package-lock.json $(wildcard intake/static/src/*)
+$(JS_STAMP): package.json package-lock.json $(wildcard intake/static/src/*) $(wildcard intake/static/css/*)
 	npm ci --no-audit --no-fund --loglevel=error
 	npm run --silent build
 	touch $@

@@ -9,6 +9,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
+const crypto = require('node:crypto');
 const esbuild = require('esbuild');
 
 const SRC = __dirname;
@@ -58,7 +59,25 @@ async function build() {
     fs.writeFileSync(`${outfile}.gz`, gz);
     sizes.push(`${bundle.name} ${raw.length} bytes, gzip ${gz.length}`);
   }
+  writeAssetManifest();
   process.stdout.write(`${sizes.join('\n')}\n`);
+}
+
+// intake/assets.json: the SHA-256 of every file the server serves from static/ (css/ and js/,
+// the .gz siblings too), in sorted order. It ships in the wheel; `sealdrop-intake check`
+// compares the installed files with it and `sealdrop-reviewer sign-deployment` signs it.
+function writeAssetManifest() {
+  const root = path.resolve(SRC, '..');
+  const assets = {};
+  for (const dir of ['css', 'js']) {
+    const names = fs.existsSync(path.join(root, dir)) ? fs.readdirSync(path.join(root, dir)) : [];
+    for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
+      const data = fs.readFileSync(path.join(root, dir, name));
+      assets[`${dir}/${name}`] = crypto.createHash('sha256').update(data).digest('hex');
+    }
+  }
+  const manifest = { format: 'sealdrop-assets-v1', assets };
+  fs.writeFileSync(path.resolve(root, '..', 'assets.json'), `${JSON.stringify(manifest, null, 1)}\n`);
 }
 
 build().catch((error) => {
