@@ -58,6 +58,11 @@ test-postgres: $(STAMP) system-deps
 	SEALDROP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -p tests.support.postgres \
 		tests/intake tests/deploy tests/followup
 
+# dist/: the wheel (with the built browser bundle), the sdist, the hash-locked requirements
+# and SHA256SUMS, reproducibly built from the committed HEAD (tools/release.py).
+release: $(STAMP)
+	$(BIN)/python tools/release.py --out dist
+
 bench: $(STAMP) $(JS_STAMP)
 	$(BIN)/python -m tests.bench
 

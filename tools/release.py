@@ -84,9 +84,12 @@ def normalise_sdist(path: Path, epoch: int) -> None:
             else:
                 info.mode = 0o644
             target.addfile(info, io.BytesIO(data) if data is not None else None)
-    with path.open("wb") as out, gzip.GzipFile(
-        filename="", mode="wb", fileobj=out, mtime=epoch, compresslevel=9
-    ) as compressed:
+    with (
+        path.open("wb") as out,
+        gzip.GzipFile(
+            filename="", mode="wb", fileobj=out, mtime=epoch, compresslevel=9
+        ) as compressed,
+    ):
         compressed.write(buffer.getvalue())
 
 
@@ -123,7 +126,9 @@ def build(commit: str, out: Path, node_modules: Path | None) -> list[Path]:
         else:
             shutil.rmtree(src / "node_modules")
         built = Path(tmp) / "out"
-        run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(built), "."], src, env)
+        run(
+            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(built), "."], src, env
+        )
         (wheel,) = built.glob("*.whl")
         (sdist,) = built.glob("*.tar.gz")
         normalise_wheel(wheel, epoch)
