@@ -76,6 +76,7 @@ def run_checks(
             findings += check_database(settings)
             findings += check_storage(settings)
     findings += check_swap(swaps)
+    findings += check_assets()
     gunicorn_settings, gunicorn_findings = check_gunicorn(gunicorn_config)
     findings += gunicorn_findings
     findings += check_tor(torrc, tor_defaults, gunicorn_settings.get("bind", []))
@@ -475,6 +476,26 @@ def _check_onion_services(
         if "hiddenserviceport" not in service:
             findings.append(_problem("the onion service has no HiddenServicePort"))
     return findings
+
+
+# --- the browser code -----------------------------------------------------------------------
+
+
+def check_assets(manifest: Path | None = None, static: Path | None = None) -> list[Finding]:
+    """The served scripts and styles are byte for byte the ones the release built."""
+    from . import assets
+
+    try:
+        expected = assets.load_manifest(manifest or assets.MANIFEST)
+    except assets.ManifestError as exc:
+        return [_problem(str(exc))]
+    found = assets.differences(expected, static or assets.STATIC_DIR)
+    if found:
+        return [
+            _problem(f"{line}; reinstall the release wheel (docs/ADMIN.md, Upgrade)")
+            for line in found
+        ]
+    return [_ok(f"the {len(expected)} browser files match the release's recorded hashes")]
 
 
 # --- command ------------------------------------------------------------------------------
