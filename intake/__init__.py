@@ -20,7 +20,7 @@ from .storage import Store
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     """The WSGI app. ``config`` is a dict of DATA_DIR, DATABASE_URL, RECIPIENTS (paths),
     MAX_SUBMISSION_BYTES, STORAGE_BUDGET_BYTES, UPLOAD_TTL_HOURS; None reads SEALDROP_*."""
-    from . import api, followup, pages, web
+    from . import api, deployment, followup, pages, web
     from .setup import check_initialised
 
     settings = config_module.load(config)
@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     web.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(deployment.bp)
     followup.init_app(app, config)
     store.cleanup()
     return app

@@ -466,3 +466,8 @@ from .reply_cli import destroy_replies, export_replies, reply  # noqa: E402  (us
 
 main.add_command(reply)
 main.add_command(export_replies)
+
+from .deployment_cli import sign_deployment, signing_keygen  # noqa: E402  (uses the above)
+
+main.add_command(signing_keygen)
+main.add_command(sign_deployment)

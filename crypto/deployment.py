@@ -1,0 +1,166 @@
+"""Deployment statements: what an organisation's onion service serves, signed offline.
+
+    statement = Statement(onion, version, issued, recipients, assets)
+    text = statement.signed_by(signing_key)             # bytes, the file the server serves
+    statement = Statement.verify(text, signing_public_key)  # raises StatementError/BadSignature
+
+``recipients`` are reviewer key fingerprints; ``assets`` maps each static file the pages load
+("js/app.js") to the SHA-256 of its bytes. The signature is checked before anything else is
+read. See docs/FORMAT.md, section 7.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from . import _sodium
+from .errors import SealdropError
+from .signing import SigningKey, SigningPublicKey
+
+HEADER = "sealdrop-deployment-v1"
+MAX_BYTES = 64 * 1024
+_SIGNATURE_PREFIX = "signature: "
+_ONION = re.compile(r"[a-z2-7]{56}\.onion")
+_VERSION = re.compile(r"[0-9A-Za-z.+!-]{1,64}")
+_FINGERPRINT = re.compile(r"[0-9a-f]{4}( [0-9a-f]{4}){7}")
+_ASSET_PATH = re.compile(r"[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+class StatementError(SealdropError):
+    """A deployment statement is malformed (after its signature verified) or cannot be made."""
+
+
+def sha256_hex(data: bytes) -> str:
+    return _sodium.sha256(data).hex()
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise StatementError(what)
+
+
+@dataclass(frozen=True)
+class Statement:
+    onion: str
+    version: str
+    issued: str
+    recipients: tuple[str, ...]
+    assets: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def make(
+        cls,
+        onion: str,
+        version: str,
+        issued: datetime.date,
+        recipients: Iterable[str],
+        assets: Mapping[str, str],
+    ) -> Statement:
+        statement = cls(
+            onion=onion.strip().lower().removeprefix("http://").rstrip("/"),
+            version=version,
+            issued=issued.isoformat(),
+            recipients=tuple(sorted(set(recipients))),
+            assets=tuple(sorted(assets.items())),
+        )
+        statement.validate()
+        return statement
+
+    def validate(self) -> None:
+        _check(
+            bool(_ONION.fullmatch(self.onion)),
+            "the onion address must be the 56-character v3 address followed by .onion",
+        )
+        _check(bool(_VERSION.fullmatch(self.version)), "the version is not a version number")
+        try:
+            datetime.date.fromisoformat(self.issued)
+            _check(len(self.issued) == 10, "")
+        except (ValueError, StatementError):
+            raise StatementError("the issue date must be written YYYY-MM-DD") from None
+        _check(bool(self.recipients), "a statement names at least one recipient key")
+        _check(
+            all(_FINGERPRINT.fullmatch(f) for f in self.recipients),
+            "a recipient is a key fingerprint: eight groups of four lowercase hex digits",
+        )
+        _check(list(self.recipients) == sorted(set(self.recipients)), "recipients out of order")
+        _check(bool(self.assets), "a statement names at least one asset")
+        paths = [path for path, _ in self.assets]
+        _check(paths == sorted(set(paths)), "assets must be sorted by path, each once")
+        for path, digest in self.assets:
+            _check(bool(_ASSET_PATH.fullmatch(path)) and ".." not in path, f"bad path {path!r}")
+            _check(bool(_DIGEST.fullmatch(digest)), f"bad SHA-256 for {path}")
+
+    def body(self) -> bytes:
+        lines = [
+            HEADER,
+            f"onion: {self.onion}",
+            f"version: {self.version}",
+            f"issued: {self.issued}",
+            *(f"recipient: {fingerprint}" for fingerprint in self.recipients),
+            *(f"asset: {digest} {path}" for path, digest in self.assets),
+        ]
+        return ("\n".join(lines) + "\n").encode("ascii")
+
+    def signed_by(self, key: SigningKey) -> bytes:
+        body = self.body()
+        signature = base64.b64encode(key.sign(body)).decode("ascii")
+        return body + f"{_SIGNATURE_PREFIX}{signature}\n".encode("ascii")
+
+    @classmethod
+    def verify(cls, data: bytes, key: SigningPublicKey) -> Statement:
+        """The statement, if ``data`` is one signed by ``key``. Checks the signature first."""
+        _check(len(data) <= MAX_BYTES, "the statement is larger than 64 KiB")
+        _check(data.endswith(b"\n"), "the statement does not end with a newline (cut short?)")
+        cut = data.rfind(b"\n", 0, len(data) - 1) + 1
+        body, last = data[:cut], data[cut:-1]
+        _check(last.startswith(_SIGNATURE_PREFIX.encode()), "the statement has no signature line")
+        try:
+            signature = base64.b64decode(last[len(_SIGNATURE_PREFIX) :], validate=True)
+        except binascii.Error:
+            signature = b""
+        _check(len(signature) == _sodium.SIGNATURE_BYTES, "the signature line is damaged")
+        key.verify(signature, body)
+        return cls.parse_body(body)
+
+    @classmethod
+    def parse_body(cls, body: bytes) -> Statement:
+        try:
+            text = body.decode("ascii")
+        except UnicodeDecodeError:
+            raise StatementError("the statement holds characters other than ASCII") from None
+        _check("\r" not in text, "the statement has carriage returns")
+        lines = text.split("\n")[:-1]
+        _check(bool(lines) and lines[0] == HEADER, f"the statement does not start with {HEADER}")
+        fields: list[tuple[str, str]] = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(": ")
+            _check(bool(sep) and value == value.strip() and bool(value), f"bad line {line!r}")
+            fields.append((name, value))
+        names = [name for name, _ in fields]
+        _check(names[:3] == ["onion", "version", "issued"], "onion, version, issued come first")
+        rest = names[3:]
+        recipients = [value for name, value in fields[3:] if name == "recipient"]
+        _check(
+            rest == ["recipient"] * len(recipients) + ["asset"] * (len(rest) - len(recipients)),
+            "after issued come the recipient lines, then the asset lines, and nothing else",
+        )
+        assets = []
+        for _, value in fields[3 + len(recipients) :]:
+            digest, sep, path = value.partition(" ")
+            _check(bool(sep), f"bad asset line {value!r}")
+            assets.append((path, digest))
+        statement = cls(
+            onion=fields[0][1],
+            version=fields[1][1],
+            issued=fields[2][1],
+            recipients=tuple(recipients),
+            assets=tuple(assets),
+        )
+        statement.validate()
+        return statement

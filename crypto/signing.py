@@ -1,0 +1,186 @@
+"""The organisation's offline signing key (Ed25519), which signs deployment statements.
+
+The public key travels as one line, ``sdsig1`` and lowercase base32 of the 32-byte key and a
+4-byte checksum (like a reviewer's ``sdpub1`` line, with its own checksum label). The private
+key file is kept like a reviewer identity: the 32-byte seed encrypted with a passphrase
+(Argon2id, then secretbox), in a file whose field names differ from an identity's so that
+neither tool can mistake one for the other. See docs/FORMAT.md, section 7.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import _sodium
+from .errors import InvalidIdentityFile, InvalidPublicKey, SealdropError, WrongPassphrase
+from .keys import _IDENTITY_HEAD, _MAX_MEMLIMIT, _MAX_OPSLIMIT, _b32decode, _b32encode, _normalize
+
+SIGNING_KEY_PREFIX = "sdsig1"
+_CHECKSUM_LABEL = b"sealdrop-signing-key-checksum-v1"
+_FINGERPRINT_LABEL = b"sealdrop-signing-fingerprint-v1"
+_LINE_BODY_CHARS = 58
+_FILE_VERSION = 1
+
+
+class BadSignature(SealdropError):
+    """A signature did not verify under the given key."""
+
+
+@dataclass(frozen=True)
+class SigningPublicKey:
+    raw: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.raw) != _sodium.SIGN_PUBLIC_KEY_BYTES:
+            raise InvalidPublicKey("a signing public key is 32 bytes")
+
+    @classmethod
+    def from_line(cls, line: str) -> SigningPublicKey:
+        text = "".join(line.split()).lower()
+        if not text.startswith(SIGNING_KEY_PREFIX):
+            raise InvalidPublicKey(
+                f"an organisation signing key starts with {SIGNING_KEY_PREFIX!r}; copy the whole "
+                "line the organisation published"
+            )
+        body = text[len(SIGNING_KEY_PREFIX) :]
+        try:
+            data = _b32decode(body) if len(body) == _LINE_BODY_CHARS else b""
+        except (binascii.Error, ValueError):
+            data = b""
+        if not data or _b32encode(data) != body:
+            raise InvalidPublicKey(
+                "this signing key is cut short, too long or has a typo; copy the whole line again"
+            )
+        raw, checksum = data[: _sodium.SIGN_PUBLIC_KEY_BYTES], data[_sodium.SIGN_PUBLIC_KEY_BYTES :]
+        if _sodium.keyed_hash(_CHECKSUM_LABEL, raw, 4) != checksum:
+            raise InvalidPublicKey(
+                "this signing key's checksum does not match, so it was mistyped or altered; "
+                "copy it again"
+            )
+        return cls(raw)
+
+    @classmethod
+    def from_text(cls, text: str) -> SigningPublicKey:
+        """The key line itself, or the text of a file holding it (comments allowed)."""
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("signing-public-key:"):
+                line = line.removeprefix("signing-public-key:").strip()
+            if line and not line.startswith("#") and ":" not in line:
+                return cls.from_line(line)
+        raise InvalidPublicKey("no organisation signing key (sdsig1...) found")
+
+    @property
+    def line(self) -> str:
+        checksum = _sodium.keyed_hash(_CHECKSUM_LABEL, self.raw, 4)
+        return SIGNING_KEY_PREFIX + _b32encode(self.raw + checksum)
+
+    @property
+    def fingerprint(self) -> str:
+        hexed = _sodium.keyed_hash(_FINGERPRINT_LABEL, self.raw, 16).hex()
+        return " ".join(hexed[i : i + 4] for i in range(0, len(hexed), 4))
+
+    def verify(self, signature: bytes, message: bytes) -> None:
+        try:
+            _sodium.sign_verify_detached(signature, message, self.raw)
+        except _sodium.AuthenticationFailed:
+            raise BadSignature(
+                "the signature does not verify under this organisation key"
+            ) from None
+
+
+class SigningKey:
+    """The organisation's Ed25519 key pair; on disk only ever encrypted."""
+
+    __slots__ = ("_seed", "public_key")
+
+    def __init__(self, seed: bytes) -> None:
+        if len(seed) != _sodium.SIGN_SEED_BYTES:
+            raise ValueError("a signing seed is 32 bytes")
+        self._seed = seed
+        self.public_key = SigningPublicKey(_sodium.sign_public_from_seed(seed))
+
+    def __repr__(self) -> str:
+        return f"SigningKey({self.public_key.fingerprint})"
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(_sodium.sign_seed())
+
+    def sign(self, message: bytes) -> bytes:
+        return _sodium.sign_detached(self._seed, message)
+
+    def to_file_text(
+        self,
+        passphrase: str,
+        *,
+        opslimit: int = _sodium.ARGON2ID_OPSLIMIT_MODERATE,
+        memlimit: int = _sodium.ARGON2ID_MEMLIMIT_MODERATE,
+    ) -> str:
+        salt = _sodium.random_bytes(_sodium.PWHASH_SALT_BYTES)
+        key = _sodium.passphrase_key(_normalize(passphrase), salt, opslimit, memlimit)
+        blob = (
+            _IDENTITY_HEAD.pack(_FILE_VERSION, opslimit, memlimit)
+            + salt
+            + _sodium.secretbox_seal(key, self._seed)
+        )
+        pk = self.public_key
+        return (
+            "# sealdrop organisation signing key: PRIVATE, encrypted with its passphrase.\n"
+            "# It signs deployment statements. Keep it on the offline machine with a backup.\n"
+            f"# fingerprint: {pk.fingerprint}\n"
+            f"signing-public-key: {pk.line}\n"
+            f"signing-secret-key: {base64.b64encode(blob).decode('ascii')}\n"
+        )
+
+    @classmethod
+    def from_file_text(cls, text: str, passphrase: str) -> SigningKey:
+        fields = {}
+        for line in text.splitlines():
+            name, sep, value = line.strip().partition(":")
+            if sep and not name.startswith("#"):
+                fields[name.strip()] = value.strip()
+        if "signing-secret-key" not in fields:
+            raise InvalidIdentityFile(
+                "this file is not an organisation signing key (no signing-secret-key line); "
+                "pass the file made by `sealdrop-reviewer signing-keygen`"
+            )
+        try:
+            blob = base64.b64decode(fields["signing-secret-key"], validate=True)
+        except binascii.Error:
+            blob = b""
+        head_end = _IDENTITY_HEAD.size + _sodium.PWHASH_SALT_BYTES
+        expected = head_end + _sodium.SECRETBOX_NONCE_BYTES + 16 + _sodium.SIGN_SEED_BYTES
+        if len(blob) != expected:
+            raise InvalidIdentityFile(
+                "the signing-secret-key line is damaged or cut short; restore it from backup"
+            )
+        version, opslimit, memlimit = _IDENTITY_HEAD.unpack_from(blob)
+        if version != _FILE_VERSION:
+            raise InvalidIdentityFile(f"signing key file version {version} is not supported")
+        if not (
+            _sodium.ARGON2ID_OPSLIMIT_MIN <= opslimit <= _MAX_OPSLIMIT
+            and _sodium.ARGON2ID_MEMLIMIT_MIN <= memlimit <= _MAX_MEMLIMIT
+        ):
+            raise InvalidIdentityFile("this signing key file has impossible passphrase settings")
+        salt = blob[_IDENTITY_HEAD.size : head_end]
+        key = _sodium.passphrase_key(_normalize(passphrase), salt, opslimit, memlimit)
+        try:
+            seed = _sodium.secretbox_open(key, blob[head_end:])
+        except _sodium.AuthenticationFailed:
+            raise WrongPassphrase() from None
+        signing_key = cls(seed)
+        listed = fields.get("signing-public-key")
+        if listed and SigningPublicKey.from_line(listed) != signing_key.public_key:
+            raise InvalidIdentityFile(
+                "the signing-public-key line does not belong to this private key; restore the "
+                "file from backup"
+            )
+        return signing_key
+
+    @classmethod
+    def load(cls, path: str | Path, passphrase: str) -> SigningKey:
+        return cls.from_file_text(Path(path).read_text(encoding="utf-8"), passphrase)
