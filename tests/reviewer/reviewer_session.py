@@ -44,6 +44,14 @@ def exercise_every_command(run: Run, work: Path, keys: Keys, *, with_mat2: bool)
     v = ("--vault", vault)
     ok("keygen", "--out", work / "newkeys", "--passphrase-file", passphrase)
     assert ok("fingerprint", work / "newkeys" / "public.key").count(" ") == 7
+    ok("signing-keygen", "--out", work / "org", "--passphrase-file", passphrase)
+    statement = ok(
+        "sign-deployment",
+        *("--key", work / "org" / "signing.key", "--onion", "a" * 56 + ".onion"),
+        *("--recipient", work / "newkeys" / "public.key", "--out", work / "statement"),
+        *("--passphrase-file", passphrase),
+    )
+    assert " js/app.js\n" in statement and (work / "statement").read_bytes().count(b"\n") > 8
     ok("config", "--key", keys.key_file, *v)
     assert "2 opened" in ok("open", bundle, "--passphrase-file", passphrase, *v)
     assert "s1" in ok("list", *v)

@@ -71,6 +71,8 @@ def test_every_command_works_with_the_network_blocked(tmp_path: Path, keys: Keys
     assert ran == [
         "keygen",
         "fingerprint",
+        "signing-keygen",
+        "sign-deployment",
         "config",
         "open",
         "list",

@@ -61,7 +61,7 @@ def build_wheel(directory: Path) -> Path:
     name, version = project["name"], project["version"]
     info = f"{name}-{version}.dist-info"
     files: dict[str, bytes] = {}
-    for package in ("crypto", "reviewer", "intake"):
+    for package in ("crypto", "reviewer", "intake", "verify"):
         for path in sorted((REPO / package).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 files[path.relative_to(REPO).as_posix()] = path.read_bytes()
@@ -135,4 +135,7 @@ def test_the_reviewer_runs_from_a_base_only_install(tmp_path: Path, keys: Keys):
 
     with_mat2 = attachments.mat2_path() is not None
     ran = exercise_every_command(run, tmp_path / "work", keys, with_mat2=with_mat2)
-    assert len(ran) == 10
+    assert len(ran) == 12
+    # sealdrop-verify, which runs on a machine outside the organisation, needs no more.
+    verify = subprocess.run([venv / "bin" / "sealdrop-verify", "--help"], capture_output=True)
+    assert verify.returncode == 0 and b"--socks" in verify.stdout

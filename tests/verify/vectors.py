@@ -1,0 +1,90 @@
+"""The deployment statement vectors in tests/vectors/deployment/ (docs/FORMAT.md, section 7).
+
+python -m tests.verify.vectors      # rewrites them (Ed25519 is deterministic)
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from pathlib import Path
+
+from crypto.deployment import Statement
+from crypto.signing import SigningKey
+
+DIRECTORY = Path(__file__).resolve().parents[1] / "vectors" / "deployment"
+SEED = bytes(range(32))
+OTHER_SEED = bytes(range(32, 64))
+GOOD = Statement.make(
+    "pz3wmemz2ie3ox2ahfsuqjwlxsjexpbvkcpnqb3ae3bxhggvsboqzzad.onion",
+    "0.1.0",
+    datetime.date(2026, 11, 28),
+    ["39d5 7d54 c2e3 0a43 ffe8 11db 253d e21e", "8a41 0c2e 95bf 7d02 4b1e 6a33 d0c9 f716"],
+    {
+        "css/style.css": "f69af32436c1c5d0cd06d0d458a40b6ad564f3072ef4089a8b421c8f044d75fb",
+        "js/app.js": "74aaff70ccb5af2cc95fbb06221779ed2a9d6fd10c54483232fd96b9066e2a1e",
+        "js/sodium.js": "ea813db8dff84dc622d79e89ec9864c00da316535e33c83bd40998fd541f2d35",
+        "js/worker.js": "679f83c22e5811c53edf884dda8ddb87c63db550235040e717bb0e646f0330b3",
+    },
+)
+
+
+def _sign(body: bytes, seed: bytes = SEED) -> bytes:
+    signature = base64.b64encode(SigningKey(seed).sign(body)).decode()
+    return body + f"signature: {signature}\n".encode()
+
+
+def build() -> dict[str, tuple[bytes, str]]:
+    """file name -> (bytes, expected result: ok, bad-signature or malformed)."""
+    key = SigningKey(SEED)
+    good = GOOD.signed_by(key)
+    body = GOOD.body()
+    bad_digest = body.replace(b"asset: 74aa", b"asset: XXXX")
+    lines = body.split(b"\n")
+    swapped = b"\n".join([*lines[:6], lines[7], lines[6], *lines[8:]])
+    return {
+        "ok.txt": (good, "ok"),
+        "fail-one-byte-changed.txt": (good.replace(b"0.1.0", b"0.1.1"), "bad-signature"),
+        "fail-other-key.txt": (_sign(body, OTHER_SEED), "bad-signature"),
+        "fail-signature-cut.txt": (good[:-20] + b"\n", "malformed"),
+        "fail-crlf.txt": (_sign(body.replace(b"\n", b"\r\n")), "malformed"),
+        "fail-assets-out-of-order.txt": (_sign(swapped), "malformed"),
+        "fail-unknown-field.txt": (_sign(body + b"comment: hello\n"), "malformed"),
+        "fail-bad-digest.txt": (_sign(bad_digest), "malformed"),
+    }
+
+
+def description() -> dict[str, object]:
+    key = SigningKey(SEED)
+    return {
+        "signing_seed_hex": SEED.hex(),
+        "signing_public_key_hex": key.public_key.raw.hex(),
+        "signing_key_line": key.public_key.line,
+        "signing_key_fingerprint": key.public_key.fingerprint,
+        "signing_key_file": "signing-key.txt",
+        "signing_key_file_passphrase": "correct horse battery staple",
+        "statement": {
+            "onion": GOOD.onion,
+            "version": GOOD.version,
+            "issued": GOOD.issued,
+            "recipients": list(GOOD.recipients),
+            "assets": dict(GOOD.assets),
+        },
+        "files": {name: expect for name, (_, expect) in build().items()},
+    }
+
+
+def write() -> None:
+    DIRECTORY.mkdir(parents=True, exist_ok=True)
+    for name, (data, _) in build().items():
+        (DIRECTORY / name).write_bytes(data)
+    (DIRECTORY / "deployment.json").write_text(json.dumps(description(), indent=1) + "\n")
+    key_file = SigningKey(SEED).to_file_text(
+        "correct horse battery staple", opslimit=1, memlimit=8192
+    )
+    (DIRECTORY / "signing-key.txt").write_text(key_file)
+
+
+if __name__ == "__main__":
+    write()
