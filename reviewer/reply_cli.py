@@ -97,7 +97,7 @@ def export_replies(out_path: Path, vault_path: Path | None) -> None:
     noun = "reply" if len(exported) == 1 else "replies"
     out.print(f"exported {len(exported)} {noun} to {out_path}")
     out.print(
-        "Give it to the server admin, who runs: sealdrop-intake import-replies "
+        "Give it to the server admin, who runs: sealdrop-admin import-replies "
         f"{out_path.name} (they are marked exported here and will not be exported again)"
     )
 

@@ -1,0 +1,86 @@
+"""deploy/sealdrop-admin takes file names from where the admin runs it: a relative
+`export --out` and `import-replies FILE` work from the admin's directory although the command
+itself runs from /, and a file the service user cannot reach is named in a sentence."""
+
+from __future__ import annotations
+
+import io
+import os
+import pwd
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crypto import Identity, seal_bytes
+from crypto.bundle import BundleWriter, hour_stamp
+from crypto.codename import Codename
+
+from .helpers import DEPLOY
+
+ME = pwd.getpwuid(os.geteuid()).pw_name
+
+
+@pytest.fixture
+def admin(tmp_path: Path):
+    identity = Identity.generate()
+    key = tmp_path / "alice.pub"
+    key.write_text(f"{identity.public_key.line}\n")
+    data = tmp_path / "data"
+    env_file = tmp_path / "sealdrop.env"
+    env_file.write_text(f"SEALDROP_DATA_DIR={data}\nSEALDROP_RECIPIENTS={key}\n")
+    env = {
+        **os.environ,
+        "SEALDROP_ENV_FILE": str(env_file),
+        "SEALDROP_INTAKE": str(Path(sys.executable).parent / "sealdrop-intake"),
+        "SEALDROP_USER": ME,
+    }
+    work = tmp_path / "admin's dir"  # a space, as a home directory may have
+    work.mkdir()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(DEPLOY / "sealdrop-admin"), *args],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
+
+    assert run("init").returncode == 0
+    return run, work
+
+
+def replies_bundle(path: Path) -> None:
+    keys = Codename.generate().derive()
+    envelope = seal_bytes([keys.public_key], "an answer")
+    with path.open("wb") as out:
+        writer = BundleWriter(out, kind="replies")
+        writer.add("r1", hour_stamp(), io.BytesIO(envelope), len(envelope), mailbox=keys.mailbox)
+        writer.close()
+
+
+def test_relative_file_names_are_the_admins(admin) -> None:
+    run, work = admin
+    exported = run("export", "--out", "today.sdbundle")
+    assert exported.returncode == 0, exported.stderr
+    assert (work / "today.sdbundle").is_file()
+    assert f"to {work}/today.sdbundle" in exported.stdout
+
+    replies_bundle(work / "replies.tar")
+    imported = run("import-replies", "replies.tar")
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 1 new reply" in imported.stdout
+    again = run("import-replies", "./replies.tar")
+    assert again.returncode == 0 and "imported 0 new replies" in again.stdout
+
+
+def test_a_file_the_service_user_cannot_reach_is_named(admin) -> None:
+    run, work = admin
+    result = run("import-replies", "missing.tar")
+    assert result.returncode == 1
+    assert f"cannot read {work}/missing.tar" in result.stderr
+    assert "/var/lib/sealdrop-export" in result.stderr
+    result = run("export", "--out", "no/such/dir/x.sdbundle")
+    assert result.returncode == 1 and f"cannot write into {work}/no/such/dir" in result.stderr
