@@ -8,6 +8,7 @@ import datetime
 import importlib.metadata
 import importlib.util
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -17,12 +18,26 @@ from crypto import PublicKey, SealdropError
 from crypto.deployment import Statement
 from crypto.signing import SigningKey
 
-from .cli import _write_new, passphrase_file_option
 from .passphrase import read_passphrase
 
 SIGNING_KEY_FILE = "signing.key"
 SIGNING_PUBLIC_FILE = "signing.pub"
 MANIFEST_IN_WHEEL = "intake/assets.json"
+
+passphrase_file_option = click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the passphrase from the first line of this file instead of asking.",
+)
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    """Creates path (never overwrites), and makes its bytes durable before returning."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 @click.command("signing-keygen")
@@ -45,14 +60,13 @@ def signing_keygen(out_dir: Path, passphrase_file: Path | None) -> None:
     passphrase = read_passphrase(passphrase_file, confirm=True)
     key = SigningKey.generate()
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _write_new(private, key.to_file_text(passphrase), 0o600)
+    _write_new(private, key.to_file_text(passphrase).encode(), 0o600)
     pk = key.public_key
-    _write_new(
-        public,
+    text = (
         "# sealdrop organisation signing key (public): give it to whoever checks the service\n"
-        f"# with sealdrop-verify.\n# fingerprint: {pk.fingerprint}\n{pk.line}\n",
-        0o644,
+        f"# with sealdrop-verify.\n# fingerprint: {pk.fingerprint}\n{pk.line}\n"
     )
+    _write_new(public, text.encode(), 0o644)
     click.echo(f"private key: {private}  (keep it offline, with a backup)")
     click.echo(f"public key:  {public}  (publish it beside the onion address)")
     click.echo(f"key:         {pk.line}")
@@ -150,8 +164,11 @@ def sign_deployment(
         key = SigningKey.from_file_text(text, read_passphrase(passphrase_file))
     except (OSError, UnicodeDecodeError, SealdropError) as exc:
         raise click.ClickException(f"{key_path}: {exc}") from None
-    if out_path.exists():
-        raise click.ClickException(f"{out_path} already exists; choose another --out")
-    out_path.write_bytes(statement.signed_by(key))
+    try:
+        _write_new(out_path, statement.signed_by(key), 0o644)
+    except FileExistsError:
+        raise click.ClickException(f"{out_path} already exists; choose another --out") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_path} ({exc.strerror})") from None
     click.echo(statement.body().decode("ascii"), nl=False)
     click.echo(f"signed by {key.public_key.fingerprint}; written to {out_path}")
