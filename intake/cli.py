@@ -10,6 +10,7 @@ import click
 from .check import command as check_command
 from .config import ConfigError
 from .replies import import_command as import_replies_command
+from .status import command as status_command
 
 DEV_HOST = "127.0.0.1"
 
@@ -107,6 +108,7 @@ def cleanup() -> None:
 
 main.add_command(check_command)
 main.add_command(import_replies_command)
+main.add_command(status_command)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import pwd
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,9 @@ import pytest
 from crypto import Identity, seal_bytes
 from crypto.bundle import BundleWriter, hour_stamp
 from crypto.codename import Codename
+from intake import create_app
 
-from .helpers import DEPLOY
+from .helpers import DEPLOY, multipart
 
 ME = pwd.getpwuid(os.geteuid()).pw_name
 
@@ -49,6 +51,7 @@ def admin(tmp_path: Path):
         )
 
     assert run("init").returncode == 0
+    run.config = {"DATA_DIR": str(data), "RECIPIENTS": str(key)}  # type: ignore[attr-defined]
     return run, work
 
 
@@ -72,6 +75,7 @@ def test_relative_file_names_are_the_admins(admin) -> None:
     imported = run("import-replies", "replies.tar")
     assert imported.returncode == 0, imported.stderr
     assert "imported 1 new reply" in imported.stdout
+    assert "replies waiting to be read: 1, the next expires 20" in run("status").stdout
     again = run("import-replies", "./replies.tar")
     assert again.returncode == 0 and "imported 0 new replies" in again.stdout
 
@@ -84,3 +88,20 @@ def test_a_file_the_service_user_cannot_reach_is_named(admin) -> None:
     assert "/var/lib/sealdrop-export" in result.stderr
     result = run("export", "--out", "no/such/dir/x.sdbundle")
     assert result.returncode == 1 and f"cannot write into {work}/no/such/dir" in result.stderr
+
+
+def test_status_shows_what_waits_in_counts_and_hours(admin) -> None:
+    run, _ = admin
+    assert run("status").stdout.startswith("to export: 0 submission(s), 0 B, the oldest received -")
+    body, content_type = multipart({"message": "waiting"}, [])
+    client = create_app(run.config).test_client()
+    assert client.post("/submit?lang=en", data=body, content_type=content_type).status_code == 200
+    lines = run("status").stdout.splitlines()
+    assert re.fullmatch(
+        r"to export: 1 submission\(s\), [0-9.]+ KiB, the oldest received "
+        r"\d{4}-\d\d-\d\d \d\d:00 UTC",
+        lines[0],
+    ), lines
+    assert lines[1].startswith("exported, not purged: 0 submission(s)")
+    assert run("export", "--out", "b.sdbundle").returncode == 0
+    assert run("status").stdout.splitlines()[1].startswith("exported, not purged: 1 submission(s)")
