@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Follows docs/ADMIN.md on a fresh Debian 12 (a debootstrap chroot): runs the guide's own
-# shell blocks, in order, with only these substitutions:
-#   - the repository to clone is this checkout's committed HEAD (a git bundle);
+# shell blocks, found by their section's heading, with only these substitutions:
+#   - the release is `make release` of this checkout's committed HEAD (tools/release.py),
+#     copied to /root/sealdrop-release as the admin would; no node or npm in the chroot;
 #   - the reviewers' USB stick is a directory with two freshly made public keys;
 #   - `systemctl` lines start/stop the programs as the units do (a chroot has no systemd).
 # Then it sends a submission to gunicorn on 127.0.0.1:8031, exports it, opens the bundle with
-# the reviewer's key, purges, and runs the guide's upgrade block.
+# the reviewer's key, purges, imports a replies bundle, installs a signed deployment statement
+# and checks the service with sealdrop-verify (through a local SOCKS5 stand-in for Tor: the
+# chroot's tor cannot publish), shows that one altered byte fails it, and upgrades.
 #
-# Needs root, debootstrap, and network access to deb.debian.org, PyPI and npm. Not part of
+# Needs root, debootstrap, and network access to deb.debian.org and PyPI. Not part of
 # `make test` (it takes several minutes): run it by hand after changing the guide or deploy/.
 #   sudo tests/deploy/fresh-debian.sh [WORKDIR]     (default /var/tmp/sealdrop-fresh)
 # Tor cannot reach the real Tor network from a test machine: the onion address is created,
@@ -40,14 +43,24 @@ cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d" # no service starts from apt
 chmod 755 "$ROOT/usr/sbin/policy-rc.d"
 mount -t proc proc "$ROOT/proc"
-git -C "$REPO" bundle create "$ROOT/root/sealdrop.bundle" HEAD main 2>/dev/null
+log "make release (from the committed HEAD)"
+rm -rf "$WORK/dist"
+"$REPO/.venv/bin/python" "$REPO/tools/release.py" --out "$WORK/dist" >"$WORK/release.log" 2>&1 \
+  || { cat "$WORK/release.log"; exit 1; }
+mkdir -p "$ROOT/root/sealdrop-release"
+cp "$WORK"/dist/* "$ROOT/root/sealdrop-release/"
+WHEEL=$(ls "$WORK"/dist/sealdrop-*-py3-none-any.whl)
+log "release: $(ls -l "$WORK/dist" | tail -n +2)"
 
-# The guide's shell blocks, numbered from 0 in order of appearance.
+# The guide's shell blocks: block HEADING N is the Nth (from 0) under the heading that starts
+# with HEADING, so sections added elsewhere in the guide do not move them.
 block() {
-  python3 - "$REPO/docs/ADMIN.md" "$1" <<'EOF'
+  python3 - "$REPO/docs/ADMIN.md" "$1" "$2" <<'EOF'
 import re, sys
-blocks = re.findall(r"```sh\n(.*?)```", open(sys.argv[1]).read(), re.DOTALL)
-print(blocks[int(sys.argv[2])])
+text, heading, index = open(sys.argv[1]).read(), sys.argv[2], int(sys.argv[3])
+sections = re.split(r"^(?=#{2,3} )", text, flags=re.M)
+(section,) = [s for s in sections if s.startswith(heading)]
+print(re.findall(r"```sh\n(.*?)```", section, re.DOTALL)[index])
 EOF
 }
 # A machine that reaches PyPI and npm through a TLS-inspecting proxy names its CA bundle in
@@ -62,9 +75,8 @@ fi
 in_root() { chroot "$ROOT" /usr/bin/env -i "${CHROOT_ENV[@]}" /bin/bash -euo pipefail -c "$1"; }
 run_block() {
   local text
-  text=$(block "$1")
-  text=${text//YOUR-SEALDROP-REPOSITORY//root/sealdrop.bundle}
-  log "ADMIN.md block $1:"$'\n'"$text"
+  text=$(block "$1" "$2")
+  log "ADMIN.md \"$1\" block $2:"$'\n'"$text"
   in_root "set -x; $text"
 }
 
@@ -112,27 +124,27 @@ for name in alice bob; do
   cp "$WORK/offline/$name/public.key" "$ROOT/media/usb/$name/public.key"
 done
 
-run_block 0   # install packages, user, data dir, source, venv
-# (`a && b` inside the block does not stop the script when `a` fails: check the result.)
-[ -s "$ROOT/opt/sealdrop/src/intake/static/js/app.js" ] || { log "the browser build failed"; exit 1; }
+run_block "## 1. Install" 0   # packages, user, data dir, the release by hash
+in_root "! command -v npm && ! command -v node" || { log "node or npm is on the server"; exit 1; }
+in_root "ls /opt/sealdrop/venv/lib/python3*/site-packages/intake/static/js/app.js.gz"
 in_root "/opt/sealdrop/venv/bin/sealdrop-intake --help >/dev/null"
-run_block 1   # configuration files
-run_block 2   # alice's key, and its fingerprint
-block 2 | sed 's/alice/bob/g' | { read -r a; read -r b; in_root "set -x; $a; $b"; }
+run_block "## 1. Install" 1   # configuration files
+run_block "## 2. Add" 0   # alice's key, and its fingerprint
+block "## 2. Add" 0 | sed 's/alice/bob/g' | { read -r a; read -r b; in_root "set -x; $a; $b"; }
 log "edit /etc/sealdrop/sealdrop.env as section 2 says"
 while IFS= read -r line; do
   [ -n "$line" ] || continue
   name=${line%%=*}
   in_root "sed -i 's|^$name=.*|$line|' /etc/sealdrop/sealdrop.env"
-done < <(block 3)
+done < <(block "## 2. Add" 1)
 in_root "cat /etc/sealdrop/sealdrop.env"
-run_block 4   # init, check
+run_block "## 3. Initialise" 0   # init, check
 
-log "ADMIN.md block 5 (systemctl), done by hand"
-block 5
+log "ADMIN.md section 4 (systemctl), done by hand"
+block "## 4. Start" 0
 start_intake
 start_tor
-run_block 6   # the onion address
+run_block "## 5. Read" 0   # the onion address
 ONION=$(cat "$ROOT/var/lib/tor/sealdrop/hostname")
 [[ $ONION =~ ^[a-z2-7]{56}\.onion$ ]]
 
@@ -147,29 +159,84 @@ c = http.client.HTTPConnection('127.0.0.1', 8031, timeout=30)
 c.request('POST', '/submit?lang=en', body, {'Content-Type': f'multipart/form-data; boundary={boundary}'})
 r = c.getresponse()
 print(r.status, dict(r.getheaders()))
-assert r.status == 303, r.status
+assert r.status == 200, r.status
 assert r.getheader('Server') is None
 EOF"
 
 mkdir -p "$ROOT/media/usb"
-run_block 7   # export to the USB stick
+run_block "## 6. Export" 0   # status, export to the USB stick
 BUNDLE=$(ls "$ROOT"/media/usb/*.sdbundle)
 log "alice opens $BUNDLE offline"
 "$REPO/.venv/bin/sealdrop-reviewer" open "$BUNDLE" --key "$WORK/offline/alice/identity.key" \
   --passphrase-file "$WORK/offline/alice.pass" --vault "$WORK/offline/vault"
 "$REPO/.venv/bin/sealdrop-reviewer" list --vault "$WORK/offline/vault"
-run_block 8   # purge
+run_block "## 6. Export" 1   # the reviewers confirmed: delete the server's copy
+run_block "## 7. Purge" 0
 [ -z "$(ls -A "$ROOT/var/lib/sealdrop/blobs")" ]
 
-log "ADMIN.md block 10 (upgrade), systemctl lines done by hand"
-upgrade=$(block 10)
+log "a replies bundle comes back on the stick"
+"$REPO/.venv/bin/python" - "$ROOT/media/usb/replies.tar" <<'EOF'
+import io, sys
+from crypto import seal_bytes
+from crypto.bundle import BundleWriter, hour_stamp
+from crypto.codename import Codename
+keys = Codename.generate().derive()
+envelope = seal_bytes([keys.public_key], "we read you")
+with open(sys.argv[1], "wb") as out:
+    writer = BundleWriter(out, kind="replies")
+    writer.add("r1", hour_stamp(), io.BytesIO(envelope), len(envelope), mailbox=keys.mailbox)
+    writer.close()
+EOF
+run_block "## 11. Carry" 0
+in_root "sealdrop-admin status" | tee "$WORK/status.txt"
+grep -q "replies waiting to be read: 1" "$WORK/status.txt"
+
+log "the organisation signs a deployment statement offline"
+printf 'organisation passphrase\n' >"$WORK/offline/org.pass"
+"$REPO/.venv/bin/sealdrop-reviewer" signing-keygen --out "$WORK/offline/org" \
+  --passphrase-file "$WORK/offline/org.pass" >/dev/null
+"$REPO/.venv/bin/sealdrop-reviewer" sign-deployment --key "$WORK/offline/org/signing.key" \
+  --onion "$ONION" --assets "$WHEEL" --recipient "$WORK/offline/alice/public.key" \
+  --recipient "$WORK/offline/bob/public.key" --out "$ROOT/media/usb/deployment-statement" \
+  --passphrase-file "$WORK/offline/org.pass"
+run_block "## 12. The deployment statement" 0
+ORG_KEY=$(grep '^sdsig1' "$WORK/offline/org/signing.pub")
+log "sealdrop-verify, outside the server, through a SOCKS5 stand-in for Tor"
+(cd "$REPO" && exec .venv/bin/python -c '
+import sys, time
+from tests.verify.socks_server import SocksServer
+with SocksServer(("127.0.0.1", 8031)) as server:
+    print(server.address, flush=True)
+    time.sleep(3600)
+' >"$WORK/socks.addr") &
+PIDS+=("$!")
+for _ in $(seq 50); do [ -s "$WORK/socks.addr" ] && break; sleep 0.1; done
+SOCKS=$(cat "$WORK/socks.addr")
+"$REPO/.venv/bin/sealdrop-verify" "http://$ONION/" --key "$ORG_KEY" --socks "$SOCKS"
+log "one altered byte in a served script must fail sealdrop-verify and sealdrop-admin check"
+WORKER=$(ls "$ROOT"/opt/sealdrop/venv/lib/python3*/site-packages/intake/static/js/worker.js)
+cp "$WORKER" "$WORK/worker.js.orig"
+printf 'X' | dd of="$WORKER" bs=1 seek=100 conv=notrunc 2>/dev/null
+if "$REPO/.venv/bin/sealdrop-verify" "http://$ONION/" --key "$ORG_KEY" --socks "$SOCKS" --quiet \
+  >"$WORK/verify-altered.txt"; then
+  log "sealdrop-verify did not notice the altered byte"; exit 1
+fi
+cat "$WORK/verify-altered.txt"
+grep -q "^FAIL: asset js/worker.js: the plain bytes served differ" "$WORK/verify-altered.txt"
+in_root "sealdrop-admin check --quiet" >"$WORK/check-altered.txt" 2>&1 && exit 1
+grep -q "static/js/worker.js differs from the release" "$WORK/check-altered.txt"
+cp "$WORK/worker.js.orig" "$WORKER"
+
+log "ADMIN.md section 9 (upgrade), systemctl lines done by hand"
+upgrade=$(block "## 9. Upgrade" 0)
 upgrade=${upgrade//systemctl stop sealdrop-intake/true}
 upgrade=${upgrade//systemctl start sealdrop-intake/true}
 stop_intake
 in_root "set -x; $upgrade"
 start_intake
 in_root "python3 -c 'import urllib.request; r = urllib.request.urlopen(\"http://127.0.0.1:8031/?lang=en\"); assert r.status == 200'"
+"$REPO/.venv/bin/sealdrop-verify" "http://$ONION/" --key "$ORG_KEY" --socks "$SOCKS" --quiet
 
 log "gunicorn's log (should hold nothing about requests):"
 cat "$WORK/gunicorn.log"
-log "fresh Debian 12: the guide works (onion address $ONION)"
+log "fresh Debian 12: the guide works (onion address $ONION; wheel $(stat -c %s "$WHEEL") bytes)"
