@@ -115,18 +115,15 @@ class Statement:
     @classmethod
     def verify(cls, data: bytes, key: SigningPublicKey) -> Statement:
         """The statement, if ``data`` is one signed by ``key``. Checks the signature first."""
-        _check(len(data) <= MAX_BYTES, "the statement is larger than 64 KiB")
-        _check(data.endswith(b"\n"), "the statement does not end with a newline (cut short?)")
-        cut = data.rfind(b"\n", 0, len(data) - 1) + 1
-        body, last = data[:cut], data[cut:-1]
-        _check(last.startswith(_SIGNATURE_PREFIX.encode()), "the statement has no signature line")
-        try:
-            signature = base64.b64decode(last[len(_SIGNATURE_PREFIX) :], validate=True)
-        except binascii.Error:
-            signature = b""
-        _check(len(signature) == _sodium.SIGNATURE_BYTES, "the signature line is damaged")
+        body, signature = _split(data)
         key.verify(signature, body)
         return cls.parse_body(body)
+
+    @classmethod
+    def unverified(cls, data: bytes) -> Statement:
+        """The statement's fields WITHOUT checking its signature: only for comparing it with
+        what this server serves (`sealdrop-intake check`), never for trusting it."""
+        return cls.parse_body(_split(data)[0])
 
     @classmethod
     def parse_body(cls, body: bytes) -> Statement:
@@ -164,3 +161,18 @@ class Statement:
         )
         statement.validate()
         return statement
+
+
+def _split(data: bytes) -> tuple[bytes, bytes]:
+    """(body, 64-byte signature), or StatementError."""
+    _check(len(data) <= MAX_BYTES, "the statement is larger than 64 KiB")
+    _check(data.endswith(b"\n"), "the statement does not end with a newline (cut short?)")
+    cut = data.rfind(b"\n", 0, len(data) - 1) + 1
+    body, last = data[:cut], data[cut:-1]
+    _check(last.startswith(_SIGNATURE_PREFIX.encode()), "the statement has no signature line")
+    try:
+        signature = base64.b64decode(last[len(_SIGNATURE_PREFIX) :], validate=True)
+    except binascii.Error:
+        signature = b""
+    _check(len(signature) == _sodium.SIGNATURE_BYTES, "the signature line is damaged")
+    return body, signature

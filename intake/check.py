@@ -75,6 +75,7 @@ def run_checks(
         if settings.data_dir.is_dir():
             findings += check_database(settings)
             findings += check_storage(settings)
+            findings += check_statement(settings)
     findings += check_swap(swaps)
     findings += check_assets()
     gunicorn_settings, gunicorn_findings = check_gunicorn(gunicorn_config)
@@ -496,6 +497,41 @@ def check_assets(manifest: Path | None = None, static: Path | None = None) -> li
             for line in found
         ]
     return [_ok(f"the {len(expected)} browser files match the release's recorded hashes")]
+
+
+def check_statement(settings: Settings) -> list[Finding]:
+    """The installed deployment statement names what this server serves (its signature is for
+    sealdrop-verify to check, with the organisation's key; the server does not have it)."""
+    from crypto import SealdropError
+    from crypto.deployment import Statement
+
+    from . import assets
+    from .deployment import FILE_NAME
+
+    path = settings.data_dir / FILE_NAME
+    if not path.is_file():
+        return [_ok("no deployment statement installed (optional: docs/ADMIN.md, section 12)")]
+    try:
+        statement = Statement.unverified(path.read_bytes())
+        served = assets.load_manifest()
+    except (OSError, SealdropError, assets.ManifestError) as exc:
+        return [_problem(f"the deployment statement {path} cannot be read: {exc}")]
+    signed = dict(statement.assets)
+    messages = [
+        f"the deployment statement does not match static/{name}"
+        for name, digest in sorted(served.items())
+        if not name.endswith(".gz") and signed.get(name) != digest
+    ]
+    messages += [
+        f"the deployment statement names static/{name}, which is not served"
+        for name in sorted(set(signed) - set(served))
+    ]
+    if {key.fingerprint for key in settings.recipients} != set(statement.recipients):
+        messages.append("the deployment statement names other reviewer keys than the server's")
+    fix = "have a new statement signed (docs/ADMIN.md, section 12)"
+    if messages:
+        return [_problem(f"{message}; {fix}") for message in messages]
+    return [_ok(f"the deployment statement names these files and keys ({statement.onion})")]
 
 
 # --- command ------------------------------------------------------------------------------
