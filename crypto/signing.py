@@ -150,7 +150,7 @@ class SigningKey:
             )
         try:
             blob = base64.b64decode(fields["signing-secret-key"], validate=True)
-        except binascii.Error:
+        except (binascii.Error, ValueError):  # ValueError: characters other than ASCII
             blob = b""
         head_end = _IDENTITY_HEAD.size + _sodium.PWHASH_SALT_BYTES
         expected = head_end + _sodium.SECRETBOX_NONCE_BYTES + 16 + _sodium.SIGN_SEED_BYTES

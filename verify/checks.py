@@ -181,7 +181,7 @@ class Verifier:
         if parser.config_text is not None:
             try:
                 offered = _fingerprints(json.loads(parser.config_text).get("recipients"))
-            except (ValueError, AttributeError, SealdropError) as exc:
+            except (ValueError, AttributeError, RecursionError, SealdropError) as exc:
                 yield Line(FAIL, f"recipients: page {page} carries unreadable keys ({exc})")
             else:
                 yield self._compare_keys(f"page {page} seals to", offered, signed)
@@ -195,7 +195,7 @@ class Verifier:
             offered = _fingerprints(json.loads(response.body).get("recipients"))
         except FetchError as exc:
             yield Line(ERROR, f"recipients: cannot fetch {CONFIG_API} ({exc})")
-        except (ValueError, AttributeError, SealdropError) as exc:
+        except (ValueError, AttributeError, RecursionError, SealdropError) as exc:
             yield Line(FAIL, f"recipients: {CONFIG_API} carries unreadable keys ({exc})")
         else:
             yield self._compare_keys(f"{CONFIG_API} lists", offered, signed)

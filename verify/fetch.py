@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import time
 import zlib
 from dataclasses import dataclass
 
@@ -39,6 +40,22 @@ class _SocksConnection(http.client.HTTPConnection):
             self.sock = socks.connect(self._proxy, self.host, self.port, self.timeout)
 
 
+def _read_bounded(response: http.client.HTTPResponse, path: str, deadline: float) -> bytes:
+    """At most MAX_BYTES + 1 bytes, within one timeout in all (a server that drips bytes
+    slowly does not hold the checker for ever)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BYTES:
+        chunk = response.read(min(1 << 16, MAX_BYTES + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if time.monotonic() > deadline:
+            raise FetchError(f"GET {path}: the answer is too slow")
+    return b"".join(chunks)
+
+
 def get(
     host: str,
     port: int,
@@ -53,7 +70,9 @@ def get(
     try:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
-        body = response.read(MAX_BYTES + 1)
+        body = _read_bounded(response, path, time.monotonic() + timeout)
+    except FetchError:
+        raise
     except (OSError, http.client.HTTPException) as exc:
         raise FetchError(f"GET {path}: {exc}") from None
     finally:
