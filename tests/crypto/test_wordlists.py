@@ -6,8 +6,10 @@ Whether a word is common, concrete and calm is judged by people; what can be che
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +33,7 @@ _EN_STEMS = """
         doctor fever vote president party rebel protest flag secret hide hidden camera
         phone radio wire tape record agent torch fire smoke poison chain rope handcuff
         bars lock trap hammer razor wine beer vodka whisky whiskey liquor pork bacon snake
+        canary copper mule rubber magazine barrel collar stocking toilet bidet
         """
 _RU_STEMS = """
         полиц милиц мент тюрьм тюрем арест шпион поцел бомб оруж нож пистол автомат ружь
@@ -42,10 +45,11 @@ _RU_STEMS = """
         прят камер телефон радио провод запис агент огонь пожар газов отрав цеп верев наруч
         решет замок ловуш мусор крыс козел стукач дятел ствол пушк маслин трав шишк колес
         марк закладк клубник курица курить курен параш пахан сучк водк пиво вино коньяк
-        свин сало окур сигар табак
+        свин сало окур сигар табак сухар бутылк швабр утюг подвал чебурек яйц капуст хрен
+        гвоздик мясоруб паровоз фуфайк повязк резинк жмур
         """
-_EN_WORDS = "cop gun war die ill tax god ash pot ice rat pig ham axe law rob tit bum pain pill cell"
-_RU_WORDS = "газ рак жар боль кур кис коз сук лох яд дым вор суд бес зона соль фен"
+_EN_WORDS = "cop gun war die ill tax god ash pot ice rat pig ham axe law rob tit bum pain pill tie"
+_RU_WORDS = "газ рак жар боль кур кис коз сук лох яд дым вор суд бес зона соль фен малина осел"
 DENIED_STEMS = {"en": _EN_STEMS.split(), "ru": _RU_STEMS.split()}
 DENIED_WORDS = {"en": _EN_WORDS.split(), "ru": _RU_WORDS.split()}
 
@@ -79,6 +83,24 @@ def test_unique_prefixes_after_folding(language):
             assert word == other or not other.startswith(word), (word, other)
 
 
+def test_lists_are_the_ones_format_md_pins():
+    # A list's order is part of the format: changing it changes every codename's keys.
+    pinned = {
+        "en": "491d411d504cc9ae688f3965f20e0d41bbabaa989e5c14030d223419023878dd",
+        "ru": "1bcf5866f6ca443571071a3aff567436a06005452172313bba155acd838cca33",
+    }
+    for language, digest in pinned.items():
+        text = "".join(f"{word}\n" for word in wordlists.load(language))
+        assert hashlib.sha256(text.encode("utf-8")).hexdigest() == digest
+
+
+def test_the_browser_has_the_same_lists():
+    shipped = Path(__file__).parents[2] / "intake" / "static" / "src" / "wordlists.js"
+    assert shipped.read_text(encoding="utf-8") == wordlists.javascript(), (
+        "regenerate it: python -m crypto.wordlists > intake/static/src/wordlists.js"
+    )
+
+
 def test_lists_do_not_share_a_prefix():
     en, ru = (frozenset(fold(w)[:4] for w in wordlists.load(lang)) for lang in ("en", "ru"))
     assert not en & ru
@@ -86,8 +108,8 @@ def test_lists_do_not_share_a_prefix():
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_no_charged_word(language):
+    words = {fold(denied) for denied in DENIED_WORDS[language]}
+    stems = tuple(fold(stem) for stem in DENIED_STEMS[language])
     for word in wordlists.load(language):
-        folded = fold(word)
-        assert folded not in {fold(denied) for denied in DENIED_WORDS[language]}, word
-        for stem in DENIED_STEMS[language]:
-            assert not folded.startswith(fold(stem)), (word, stem)
+        assert fold(word) not in words, word
+        assert not fold(word).startswith(stems), word
