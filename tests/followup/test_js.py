@@ -5,14 +5,15 @@ that is tampered with, cut short or sealed to someone else is refused rather tha
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from crypto import Attachment, seal_bytes
-from crypto.codename import Codename, InvalidCodename
+from crypto import Attachment, seal_bytes, wordlists
+from crypto.codename import Codename, InvalidCodename, legacy_wordlist
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE.parent / "vectors" / "codenames.json"
@@ -34,6 +35,25 @@ PARSE_CASES = [
     "apple pear plum﻿lemon	lime\norange,apricot;mango",
     "apple pear plum lemon lime orange apricot 😀😀😀😀",
 ]
+
+
+def mutated_codenames(count: int) -> list[str]:
+    """Codenames of all three lists, mistyped at random (fixed seed), for both readers."""
+    rng = random.Random(11)
+    lists = [wordlists.load("en"), wordlists.load("ru"), legacy_wordlist()]
+    texts = []
+    for _ in range(count):
+        one = rng.choice(lists)  # mostly one list; a few codenames mix all three
+        words = [rng.choice(one if rng.random() < 0.9 else rng.choice(lists)) for _ in range(8)]
+        for _ in range(rng.randrange(4)):
+            i = rng.randrange(8)
+            word, cut = words[i], rng.randrange(len(words[i]))
+            letter = rng.choice("aeoiкаеёй")
+            words[i] = rng.choice(
+                [word[:cut] + word[cut + 1 :], word[:cut] + letter + word[cut:], word[:4], word[:3]]
+            )
+        texts.append(rng.choice([" ", "-", "\n", ", "]).join(words))
+    return texts
 
 
 def run_node(tmp_path: Path, spec: dict) -> dict:
@@ -69,7 +89,7 @@ def test_js_codenames_and_reply_opening_match_python(tmp_path):
             "vectors": vectors,
             "replies": [{"codename": str(c), "envelope_hex": e.hex()} for c, e in replies],
             "invalid": ["abandon ability", "abandon ability able about above absent absorb qqqq"],
-            "parse": PARSE_CASES,
+            "parse": PARSE_CASES + mutated_codenames(300),
             "proof": {
                 "codename": vectors[2]["canonical"],
                 "header_hash_hex": PROOFS["header_hash_hex"],
@@ -85,7 +105,7 @@ def test_js_codenames_and_reply_opening_match_python(tmp_path):
             "others": [same] * len(vector["same_codename"]),
         }
     assert report["trailer"] == PROOFS["trailers"][0]["trailer"]
-    for text, parsed in zip(PARSE_CASES, report["parsed"], strict=True):
+    for text, parsed in zip(PARSE_CASES + mutated_codenames(300), report["parsed"], strict=True):
         try:
             expected = str(Codename.parse(text))
         except InvalidCodename as error:
