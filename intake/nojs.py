@@ -110,7 +110,7 @@ def _receive(store: Store, request: Request, stream: BinaryIO) -> SubmissionCode
         if not has_content:
             raise malformed("error_empty")
         codename = submission_codename(bytes(typed))
-        sealer.close(codename.trailer)
+        sealer.close(codename.trailer(sealer.header_hash))
         store.publish(path, handle, out.written)
         return codename
 
