@@ -57,7 +57,7 @@ def box_keypair() -> tuple[bytes, bytes]:
     return _b.crypto_box_keypair()
 
 
-# --- Ed25519 signatures (a codename's proof of knowledge, docs/FORMAT.md §5) -----------------
+# --- Ed25519 signatures (a codename's proof, §5; deployment statements, §7) ---------------
 
 SIGN_PUBLIC_BYTES = _b.crypto_sign_PUBLICKEYBYTES  # 32
 SIGNATURE_BYTES = _b.crypto_sign_BYTES  # 64
@@ -174,11 +174,9 @@ def secretbox_open(key: bytes, nonce_and_ciphertext: bytes) -> bytes:
         raise AuthenticationFailed from exc
 
 
-# --- Ed25519 signatures (crypto_sign) and SHA-256 (crypto_hash_sha256) --------------------
+# --- SHA-256 (crypto_hash_sha256) and random Ed25519 seeds (deployment statements, §7) -----
 
 SIGN_SEED_BYTES = _b.crypto_sign_SEEDBYTES  # 32
-SIGN_PUBLIC_KEY_BYTES = _b.crypto_sign_PUBLICKEYBYTES  # 32
-SIGNATURE_BYTES = _b.crypto_sign_BYTES  # 64
 
 
 def sign_seed() -> bytes:
@@ -189,22 +187,6 @@ def sign_public_from_seed(seed: bytes) -> bytes:
     """crypto_sign_seed_keypair: the Ed25519 public key of the key pair a seed determines."""
     public_key, _ = _b.crypto_sign_seed_keypair(seed)
     return public_key
-
-
-def sign_detached(seed: bytes, message: bytes) -> bytes:
-    """crypto_sign (Ed25519), detached: the 64-byte signature that crypto_sign puts first."""
-    _, secret_key = _b.crypto_sign_seed_keypair(seed)
-    return _b.crypto_sign(message, secret_key)[:SIGNATURE_BYTES]
-
-
-def sign_verify_detached(signature: bytes, message: bytes, public_key: bytes) -> None:
-    """crypto_sign_open of signature || message; raises AuthenticationFailed."""
-    if len(signature) != SIGNATURE_BYTES or len(public_key) != SIGN_PUBLIC_KEY_BYTES:
-        raise AuthenticationFailed
-    try:
-        _b.crypto_sign_open(signature + message, public_key)
-    except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError) as exc:
-        raise AuthenticationFailed from exc
 
 
 def sha256(data: bytes) -> bytes:

@@ -34,7 +34,7 @@ class SigningPublicKey:
     raw: bytes
 
     def __post_init__(self) -> None:
-        if len(self.raw) != _sodium.SIGN_PUBLIC_KEY_BYTES:
+        if len(self.raw) != _sodium.SIGN_PUBLIC_BYTES:
             raise InvalidPublicKey("a signing public key is 32 bytes")
 
     @classmethod
@@ -54,7 +54,7 @@ class SigningPublicKey:
             raise InvalidPublicKey(
                 "this signing key is cut short, too long or has a typo; copy the whole line again"
             )
-        raw, checksum = data[: _sodium.SIGN_PUBLIC_KEY_BYTES], data[_sodium.SIGN_PUBLIC_KEY_BYTES :]
+        raw, checksum = data[: _sodium.SIGN_PUBLIC_BYTES], data[_sodium.SIGN_PUBLIC_BYTES :]
         if _sodium.keyed_hash(_CHECKSUM_LABEL, raw, 4) != checksum:
             raise InvalidPublicKey(
                 "this signing key's checksum does not match, so it was mistyped or altered; "
@@ -85,7 +85,7 @@ class SigningPublicKey:
 
     def verify(self, signature: bytes, message: bytes) -> None:
         try:
-            _sodium.sign_verify_detached(signature, message, self.raw)
+            _sodium.verify_detached(self.raw, message, signature)
         except _sodium.AuthenticationFailed:
             raise BadSignature(
                 "the signature does not verify under this organisation key"
@@ -111,7 +111,7 @@ class SigningKey:
         return cls(_sodium.sign_seed())
 
     def sign(self, message: bytes) -> bytes:
-        return _sodium.sign_detached(self._seed, message)
+        return _sodium.sign_detached(_sodium.sign_seed_keypair(self._seed)[1], message)
 
     def to_file_text(
         self,
