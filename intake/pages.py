@@ -80,7 +80,7 @@ def form() -> str:
 @bp.post("/submit")
 def submit() -> str:
     # Answered here (200), not redirected: the codename must never be in an address.
-    received = nojs.receive(_store(), request)
+    received = nojs.receive(_store(), request, current_app.extensions["sealdrop_streams"])
     codename = str(received.codename) if received.new else ""
     return render_template("submitted.html", codename=codename)
 

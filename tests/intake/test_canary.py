@@ -81,7 +81,7 @@ def test_no_plaintext_or_identifying_data_anywhere(intake: Intake) -> None:
     created = intake.client.post("/api/v1/uploads", json={"size": len(envelope)})
     upload_id = created.json["id"]
     intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope[:500])
-    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish").status_code == 400
+    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={}).status_code == 400
     assert intake.counts() == (2, 0)
     assert leaks(intake, needles(marks)) == []
 
