@@ -6,8 +6,10 @@ SQLite (WAL) by default, PostgreSQL by URL; the SQL stays portable.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from pathlib import Path
 
 from sqlalchemy import BigInteger, Boolean, Engine, Integer, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -91,9 +93,27 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
+        path = engine.url.database
+        if path and path != ":memory:":
+            _blur_sqlite_times(engine, Path(path))
+
     # Connections must not cross a fork (gunicorn --preload); each child opens its own.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     return engine
+
+
+def _blur_sqlite_times(engine: Engine, database: Path) -> None:
+    """Every write sets the database files' (and their directory's) times to now; each
+    connection, back in the pool after its work, sets them to the hour again."""
+    files = [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
+    files += [database.parent, database.parent / "creation.lock"]
+
+    @event.listens_for(engine, "checkin")
+    def _blur(_dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        hour = this_hour()
+        for path in files:
+            with contextlib.suppress(OSError):  # not there (yet), or not ours
+                os.utime(path, (hour, hour))
 
 
 def forget_deleted(engine: Engine) -> None:

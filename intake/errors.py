@@ -72,4 +72,4 @@ def not_json() -> IntakeError:
 
 
 def throttled() -> IntakeError:
-    return IntakeError("throttled", "error_busy_checks", retry_after=60)
+    return IntakeError("throttled", "error_throttled_checks", retry_after=60)
