@@ -502,7 +502,12 @@ class Store:
         """The creation lock. Its own descriptor each time: flock locks belong to an open
         file, so threads sharing one descriptor would not exclude each other."""
         path = self.settings.data_dir / CREATION_LOCK
-        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+            blur_time(fd)
+            blur_time(self.settings.data_dir)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
