@@ -100,6 +100,7 @@ def _receive(store: Store, request: Request, stream: BinaryIO) -> SubmissionCode
     # A small body seals to a small envelope (the sealer adds less than the form's framing).
     small = declared is not None and declared <= SMALL_ENVELOPE_BYTES
     store.check_disk(declared or 0, small)
+    store.maybe_cleanup_expired_uploads()  # idle uploads give their share back
     with store.nojs_upload(small, declared) as (upload_id, path, handle):
         out = _ChargingWriter(handle, store, upload_id)
         sealer = Sealer(out, settings.recipients)  # type: ignore[arg-type]

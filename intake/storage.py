@@ -483,17 +483,23 @@ class Store:
         return counts
 
     def recount(self) -> None:
-        """Sets the ledger from the rows it sums (after a crash, or an upgrade)."""
-        unfinished = select(func.coalesce(func.sum(Upload.received), 0))
+        """Sets the ledger from the rows it sums (after a crash, or an upgrade). The ledger row
+        is locked first and the sums read after: a charge under way then either is in the
+        sums (committed) or adds itself after (it waits for the lock), never both or neither."""
+        ledger = update(Ledger).where(Ledger.id == 1)
         with self.engine.begin() as connection:
+            connection.execute(ledger.values(stored=Ledger.stored))  # takes the row lock
+            received = func.coalesce(func.sum(Upload.received), 0)
+            stored = connection.scalar(select(func.coalesce(func.sum(Submission.size), 0)))
+            large = connection.scalar(select(received).where(Upload.small.is_(False)))
+            small = connection.scalar(select(received).where(Upload.small.is_(True)))
+            count = connection.scalar(select(func.count()).select_from(Upload))
             connection.execute(
-                update(Ledger)
-                .where(Ledger.id == 1)
-                .values(
-                    stored=select(func.coalesce(func.sum(Submission.size), 0)).scalar_subquery(),
-                    unfinished_large=unfinished.where(Upload.small.is_(False)).scalar_subquery(),
-                    unfinished_small=unfinished.where(Upload.small.is_(True)).scalar_subquery(),
-                    unfinished_count=select(func.count()).select_from(Upload).scalar_subquery(),
+                ledger.values(
+                    stored=stored,
+                    unfinished_large=large,
+                    unfinished_small=small,
+                    unfinished_count=count,
                 )
             )
 
@@ -515,8 +521,8 @@ class Store:
             os.close(fd)
 
     def maybe_cleanup_expired_uploads(self) -> None:
-        """Expiry runs on upload creation, but at most once a minute per process: it is
-        counted in quarter hours and hours."""
+        """Expiry runs when uploads start (both paths), but at most once a minute per
+        process: it is counted in quarter hours and hours."""
         now = time.monotonic()
         if now >= self._next_expiry_check:
             self._next_expiry_check = now + 60

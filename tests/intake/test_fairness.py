@@ -176,7 +176,9 @@ def test_parallel_no_js_posts_never_exceed_the_budget(make) -> None:  # type: ig
     finally:
         server.shutdown()
         thread.join()
-    assert 0 < statuses.count(200) <= 2, statuses
+    # Charged by what arrives, concurrent large posts may also all run out of room part-way
+    # (each answered "busy"); what matters is that the budget is never crossed.
+    assert statuses.count(200) <= 2, statuses
     assert set(statuses) <= {200, 503, 507}
     assert store.used_bytes() <= budget
     assert sum(p.stat().st_size for p in intake.files("blobs")) <= budget
