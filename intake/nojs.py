@@ -25,6 +25,8 @@ from .followup import SubmissionCodename, submission_codename
 from .storage import Store, blur_time
 
 READ_BYTES = 64 * 1024
+# Ciphertext is written (and charged, one database transaction) a mebibyte at a time.
+WRITE_BYTES = 1 << 20
 # A part's headers, or junk before the first boundary, may not exceed this much buffering.
 MAX_DECODER_BUFFER = 256 * 1024
 MAX_PARTS = 10_000
@@ -36,21 +38,31 @@ MAX_CODENAME_BYTES = 1024
 
 
 class _ChargingWriter:
-    """Where the Sealer writes: each write is charged to the upload's row in the ledger (which
-    checks the budget, its shares and the disk reserve) before it reaches the file."""
+    """Where the Sealer writes: ciphertext is gathered up to WRITE_BYTES, and each write is
+    charged to the upload's row in the ledger (which checks the budget, its shares and the
+    disk reserve) before it reaches the file. Only bytes already received are charged."""
 
     def __init__(self, out: BinaryIO, store: Store, upload_id: str) -> None:
         self._out = out
         self._store = store
         self._upload_id = upload_id
+        self._pending = bytearray()
         self.written = 0
 
     def write(self, data: bytes) -> int:
-        self._store.charge(self._upload_id, len(data))
-        self.written += len(data)
-        count = self._out.write(data)
+        self._pending += data
+        if len(self._pending) >= WRITE_BYTES:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        self._store.charge(self._upload_id, len(self._pending))
+        self._out.write(self._pending)
+        self.written += len(self._pending)
+        self._pending.clear()
         blur_time(self._out.fileno())
-        return count
 
 
 def receive(store: Store, request: Request, streams: StreamGuard) -> SubmissionCodename:
@@ -113,6 +125,7 @@ def _receive(store: Store, request: Request, stream: BinaryIO) -> SubmissionCode
             raise malformed("error_empty")
         codename = submission_codename(bytes(typed))
         sealer.close(codename.trailer)
+        out.flush()
         store.publish(path, handle, out.written, upload_id=upload_id)
         return codename
 

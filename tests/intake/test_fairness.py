@@ -219,20 +219,23 @@ DiskUsage = namedtuple("DiskUsage", "total used free")
 
 
 def test_the_disk_reserve_is_checked_before_every_write(make, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The disk has 2 MiB above the reserve, and something else fills it three times as fast
-    as this post writes: a 1 MiB post fits at its start, and is refused at the write that
-    would cross the reserve, not 64 MiB later."""
-    intake = make(DISK_RESERVE_BYTES=10 * MIB)
+    """The disk has 3 MiB above the reserve when a 1 MiB post starts; then something else
+    takes 2 MiB. The post is refused at the write that would cross the reserve, not 64 MiB
+    later, and the reserve is never touched."""
+    reserve = 10 * MIB
+    intake = make(DISK_RESERVE_BYTES=reserve)
     written = [0]
+    other = [0]
 
     def free_space(_path: object) -> DiskUsage:
-        return DiskUsage(0, 0, 10 * MIB + 2 * MIB - 4 * written[0])
+        return DiskUsage(0, 0, reserve + 3 * MIB - other[0] - written[0])
 
     monkeypatch.setattr(shutil, "disk_usage", free_space)
     store = store_of(intake)
     original_charge = store.charge
 
     def charge(upload_id: str, n: int) -> None:
+        other[0] = 2 * MIB  # the post has begun writing; the disk fills meanwhile
         original_charge(upload_id, n)
         written[0] += n  # what is about to be written leaves the disk
 
@@ -240,9 +243,9 @@ def test_the_disk_reserve_is_checked_before_every_write(make, monkeypatch) -> No
     files = [("big.bin", "application/octet-stream", b"z" * MIB)]
     refused = post_form(intake.client, "big", files)
     assert refused.status_code == 507, refused.status_code
-    assert 10 * MIB + 2 * MIB - 4 * written[0] >= 10 * MIB  # the reserve was never touched
+    assert free_space(None).free >= reserve
     intake.assert_nothing_stored()
-    written[0] = 0
+    other[0] = written[0] = 0
     assert post_form(intake.client, "a text").status_code == 200
 
 
