@@ -171,7 +171,9 @@ class Codename:
         return cls.from_positions(tuple(e.position for e in found), found[0].language)
 
     def in_language(self, language: str) -> Codename:
-        """The same codename written in another list (a version 1 codename stays as it is)."""
+        """The same codename written in another list (a version 1 codename stays as it is).
+        An English spelling of a Russian codename reads back only when it has the words apart
+        from BIP39 that `parse` needs; a codename issued in English always has them."""
         if self.language == LEGACY:
             return self
         return Codename.from_positions(self.positions, language)
