@@ -8,12 +8,15 @@ Keys (dict form / environment variable):
     MAX_SUBMISSION_BYTES   SEALDROP_MAX_SUBMISSION_BYTES   default 2 GiB
     STORAGE_BUDGET_BYTES   SEALDROP_STORAGE_BUDGET_BYTES   default: no budget beyond free space
     UPLOAD_TTL_HOURS       SEALDROP_UPLOAD_TTL_HOURS       default 24
+    TIME_ZONE              SEALDROP_TIME_ZONE              default UTC (IANA name, such as
+                                                           Europe/Moscow: how pages show times)
 """
 
 from __future__ import annotations
 
 import os
 import re
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,7 @@ _KEYS = (
     "STORAGE_BUDGET_BYTES",
     "UPLOAD_TTL_HOURS",
     "DISK_RESERVE_BYTES",
+    "TIME_ZONE",
 )
 
 
@@ -54,6 +58,7 @@ class Settings:
     upload_ttl_hours: int
     disk_reserve_bytes: int
     chunk_bytes: int = CHUNK_BYTES
+    time_zone: str = "UTC"
 
     @property
     def blob_dir(self) -> Path:
@@ -106,7 +111,22 @@ def load(config: Mapping[str, Any] | Settings | None = None) -> Settings:
         storage_budget_bytes=None if budget in (None, "") else _int(raw, "STORAGE_BUDGET_BYTES"),
         upload_ttl_hours=_int(raw, "UPLOAD_TTL_HOURS", DEFAULT_UPLOAD_TTL_HOURS),
         disk_reserve_bytes=_int(raw, "DISK_RESERVE_BYTES", DISK_RESERVE_BYTES),
+        time_zone=_time_zone(raw.get("TIME_ZONE")),
     )
+
+
+def _time_zone(value: Any) -> str:
+    """An IANA time zone name (checked against the system's zone database)."""
+    if value in (None, ""):
+        return "UTC"
+    try:
+        zoneinfo.ZoneInfo(str(value))
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ConfigError(
+            f"SEALDROP_TIME_ZONE must be a time zone name such as Europe/Moscow or UTC, "
+            f"not {value!r}"
+        ) from None
+    return str(value)
 
 
 def _paths(value: Any) -> list[Path]:

@@ -1,7 +1,10 @@
 """Errors a submitter can meet. Each carries an API code, an HTTP status and a message key
-(intake/translations/*.json), so the same failure reads well as a page and as JSON."""
+(intake/messages.py, translated by the gettext catalogs), so the same failure reads well as a
+page and as JSON."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 STATUS = {
     "malformed": 400,
@@ -14,6 +17,15 @@ STATUS = {
 }
 
 
+@dataclass
+class Kept:
+    """What the person typed into a no-JS form, handed back on its error page (in memory
+    only, for that one answer) so that an error loses nothing they wrote."""
+
+    message: str = ""
+    codename: str = ""
+
+
 class IntakeError(Exception):
     def __init__(self, code: str, message_key: str | None = None, **extra: object) -> None:
         super().__init__(code)
@@ -21,6 +33,7 @@ class IntakeError(Exception):
         self.status = STATUS[code]
         self.message_key = message_key or f"error_{code.replace('-', '_')}"
         self.extra = extra
+        self.kept: Kept | None = None
 
 
 def malformed(message_key: str = "error_malformed") -> IntakeError:
