@@ -14,6 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
+from markupsafe import Markup
 from werkzeug.security import safe_join
 
 from crypto.codename import Codename, InvalidCodename
@@ -38,7 +39,12 @@ def _store() -> Store:
 @bp.app_context_processor
 def _template_globals() -> dict[str, object]:
     lang = current_language()
-    return {"lang": lang, "dir": text_direction(lang), "switch_url": _switch_url}
+    return {
+        "lang": lang,
+        "dir": text_direction(lang),
+        "switch_url": _switch_url,
+        "nowrap": lambda text: Markup('<span class="nowrap">%s</span>') % text,
+    }
 
 
 def _switch_url(lang: str) -> str:

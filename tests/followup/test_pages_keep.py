@@ -82,7 +82,7 @@ def test_the_form_warns_about_the_codename_and_photos_and_offers_replies_first(i
         page.index('<button id="send"'),
     ]
     assert order == sorted(order)
-    assert "Photos can carry the place where they were taken" in page
+    assert "Photos can show where they were taken" in page
 
 
 def test_the_codename_is_shown_numbered_word_by_word(intake):

@@ -76,6 +76,7 @@ def test_form_page_contract(intake: Intake) -> None:
         "encrypted on this device before",
         '<div id="server-notice" class="notice">',
         "our server encrypts it the moment it arrives",
+        "Nothing readable is written to its disk",
         "<details>",
         intake.public_key.fingerprint,
     ):
