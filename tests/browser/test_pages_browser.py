@@ -1,0 +1,111 @@
+"""Issue 11 in real browsers, at phone size (390x844) and desktop, in English and Russian:
+Firefox ESR at Tor Browser's Standard, Safer and Safest levels, and Chromium. One browser run
+per level (tests/browser/drive_pages.js) covers:
+
+- the codename shown large (never smaller than body text), numbered, two columns of four on a
+  phone and four on a desktop, no word wrapped or cut;
+- the codename surviving the language switch, and leaving (reload, link) guarded;
+- a codename issued on a Russian page opening the English replies page, and vice versa;
+- without JavaScript, an error handing the typed message back;
+- every tap target at least 44x44 CSS px, the Send button on a phone's first screen;
+- with JavaScript on but the page scripts blocked, the server-sealing notice in view
+  (issue 10, item 2).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crypto.codename import Codename
+
+from .conftest import require_executable
+
+pytestmark = pytest.mark.browser
+
+HERE = Path(__file__).resolve().parent
+EXECUTABLES = {"firefox": ("/usr/bin/firefox-esr", "firefox-esr"), "chromium": (
+    "/usr/lib/chromium/chromium", "chromium")}  # fmt: skip
+
+
+def drive(node: str, tmp_path: Path, url: str, browser: str, level: str) -> dict:
+    require_executable(*EXECUTABLES[browser])
+    spec = {"browser": browser, "level": level, "url": url, "timeout_ms": 90_000}
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    result = subprocess.run(
+        [node, str(HERE / "drive_pages.js"), str(spec_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"browser run failed:\n{result.stderr[-4000:]}"
+    return json.loads(result.stdout)
+
+
+def check_codename_layout(layout: dict, columns: int) -> None:
+    assert layout["count"] == 8
+    assert layout["numbers"] == [str(n) for n in range(1, 9)]
+    assert " ".join(layout["words"]) == layout["codename"]
+    Codename.parse(layout["codename"])
+    assert layout["columns"] == columns
+    assert layout["smallest_word_px"] >= 1.25 * layout["body_px"]  # large
+    assert layout["smallest_number_px"] >= layout["body_px"]  # nothing smaller than body text
+    assert layout["all_on_one_line"] and layout["none_overflowing"]
+
+
+def check_sent(seen: dict, columns: int, other: str) -> None:
+    assert seen["server_notice_hidden"] is True  # the script took over and said so
+    assert seen["form_small_targets"] == [] and seen["sent_small_targets"] == []
+    if columns == 2:
+        assert seen["send_bottom"] <= seen["viewport_height"], "Send is below a phone's screen"
+    assert seen["guarded_before_sending"] is False  # nothing to lose yet: no nagging
+    check_codename_layout(seen["layout"], columns)
+    assert seen["guarded_with_codename"] is True
+    after = seen["after_switch"]
+    assert after["codename"] == seen["layout"]["codename"]
+    check_codename_layout(after, columns)
+    assert seen["after_switch_url"].endswith(f"/sent?lang={other}")
+    heading = {"en": "Your message was received", "ru": "Ваше сообщение получено"}[other]
+    assert seen["after_switch_heading"] == heading
+    assert seen["guarded_after_switch"] is True
+
+
+def check_opened(seen: dict, codename: str) -> None:
+    assert seen["server_notice_hidden"] is True
+    assert seen["small_targets"] == []
+    assert seen["codename_field_rows"] == "TEXTAREA"
+    assert seen["status_error"] is False and seen["opened"] is True
+    assert Codename.parse(seen["followup_codename"]) == Codename.parse(codename)
+
+
+@pytest.mark.parametrize(
+    ("browser", "level"),
+    [("firefox", "standard"), ("firefox", "safer"), ("chromium", "standard")],
+)
+def test_pages_with_javascript(node, tmp_path, intake_server, browser, level):
+    report = drive(node, tmp_path, intake_server.url, browser, level)
+    check_sent(report["phone_ru"], columns=2, other="en")
+    check_opened(report["phone_check_en"], report["phone_ru"]["layout"]["codename"])
+    check_sent(report["desktop_en"], columns=4, other="ru")
+    check_opened(report["desktop_check_ru"], report["desktop_en"]["layout"]["codename"])
+    assert report["blocked"] == {
+        "form_server_notice_visible": True,
+        "form_js_notice_hidden": True,
+        "replies_server_notice_visible": True,
+    }
+
+
+def test_pages_at_safest(node, tmp_path, intake_server):
+    seen = drive(node, tmp_path, intake_server.url, "firefox", "safest")["plain"]
+    assert seen["server_notice_hidden"] is False and seen["js_notice_hidden"] is True
+    assert len(seen["words"]) == 8 and " ".join(seen["words"]) == seen["codename"]
+    assert seen["after_switch_lang"] == "en" and seen["after_switch_words"] == seen["words"]
+    assert seen["replies_server_notice_hidden"] is False
+    assert seen["opened"] is True and seen["status_error"] is False
+    assert seen["error_title"] == "Your message was not sent"
+    assert seen["error_message_kept"].replace("\r\n", "\n") == "Это не должно потеряться."
+    assert seen["error_codename_kept"] == "only three words"
