@@ -13,6 +13,7 @@ import nacl.exceptions
 import nacl.hash
 import nacl.pwhash.argon2id as _argon2id
 import nacl.secret
+import nacl.signing
 import nacl.utils
 
 KEY_BYTES = 32
@@ -56,10 +57,43 @@ def box_keypair() -> tuple[bytes, bytes]:
     return _b.crypto_box_keypair()
 
 
-def box_secret_from_seed(seed: bytes) -> bytes:
-    """crypto_box_seed_keypair: the secret key of the key pair determined by a 32-byte seed."""
-    _, secret_key = _b.crypto_box_seed_keypair(seed)
-    return secret_key
+# --- Ed25519 signatures (a codename's proof of knowledge, docs/FORMAT.md §5) -----------------
+
+SIGN_PUBLIC_BYTES = _b.crypto_sign_PUBLICKEYBYTES  # 32
+SIGNATURE_BYTES = _b.crypto_sign_BYTES  # 64
+
+
+def sign_seed_keypair(seed: bytes) -> tuple[bytes, bytes]:
+    """crypto_sign_seed_keypair: (public_key, secret_key) determined by a 32-byte seed."""
+    return _b.crypto_sign_seed_keypair(seed)
+
+
+def sign_secret_to_box(secret_key: bytes) -> bytes:
+    """crypto_sign_ed25519_sk_to_curve25519: the X25519 secret key of an Ed25519 key pair."""
+    return _b.crypto_sign_ed25519_sk_to_curve25519(secret_key)
+
+
+def sign_public_to_box(public_key: bytes) -> bytes:
+    """crypto_sign_ed25519_pk_to_curve25519; AuthenticationFailed for a key that is not a
+    valid Ed25519 point."""
+    try:
+        return _b.crypto_sign_ed25519_pk_to_curve25519(public_key)
+    except (nacl.exceptions.RuntimeError, nacl.exceptions.CryptoError, ValueError) as exc:
+        raise AuthenticationFailed from exc
+
+
+def sign_detached(secret_key: bytes, message: bytes) -> bytes:
+    """crypto_sign_detached (Ed25519): the 64-byte signature of ``message``."""
+    seed = _b.crypto_sign_ed25519_sk_to_seed(secret_key)
+    return bytes(nacl.signing.SigningKey(seed).sign(message).signature)
+
+
+def verify_detached(public_key: bytes, message: bytes, signature: bytes) -> None:
+    """crypto_sign_verify_detached; raises AuthenticationFailed unless it verifies."""
+    try:
+        nacl.signing.VerifyKey(public_key).verify(message, signature)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.CryptoError, ValueError) as exc:
+        raise AuthenticationFailed from exc
 
 
 def random_below(upper: int) -> int:

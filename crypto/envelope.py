@@ -151,6 +151,12 @@ class Sealer:
         out.write(header)
         self.bytes_written = len(header)
 
+    @property
+    def header_hash(self) -> bytes:
+        """BLAKE2b-256 of the whole header (the chunks' associated data): what a follow-up's
+        proof binds itself to (crypto.followup)."""
+        return self._ad
+
     # parts
 
     def begin_part(self, info: PartInfo) -> None:
@@ -277,6 +283,7 @@ class Contents:
     key_ids: list[str]
     parts: list[Part] = field(default_factory=list)
     trailer: dict[str, Any] = field(default_factory=dict)
+    header_hash: bytes = b""  # BLAKE2b-256 of the header, for checking a follow-up's proof
 
     @property
     def message(self) -> Part | None:
@@ -333,7 +340,7 @@ def _open(source: BinaryIO, identities: list[Identity], sink: Sink) -> Contents:
     key = _payload_key(header, identities)
     puller = _sodium.StreamPuller(key, header.stream_header)
     ad = header.associated_data
-    reader = _RecordReader(sink, Contents(header.key_ids))
+    reader = _RecordReader(sink, Contents(header.key_ids, header_hash=ad))
     index = 0
     chunk = _read_exact(source, SEALED_CHUNK_SIZE)
     while True:

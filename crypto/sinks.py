@@ -110,6 +110,7 @@ class DirectorySink:
         listing = {
             "key_ids": contents.key_ids,
             "trailer": contents.trailer,
+            "header_hash": contents.header_hash.hex(),
             "parts": [
                 {
                     "file": f"part-{index:03d}",

@@ -128,7 +128,7 @@ def _receive(store: Store, request: Request, stream: BinaryIO, typed: _Typed) ->
         if not has_content:
             raise malformed("error_empty")
         codename = submission_codename(bytes(typed.codename))
-        sealer.close(codename.trailer)
+        sealer.close(codename.trailer(sealer.header_hash))
         store.publish(path, handle, out.written)
         return codename
 

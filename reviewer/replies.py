@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from crypto import CHUNK_SIZE, PartInfo, PublicKey, SealdropError, Sealer
+from crypto import CHUNK_SIZE, PartInfo, PublicKey, Sealer
 from crypto.bundle import (
     HOUR_PATTERN,
     ID_PATTERN,
@@ -49,6 +49,7 @@ from crypto.bundle import (
 )
 from crypto.sinks import fsync_dir
 
+from .threads import ReplyError, check_answerable, reply_target, thread_key
 from .vault import Submission, Vault, VaultError, write_atomically
 
 _FILE_MODE = 0o600
@@ -56,10 +57,6 @@ _PARTIAL = ".partial-"
 _SUFFIX = ".sdenv"
 MESSAGE = "message"
 FILE = "file"
-
-
-class ReplyError(VaultError):
-    """A reply cannot be written or exported; the message says why and what to do."""
 
 
 def new_id() -> str:
@@ -93,51 +90,6 @@ class Reply:
         return self.path / name
 
 
-# --- where a submission's replies go -------------------------------------------------------
-
-
-def trailer_of(submission: Submission) -> dict[str, Any]:
-    try:
-        listing = json.loads((submission.path / "contents.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise VaultError(
-            f"the vault entry {submission.id} is damaged; destroy it and open its bundle again"
-        ) from None
-    trailer = listing.get("trailer") if isinstance(listing, dict) else None
-    return trailer if isinstance(trailer, dict) else {}
-
-
-def reply_target(submission: Submission) -> tuple[PublicKey, str]:
-    """The reply key and mailbox the submitter asked replies to go to."""
-    trailer = trailer_of(submission)
-    if trailer.get("reply_key") is None:
-        raise ReplyError(
-            f"submission {submission.id} has no reply key: the person did not ask for "
-            "replies or used an older sealdrop, so it cannot be answered"
-        )
-    key, mailbox = trailer.get("reply_key"), trailer.get("mailbox")
-    try:
-        if not isinstance(key, str) or not isinstance(mailbox, str):
-            raise ValueError
-        public_key = PublicKey.from_line(key)
-    except (SealdropError, ValueError):
-        public_key = None
-    if public_key is None or not MAILBOX_PATTERN.fullmatch(str(mailbox)):
-        raise ReplyError(
-            f"submission {submission.id} carries a malformed reply key or mailbox, so it "
-            "cannot be answered (the sender's software is faulty or the envelope was forged)"
-        )
-    return public_key, str(mailbox)
-
-
-def thread_key(submission: Submission) -> str | None:
-    """The canonical reply key line shared by one person's submissions, if it is valid."""
-    try:
-        return reply_target(submission)[0].line
-    except ReplyError:
-        return None
-
-
 # --- writing a reply -----------------------------------------------------------------------
 
 
@@ -149,6 +101,7 @@ def queue_reply(
     vault = _vault(vault)
     submission = vault.find(submission_id)
     public_key, mailbox = reply_target(submission)
+    check_answerable(vault, submission, order(vault))
     if not text.strip() and not files:
         raise ReplyError("the reply is empty: write a message or attach a file; nothing was queued")
     sources = [_check_readable(Path(path)) for path in files]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import replies
+from . import replies, threads
 from .cli import _console, _find, _open_vault, vault_option
 from .vault import Vault, VaultError
 
@@ -44,7 +44,8 @@ def reply(
     vault = _open_vault(vault_path)
     submission = _find(vault, submission_id)
     try:
-        replies.reply_target(submission)  # before anyone writes a reply that cannot go
+        # Before anyone writes a reply that cannot go, or would not reach this person.
+        threads.check_answerable(vault, submission, replies.order(vault))
         if message is None:
             message = _compose()
         queued = replies.queue_reply(vault, submission.id, message, files)

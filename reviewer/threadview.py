@@ -1,5 +1,6 @@
 """``show`` for a conversation: one person's submissions (those whose trailers carry the same
-reply key) and the replies sent to that key, oldest first.
+reply key and that belong to its thread, reviewer.threads) and the replies sent to that key,
+oldest first. A submission that names the key without belonging is shown alone, marked.
 
 Order: by hour (received, for submissions; written, for replies), then by the order they
 entered the vault (reviewer.replies.order). Everything the submitter wrote is printed inertly
@@ -15,7 +16,9 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from . import attachments, replies
+from crypto.followup import Proof
+
+from . import attachments, replies, threads
 from .display import clean_name, clean_text, decode, human_size
 from .replies import Reply
 from .vault import Submission, Vault, VaultError
@@ -30,6 +33,7 @@ class Message:
     position: int
     submission: Submission | None = None
     reply: Reply | None = None
+    standing: threads.Standing | None = None
 
 
 def thread(vault: Vault, prefix: str) -> tuple[str, list[Message]] | None:
@@ -48,26 +52,32 @@ def thread(vault: Vault, prefix: str) -> tuple[str, list[Message]] | None:
             f"{len(submission_ids) + len(reply_ids)} submissions and replies start with "
             f"{prefix!r}; type more of the id"
         )
+    positions = replies.order(vault)
     if reply_ids:
-        target, key = reply_ids[0], replies.load_reply(vault, reply_ids[0]).reply_key
+        reply = replies.load_reply(vault, reply_ids[0])
+        target, key, about = reply.id, reply.reply_key, reply.in_reply_to
     elif len(submission_ids) == 1:
-        target, key = submission_ids[0], replies.thread_key(vault.submission(submission_ids[0]))
+        target = about = submission_ids[0]
+        key = threads.thread_key(vault.submission(target))
         if key is None:
             return None
     else:
         return None  # unknown or ambiguous: plain `show` says which
-    positions = replies.order(vault)
+    named = threads.standings(vault, key, positions)
+    outsiders = {i for i, (_, standing) in named.items() if not standing.member}
+    # An outsider is a thread of its own: itself and the replies written to it.
+    belongs = {about} if about in outsiders else {i for i in named if i not in outsiders}
     members = [
-        Message(s.id, s.record.received, positions.get(s.id, 0), submission=s)
-        for s in vault.submissions()
-        if replies.thread_key(s) == key
+        Message(s.id, s.record.received, positions.get(s.id, 0), submission=s, standing=standing)
+        for s, standing in named.values()
+        if s.id in belongs
     ]
     members += [
         Message(r.id, r.written, positions.get(r.id, 0), reply=r)
         for r in replies.replies(vault)
-        if r.reply_key == key
+        if r.reply_key == key and (r.in_reply_to in belongs or r.in_reply_to not in named)
     ]
-    if len(members) == 1 and members[0].submission is not None:
+    if len(members) == 1 and members[0].submission is not None and about not in outsiders:
         return None
     members.sort(key=lambda m: (m.hour, m.position, m.id))
     return target, members
@@ -91,13 +101,25 @@ def show_thread(vault: Vault, prefix: str, full: bool, out: Console) -> bool:
             out.print()
             if message.submission is not None:
                 _print_submission(out, message.submission, message.id == target, full)
+                if message.standing is not None:
+                    out.print(_standing(message.standing))
             else:
                 assert message.reply is not None
                 _print_reply(out, message.reply, message.id == target, full)
         latest = [m for m in members if m.submission is not None]
-        if latest:
+        answerable = [m for m in latest if m.standing is None or m.standing.member]
+        if answerable:
             out.print()
-            out.print(f"Answer with: sealdrop-reviewer reply {latest[-1].id}")
+            out.print(f"Answer with: sealdrop-reviewer reply {answerable[-1].id}")
+        else:
+            out.print()
+            out.print(
+                Text(
+                    "This submission stands alone: it does not belong to the thread of the "
+                    "reply key it names, and is not answered.",
+                    style="bold red",
+                )
+            )
         for message in latest:
             assert message.submission is not None
             vault.mark_read(message.submission)
@@ -107,6 +129,14 @@ def show_thread(vault: Vault, prefix: str, full: bool, out: Console) -> bool:
             "destroy the damaged entry and open its bundle again"
         ) from None
     return True
+
+
+def _standing(standing: threads.Standing) -> Text:
+    if not standing.member:
+        style = "bold red"
+    else:
+        style = "green" if standing.proof is Proof.PROVEN else "yellow"
+    return Text(f"  ({standing.describe()})", style=style)
 
 
 def _heading(marked: bool, text: str) -> Text:

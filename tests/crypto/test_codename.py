@@ -1,4 +1,5 @@
-"""Codenames: generation, forgiving parsing, and the reply keys they derive."""
+"""Codenames: generation per language, forgiving parsing, the two versions kept apart, and the
+keys they derive."""
 
 from __future__ import annotations
 
@@ -7,55 +8,134 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from crypto import open_bytes, seal_bytes
-from crypto.codename import ENTROPY_BITS, Codename, InvalidCodename, wordlist
+from crypto import open_bytes, seal_bytes, wordlists
+from crypto.codename import (
+    LEGACY,
+    LIST_SIZE,
+    Codename,
+    InvalidCodename,
+    entropy_bits,
+    legacy_wordlist,
+    new_codename,
+)
 
-VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "codenames.json").read_text())
+VECTORS = json.loads(
+    (Path(__file__).parent.parent / "vectors" / "codenames.json").read_text(encoding="utf-8")
+)
+positions = st.lists(st.integers(0, LIST_SIZE - 1), min_size=8, max_size=8).map(tuple)
 
 
-def test_generated_codenames_have_88_bits_from_the_whole_list() -> None:
-    assert ENTROPY_BITS == 88 and len(set(wordlist())) == 2048
-    counts = Counter(word for _ in range(2000) for word in Codename.generate().words)
-    # 16,000 draws over 2,048 words: a biased or short list would leave many unseen.
-    assert len(counts) > 1900
+def test_issued_in_the_page_language_from_the_whole_list() -> None:
+    for language in ("en", "ru"):
+        counts = Counter(word for _ in range(1500) for word in new_codename(language).words)
+        # 12,000 draws over 1,056 words: a biased or short list would leave many unseen.
+        assert len(counts) > 1000 and set(counts) <= set(wordlists.load(language))
+    assert new_codename("ru").language == "ru"
+    assert new_codename("de").language == "en"  # no list of its own: English
     assert len({str(Codename.generate()) for _ in range(200)}) == 200
 
 
-@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["canonical"].split()[0])
+def test_strength_is_at_least_80_bits_per_list() -> None:
+    assert 80.1 < entropy_bits("en") < entropy_bits("ru") < 80.4
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: f"v{v['version']}-{v['language']}")
 def test_derivation_vectors(vector: dict) -> None:
-    for text in (vector["canonical"], vector["typed"]):
-        keys = Codename.parse(text).derive()
+    for text in (vector["canonical"], vector["typed"], *vector["same_codename"]):
+        codename = Codename.parse(text)
+        keys = codename.derive()
         assert keys.public_key.line == vector["reply_public_key_line"]
         assert keys.mailbox == vector["mailbox"]
+        assert keys.verify_key.hex() == vector["verify_key"]
+        assert codename.secret().hex() == vector["secret_hex"]
     assert str(Codename.parse(vector["typed"])) == vector["canonical"]
 
 
-def test_parsing_forgives_case_spacing_and_endings_but_not_wrong_words() -> None:
-    codename = Codename.generate()
-    shouting = "\n  " + "   ".join(word.upper() for word in codename.words) + "  \t"
+def test_a_russian_codename_and_its_english_spelling_are_one_codename() -> None:
+    russian = new_codename("ru")
+    english = russian.in_language("en")
+    assert english == russian and english.derive().mailbox == russian.derive().mailbox
+    assert Codename.parse(str(english)) == russian
+    assert Codename.parse(str(russian)).language == "ru"
+
+
+def test_parsing_forgives_case_spacing_numbering_yo_and_one_typo() -> None:
+    codename = Codename.from_positions((10, 20, 30, 40, 50, 60, 70, 80), "ru")
+    words = list(codename.words)
+    shouting = "\n  " + "   ".join(f"{n}) {w.upper()}" for n, w in enumerate(words, 1))
     assert Codename.parse(shouting) == codename
+    assert Codename.parse(" ".join(w.replace("е", "ё") for w in words)) == codename
+    assert Codename.parse(" ".join(w[:4] for w in words)) == codename
     with pytest.raises(InvalidCodename, match="has 8 words; this has 7") as short:
-        Codename.parse(" ".join(codename.words[:7]))
+        Codename.parse(" ".join(words[:7]))
     assert (short.value.count, short.value.position) == (7, None)
     with pytest.raises(InvalidCodename, match="word 3") as misspelt:
-        Codename.parse(" ".join([*codename.words[:2], "qqqq", *codename.words[3:]]))
+        Codename.parse(" ".join([*words[:2], "щщщщ", *words[3:]]))
     assert (misspelt.value.count, misspelt.value.position) == (None, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(positions, st.sampled_from(["en", "ru"]), st.integers(0, 7), st.data())
+def test_one_typo_in_one_word_never_reads_as_another_codename(where, language, index, data):
+    codename = Codename.from_positions(where, language)
+    words = list(codename.words)
+    word = words[index]
+    cut = data.draw(st.integers(0, len(word) - 1))
+    words[index] = word[:cut] + word[cut + 1 :]  # one letter dropped
+    try:
+        again = Codename.parse(" ".join(words))
+    except InvalidCodename as error:
+        assert error.position == index + 1 or error.count is not None
+    else:
+        assert again == codename
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_is_a_codename_or_a_specific_error(text):
+    try:
+        codename = Codename.parse(text)
+    except InvalidCodename as error:
+        assert (error.count is None) != (error.position is None)
+    else:
+        assert Codename.parse(str(codename)) == codename
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(legacy_wordlist()), min_size=8, max_size=8), st.integers(0, 7))
+def test_a_legacy_codename_is_never_read_as_a_new_one(words, index):
+    assert Codename.parse(" ".join(words)).language == LEGACY
+    mistyped = [*words[:index], "qz" + words[index], *words[index + 1 :]]
+    with pytest.raises(InvalidCodename) as error:
+        Codename.parse(" ".join(mistyped))
+    assert error.value.position == index + 1
+
+
+def test_an_issued_codename_is_never_read_as_a_legacy_one() -> None:
+    for _ in range(300):
+        codename = Codename.generate("en")
+        assert Codename.parse(str(codename)) == codename
+        assert Codename.parse(" ".join(w[:4] for w in codename.words)) == codename
 
 
 def test_different_codenames_derive_unlinkable_keys_and_mailboxes() -> None:
     a, b = Codename.generate().derive(), Codename.generate().derive()
     assert a.mailbox != b.mailbox and a.public_key != b.public_key
+    assert a.verify_key != b.verify_key
     assert len(a.mailbox) == 26 and a.mailbox.isalnum() and a.mailbox.islower()
 
 
 def test_a_reply_sealed_to_the_derived_key_opens_with_the_codename_alone() -> None:
-    codename = Codename.generate()
-    reply = seal_bytes([codename.derive().public_key], "We received your message.")
-    again = Codename.parse(str(codename)).derive()
-    assert open_bytes(reply, [again.identity]).message.data == b"We received your message."
+    for codename in (new_codename("ru"), Codename.parse(VECTORS[0]["canonical"])):
+        reply = seal_bytes([codename.derive().public_key], "We received your message.")
+        again = Codename.parse(str(codename)).derive()
+        assert open_bytes(reply, [again.identity]).message.data == b"We received your message."
 
 
 def test_the_codename_never_shows_in_its_repr() -> None:
     codename = Codename.generate()
     assert codename.words[0] not in repr(codename)
+    assert codename.words[0] not in repr(codename.derive())

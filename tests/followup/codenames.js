@@ -1,7 +1,8 @@
 'use strict';
 // Runs the browser's codename and reply-opening modules under Node for test_js.py.
 // Usage: node codenames.js SPEC.json; SPEC = {"vectors": [...codenames.json],
-//   "replies": [{"codename", "envelope_hex"}]}. Prints, as JSON, what each derives and opens.
+//   "replies": [{"codename", "envelope_hex"}], "invalid": [text], "parse": [text],
+//   "proof": {"codename", "header_hash_hex"}}. Prints, as JSON, what each derives and opens.
 const fs = require('node:fs');
 const sodium = require('libsodium-wrappers');
 const codename = require('../../intake/static/src/codename.js');
@@ -13,8 +14,19 @@ async function main() {
   const derived = spec.vectors.map((vector) => {
     const canonical = codename.parse(vector.typed);
     const keys = codename.derive(sodium, canonical);
-    return { canonical, line: keys.publicKeyLine, mailbox: keys.mailbox };
+    const others = vector.same_codename.map((text) => {
+      const other = codename.derive(sodium, text);
+      return { line: other.publicKeyLine, mailbox: other.mailbox };
+    });
+    const verifyKey = sodium.to_hex(keys.verifyKey);
+    return { canonical, line: keys.publicKeyLine, mailbox: keys.mailbox, verifyKey, others };
   });
+  const proof = spec.proof;
+  const trailer = codename.signedTrailer(
+    sodium,
+    codename.derive(sodium, proof.codename),
+    sodium.from_hex(proof.header_hash_hex),
+  );
   const opened = spec.replies.map((reply) => {
     const keys = codename.derive(sodium, codename.parse(reply.codename));
     try {
@@ -34,7 +46,17 @@ async function main() {
     }
   });
   const generated = codename.parse(codename.generate(sodium));
-  process.stdout.write(JSON.stringify({ derived, opened, errors, generated }));
+  const generatedRu = codename.generate(sodium, 'ru');
+  const parsed = spec.parse.map((text) => {
+    try {
+      return codename.parse(text);
+    } catch (error) {
+      return [error.reason, error.value];
+    }
+  });
+  process.stdout.write(
+    JSON.stringify({ derived, opened, errors, generated, generatedRu, trailer, parsed }),
+  );
 }
 
 main().catch((error) => {

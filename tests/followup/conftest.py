@@ -14,7 +14,7 @@ from crypto.bundle import BundleWriter, hour_stamp
 from crypto.codename import Codename
 from tests.intake.conftest import Intake, build, captured_log, live, watched_tmp  # noqa: F401
 
-CODENAME_IN_PAGE = re.compile(r'<code id="codename">([a-z ]+)</code>')
+CODENAME_IN_PAGE = re.compile(r'<code id="codename">([a-zа-яё ]+)</code>')
 
 
 @pytest.fixture
@@ -61,11 +61,11 @@ def check(client, codename: str, lang: str = "en"):
     )
 
 
-def submit(client, message: str, codename: str | None = None):
+def submit(client, message: str, codename: str | None = None, lang: str = "en"):
     data: dict[str, object] = {"message": message}
     if codename is not None:
         data["codename"] = codename
-    return client.post("/submit?lang=en", data=data, content_type="multipart/form-data")
+    return client.post(f"/submit?lang={lang}", data=data, content_type="multipart/form-data")
 
 
 def codename_of(response) -> str:

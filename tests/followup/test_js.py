@@ -5,17 +5,55 @@ that is tampered with, cut short or sealed to someone else is refused rather tha
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from crypto import Attachment, seal_bytes
-from crypto.codename import Codename
+from crypto import Attachment, seal_bytes, wordlists
+from crypto.codename import Codename, InvalidCodename, legacy_wordlist
 
 HERE = Path(__file__).resolve().parent
 VECTORS = HERE.parent / "vectors" / "codenames.json"
+PROOFS = json.loads((HERE.parent / "vectors" / "followup-proofs.json").read_text())
+# Typed texts whose reading must agree between Python and the browser, typos and traps included.
+PARSE_CASES = [
+    "яблоко груша слива лимон апельсин мандарин абрикос персик",
+    "яблако груша слива лимон апельсин мандарин абрикос персик",  # two words one edit away
+    "ЯБЛОКО ГРУША СЛИВА ЛИМОН АПЕЛЬСИН МАНДАРИН АБРИКОС ПЕРСИК",
+    "1) ёжевика 2) чаиник 3) сливa 4) лимон 5) апелсин 6) мандарин 7) абрикос 8) пёрсик",
+    "apple pear plum lemon lime orange apricot mango",
+    "aple paer plumm lemn lime orange apricot mango",
+    "apple груша plum лимон lime апельсин apricot персик",
+    "abandon ability able about above absent absorb abstract",
+    "abandon ability able about above absent absorb abstrct",
+    "acorn zucchini mackerel aluminium broccoli tart fudge",
+    "cat dog fig yak cod ant emu eel",
+    "ca do fi ya co an em ee",
+    "apple pear plum﻿lemon	lime\norange,apricot;mango",
+    "apple pear plum lemon lime orange apricot 😀😀😀😀",
+]
+
+
+def mutated_codenames(count: int) -> list[str]:
+    """Codenames of all three lists, mistyped at random (fixed seed), for both readers."""
+    rng = random.Random(11)
+    lists = [wordlists.load("en"), wordlists.load("ru"), legacy_wordlist()]
+    texts = []
+    for _ in range(count):
+        one = rng.choice(lists)  # mostly one list; a few codenames mix all three
+        words = [rng.choice(one if rng.random() < 0.9 else rng.choice(lists)) for _ in range(8)]
+        for _ in range(rng.randrange(4)):
+            i = rng.randrange(8)
+            word, cut = words[i], rng.randrange(len(words[i]))
+            letter = rng.choice("aeoiкаеёй")
+            words[i] = rng.choice(
+                [word[:cut] + word[cut + 1 :], word[:cut] + letter + word[cut:], word[:4], word[:3]]
+            )
+        texts.append(rng.choice([" ", "-", "\n", ", "]).join(words))
+    return texts
 
 
 def run_node(tmp_path: Path, spec: dict) -> dict:
@@ -51,14 +89,31 @@ def test_js_codenames_and_reply_opening_match_python(tmp_path):
             "vectors": vectors,
             "replies": [{"codename": str(c), "envelope_hex": e.hex()} for c, e in replies],
             "invalid": ["abandon ability", "abandon ability able about above absent absorb qqqq"],
+            "parse": PARSE_CASES + mutated_codenames(300),
+            "proof": {
+                "codename": vectors[2]["canonical"],
+                "header_hash_hex": PROOFS["header_hash_hex"],
+            },
         },
     )
     for vector, derived in zip(vectors, report["derived"], strict=True):
+        same = {"line": vector["reply_public_key_line"], "mailbox": vector["mailbox"]}
         assert derived == {
             "canonical": vector["canonical"],
-            "line": vector["reply_public_key_line"],
-            "mailbox": vector["mailbox"],
+            **same,
+            "verifyKey": vector["verify_key"],
+            "others": [same] * len(vector["same_codename"]),
         }
+    assert report["trailer"] == PROOFS["trailers"][0]["trailer"]
+    for text, parsed in zip(PARSE_CASES + mutated_codenames(300), report["parsed"], strict=True):
+        try:
+            expected = str(Codename.parse(text))
+        except InvalidCodename as error:
+            count = error.count is not None
+            expected = ["count", error.count] if count else ["word", error.position]
+        assert parsed == expected, text
+    russian = Codename.parse(report["generatedRu"])
+    assert russian.language == "ru" and str(russian) == report["generatedRu"]
     ok, flipped, cut, foreign = report["opened"]
     assert ok == {"message": "Привет <b>", "files": [{"name": "a.bin", "hex": big.hex()}]}
     assert flipped == {"error": "corrupted"}

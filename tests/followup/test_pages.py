@@ -6,6 +6,8 @@ import time
 
 from crypto import open_envelope
 from crypto.codename import Codename
+from crypto.followup import Proof, signed_trailer
+from crypto.followup import check as check_proof
 from intake.replies import import_replies
 
 from ..intake.helpers import open_bundle
@@ -23,8 +25,25 @@ def test_submission_shows_a_codename_once_and_seals_only_what_derives_from_it(in
 
     export_bundle(intake.app, tmp_path / "b.tar")
     [contents] = open_bundle(tmp_path / "b.tar", intake.identity)
-    assert contents.trailer == {"reply_key": keys.public_key.line, "mailbox": keys.mailbox}
+    assert contents.trailer == signed_trailer(keys, contents.header_hash)
+    assert check_proof(contents.trailer, contents.header_hash) is Proof.PROVEN
     assert str(codename) not in repr(contents.trailer)
+
+
+def test_the_no_js_page_issues_the_codename_in_its_language(intake, tmp_path):
+    russian = Codename.parse(codename_of(submit(intake.client, "привет", lang="ru")))
+    english = Codename.parse(codename_of(submit(intake.client, "hello", lang="en")))
+    assert (russian.language, english.language) == ("ru", "en")
+    # A Russian codename typed on the English page follows up the same thread, and back.
+    submit(intake.client, "again", codename=str(russian), lang="en")
+    submit(intake.client, "снова", codename=str(english.in_language("ru")), lang="ru")
+    from intake.export import export_bundle
+
+    export_bundle(intake.app, tmp_path / "b.tar")
+    opened = open_bundle(tmp_path / "b.tar", intake.identity)
+    mailboxes = sorted(c.trailer["mailbox"] for c in opened)
+    assert mailboxes == sorted([russian.derive().mailbox] * 2 + [english.derive().mailbox] * 2)
+    assert all(check_proof(c.trailer, c.header_hash) is Proof.PROVEN for c in opened)
 
 
 def test_a_follow_up_carries_the_same_reply_key_and_shows_no_new_codename(intake, tmp_path):
@@ -36,15 +55,11 @@ def test_a_follow_up_carries_the_same_reply_key_and_shows_no_new_codename(intake
     from intake.export import export_bundle
 
     export_bundle(intake.app, tmp_path / "b.tar")
-    trailers = [c.trailer for c in open_bundle(tmp_path / "b.tar", intake.identity)]
-    assert (
-        trailers[0]
-        == trailers[1]
-        == {
-            "reply_key": first.derive().public_key.line,
-            "mailbox": first.derive().mailbox,
-        }
-    )
+    opened = open_bundle(tmp_path / "b.tar", intake.identity)
+    keys = first.derive()
+    for contents in opened:
+        assert contents.trailer == signed_trailer(keys, contents.header_hash)
+    assert opened[0].trailer["proof"] != opened[1].trailer["proof"]  # each its own envelope
 
 
 def test_a_follow_up_with_a_mistyped_codename_is_refused_and_nothing_kept(intake):

@@ -2,12 +2,14 @@
 // Seals an envelope in Node with the browser's own sealing module (intake/static/src).
 // Usage: node seal.js SPEC.json   where SPEC is
 //   {"recipients": ["sdpub1..."], "message": "...", "files": [{"path","name","type"}],
-//    "out": "file.sdenv", "chunk_bytes": 1048576, "slice_bytes": 1048576, "trailer": {}}
+//    "out": "file.sdenv", "chunk_bytes": 1048576, "slice_bytes": 1048576, "trailer": {},
+//    "codename": "..."}   (codename: sign the trailer with it instead, as the worker does)
 // Writes the envelope through the same Chunker the worker uses (each piece at its offset)
 // and prints {"predicted", "written", "offsets", "wasm"} as JSON.
 const fs = require('node:fs');
 const sodium = require('libsodium-wrappers');
 const envelope = require('../../intake/static/src/envelope.js');
+const codenames = require('../../intake/static/src/codename.js');
 
 // Without WebAssembly libsodium's first attempt rejects unhandled, then its pure-JS build runs.
 process.on('unhandledRejection', (error) => {
@@ -38,8 +40,14 @@ async function main() {
       },
     });
   }
-  const trailer = spec.trailer || {};
-  const predicted = envelope.envelopeLength(keys.length, parts, trailer);
+  let trailer = spec.trailer || {};
+  let sized = trailer;
+  if (spec.codename) {
+    const derived = codenames.derive(sodium, spec.codename);
+    trailer = (headerHash) => codenames.signedTrailer(sodium, derived, headerHash);
+    sized = trailer(new Uint8Array(32));
+  }
+  const predicted = envelope.envelopeLength(keys.length, parts, sized);
   const out = fs.openSync(spec.out, 'w');
   const offsets = [];
   const chunker = new envelope.Chunker(spec.chunk_bytes || 1 << 20, (offset, data) => {

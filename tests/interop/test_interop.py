@@ -14,7 +14,9 @@ import nacl.public
 import pytest
 
 from crypto import Identity, MemorySink, Sealer, open_envelope
+from crypto.codename import new_codename
 from crypto.convenience import Attachment, seal_bytes
+from crypto.followup import Proof, check, signed_trailer
 
 HERE = Path(__file__).resolve().parent
 CHUNK = 65536
@@ -38,6 +40,7 @@ def js_seal(
     node_flags: tuple[str, ...] = (),
     chunk_bytes: int = MIB,
     trailer: dict | None = None,
+    codename: str | None = None,
 ) -> tuple[bytes, dict]:
     specs = []
     for index, (name, media_type, data) in enumerate(files):
@@ -52,6 +55,7 @@ def js_seal(
         "out": str(out),
         "chunk_bytes": chunk_bytes,
         "trailer": trailer or {},
+        "codename": codename,
     }
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
@@ -247,3 +251,15 @@ def test_js_shortens_a_file_name_too_long_for_a_record(node, tmp_path):
     assert part.info.name.startswith("…") and part.info.name.endswith("я.pdf")
     assert len(part.info.name.encode()) < 8192
     assert part.data == b"%PDF-1.7"
+
+
+def test_js_signed_follow_up_is_proven_in_python(node, tmp_path):
+    """The trailer the worker signs with the envelope's header hash (FORMAT.md §5.5) is the
+    one Python writes, and proves the codename; the size was known before sealing."""
+    identity, _ = new_identity()
+    codename = new_codename("ru")
+    envelope, report = js_seal(node, tmp_path, [identity], "снова я", codename=str(codename))
+    assert report["predicted"] == report["written"] == len(envelope)
+    contents = py_open(envelope, identity)
+    assert contents.trailer == signed_trailer(codename.derive(), contents.header_hash)
+    assert check(contents.trailer, contents.header_hash) is Proof.PROVEN

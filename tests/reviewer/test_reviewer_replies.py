@@ -320,15 +320,15 @@ def test_the_reviewer_never_needs_the_wordlist(cli, keys, tmp_path, person, monk
     from crypto import codename
 
     opened(cli, keys, tmp_path, person)
-    codename.wordlist.cache_clear()
-    codename._by_prefix.cache_clear()
+    codename.legacy_wordlist.cache_clear()
+    codename._legacy_index.cache_clear()
     monkeypatch.setitem(sys.modules, "mnemonic", None)  # importing it now fails
     assert cli("reply", "sub1", "--message", "x").exit_code == 0
     assert cli("show", "sub1").exit_code == 0
     assert cli("export-replies", "--out", tmp_path / "r.tar").exit_code == 0
     with pytest.raises(ImportError):
-        codename.wordlist()
-    codename.wordlist.cache_clear()
+        codename.legacy_wordlist()
+    codename.legacy_wordlist.cache_clear()
 
 
 def test_destroy_takes_the_replies_of_a_thread_with_its_last_submission(

@@ -17,6 +17,7 @@ import nacl.bindings as b
 from crypto import Attachment, Identity, PublicKey, seal_bytes
 from crypto.codename import Codename
 from crypto.envelope import CHUNK_SIZE, MAGIC
+from crypto.followup import proof_message, signed_trailer
 from crypto.framing import BEGIN, CLOSE, DATA, END, PartInfo, record
 from crypto.padding import padded_length
 
@@ -84,24 +85,85 @@ def message_records(text: bytes) -> bytes:
 
 
 def write_codenames() -> None:
+    """codenames.json (both versions, both lists, as typed) and followup-proofs.json."""
     codenames = []
-    for canonical, typed in (
+    for canonical, typed, others in (
         (
             "abandon ability able about above absent absorb abstract",
             "  ABANDON-abil Able about, abov absent absorbing abstract\n",
+            [],
         ),
-        ("zoo zone youth year wrong zero act add", "zoo zone youth year wrong zero act add"),
+        ("zoo zone youth year wrong zero act add", "zoo zone youth year wrong zero act add", []),
+        _new_codename((3, 1023, 512, 7, 100, 900, 333, 64), "en"),
+        _new_codename((5, 6, 1000, 250, 777, 42, 512, 999), "ru"),
     ):
-        keys_of = Codename.parse(canonical).derive()
+        codename = Codename.parse(canonical)
+        keys_of = codename.derive()
         codenames.append(
             {
+                "version": 1 if codename.legacy else 2,
+                "language": codename.language,
                 "canonical": canonical,
                 "typed": typed,
+                "same_codename": others,
+                "secret_hex": codename.secret().hex(),
                 "reply_public_key_line": keys_of.public_key.line,
                 "mailbox": keys_of.mailbox,
+                "verify_key": keys_of.verify_key.hex(),
             }
         )
-    (HERE / "codenames.json").write_text(json.dumps(codenames, indent=2) + "\n")
+    (HERE / "codenames.json").write_text(
+        json.dumps(codenames, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    write_proofs()
+
+
+def _new_codename(positions: tuple[int, ...], language: str) -> tuple[str, str, list[str]]:
+    """A version 2 codename, a typed form (numbered, shouted, one word cut to four letters,
+    one with a typo, ё for е) and its spelling in the other list."""
+    codename = Codename.from_positions(positions, language)
+    words = list(codename.words)
+    words[1] = words[1][:4].upper()
+    words[2] = words[2][:2] + words[2][3] + words[2][2] + words[2][4:]  # two letters swapped
+    typed = " ".join(f"{n}. {w}" for n, w in enumerate(words, 1)).replace("е", "ё")
+    other = "ru" if language == "en" else "en"
+    return str(codename), typed, [str(codename.in_language(other))]
+
+
+def write_proofs() -> None:
+    """Signed trailers for fixed header hashes (Ed25519 is deterministic), and altered ones with
+    the verdict a reviewer must reach."""
+    codename = Codename.parse(json.loads((HERE / "codenames.json").read_text())[2]["canonical"])
+    keys_of = codename.derive()
+    header_hash = bytes(range(32))
+    good = signed_trailer(keys_of, header_hash)
+    other_keys = Codename.parse("zoo zone youth year wrong zero act add").derive()
+    cases = [
+        ("proven", "signed by the codename's key for this header", good),
+        ("unproven", "no proof: sealed before proofs", _without(good, "verify_key", "proof")),
+        ("forged", "another mailbox", {**good, "mailbox": other_keys.mailbox}),
+        ("forged", "another's verify key", {**good, "verify_key": other_keys.verify_key.hex()}),
+        ("forged", "verify key of the same person, proof removed", _without(good, "proof")),
+        ("forged", "a proof in upper-case hex", {**good, "proof": good["proof"].upper()}),
+        (
+            "forged",
+            "a proof made for another header",
+            signed_trailer(keys_of, bytes(32)),
+        ),
+    ]
+    proofs = {
+        "header_hash_hex": header_hash.hex(),
+        "signed_message_hex": proof_message(header_hash, keys_of.public_key, keys_of.mailbox).hex(),
+        "trailers": [
+            {"expect": expect, "about": about, "trailer": trailer}
+            for expect, about, trailer in cases
+        ],
+    }
+    (HERE / "followup-proofs.json").write_text(json.dumps(proofs, indent=2) + "\n")
+
+
+def _without(trailer: dict[str, str], *names: str) -> dict[str, str]:
+    return {name: value for name, value in trailer.items() if name not in names}
 
 
 def main() -> None:

@@ -94,6 +94,7 @@ class Submission {
       chunkBytes: this.config.chunk_bytes,
       credits: CREDITS,
       codename: followUp,
+      language: this.config.lang,
     });
     try {
       const named = await this.expect('codename');

@@ -1,21 +1,36 @@
 'use strict';
-// Codenames and the reply keys derived from them (docs/FORMAT.md §5), byte-compatible with
-// crypto/codename.py: eight words of the BIP39 English list (88 bits), each recognised by its
-// first four letters; from the canonical form, keyed BLAKE2b labels give a seed for
-// crypto_box_seed_keypair (the reply key) and the mailbox id. Takes libsodium as an argument,
-// like envelope.js, so Node tests run the very code the browser runs.
-const { wordlist } = require('@scure/bip39/wordlists/english.js');
+// Codenames and the keys derived from them (docs/FORMAT.md §5), byte-compatible with
+// crypto/codename.py and crypto/followup.py. Version 2: eight positions in lists of 1,056
+// words, written with the page language's list (wordlists.js: English, Russian; over 80 bits);
+// the positions are the secret, so a codename typed in either list derives the same keys. Version 1 (issued before):
+// eight BIP39 English words, read by the rules they were issued with. Takes libsodium as an
+// argument, like envelope.js, so Node tests run the very code the browser runs.
+const { wordlist: legacyList } = require('@scure/bip39/wordlists/english.js');
+const lists = require('./wordlists.js');
 
 const WORD_COUNT = 8;
-const CODENAME_LABEL = 'sealdrop-codename-v1';
+const LIST_SIZE = 1056;
+const PREFIX = 4;
+const APART_ISSUED = 3;
+const APART_READ = 2;
+const LEGACY = 'bip39';
+const LANGUAGES = ['en', 'ru'];
+const LEGACY_LABEL = 'sealdrop-codename-v1';
+const CODENAME_LABEL = 'sealdrop-codename-v2';
 const REPLY_KEY_LABEL = 'sealdrop-reply-key-v1';
 const MAILBOX_LABEL = 'sealdrop-mailbox-v1';
 const CHECKSUM_LABEL = 'sealdrop-pubkey-checksum-v1';
-const SEPARATORS = /[\s\-_.,;:/]+/;
+const PROOF_LABEL = 'sealdrop-followup-v1';
+// Spelt out, as in crypto/codename.py: \s and \d differ between Python and JavaScript.
+const SEPARATORS =
+  /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff0-9\-_.,;:/()]+/;
+const FOLD = { ё: 'е', й: 'и', щ: 'ш', ъ: 'ь' };
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 const utf8 = new TextEncoder();
-let byPrefix = null;
+let legacyIndex = null;
+let entries = null;
+let newIndex = null;
 
 class CodenameError extends Error {
   constructor(reason, value) {
@@ -25,34 +40,146 @@ class CodenameError extends Error {
   }
 }
 
-function index() {
-  if (byPrefix === null) {
-    byPrefix = new Map();
-    for (const word of wordlist) {
-      byPrefix.set(word.slice(0, 4), word);
-      byPrefix.set(word, word);
-    }
+function fold(text) {
+  return String(text)
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[ёйщъ]/g, (letter) => FOLD[letter]);
+}
+
+function legacy() {
+  if (legacyIndex === null) {
+    legacyIndex = new Map();
+    for (const word of legacyList) legacyIndex.set(word.slice(0, PREFIX), word);
+    for (const word of legacyList) legacyIndex.set(word, word);
   }
-  return byPrefix;
+  return legacyIndex;
 }
 
-// Uniform words from libsodium's CSPRNG; returns the canonical form.
-function generate(sodium) {
-  const words = [];
-  for (let i = 0; i < WORD_COUNT; i += 1) words.push(wordlist[sodium.randombytes_uniform(2048)]);
-  return words.join(' ');
+function index() {
+  if (newIndex === null) {
+    entries = [];
+    for (const language of LANGUAGES) {
+      lists[language].forEach((word, position) => {
+        entries.push({ language, position, folded: fold(word) });
+      });
+    }
+    newIndex = new Map();
+    for (const entry of entries) newIndex.set(entry.folded.slice(0, PREFIX), entry);
+    for (const entry of entries) newIndex.set(entry.folded, entry);
+  }
+  return newIndex;
 }
 
-// Any case, spacing and separators; a word by its full spelling or its first four letters.
-function parse(text) {
-  const typed = String(text).trim().toLowerCase().split(SEPARATORS).filter((w) => w !== '');
-  if (typed.length !== WORD_COUNT) throw new CodenameError('count', typed.length);
+// Exactly one insertion, deletion, substitution or swap of neighbours, counted in code points.
+function oneEdit(a, b) {
+  const x = Array.from(a);
+  const y = Array.from(b);
+  if (a === b || Math.abs(x.length - y.length) > 1) return false;
+  let i = 0;
+  while (i < Math.min(x.length, y.length) && x[i] === y[i]) i += 1;
+  const rest = (list, from) => list.slice(from).join('\u0000');
+  if (x.length === y.length) {
+    if (rest(x, i + 1) === rest(y, i + 1)) return true;
+    return rest(x, i + 2) === rest(y, i + 2) && x[i] === y[i + 1] && x[i + 1] === y[i];
+  }
+  const [longer, shorter] = x.length > y.length ? [x, y] : [y, x];
+  return rest(longer, i + 1) === rest(shorter, i);
+}
+
+// The list entry a typed (folded) word means, or null when none or several: the first rule
+// that finds anything decides (whole word; first four letters; one edit from a whole word;
+// one edit from a word's first four letters).
+function resolve(word) {
+  const found = index();
+  const length = Array.from(word).length;
+  if (found.has(word)) return found.get(word);
+  if (length < PREFIX) return null;
+  const head = Array.from(word).slice(0, PREFIX).join('');
+  if (found.has(head)) return found.get(head);
+  const rules = [
+    (entry) => oneEdit(word, entry.folded),
+    (entry) => oneEdit(head, Array.from(entry.folded).slice(0, PREFIX).join('')),
+  ];
+  for (const rule of rules) {
+    const matches = entries.filter(rule);
+    if (matches.length) return matches.length === 1 ? matches[0] : null;
+  }
+  return null;
+}
+
+function legacyMatch(word) {
+  const found = legacy();
+  return found.get(word) || (word.length >= PREFIX ? found.get(word.slice(0, PREFIX)) : null);
+}
+
+function readLegacy(typed) {
   const words = typed.map((word, i) => {
-    const match = index().get(word) || (word.length >= 4 ? index().get(word.slice(0, 4)) : null);
+    const match = legacyMatch(word);
     if (!match) throw new CodenameError('word', i + 1);
     return match;
   });
-  return words.join(' ');
+  return { language: LEGACY, words, positions: null };
+}
+
+// How many words are, whole or by their first four letters, words of a new list and not
+// BIP39 words by the version 1 rules.
+function apart(words) {
+  const found = index();
+  return words.filter((word) => {
+    const head = Array.from(word).slice(0, PREFIX).join('');
+    const listed = found.has(word) || (Array.from(word).length >= PREFIX && found.has(head));
+    return listed && !legacyMatch(word);
+  }).length;
+}
+
+function fromPositions(positions, language) {
+  return { language, words: positions.map((p) => lists[language][p]), positions };
+}
+
+// {language, words, positions} from typed text; throws CodenameError.
+function read(text) {
+  const typed = fold(text)
+    .split(SEPARATORS)
+    .filter((word) => word !== '');
+  if (typed.length !== WORD_COUNT) throw new CodenameError('count', typed.length);
+  // Version 2 needs two words apart from BIP39 (issued with three); else version 1's rules.
+  if (apart(typed) < APART_READ) return readLegacy(typed);
+  const found = typed.map((word, i) => {
+    const entry = resolve(word);
+    if (entry === null) throw new CodenameError('word', i + 1);
+    return entry;
+  });
+  return fromPositions(
+    found.map((entry) => entry.position),
+    found[0].language,
+  );
+}
+
+// The codename as it should be shown and kept: its words joined by single spaces.
+function parse(text) {
+  return read(text).words.join(' ');
+}
+
+// A new codename in the page language's list (English for any other); returns its text.
+function generate(sodium, language = 'en') {
+  const chosen = LANGUAGES.includes(language) ? language : 'en';
+  for (;;) {
+    const positions = [];
+    for (let i = 0; i < WORD_COUNT; i += 1) positions.push(sodium.randombytes_uniform(LIST_SIZE));
+    const codename = fromPositions(positions, chosen);
+    if (apart(codename.words) >= APART_ISSUED) return codename.words.join(' ');
+  }
+}
+
+function secret(codename) {
+  if (codename.language === LEGACY) return utf8.encode(codename.words.join(' '));
+  const bytes = new Uint8Array(2 * WORD_COUNT); // each position, two bytes big-endian
+  codename.positions.forEach((position, i) => {
+    bytes[2 * i] = position >> 8;
+    bytes[2 * i + 1] = position & 0xff;
+  });
+  return bytes;
 }
 
 function base32(bytes) {
@@ -83,25 +210,56 @@ function publicKeyLine(sodium, publicKey) {
   return `sdpub1${base32(both)}`;
 }
 
-// {publicKey, privateKey, publicKeyLine, mailbox} from a canonical codename.
-function derive(sodium, canonical) {
-  const master = hash(sodium, CODENAME_LABEL, utf8.encode(canonical), 32);
+// {publicKey, privateKey, publicKeyLine, mailbox, verifyKey, signingKey} from a codename's
+// text (as parse returns it, or as typed).
+function derive(sodium, text) {
+  const codename = read(text);
+  const label = codename.language === LEGACY ? LEGACY_LABEL : CODENAME_LABEL;
+  const master = hash(sodium, label, secret(codename), 32);
   const seed = hash(sodium, REPLY_KEY_LABEL, master, 32);
   const mailbox = base32(hash(sodium, MAILBOX_LABEL, master, 16));
-  const pair = sodium.crypto_box_seed_keypair(seed);
+  const signing = sodium.crypto_sign_seed_keypair(seed);
+  const publicKey = sodium.crypto_sign_ed25519_pk_to_curve25519(signing.publicKey);
+  const privateKey = sodium.crypto_sign_ed25519_sk_to_curve25519(signing.privateKey);
   sodium.memzero(seed);
   sodium.memzero(master);
   return {
-    publicKey: pair.publicKey,
-    privateKey: pair.privateKey,
-    publicKeyLine: publicKeyLine(sodium, pair.publicKey),
+    publicKey,
+    privateKey,
+    publicKeyLine: publicKeyLine(sodium, publicKey),
     mailbox,
+    verifyKey: signing.publicKey,
+    signingKey: signing.privateKey,
   };
 }
 
-// What a submission's CLOSE record carries: never the codename itself.
-function trailerFor(keys) {
-  return { reply_key: keys.publicKeyLine, mailbox: keys.mailbox };
+// What a submission's CLOSE record carries (never the codename itself): the reply key, the
+// mailbox, the verify key, and its signature binding them to this envelope's header hash.
+function signedTrailer(sodium, keys, headerHash) {
+  const label = utf8.encode(PROOF_LABEL);
+  const mailbox = utf8.encode(keys.mailbox);
+  const message = new Uint8Array(label.length + 64 + mailbox.length);
+  message.set(label);
+  message.set(headerHash, label.length);
+  message.set(keys.publicKey, label.length + 32);
+  message.set(mailbox, label.length + 64);
+  return {
+    reply_key: keys.publicKeyLine,
+    mailbox: keys.mailbox,
+    verify_key: sodium.to_hex(keys.verifyKey),
+    proof: sodium.to_hex(sodium.crypto_sign_detached(message, keys.signingKey)),
+  };
 }
 
-module.exports = { CodenameError, WORD_COUNT, derive, generate, parse, trailerFor, wordlist };
+module.exports = {
+  CodenameError,
+  LANGUAGES,
+  WORD_COUNT,
+  derive,
+  fold,
+  generate,
+  parse,
+  read,
+  signedTrailer,
+  lists,
+};

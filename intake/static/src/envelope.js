@@ -195,6 +195,11 @@ class Sealer {
     output(header);
   }
 
+  // BLAKE2b-256 of the header (the chunks' associated data): a follow-up's proof binds to it.
+  get headerHash() {
+    return this._ad;
+  }
+
   beginPart(info) {
     this._checkOpen();
     if (this._partSize !== null) throw new Error('end the current part first');
@@ -330,7 +335,9 @@ async function sealParts(sodium, publicKeys, parts, output, options = {}) {
     }
     sealer.endPart();
   }
-  sealer.close(options.trailer || {});
+  // options.trailer: the CLOSE object, or a function of the header hash returning it.
+  const trailer = options.trailer || {};
+  sealer.close(typeof trailer === 'function' ? trailer(sealer.headerHash) : trailer);
   return sealer.bytesWritten;
 }
 

@@ -6,9 +6,10 @@
 //   {type: 'chunk', offset, data}              upload pieces of chunkBytes (data transferred)
 //   {type: 'done', size}                       after the last chunk
 //   {type: 'error', code: 'keys'|'read'|'crypto'|'codename', detail}
-// With `codename` in the start message (null: make a new one; text: a follow-up's), the
-// worker first answers {type: 'codename', codename, isNew} and seals the reply key and
-// mailbox derived from it as the trailer (docs/FORMAT.md §5), never the codename itself.
+// With `codename` in the start message (null: make a new one, in the list of `language`;
+// text: a follow-up's), the worker first answers {type: 'codename', codename, isNew} and seals
+// the reply key, mailbox and proof derived from it as the trailer (docs/FORMAT.md §5), never
+// the codename itself.
 // and waits for a {type: 'credit'} per uploaded chunk once its initial credits are spent,
 // so at most a few chunks are ever held in memory, whatever the files' size.
 const envelope = require('./envelope.js');
@@ -90,17 +91,21 @@ function partsOf(message, files) {
   return parts;
 }
 
-function chooseCodename(typed) {
+// The follow-up's codename, or a new one in the page's language. Returns the trailer as a
+// function of the envelope's header hash (the proof signs it; docs/FORMAT.md §5), and the
+// keys, whose secret halves the caller wipes once sealed.
+function chooseCodename(typed, language) {
   let chosen;
+  let keys;
   try {
-    chosen = typed ? codenames.parse(typed) : codenames.generate(sodium);
+    chosen = typed ? codenames.parse(typed) : codenames.generate(sodium, language);
+    keys = codenames.derive(sodium, chosen);
   } catch (error) {
     throw new StepError('codename', 'not a codename');
   }
-  const keys = codenames.derive(sodium, chosen);
-  sodium.memzero(keys.privateKey); // a submission needs only the public half
+  sodium.memzero(keys.privateKey); // a submission needs only the public half of the reply key
   self.postMessage({ type: 'codename', codename: chosen, isNew: !typed });
-  return codenames.trailerFor(keys);
+  return { keys, trailer: (headerHash) => codenames.signedTrailer(sodium, keys, headerHash) };
 }
 
 async function seal(request) {
@@ -114,8 +119,14 @@ async function seal(request) {
   await checkReadable(request.files);
   const parts = partsOf(request.message, request.files);
   let trailer = request.trailer || {};
-  if ('codename' in request) trailer = chooseCodename(request.codename);
-  const size = envelope.envelopeLength(keys.length, parts, trailer);
+  let signer = null;
+  if ('codename' in request) {
+    signer = chooseCodename(request.codename, request.language);
+    trailer = signer.trailer;
+  }
+  // A signed trailer has the same length whatever header it signs.
+  const sized = signer ? signer.trailer(new Uint8Array(32)) : trailer;
+  const size = envelope.envelopeLength(keys.length, parts, sized);
   self.postMessage({ type: 'size', size });
   credits = request.credits;
   const chunker = new envelope.Chunker(request.chunkBytes, (offset, data) => {
@@ -127,6 +138,7 @@ async function seal(request) {
     pause: waitForCredit,
     trailer,
   });
+  if (signer) sodium.memzero(signer.keys.signingKey);
   chunker.flush();
   if (written !== size) throw new StepError('crypto', `sealed ${written} bytes, expected ${size}`);
   self.postMessage({ type: 'done', size: written });

@@ -1,0 +1,5 @@
+import sys
+
+from . import javascript
+
+sys.stdout.write(javascript())
