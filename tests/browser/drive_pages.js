@@ -47,6 +47,23 @@ function codenameLayout() {
   };
 }
 
+// Runs in the page: the codename grid again, filled with the widest words of a list.
+function widestLayout(widest) {
+  const words = Array.from(document.querySelectorAll('#codename-words .word'));
+  const saved = words.map((word) => word.textContent);
+  words.forEach((word, index) => {
+    word.textContent = widest[index % widest.length];
+  });
+  const items = Array.from(document.querySelectorAll('#codename-words li'));
+  const fits =
+    words.every((word) => word.getClientRects().length === 1) &&
+    items.every((item) => item.scrollWidth <= item.clientWidth + 1);
+  words.forEach((word, index) => {
+    word.textContent = saved[index];
+  });
+  return fits;
+}
+
 // Runs in the page: would leaving now ask first? (The event a reload or link fires.)
 function leavingIsGuarded() {
   const event = new Event('beforeunload', { cancelable: true });
@@ -85,6 +102,10 @@ async function scriptedSend(browser, spec, viewport, lang, other) {
   await page.click('#send');
   await page.waitForSelector('#sent-section:not([hidden])', { timeout: spec.timeout_ms });
   seen.layout = await page.evaluate(codenameLayout);
+  seen.widest_fit = {};
+  for (const [list, widest] of Object.entries(spec.widest)) {
+    seen.widest_fit[list] = await page.evaluate(widestLayout, widest);
+  }
   seen.sent_small_targets = await page.evaluate(smallTargets);
   seen.guarded_with_codename = await page.evaluate(leavingIsGuarded);
   // The language switch keeps the codename (and the page stays guarded).

@@ -2,8 +2,8 @@
 Firefox ESR at Tor Browser's Standard, Safer and Safest levels, and Chromium. One browser run
 per level (tests/browser/drive_pages.js) covers:
 
-- the codename shown large (never smaller than body text), numbered, two columns of four on a
-  phone and four on a desktop, no word wrapped or cut;
+- the codename shown large (never smaller than body text), numbered, two columns of four, no
+  word wrapped or cut, even the longest words of each list;
 - the codename surviving the language switch, and leaving (reload, link) guarded;
 - a codename issued on a Russian page opening the English replies page, and vice versa;
 - without JavaScript, an error handing the typed message back;
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from crypto.codename import Codename
+from crypto.codename import LANGUAGES, Codename
+from crypto.wordlists import load as wordlist
 
 from .conftest import require_executable
 
@@ -33,7 +34,13 @@ EXECUTABLES = {"firefox": ("/usr/bin/firefox-esr", "firefox-esr"), "chromium": (
 
 def drive(node: str, tmp_path: Path, url: str, browser: str, level: str) -> dict:
     require_executable(*EXECUTABLES[browser])
-    spec = {"browser": browser, "level": level, "url": url, "timeout_ms": 90_000}
+    spec = {
+        "browser": browser,
+        "level": level,
+        "url": url,
+        "timeout_ms": 90_000,
+        "widest": widest_words(),
+    }
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
     result = subprocess.run(
@@ -44,6 +51,11 @@ def drive(node: str, tmp_path: Path, url: str, browser: str, level: str) -> dict
     )
     assert result.returncode == 0, f"browser run failed:\n{result.stderr[-4000:]}"
     return json.loads(result.stdout)
+
+
+def widest_words() -> dict[str, list[str]]:
+    """Each list's longest words, to lay out the worst codename it can issue."""
+    return {lang: sorted(wordlist(lang), key=len)[-8:] for lang in LANGUAGES}
 
 
 def check_codename_layout(layout: dict, columns: int) -> None:
@@ -60,10 +72,10 @@ def check_codename_layout(layout: dict, columns: int) -> None:
 def check_sent(seen: dict, columns: int, other: str) -> None:
     assert seen["server_notice_hidden"] is True  # the script took over and said so
     assert seen["form_small_targets"] == [] and seen["sent_small_targets"] == []
-    if columns == 2:
-        assert seen["send_bottom"] <= seen["viewport_height"], "Send is below a phone's screen"
+    assert seen["send_bottom"] <= seen["viewport_height"], "Send is below the first screen"
     assert seen["guarded_before_sending"] is False  # nothing to lose yet: no nagging
     check_codename_layout(seen["layout"], columns)
+    assert seen["widest_fit"] == dict.fromkeys(LANGUAGES, True), "a long word breaks the grid"
     assert seen["guarded_with_codename"] is True
     after = seen["after_switch"]
     assert after["codename"] == seen["layout"]["codename"]
@@ -90,7 +102,7 @@ def test_pages_with_javascript(node, tmp_path, intake_server, browser, level):
     report = drive(node, tmp_path, intake_server.url, browser, level)
     check_sent(report["phone_ru"], columns=2, other="en")
     check_opened(report["phone_check_en"], report["phone_ru"]["layout"]["codename"])
-    check_sent(report["desktop_en"], columns=4, other="ru")
+    check_sent(report["desktop_en"], columns=2, other="ru")
     check_opened(report["desktop_check_ru"], report["desktop_en"]["layout"]["codename"])
     assert report["blocked"] == {
         "form_server_notice_visible": True,
