@@ -201,7 +201,10 @@ class Page {
     if (seconds >= 60) {
       const minutes = Math.ceil(seconds / 60);
       const forms = this.config.minutes_left || {};
-      const category = new Intl.PluralRules(this.config.lang).select(minutes);
+      const category =
+        typeof Intl !== 'undefined' && Intl.PluralRules
+          ? new Intl.PluralRules(this.config.lang).select(minutes)
+          : 'other';
       left = this.format(forms[category] || forms.other || String(minutes), { num: minutes });
     }
     return { ...values, time_left: left };
