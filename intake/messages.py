@@ -99,7 +99,8 @@ MESSAGES: dict[str, str] = {
         "Files you download stay in your device's Downloads folder until you delete them there."
     ),
     "less_than_a_minute": N_("less than a minute"),
-    # How a reply's hour reads: "28 November, about 04:00 (Moscow)".
+    # Translators: how a reply's hour reads, "28 November, about 04:00 (Moscow)": the day and
+    # month (already in your language), the hour (replies are hour-rounded), the zone's city.
     "hour_format": N_("%(date)s, about %(time)s (%(zone)s)"),
 }
 
