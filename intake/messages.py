@@ -68,6 +68,33 @@ MESSAGES: dict[str, str] = {
     "error_codename_word": N_(
         "Word %(position)s of the codename is not one of its words; check its spelling."
     ),
+    # Refusals of the fairness limits (intake/fairness.py, intake/crosssite.py: branch fair).
+    "error_busy_uploads": N_(
+        "Many large uploads are under way right now, so yours cannot start or continue yet. "
+        "Nothing you sent is lost: please wait a few minutes and try again. A message with "
+        "small files can still be sent now."
+    ),
+    "error_busy_streams": N_(
+        "Many people are sending files right now. Please wait a minute and send again; nothing "
+        "was kept."
+    ),
+    "error_too_slow": N_(
+        "The connection became too slow to finish sending, so it was closed and nothing was "
+        "kept. Please try again, perhaps with a new Tor circuit (“New Tor circuit for this "
+        "site” in the Tor Browser menu)."
+    ),
+    "error_cross_site": N_(
+        "This request came from another website, not from this site's own page, so it was "
+        "refused and nothing was kept. Open this site's address directly and try again."
+    ),
+    "error_json_type": N_(
+        "This request was refused: the upload API accepts only JSON (Content-Type: "
+        "application/json) from this site's own page. Reload the page and try again."
+    ),
+    "error_throttled_checks": N_(
+        "You have checked for replies many times in a short while. Please wait a minute, then "
+        "try again."
+    ),
     # Error pages' headings.
     "title_not_sent": N_("Your message was not sent"),
     "title_not_found": N_("This page does not exist"),
