@@ -43,6 +43,7 @@ REPLIES_MESSAGE_KEYS = (
     "download",
     "downloads_stay",
     "error_busy_checks",
+    "error_throttled_checks",
     "error_codename_count",
     "error_codename_word",
     "error_generic",
