@@ -113,7 +113,8 @@ MESSAGES: dict[str, str] = {
     "replies_fetching": N_("Fetching and decrypting replies on this device…"),
     "replies_failed": N_("The replies could not be fetched. Please try again in a minute."),
     "reply_unreadable": N_(
-        "This reply could not be shown here. Try again with JavaScript allowed."
+        "This reply could not be shown here. Please check again later; if it stays like this, "
+        "write to us."
     ),
     "reply_written": N_("Reply written %(hour)s"),
     "delete_reply": N_("Delete this reply"),
