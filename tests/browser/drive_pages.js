@@ -163,6 +163,40 @@ async function scriptsBlocked(browser, spec) {
   return seen;
 }
 
+// A long upload (each chunk held back 3 s): the status asks to keep the page open and, once
+// the rate is known, says how long is left; leaving meanwhile asks first.
+async function slowUpload(browser, spec) {
+  const page = await newPage(browser, spec, PHONE);
+  await page.setRequestInterception(true);
+  page.on('request', (request) => {
+    if (request.method() === 'PUT') setTimeout(() => request.continue(), 3000);
+    else request.continue();
+  });
+  const seen = { statuses: [] };
+  await page.goto(`${spec.url}/?lang=ru`, { waitUntil: 'load' });
+  await page.waitForSelector('#js-notice:not([hidden])');
+  await page.exposeFunction('reportStatus', (text) => seen.statuses.push(text));
+  await page.evaluate(() => {
+    const status = document.getElementById('status');
+    new MutationObserver(() => window.reportStatus(status.textContent)).observe(status, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  });
+  await typeInto(page, '#message', 'A long upload.');
+  await (await page.$('#attachments')).uploadFile(spec.big_file);
+  await page.click('#send');
+  await page.waitForFunction(
+    () => /%/.test(document.getElementById('status').textContent),
+    { polling: 50 },
+  );
+  seen.guarded_while_sending = await page.evaluate(leavingIsGuarded);
+  await page.waitForSelector('#sent-section:not([hidden])', { timeout: spec.timeout_ms });
+  await page.close();
+  return seen;
+}
+
 // Without JavaScript (Safest): Firefox then evaluates single-element queries only, so the
 // page's HTML is read for the rest.
 async function press(page, selector) {
@@ -243,6 +277,7 @@ async function run(spec) {
       report.desktop_en.layout.codename,
     );
     report.blocked = await scriptsBlocked(browser, spec);
+    if (spec.big_file) report.slow = await slowUpload(browser, spec);
   } finally {
     await browser.close();
     fs.rmSync(profileDir, { recursive: true, force: true });

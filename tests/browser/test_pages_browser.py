@@ -9,12 +9,15 @@ per level (tests/browser/drive_pages.js) covers:
 - without JavaScript, an error handing the typed message back;
 - every tap target at least 44x44 CSS px, the Send button on a phone's first screen;
 - with JavaScript on but the page scripts blocked, the server-sealing notice in view
-  (issue 10, item 2).
+  (issue 10, item 2);
+- (Chromium) a slow upload saying to keep the page open and how long is left, and leaving
+  it guarded.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -34,7 +37,11 @@ EXECUTABLES = {"firefox": ("/usr/bin/firefox-esr", "firefox-esr"), "chromium": (
 
 def drive(node: str, tmp_path: Path, url: str, browser: str, level: str) -> dict:
     require_executable(*EXECUTABLES[browser])
+    big_file = tmp_path / "photo.jpg"
+    big_file.write_bytes(os.urandom(2_500_000))  # three 1 MiB chunks
     spec = {
+        # The long-upload check once, in the quickest browser.
+        "big_file": str(big_file) if browser == "chromium" else None,
         "browser": browser,
         "level": level,
         "url": url,
@@ -104,6 +111,12 @@ def test_pages_with_javascript(node, tmp_path, intake_server, browser, level):
     check_opened(report["phone_check_en"], report["phone_ru"]["layout"]["codename"])
     check_sent(report["desktop_en"], columns=2, other="ru")
     check_opened(report["desktop_check_ru"], report["desktop_en"]["layout"]["codename"])
+    if browser == "chromium":
+        slow = report["slow"]
+        assert slow["guarded_while_sending"] is True
+        sending = [text for text in slow["statuses"] if "%" in text]
+        assert sending and all("Не закрывайте эту страницу" in text for text in sending)
+        assert any("осталось меньше минуты" in text for text in sending), sending
     assert report["blocked"] == {
         "form_server_notice_visible": True,
         "form_js_notice_hidden": True,
