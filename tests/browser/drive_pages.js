@@ -96,6 +96,8 @@ async function scriptedSend(browser, spec, viewport, lang, other) {
   seen.server_notice_hidden = await page.$eval('#server-notice', (e) => e.hidden);
   seen.form_small_targets = await page.evaluate(smallTargets);
   seen.send_bottom = await page.$eval('#send', (e) => e.getBoundingClientRect().bottom);
+  seen.page_width = await page.evaluate(() => document.documentElement.scrollWidth);
+  seen.viewport_width = viewport.width;
   seen.viewport_height = viewport.height;
   seen.guarded_before_sending = await page.evaluate(leavingIsGuarded);
   await typeInto(page, '#message', 'A message from the pages test.');
@@ -107,6 +109,7 @@ async function scriptedSend(browser, spec, viewport, lang, other) {
     seen.widest_fit[list] = await page.evaluate(widestLayout, widest);
   }
   seen.sent_small_targets = await page.evaluate(smallTargets);
+  seen.sent_page_width = await page.evaluate(() => document.documentElement.scrollWidth);
   seen.guarded_with_codename = await page.evaluate(leavingIsGuarded);
   // The language switch keeps the codename (and the page stays guarded).
   await page.click(`nav.languages a[lang="${other}"]`);
@@ -159,6 +162,27 @@ async function scriptsBlocked(browser, spec) {
     '#replies-server-notice',
     (e) => !e.hidden && e.getBoundingClientRect().height > 0,
   );
+  await page.close();
+  return seen;
+}
+
+// A right-to-left language (a pseudo-Arabic catalog): mirrored, and no wider than a phone.
+async function rightToLeft(browser, spec) {
+  const page = await newPage(browser, spec, PHONE);
+  await page.goto(`${spec.rtl_url}/?lang=ar`, { waitUntil: 'load' });
+  await page.waitForSelector('#js-notice:not([hidden])');
+  const seen = await page.evaluate(() => {
+    const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+    return {
+      dir: document.documentElement.dir,
+      page_width: document.documentElement.scrollWidth,
+      // Mirrored: the Send button and the labels start at the right edge.
+      send_right: box('#send').right,
+      send_left: box('#send').left,
+      label_right: box('label[for="message"]').right,
+    };
+  });
+  seen.small_targets = await page.evaluate(smallTargets);
   await page.close();
   return seen;
 }
@@ -278,6 +302,7 @@ async function run(spec) {
     );
     report.blocked = await scriptsBlocked(browser, spec);
     if (spec.big_file) report.slow = await slowUpload(browser, spec);
+    if (spec.rtl_url) report.rtl = await rightToLeft(browser, spec);
   } finally {
     await browser.close();
     fs.rmSync(profileDir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ per level (tests/browser/drive_pages.js) covers:
 - every tap target at least 44x44 CSS px, the Send button on a phone's first screen;
 - with JavaScript on but the page scripts blocked, the server-sealing notice in view
   (issue 10, item 2);
+- a pseudo-Arabic catalog laying the form out right to left, within a phone's width;
 - (Chromium) a slow upload saying to keep the page open and how long is left, and leaving
   it guarded.
 """
@@ -25,6 +26,8 @@ import pytest
 
 from crypto.codename import LANGUAGES, Codename
 from crypto.wordlists import load as wordlist
+from intake import i18n
+from tests.intake.test_translations import with_pseudo_rtl
 
 from .conftest import require_executable
 
@@ -35,13 +38,23 @@ EXECUTABLES = {"firefox": ("/usr/bin/firefox-esr", "firefox-esr"), "chromium": (
     "/usr/lib/chromium/chromium", "chromium")}  # fmt: skip
 
 
-def drive(node: str, tmp_path: Path, url: str, browser: str, level: str) -> dict:
+@pytest.fixture
+def rtl_url(intake_server, start_intake, tmp_path, monkeypatch):
+    """A second intake app, with a pseudo-Arabic catalog beside the real ones."""
+    monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", with_pseudo_rtl(tmp_path / "rtl"))
+    return start_intake(DATA_DIR=str(tmp_path / "rtl-data")).url
+
+
+def drive(
+    node: str, tmp_path: Path, url: str, browser: str, level: str, rtl_url: str | None = None
+) -> dict:
     require_executable(*EXECUTABLES[browser])
     big_file = tmp_path / "photo.jpg"
     big_file.write_bytes(os.urandom(2_500_000))  # three 1 MiB chunks
     spec = {
         # The long-upload check once, in the quickest browser.
         "big_file": str(big_file) if browser == "chromium" else None,
+        "rtl_url": rtl_url,
         "browser": browser,
         "level": level,
         "url": url,
@@ -80,6 +93,8 @@ def check_sent(seen: dict, columns: int, other: str) -> None:
     assert seen["server_notice_hidden"] is True  # the script took over and said so
     assert seen["form_small_targets"] == [] and seen["sent_small_targets"] == []
     assert seen["send_bottom"] <= seen["viewport_height"], "Send is below the first screen"
+    assert seen["page_width"] <= seen["viewport_width"], "the form scrolls sideways"
+    assert seen["sent_page_width"] <= seen["viewport_width"], "the confirmation scrolls sideways"
     assert seen["guarded_before_sending"] is False  # nothing to lose yet: no nagging
     check_codename_layout(seen["layout"], columns)
     assert seen["widest_fit"] == dict.fromkeys(LANGUAGES, True), "a long word breaks the grid"
@@ -105,8 +120,8 @@ def check_opened(seen: dict, codename: str) -> None:
     ("browser", "level"),
     [("firefox", "standard"), ("firefox", "safer"), ("chromium", "standard")],
 )
-def test_pages_with_javascript(node, tmp_path, intake_server, browser, level):
-    report = drive(node, tmp_path, intake_server.url, browser, level)
+def test_pages_with_javascript(node, tmp_path, intake_server, rtl_url, browser, level):
+    report = drive(node, tmp_path, intake_server.url, browser, level, rtl_url)
     check_sent(report["phone_ru"], columns=2, other="en")
     check_opened(report["phone_check_en"], report["phone_ru"]["layout"]["codename"])
     check_sent(report["desktop_en"], columns=2, other="ru")
@@ -117,6 +132,10 @@ def test_pages_with_javascript(node, tmp_path, intake_server, browser, level):
         sending = [text for text in slow["statuses"] if "%" in text]
         assert sending and all("Не закрывайте эту страницу" in text for text in sending)
         assert any("осталось меньше минуты" in text for text in sending), sending
+    rtl = report["rtl"]
+    assert rtl["dir"] == "rtl" and rtl["page_width"] <= 390 and rtl["small_targets"] == []
+    assert rtl["send_right"] > 390 - 40 and rtl["send_left"] > 100  # at the right, mirrored
+    assert rtl["label_right"] > 390 - 40
     assert report["blocked"] == {
         "form_server_notice_visible": True,
         "form_js_notice_hidden": True,

@@ -110,10 +110,9 @@ def pseudo_rtl(text: str) -> str:
     return "ـ".join(["عربي", text, "ـ"])
 
 
-def test_a_right_to_left_language_needs_only_a_catalog(
-    tmp_path: Path, watched_tmp, captured_log, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    translations = tmp_path / "translations"
+def with_pseudo_rtl(directory: Path) -> Path:
+    """A copy of the real catalogs plus a pseudo-Arabic one ("ar"), in ``directory``."""
+    translations = directory / "translations"
     shutil.copytree(catalogs.TRANSLATIONS, translations)
     template = read(catalogs.TEMPLATE)
     catalog = Catalog(locale="ar", fuzzy=False)
@@ -131,7 +130,13 @@ def test_a_right_to_left_language_needs_only_a_catalog(
         write_po(handle, catalog)
     with (directory / "messages.mo").open("wb") as handle:
         write_mo(handle, catalog)
-    monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", translations)
+    return translations
+
+
+def test_a_right_to_left_language_needs_only_a_catalog(
+    tmp_path: Path, watched_tmp, captured_log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", with_pseudo_rtl(tmp_path))
     intake = build(tmp_path, watched_tmp, captured_log)
 
     page = intake.client.get("/?lang=ar").get_data(as_text=True)
