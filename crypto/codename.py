@@ -135,7 +135,7 @@ class Codename:
         while True:
             positions = tuple(_sodium.random_below(LIST_SIZE) for _ in range(WORD_COUNT))
             codename = cls.from_positions(positions, language)
-            if _apart(codename.words) >= APART_ISSUED:
+            if apart_from_legacy(codename.words) >= APART_ISSUED:
                 return codename
 
     @classmethod
@@ -157,7 +157,7 @@ class Codename:
                 "Check the paper you wrote it on.",
                 count=len(typed),
             )
-        if _apart(typed) < APART_READ:
+        if apart_from_legacy(typed) < APART_READ:
             return _read_legacy(typed)
         found = []
         for number, word in enumerate(typed, start=1):
@@ -240,7 +240,7 @@ def _read_legacy(typed: list[str]) -> Codename:
     return Codename(tuple(words), LEGACY)
 
 
-def _apart(words: list[str] | tuple[str, ...]) -> int:
+def apart_from_legacy(words: list[str] | tuple[str, ...]) -> int:
     """How many of the (folded) words are, whole or by their first four letters, words of a
     new list, and are not BIP39 words by the version 1 rules."""
     index = _new_index()
@@ -256,7 +256,7 @@ def entropy_bits(language: str) -> float:
     """The strength of a codename issued in ``language``: log2 of how many codenames can be
     issued (all 1,056^8 in Russian; in English those with three words apart from BIP39)."""
     words = wordlists.load(language)
-    apart = _apart(tuple(fold(word) for word in words))
+    apart = apart_from_legacy(tuple(fold(word) for word in words))
     close = len(words) - apart
     floor = APART_ISSUED if language == "en" else 0
     count = sum(
@@ -268,19 +268,21 @@ def entropy_bits(language: str) -> float:
 
 def _resolve(word: str) -> _Entry | None:
     """The list word a typed word means, or None when there is none or more than one. In
-    order, the first rule that finds anything decides: the whole word; its first four letters;
-    (four letters or more only) one edit away from a whole word; one edit away from a word's
-    first four letters."""
+    order, the first rule that finds anything decides: a whole word or exactly a word's first
+    four letters; then, for four letters or more, a word one edit away; a word whose first
+    four letters are the typed word's; a word whose first four are one edit from them. (An
+    edit to the whole word comes before the first four letters: that halves the typos read as
+    another word.)"""
     index = _new_index()
-    if word in index and (len(word) >= PREFIX or index[word].folded == word):
+    if word in index:
         return index[word]
-    if len(word) >= PREFIX and word[:PREFIX] in index:
-        return index[word[:PREFIX]]
     if len(word) < PREFIX:
         return None
+    head = word[:PREFIX]
     for matches in (
         lambda e: _one_edit(word, e.folded),
-        lambda e: _one_edit(word[:PREFIX], e.folded[:PREFIX]),
+        lambda e: e.folded[:PREFIX] == head,
+        lambda e: _one_edit(head, e.folded[:PREFIX]),
     ):
         found = [entry for entry in _entries() if matches(entry)]
         if found:

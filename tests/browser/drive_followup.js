@@ -2,7 +2,8 @@
 // Drives Firefox ESR (at a Tor Browser security level) through the follow-up pages, as a
 // person would, and reports what it saw as JSON on stdout. Run by test_followup_browser.py.
 // Usage: node drive_followup.js SPEC.json, SPEC = {"level": "safer"|"safest", "url",
-//   "step": "submit"|"followup", "message", "codename" (followup), "timeout_ms"}
+//   "step": "submit"|"followup", "message", "codename" (followup), "timeout_ms",
+//   "lang" (the page's language, default "en")}
 //   submit:   the form at /, Send; reports the codename shown on the confirmation.
 //   followup: /replies, the codename typed in odd case and spacing, Check; reports the
 //             replies shown and their files; then writes `message` in the follow-up form
@@ -47,7 +48,7 @@ async function visible(page, selector, timeout) {
 }
 
 async function submit(page, spec, scripted, report) {
-  await page.goto(`${spec.url}/?lang=en`, { waitUntil: 'load' });
+  await page.goto(`${spec.url}/?lang=${spec.lang || 'en'}`, { waitUntil: 'load' });
   await page.focus('#message');
   await page.keyboard.type(spec.message);
   await send(page, '#send', scripted, spec, () =>
@@ -58,7 +59,7 @@ async function submit(page, spec, scripted, report) {
 }
 
 async function followUp(page, spec, scripted, report) {
-  await page.goto(`${spec.url}/replies?lang=en`, { waitUntil: 'load' });
+  await page.goto(`${spec.url}/replies?lang=${spec.lang || 'en'}`, { waitUntil: 'load' });
   if (scripted) {
     report.js_notice_hidden = await page.$eval('#replies-js-notice', (e) => e.hidden);
   }

@@ -4,6 +4,7 @@ keys they derive."""
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from hypothesis import strategies as st
 
 from crypto import open_bytes, seal_bytes, wordlists
 from crypto.codename import (
+    APART_ISSUED,
     LEGACY,
     LIST_SIZE,
     Codename,
     InvalidCodename,
+    apart_from_legacy,
     entropy_bits,
     legacy_wordlist,
     new_codename,
@@ -77,20 +80,35 @@ def test_parsing_forgives_case_spacing_numbering_yo_and_one_typo() -> None:
     assert (misspelt.value.count, misspelt.value.position) == (None, 3)
 
 
-@settings(max_examples=60, deadline=None)
-@given(positions, st.sampled_from(["en", "ru"]), st.integers(0, 7), st.data())
-def test_one_typo_in_one_word_never_reads_as_another_codename(where, language, index, data):
-    codename = Codename.from_positions(where, language)
-    words = list(codename.words)
-    word = words[index]
-    cut = data.draw(st.integers(0, len(word) - 1))
-    words[index] = word[:cut] + word[cut + 1 :]  # one letter dropped
-    try:
-        again = Codename.parse(" ".join(words))
-    except InvalidCodename as error:
-        assert error.position == index + 1 or error.count is not None
-    else:
-        assert again == codename
+def test_most_one_letter_typos_read_right_and_few_read_wrong() -> None:
+    """Prefix matching cannot catch every typo (one inside the first four letters may land on
+    another word's); FORMAT.md §5.2 states the rates this measures, on a fixed sample."""
+    rng = random.Random(5)
+    outcomes = Counter()
+    for _ in range(250):
+        language = rng.choice(["en", "ru"])
+        codename = None
+        while codename is None or apart_from_legacy(codename.words) < APART_ISSUED:
+            where = tuple(rng.randrange(LIST_SIZE) for _ in range(8))  # as Codename.generate
+            codename = Codename.from_positions(where, language)
+        words, index = list(codename.words), rng.randrange(8)
+        word, cut = words[index], rng.randrange(len(words[index]))
+        letter = rng.choice("etaoinsr" if language == "en" else "оеаинтср")
+        words[index] = rng.choice(
+            [
+                word[:cut] + word[cut + 1 :],
+                word[:cut] + letter + word[cut + 1 :],
+                word[:cut] + letter + word[cut:],
+            ]
+        )
+        try:
+            again = Codename.parse(" ".join(words))
+        except InvalidCodename as error:
+            assert error.position == index + 1  # names the word to check
+            outcomes["refused"] += 1
+        else:
+            outcomes["right" if again == codename else "wrong"] += 1
+    assert outcomes["right"] >= 200 and outcomes["wrong"] <= 5, outcomes
 
 
 @settings(max_examples=200, deadline=None)

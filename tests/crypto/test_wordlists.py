@@ -33,7 +33,7 @@ _EN_STEMS = """
         doctor fever vote president party rebel protest flag secret hide hidden camera
         phone radio wire tape record agent torch fire smoke poison chain rope handcuff
         bars lock trap hammer razor wine beer vodka whisky whiskey liquor pork bacon snake
-        canary copper mule rubber magazine barrel collar stocking toilet bidet
+        canary copper mule rubber magazine barrel collar stocking toilet bidet stool
         """
 _RU_STEMS = """
         полиц милиц мент тюрьм тюрем арест шпион поцел бомб оруж нож пистол автомат ружь
@@ -48,8 +48,10 @@ _RU_STEMS = """
         свин сало окур сигар табак сухар бутылк швабр утюг подвал чебурек яйц капуст хрен
         гвоздик мясоруб паровоз фуфайк повязк резинк жмур
         """
-_EN_WORDS = "cop gun war die ill tax god ash pot ice rat pig ham axe law rob tit bum pain pill tie"
-_RU_WORDS = "газ рак жар боль кур кис коз сук лох яд дым вор суд бес зона соль фен малина осел"
+_EN_WORDS = """cop gun war die ill tax god ash pot ice rat pig ham axe law rob tit bum pain pill
+    tie bog"""
+_RU_WORDS = """газ рак жар боль кур кис коз сук лох яд дым вор суд бес зона соль фен малина осел
+    сучок"""
 DENIED_STEMS = {"en": _EN_STEMS.split(), "ru": _RU_STEMS.split()}
 DENIED_WORDS = {"en": _EN_WORDS.split(), "ru": _RU_WORDS.split()}
 
@@ -86,8 +88,8 @@ def test_unique_prefixes_after_folding(language):
 def test_lists_are_the_ones_format_md_pins():
     # A list's order is part of the format: changing it changes every codename's keys.
     pinned = {
-        "en": "491d411d504cc9ae688f3965f20e0d41bbabaa989e5c14030d223419023878dd",
-        "ru": "1bcf5866f6ca443571071a3aff567436a06005452172313bba155acd838cca33",
+        "en": "4efa5fcad9a6b5cc5db5d938248ea7d75db6222a32c16174bc29ae31bede7c33",
+        "ru": "02a492ce81c1c96702c9fdcf47f1a4bfec20bf719e8a8bffe9cf9cd0f017b2b3",
     }
     for language, digest in pinned.items():
         text = "".join(f"{word}\n" for word in wordlists.load(language))

@@ -124,8 +124,15 @@ def _new_codename(positions: tuple[int, ...], language: str) -> tuple[str, str, 
     codename = Codename.from_positions(positions, language)
     words = list(codename.words)
     words[1] = words[1][:4].upper()
-    words[2] = words[2][:2] + words[2][3] + words[2][2] + words[2][4:]  # two letters swapped
-    typed = " ".join(f"{n}. {w}" for n, w in enumerate(words, 1)).replace("е", "ё")
+    word = words[2]
+    swaps = [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)]
+    for swapped in swaps:  # two neighbouring letters swapped, where that still reads right
+        words[2] = swapped
+        typed = " ".join(f"{n}. {w}" for n, w in enumerate(words, 1)).replace("е", "ё")
+        if swapped != word and Codename.parse(typed) == codename:
+            break
+    else:
+        raise AssertionError(f"no swap of {word!r} reads right; choose other positions")
     other = "ru" if language == "en" else "en"
     return str(codename), typed, [str(codename.in_language(other))]
 

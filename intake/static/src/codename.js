@@ -88,18 +88,20 @@ function oneEdit(a, b) {
 }
 
 // The list entry a typed (folded) word means, or null when none or several: the first rule
-// that finds anything decides (whole word; first four letters; one edit from a whole word;
-// one edit from a word's first four letters).
+// that finds anything decides (a whole word or exactly a word's first four letters; then, for
+// four letters or more: one edit from a whole word; the same first four letters; one edit
+// from a word's first four letters).
 function resolve(word) {
   const found = index();
   const length = Array.from(word).length;
   if (found.has(word)) return found.get(word);
   if (length < PREFIX) return null;
   const head = Array.from(word).slice(0, PREFIX).join('');
-  if (found.has(head)) return found.get(head);
+  const headOf = (entry) => Array.from(entry.folded).slice(0, PREFIX).join('');
   const rules = [
     (entry) => oneEdit(word, entry.folded),
-    (entry) => oneEdit(head, Array.from(entry.folded).slice(0, PREFIX).join('')),
+    (entry) => headOf(entry) === head,
+    (entry) => oneEdit(head, headOf(entry)),
   ];
   for (const rule of rules) {
     const matches = entries.filter(rule);

@@ -26,6 +26,7 @@ async function handle(request) {
     }
     if (keys !== null) sodium.memzero(keys.privateKey);
     keys = codename.derive(sodium, canonical);
+    sodium.memzero(keys.signingKey); // reading replies needs no signature
     self.postMessage({ type: 'derived', mailbox: keys.mailbox, canonical });
   } else if (request.type === 'open') {
     let contents;
