@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 JS_STAMP := intake/static/js/.built-stamp
 
-.PHONY: run test test-postgres lint bench js system-deps clean lock release
+.PHONY: run test test-postgres lint bench js system-deps clean lock release translations messages \
+	screenshots
 
 # Every dependency comes from the hash-locked requirements (make lock); the project itself is
 # then installed without resolving anything.
@@ -41,7 +42,22 @@ $(JS_STAMP): package.json package-lock.json $(wildcard intake/static/src/*) $(wi
 system-deps:
 	bash tests/install-system-deps.sh
 
-run: $(STAMP) $(JS_STAMP)
+# The pages' texts: gettext catalogs in intake/translations (docs/TRANSLATING.md).
+# `make translations` compiles each <lang>/LC_MESSAGES/messages.po to the .mo the server reads
+# (run it before building a wheel: the .mo files are built, not committed);
+# `make messages` extracts the texts from code and templates into messages.pot and merges
+# new and changed ones into every .po, for translators.
+CATALOGS := $(wildcard intake/translations/*/LC_MESSAGES/messages.po)
+translations: $(CATALOGS:.po=.mo)
+intake/translations/%/LC_MESSAGES/messages.mo: intake/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -d intake/translations -D messages -l $* >/dev/null
+
+messages: $(STAMP)
+	$(BIN)/python -m intake.catalogs extract
+	$(BIN)/pybabel update -i intake/translations/messages.pot -d intake/translations \
+		-D messages --no-fuzzy-matching --ignore-obsolete --no-wrap
+
+run: $(STAMP) $(JS_STAMP) translations
 	$(BIN)/python -m intake.demo
 
 lint: $(STAMP)
@@ -49,12 +65,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # Every test on SQLite, then the database-backed ones again on PostgreSQL.
-test: $(STAMP) $(JS_STAMP) system-deps lint
+test: $(STAMP) $(JS_STAMP) translations system-deps lint
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-postgres
 
 # The database-backed tests again, on a throwaway PostgreSQL cluster instead of SQLite.
-test-postgres: $(STAMP) system-deps
+test-postgres: $(STAMP) translations system-deps
 	SEALDROP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -p tests.support.postgres \
 		tests/intake tests/deploy tests/followup
 
@@ -63,8 +79,13 @@ test-postgres: $(STAMP) system-deps
 release: $(STAMP)
 	$(BIN)/python tools/release.py --out dist
 
-bench: $(STAMP) $(JS_STAMP)
+bench: $(STAMP) $(JS_STAMP) translations
 	$(BIN)/python -m tests.bench
+
+# Every submitter page at phone and desktop size, in every language, as PNGs in screenshots/
+# (gitignored), for reviewing by eye.
+screenshots: $(STAMP) $(JS_STAMP) translations
+	$(BIN)/python -m tests.browser.screenshots screenshots
 
 clean:
 	rm -rf $(VENV) node_modules $(JS_STAMP)

@@ -6,6 +6,7 @@ app = create_app({"DATA_DIR": ..., "RECIPIENTS": [...]})   # or create_app() for
 from __future__ import annotations
 
 import resource
+import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,8 +21,9 @@ from .storage import Store
 
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     """The WSGI app. ``config`` is a dict of DATA_DIR, DATABASE_URL, RECIPIENTS (paths),
-    MAX_SUBMISSION_BYTES, STORAGE_BUDGET_BYTES, UPLOAD_TTL_HOURS; None reads SEALDROP_*."""
-    from . import api, deployment, followup, pages, web
+    MAX_SUBMISSION_BYTES, STORAGE_BUDGET_BYTES, UPLOAD_TTL_HOURS, TIME_ZONE; None reads
+    SEALDROP_*."""
+    from . import api, deployment, followup, i18n, pages, web
     from .setup import check_initialised
 
     settings = config_module.load(config)
@@ -36,6 +38,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     check_initialised(store)
     app.extensions["sealdrop"] = store
     app.extensions["sealdrop_streams"] = StreamGuard(settings)
+    app.extensions["sealdrop_time_zone"] = zoneinfo.ZoneInfo(settings.time_zone)
+    i18n.init_app(app, settings.time_zone)
     web.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

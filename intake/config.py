@@ -23,12 +23,15 @@ Fairness under load (docs/UPLOAD.md, "Fair shares"):
     STREAM_GRACE_SECONDS          ... counted from this long after the request began (60)
     WORKER_THREADS                threads per worker process (32; gunicorn.conf.py sets it)
     STREAMING_THREADS_PERCENT     share of them body-streaming requests may hold (50)
+    TIME_ZONE              SEALDROP_TIME_ZONE              default UTC (IANA name, such as
+                                                           Europe/Moscow: how pages show times)
 """
 
 from __future__ import annotations
 
 import os
 import re
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +74,7 @@ _KEYS = (
     "STREAM_GRACE_SECONDS",
     "WORKER_THREADS",
     "STREAMING_THREADS_PERCENT",
+    "TIME_ZONE",
 )
 
 
@@ -114,6 +118,8 @@ class Settings:
     def streaming_threads(self) -> int:
         """How many body-streaming requests one worker process serves at once."""
         return max(1, self.worker_threads * self.streaming_threads_percent // 100)
+
+    time_zone: str = "UTC"
 
     @property
     def blob_dir(self) -> Path:
@@ -168,6 +174,7 @@ def load(config: Mapping[str, Any] | Settings | None = None) -> Settings:
         storage_budget_bytes=budget,
         upload_ttl_hours=_int(raw, "UPLOAD_TTL_HOURS", DEFAULT_UPLOAD_TTL_HOURS),
         disk_reserve_bytes=_int(raw, "DISK_RESERVE_BYTES", DISK_RESERVE_BYTES),
+        time_zone=_time_zone(raw.get("TIME_ZONE")),
         **_fairness(raw, budget),
     )
 
@@ -223,6 +230,20 @@ def _refuse_identity_file(path: Path) -> None:
             "key file instead (the .pub file from `sealdrop-reviewer keygen`), remove this "
             "file from the server and treat that key as compromised"
         )
+
+
+def _time_zone(value: Any) -> str:
+    """An IANA time zone name (checked against the system's zone database)."""
+    if value in (None, ""):
+        return "UTC"
+    try:
+        zoneinfo.ZoneInfo(str(value))
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ConfigError(
+            f"SEALDROP_TIME_ZONE must be a time zone name such as Europe/Moscow or UTC, "
+            f"not {value!r}"
+        ) from None
+    return str(value)
 
 
 def _paths(value: Any) -> list[Path]:

@@ -1,7 +1,10 @@
 """Errors a submitter can meet. Each carries an API code, an HTTP status and a message key
-(intake/translations/*.json), so the same failure reads well as a page and as JSON."""
+(intake/messages.py, translated by the gettext catalogs), so the same failure reads well as a
+page and as JSON."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 STATUS = {
     "malformed": 400,
@@ -15,6 +18,15 @@ STATUS = {
     "storage-full": 507,
     "generic": 500,
 }
+
+
+@dataclass
+class Kept:
+    """What the person typed into a no-JS form, handed back on its error page (in memory
+    only, for that one answer) so that an error loses nothing they wrote."""
+
+    message: str = ""
+    codename: str = ""
 
 
 class IntakeError(Exception):
@@ -35,6 +47,7 @@ class IntakeError(Exception):
         # Answered before the body was read: close the connection rather than read it.
         self.close = close
         self.extra = extra
+        self.kept: Kept | None = None
 
 
 def malformed(message_key: str = "error_malformed") -> IntakeError:

@@ -20,24 +20,23 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import ClientDisconnected
 
 from crypto import Contents, EnvelopeError, Part, open_bytes
 from crypto.bundle import hour_stamp
-from crypto.codename import Codename, InvalidCodename, ReplyKeys, new_codename
-from crypto.followup import signed_trailer
+from crypto.codename import Codename, InvalidCodename, ReplyKeys
 
-from .errors import IntakeError, malformed, throttled
+from .errors import IntakeError, throttled
 from .fairness import CIRCUIT_HEADER, CircuitBuckets
-from .i18n import current_language, human_size, translate
+from .i18n import current_language, hour_text, human_size, translate
+from .pageconfig import replies_config, replies_none, submit_config
 from .replies import FollowupSettings, Reply, ReplyStore, load_followup
+from .smallform import read_small_form
 from .storage import Store
 
 bp = Blueprint("followup", __name__)
-MAX_FORM_BYTES = 4096
 MAX_OPENED_BYTES = 32 << 20  # plaintext of one mailbox held in memory for a no-JS page
 MAILBOX_PATTERN = re.compile(r"[a-z2-7]{26}")
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
@@ -133,45 +132,55 @@ def replies_form() -> str:
 
 
 def _render(**context: object) -> str:
-    from .pages import page_config  # the follow-up form is the submission form, plus a codename
-
     settings = _followup().replies.store.settings
+    ttl_days = _followup().settings.reply_ttl_days
     lang = current_language()
     return render_template(
         "replies.html",
-        config=_page_config(),
-        submit_config=page_config(settings, lang),
+        config=replies_config(lang, ttl_days),
+        submit_config=submit_config(settings, lang),  # the follow-up form is the same form
         limit=human_size(settings.max_submission_bytes, lang),
-        ttl_days=_followup().settings.reply_ttl_days,
+        none_text=replies_none(ttl_days, lang),
         **context,
     )
 
 
 @bp.post("/replies")
 def check() -> Response | str:
-    form = _read_form()
+    form = read_small_form(request)
+    typed = form.get("codename", "")
     with _guarded() as followup:
-        codename, error = _parse(form.get("codename", ""))
+        codename, error = _parse(typed)
         opened = _open_all(followup.replies, _keys(codename))
-    return _results(opened, error, str(codename) if opened else "")
+    return _results(opened, error, str(codename) if codename else "", typed=typed)
 
 
 @bp.post("/replies/delete")
 def delete_reply() -> Response | str:
-    form = _read_form()
+    """Deletes a reply once the person confirmed it (without JS, a second post: the first
+    shows the replies again with the question next to that reply)."""
+    form = read_small_form(request)
+    confirmed = form.get("confirm") == "yes"
+    reply_id = form.get("reply", "")
     with _guarded() as followup:
         codename, error = _parse(form.get("codename", ""))
         keys = _keys(codename)
-        reply_id = form.get("reply", "")
-        if keys is not None and ID_PATTERN.fullmatch(reply_id):
-            followup.replies.delete(keys.mailbox, reply_id)
+        deleted = False
+        if confirmed and keys is not None and ID_PATTERN.fullmatch(reply_id):
+            deleted = followup.replies.delete(keys.mailbox, reply_id)
         opened = _open_all(followup.replies, keys)
-    return _results(opened, error, str(codename) if opened else "", deleted=True)
+    return _results(
+        opened,
+        error,
+        str(codename) if codename else "",
+        deleted=deleted,
+        confirm_id="" if confirmed else reply_id,
+    )
 
 
 @bp.post("/replies/file")
 def download() -> Response:
-    form = _read_form()
+    form = read_small_form(request)
     with _guarded() as followup:
         keys = _keys(_parse(form.get("codename", ""))[0])
         reply_id, index = form.get("reply", ""), form.get("part", "")
@@ -195,30 +204,14 @@ def _attachment(name: str) -> str:
 
 
 def _results(
-    opened: list[tuple[Reply, Contents | None]], error: str | None, codename: str, **flags: bool
+    opened: list[tuple[Reply, Contents | None]],
+    error: str | None,
+    codename: str,
+    typed: str = "",
+    **flags: object,
 ) -> str:
-    return _render(results=opened, error=error, codename=codename, **flags)
-
-
-def _read_form() -> dict[str, str]:
-    """A small urlencoded body, read here (werkzeug's form parsing is off for the app)."""
-    mimetype = (request.mimetype or "").lower()
-    length = request.content_length
-    if mimetype != "application/x-www-form-urlencoded" or (length or 0) > MAX_FORM_BYTES:
-        raise malformed()
-    body = b""
-    try:
-        while len(body) <= MAX_FORM_BYTES and (block := request.stream.read(MAX_FORM_BYTES)):
-            body += block  # one read may return less than was sent
-    except (ClientDisconnected, OSError):
-        raise IntakeError("malformed", "error_broken") from None
-    if len(body) > MAX_FORM_BYTES:
-        raise malformed()
-    try:
-        fields = parse_qs(body.decode("ascii"), strict_parsing=False, max_num_fields=8)
-    except (UnicodeDecodeError, ValueError):
-        raise malformed() from None
-    return {name: values[0] for name, values in fields.items()}
+    """The replies page after a check; a wrong codename comes back as it was typed."""
+    return _render(results=opened, error=error, codename=codename, typed=typed or codename, **flags)
 
 
 def _parse(text: str) -> tuple[Codename | None, str | None]:
@@ -267,44 +260,10 @@ def _open_one(replies: ReplyStore, keys: ReplyKeys, reply_id: str) -> Contents |
         return None  # shown as "could not be opened here"
 
 
-def _page_config() -> dict[str, object]:
-    lang = current_language()
-    keys = (
-        "replies_deriving",
-        "replies_fetching",
-        "replies_none",
-        "replies_failed",
-        "reply_unreadable",
-        "reply_written",
-        "delete_reply",
-        "reply_deleted",
-        "download",
-        "error_busy_checks",
-        "error_throttled_checks",
-        "error_codename_count",
-        "error_codename_word",
-        "error_generic",
-    )
-    ttl = _followup().settings.reply_ttl_days
-    return {
-        "lang": lang,
-        "messages": {
-            key: translate(
-                key, lang, days=ttl, count="{count}", position="{position}", hour="{hour}"
-            )
-            for key in keys
-        },
-    }
-
-
 def text_of(part: Part | None) -> str:
     if part is None or part.data is None:
         return ""
     return part.data.decode("utf-8", errors="replace")
-
-
-def hour_text(epoch_hour: int) -> str:
-    return time.strftime("%Y-%m-%d %H:00 UTC", time.gmtime(epoch_hour))
 
 
 bp.add_app_template_global(text_of, "reply_text")
@@ -321,7 +280,14 @@ def api_list(mailbox: str) -> Response:
     return jsonify(
         {
             "replies": [
-                {"id": r.id, "received": hour_stamp(r.received_hour), "size": r.size} for r in rows
+                {
+                    "id": r.id,
+                    "received": hour_stamp(r.received_hour),
+                    # As the page shows it, in the request's language and the site's time zone.
+                    "received_text": hour_text(r.received_hour),
+                    "size": r.size,
+                }
+                for r in rows
             ]
         }
     )
@@ -349,28 +315,3 @@ def api_delete(mailbox: str, reply_id: str) -> Response:
     if not deleted:
         raise IntakeError("not-found")
     return jsonify({"status": "deleted"})
-
-
-# --- codenames for submissions -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SubmissionCodename:
-    codename: Codename
-    new: bool  # generated for this submission (shown once), or typed for a follow-up
-
-    def trailer(self, header_hash: bytes) -> dict[str, str]:
-        """What the envelope whose header hashes to ``header_hash`` carries for reviewers:
-        reply key, mailbox and the proof of the codename (never the codename itself)."""
-        return signed_trailer(self.codename.derive(), header_hash)
-
-
-def submission_codename(typed: bytes | None) -> SubmissionCodename:
-    """A new codename in the page's language, or, for a follow-up, the one the submitter typed
-    (an IntakeError if it is not a codename, so nothing is kept)."""
-    if not typed or not typed.strip():
-        return SubmissionCodename(new_codename(current_language()), True)
-    try:
-        return SubmissionCodename(Codename.parse(typed.decode("utf-8")), False)
-    except (InvalidCodename, UnicodeDecodeError):
-        raise malformed("error_codename") from None

@@ -1,60 +1,127 @@
-"""Submitter-facing text in English and Russian, from JSON catalogs in intake/translations/.
+"""The submitter's language: gettext catalogs (Flask-Babel), one per language, in
+intake/translations/<lang>/LC_MESSAGES/messages.po, compiled to .mo by `make translations`.
 
-Tor Browser always sends English in Accept-Language, so the language comes only from the
-URL (?lang=ru), never from headers or cookies. Unknown languages fall back to English.
+English is the source language (the msgids); every other language is whatever catalog the
+directory holds, so an organisation adds one by translating a .po file (docs/TRANSLATING.md).
+Tor Browser always sends English in Accept-Language, so the language comes only from the URL
+(?lang=ru), never from headers or cookies. Unknown languages fall back to English.
 """
 
 from __future__ import annotations
 
-import json
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from flask import request
+from babel import Locale
+from babel.dates import format_datetime, get_timezone_location
+from babel.numbers import format_decimal
+from flask import Flask, current_app, request
+from flask_babel import Babel, force_locale, get_translations, gettext
 
-LANGUAGES = ("en", "ru")
+from .messages import MESSAGES, SIZE_UNITS
+
 DEFAULT = "en"
-JS_MESSAGE_KEYS = (
-    "encrypting",
-    "uploading",
-    "retrying",
-    "finishing",
-    "error_too_large",
-    "error_storage_full",
-    "error_busy",
-    "error_broken",
-    "error_generic",
-    "sent",
-    "error_codename",
-    "error_empty",
-    "error_unreadable",
-)
+DOMAIN = "messages"
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
 
-@cache
-def catalog(lang: str) -> dict[str, str]:
-    text = (Path(__file__).parent / "translations" / f"{lang}.json").read_text("utf-8")
-    return json.loads(text)
+class CatalogError(Exception):
+    """A translation is missing its compiled .mo file; the message says what to run."""
+
+
+def discover(directory: Path) -> tuple[str, ...]:
+    """English, then every language with a catalog in ``directory``, each checked to be
+    compiled (a .po without its .mo would silently show English)."""
+    found = []
+    for po in sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        if not po.with_suffix(".mo").is_file():
+            raise CatalogError(
+                f"{po} is not compiled: run `make translations` "
+                f"(pybabel compile -d {directory} -D {DOMAIN})"
+            )
+        found.append(po.parent.parent.name)
+    return (DEFAULT, *(code for code in found if code != DEFAULT))
+
+
+def init_app(app: Flask, time_zone: str = "UTC") -> None:
+    languages = discover(TRANSLATIONS_DIR)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
+    app.config["BABEL_DEFAULT_TIMEZONE"] = time_zone
+    app.config["BABEL_DOMAIN"] = DOMAIN
+    app.extensions["sealdrop_languages"] = languages
+    Babel(app, locale_selector=current_language, timezone_selector=lambda: time_zone)
+    app.jinja_env.globals.update(
+        languages=lambda: [(code, language_name(code)) for code in languages],
+        text_direction=text_direction,
+    )
+
+
+def languages() -> tuple[str, ...]:
+    return current_app.extensions["sealdrop_languages"]
 
 
 def current_language() -> str:
     lang = request.args.get("lang", DEFAULT)
-    return lang if lang in LANGUAGES else DEFAULT
+    return lang if lang in languages() else DEFAULT
+
+
+@cache
+def language_name(code: str) -> str:
+    """The language's own name for itself, as the language switch shows it."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+@cache
+def text_direction(code: str) -> str:
+    return "rtl" if Locale.parse(code).character_order == "right-to-left" else "ltr"
 
 
 def translate(key: str, lang: str | None = None, **values: object) -> str:
-    lang = lang or current_language()
-    text = catalog(lang).get(key) or catalog(DEFAULT)[key]
-    return text.format(**values) if values else text
+    """A message from intake/messages.py, in ``lang`` (default: the request's language)."""
+    with force_locale(lang or current_language()):
+        return gettext(MESSAGES[key], **values)
+
+
+def plural_forms(singular: str, plural: str, lang: str, **values: object) -> dict[str, str]:
+    """Every plural form of a message, keyed by CLDR category (one, few, many, other...), for
+    the browser to choose with Intl.PluralRules; ``%(num)s`` is left for it to fill in."""
+    rule = Locale.parse(lang).plural_form
+    samples: dict[str, int] = {}
+    for n in range(200):
+        samples.setdefault(rule(n), n)
+    with force_locale(lang):
+        translations = get_translations()
+        return {
+            tag: translations.ungettext(singular, plural, n) % {**values, "num": "%(num)s"}
+            for tag, n in samples.items()
+        }
 
 
 def human_size(n: int, lang: str | None = None) -> str:
     lang = lang or current_language()
-    units = ("B", "KiB", "MiB", "GiB", "TiB") if lang == "en" else ("Б", "КиБ", "МиБ", "ГиБ", "ТиБ")
     size = float(n)
-    for unit in units:
-        if size < 1024 or unit == units[-1]:
-            text = f"{size:.0f}" if size == int(size) else f"{size:.1f}"
-            return f"{text} {unit}" if lang == "en" else f"{text.replace('.', ',')} {unit}"
+    for unit in SIZE_UNITS:
+        if size < 1024 or unit == SIZE_UNITS[-1]:
+            number = format_decimal(size, "#,##0.#", locale=lang)
+            with force_locale(lang):
+                return gettext(unit, size=number)
         size /= 1024
     raise AssertionError("unreachable")
+
+
+def hour_text(epoch_hour: int, lang: str | None = None) -> str:
+    """An hour-rounded time as people say it: "28 November, about 04:00 (Moscow)", in the
+    organisation's time zone (SEALDROP_TIME_ZONE)."""
+    lang = lang or current_language()
+    zone = current_app.extensions["sealdrop_time_zone"]
+    moment = datetime.fromtimestamp(epoch_hour, UTC).astimezone(zone)
+    with force_locale(lang):
+        return gettext(
+            MESSAGES["hour_format"],
+            date=format_datetime(moment, "d MMMM", locale=lang),
+            time=format_datetime(moment, "HH:mm", locale=lang),
+            zone=get_timezone_location(zone, locale=lang, return_city=True),
+        )

@@ -18,10 +18,10 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from crypto import PartInfo, Sealer
 
+from .codenames import SubmissionCodename, submission_codename
 from .config import SMALL_ENVELOPE_BYTES
-from .errors import IntakeError, malformed, too_large
+from .errors import IntakeError, Kept, malformed, too_large
 from .fairness import StreamGuard, socket_closer
-from .followup import SubmissionCodename, submission_codename
 from .storage import Store, blur_time
 
 READ_BYTES = 64 * 1024
@@ -35,6 +35,8 @@ FILES_FIELD = "attachments"
 # A follow-up names its codename; only the reply key and mailbox derived from it are sealed.
 CODENAME_FIELD = "codename"
 MAX_CODENAME_BYTES = 1024
+# How much of the message is kept in memory to hand back on an error page.
+MAX_KEPT_MESSAGE_BYTES = 256 * 1024
 
 
 class _ChargingWriter:
@@ -67,19 +69,36 @@ class _ChargingWriter:
 
 def receive(store: Store, request: Request, streams: StreamGuard) -> SubmissionCodename:
     """Seals the form into a new submission; returns its codename (new, or the follow-up's).
-    On any failure nothing is kept, the rest of the body is read (within limits) so the
-    browser shows the error page, and an IntakeError is raised. A body declared larger than
-    the limit is refused before any of it is read."""
+    On any failure nothing is stored, the rest of the body is read (within limits) so the
+    browser shows the error page, and an IntakeError is raised that carries what was typed
+    (error.kept) for the error page to hand back. A body declared larger than the limit is
+    refused before any of it is read."""
     declared = request.content_length
     if declared is not None and declared > store.settings.max_submission_bytes:
         raise too_large(close=True)
+    typed = _Typed()
     with streams.streaming(request.stream, socket_closer(request.environ)) as stream:
         try:
-            return _receive(store, request, stream)
+            return _receive(store, request, stream, typed)
         except IntakeError as error:
             if error.message_key != "error_too_slow":
                 drain(stream, declared, 2 * store.settings.max_submission_bytes)
+            error.kept = typed.kept()
             raise error from None
+
+
+class _Typed:
+    """The message (its beginning) and the codename field, as they stream past."""
+
+    def __init__(self) -> None:
+        self.message = bytearray()
+        self.codename = bytearray()
+
+    def kept(self) -> Kept:
+        return Kept(
+            self.message.decode("utf-8", errors="replace"),
+            self.codename.decode("utf-8", errors="replace"),
+        )
 
 
 def drain(stream: BinaryIO, content_length: int | None, cap: int) -> None:
@@ -104,7 +123,7 @@ def _boundary(request: Request) -> bytes:
         raise malformed() from None
 
 
-def _receive(store: Store, request: Request, stream: BinaryIO) -> SubmissionCodename:
+def _receive(store: Store, request: Request, stream: BinaryIO, typed: _Typed) -> SubmissionCodename:
     settings = store.settings
     limit = settings.max_submission_bytes
     declared = request.content_length
@@ -116,14 +135,13 @@ def _receive(store: Store, request: Request, stream: BinaryIO) -> SubmissionCode
     with store.nojs_upload(small, declared) as (upload_id, path, handle):
         out = _ChargingWriter(handle, store, upload_id)
         sealer = Sealer(out, settings.recipients)  # type: ignore[arg-type]
-        typed = bytearray()
         try:
             has_content = _seal_parts(sealer, stream, boundary, limit, typed)
         except (ValueError, RequestEntityTooLarge):
             raise malformed() from None
         if not has_content:
             raise malformed("error_empty")
-        codename = submission_codename(bytes(typed))
+        codename = submission_codename(bytes(typed.codename))
         sealer.close(codename.trailer(sealer.header_hash))
         out.flush()
         store.publish(path, handle, out.written, upload_id=upload_id)
@@ -139,10 +157,11 @@ def _read(stream: BinaryIO) -> bytes:
 
 
 def _seal_parts(
-    sealer: Sealer, stream: BinaryIO, boundary: bytes, limit: int, codename: bytearray
+    sealer: Sealer, stream: BinaryIO, boundary: bytes, limit: int, typed: _Typed
 ) -> bool:
-    """Feeds the multipart body into the sealer, and the codename field into ``codename``;
-    True if it held a message or a file."""
+    """Feeds the multipart body into the sealer, the codename field and the message's
+    beginning into ``typed``; True if it held a message or a file."""
+    codename = typed.codename
     decoder = MultipartDecoder(boundary, MAX_DECODER_BUFFER, max_parts=MAX_PARTS)
     received = 0
     sealing = False  # inside a part that goes into the envelope
@@ -150,6 +169,7 @@ def _seal_parts(
     has_content = False
     has_message = False
     in_codename = False
+    in_message = False
     while True:
         event = decoder.next_event()
         if isinstance(event, NeedData):
@@ -169,7 +189,7 @@ def _seal_parts(
                 has_content = True
             elif isinstance(event, Field) and event.name == MESSAGE_FIELD and not has_message:
                 sealer.begin_part(PartInfo("message"))
-                has_message = True
+                has_message = in_message = True
             elif isinstance(event, Field) and event.name == CODENAME_FIELD and not codename:
                 sealing, in_codename = False, True
             else:
@@ -178,6 +198,9 @@ def _seal_parts(
             if sealing and event.data:
                 sealer.write(event.data)
                 has_content = has_content or bool(event.data)
+                if in_message:
+                    room = MAX_KEPT_MESSAGE_BYTES - len(typed.message)
+                    typed.message += event.data[: max(room, 0)]
             elif in_codename:
                 codename += event.data
                 if len(codename) > MAX_CODENAME_BYTES:
@@ -185,7 +208,7 @@ def _seal_parts(
             if not event.more_data:
                 if sealing:
                     sealer.end_part()
-                in_part = sealing = in_codename = False
+                in_part = sealing = in_codename = in_message = False
         elif isinstance(event, Epilogue):
             break
     if in_part:

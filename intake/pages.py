@@ -14,12 +14,18 @@ from flask import (
     send_file,
     url_for,
 )
+from markupsafe import Markup
 from werkzeug.security import safe_join
 
+from crypto.codename import Codename, InvalidCodename
+
 from . import nojs
-from .config import Settings
-from .i18n import JS_MESSAGE_KEYS, LANGUAGES, catalog, current_language, human_size, translate
+from .errors import IntakeError, Kept
+from .i18n import current_language, human_size, text_direction
+from .pageconfig import submit_config
+from .smallform import read_small_form
 from .storage import Store
+from .web import error_response
 
 bp = Blueprint("pages", __name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -37,9 +43,9 @@ def _template_globals() -> dict[str, object]:
     lang = current_language()
     return {
         "lang": lang,
-        "_": lambda key, **values: translate(key, lang, **values),
-        "languages": [(code, catalog(code)["language_name"]) for code in LANGUAGES],
+        "dir": text_direction(lang),
         "switch_url": _switch_url,
+        "nowrap": lambda text: Markup('<span class="nowrap">%s</span>') % text,
     }
 
 
@@ -51,45 +57,47 @@ def _switch_url(lang: str) -> str:
     return url_for(endpoint, lang=lang)
 
 
-def page_config(settings: Settings, lang: str) -> dict[str, object]:
-    """What the browser's JS reads from <script id="sealdrop-config">."""
-    limit = human_size(settings.max_submission_bytes, lang)
-    return {
-        "recipients": [key.line for key in settings.recipients],
-        "max_bytes": settings.max_submission_bytes,
-        "chunk_bytes": settings.chunk_bytes,
-        "lang": lang,
-        "sent_url": url_for("pages.sent", lang=lang),
-        # "uploading" keeps its {percent} placeholder for the JS to fill in.
-        "messages": {
-            key: translate(key, lang, limit=limit, percent="{percent}") for key in JS_MESSAGE_KEYS
-        },
-    }
-
-
 @bp.get("/")
 def form() -> str:
     settings = _store().settings
     lang = current_language()
     return render_template(
         "index.html",
-        config=page_config(settings, lang),
+        config=submit_config(settings, lang),
         fingerprints=[key.fingerprint for key in settings.recipients],
         limit=human_size(settings.max_submission_bytes, lang),
     )
 
 
 @bp.post("/submit")
-def submit() -> str:
+def submit() -> str | Response:
     # Answered here (200), not redirected: the codename must never be in an address.
-    received = nojs.receive(_store(), request, current_app.extensions["sealdrop_streams"])
+    try:
+        received = nojs.receive(_store(), request, current_app.extensions["sealdrop_streams"])
+    except IntakeError as error:
+        # Nothing typed is lost: the message (and a follow-up's codename) come back in a form.
+        return error_response(error, kept=error.kept or Kept())
     codename = str(received.codename) if received.new else ""
     return render_template("submitted.html", codename=codename)
 
 
 @bp.get("/sent")
 def sent() -> str:
+    """Where the JS path's address points after sending; reached by itself (a reload, the
+    language switch without JS), it has no codename and says what to do."""
     return render_template("sent.html")
+
+
+@bp.post("/sent")
+def sent_again() -> str:
+    """The no-JS confirmation in another language: its language switch posts the codename
+    back (a form body, never an address), and it is shown again, then forgotten."""
+    form = read_small_form(request)
+    try:
+        codename = Codename.parse(form.get("codename", ""))
+    except InvalidCodename:
+        return render_template("sent.html")
+    return render_template("submitted.html", codename=str(codename))
 
 
 @bp.get("/favicon.ico")

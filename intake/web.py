@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .crosssite import refuse_cross_site
-from .errors import IntakeError
+from .errors import IntakeError, Kept
 from .i18n import current_language, human_size, translate
 
 log = logging.getLogger("sealdrop.intake")
@@ -62,17 +62,30 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def error_response(error: IntakeError) -> Response:
+def error_response(error: IntakeError, kept: Kept | None = None) -> Response:
+    """The error as JSON for the API, else as a page; ``kept`` (a no-JS submission's typed
+    text) makes the page hand the form back, filled in."""
     store = current_app.extensions["sealdrop"]
     limit = human_size(store.settings.max_submission_bytes)
     message = translate(error.message_key, limit=limit)
     if request.path.startswith("/api/"):
         response = jsonify({"error": error.code, "message": message, **error.extra})
     else:
-        response = Response(
-            render_template("error.html", message=message, status=error.status),
-            mimetype="text/html",
+        if kept is not None:
+            heading = "not_sent"
+        elif error.code == "not-found" and request.method == "GET":
+            heading = "not_found"
+        else:
+            heading = "failed"
+        page = render_template(
+            "error.html",
+            message=message,
+            status=error.status,
+            heading_text=translate(f"title_{heading}"),
+            kept=kept,
+            limit=limit,
         )
+        response = Response(page, mimetype="text/html")
     response.status_code = error.status
     response.headers["Content-Language"] = current_language()
     if error.retry_after is not None:

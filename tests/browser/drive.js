@@ -72,6 +72,7 @@ async function run(spec) {
         { timeout: spec.timeout_ms, polling: 100 },
       );
       report.status_text = await page.$eval('#status', (element) => element.textContent);
+      report.status_class = await page.$eval('#status', (element) => element.className);
       report.progress_hidden = await page.$eval('#progress', (element) => element.hidden);
       report.final_url = page.url();
       return report;

@@ -127,6 +127,9 @@ async function manage(page, spec, report) {
     list.map((element) => element.textContent),
   );
   await page.click('#replies article button.delete');
+  // Deleting asks first; nothing goes until the person confirms.
+  report.still_there_after_first_press = (await page.$('#replies article')) !== null;
+  await page.click('#replies article button.delete-yes');
   await page.waitForFunction(() => document.querySelector('#replies article') === null, {
     timeout: spec.timeout_ms,
     polling: 100,

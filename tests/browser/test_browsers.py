@@ -204,6 +204,8 @@ def test_upload_resumes_after_busy_and_lost_answers(node, tmp_path, start_intake
 
         retrying = translate("retrying", "en")
     assert retrying in report["statuses"]
+    # While sending, the status line asks to keep the page open.
+    assert any("Keep this page open" in status for status in report["statuses"])
     assert report["final_url"].startswith(f"{server.url}/sent")
     check_received(server, tmp_path, report)
 
@@ -218,6 +220,7 @@ def test_refusal_is_shown_in_the_pages_language(node, tmp_path, start_intake):
     refusal = client.post("/api/v1/uploads?lang=ru", json={"size": 2_000_000}).get_json()
     assert refusal["error"] == "too-large"
     assert report["status_text"] == refusal["message"]
+    assert report["status_class"] == "error"  # shown as an error, not as a status line
     assert any("а" <= char <= "я" for char in report["status_text"])
     assert report["progress_hidden"] is True
     assert server.recorder.paths("POST") == []  # known from the page's config: no round trip

@@ -139,6 +139,10 @@ class Page {
     this.button = document.getElementById('send');
     this.busy = false;
     this.worker = null;
+    this.startedAt = null;
+    this.done = 0;
+    this.size = 0;
+    this.codenameShown = false;
   }
 
   warm() {
@@ -157,19 +161,59 @@ class Page {
     return this.messages[key] || this.messages.error_generic || key;
   }
 
-  // Catalog texts may hold {name} placeholders, such as "Sending… {percent}%".
-  say(key, values = {}) {
-    const text = this.text(key).replace(/\{(\w+)\}/g, (match, name) =>
-      name in values ? String(values[name]) : match,
-    );
-    this.showText(text);
+  // Catalog texts hold python-format placeholders, such as "Sending… %(percent)s%%".
+  format(text, values = {}) {
+    return text.replace(/%\((\w+)\)s|%%/g, (match, name) => {
+      if (match === '%%') return '%';
+      return name in values ? String(values[name]) : match;
+    });
   }
 
-  showText(text) {
-    if (this.status !== null && this.status.textContent !== text) this.status.textContent = text;
+  say(key, values = {}) {
+    if (key === 'uploading') {
+      this.showText(this.format(this.text(this.timeLeftKey()), this.timeValues(values)));
+      return;
+    }
+    this.showText(this.format(this.text(key), values));
+  }
+
+  showText(text, isError = false) {
+    if (this.status === null) return;
+    if (this.status.textContent !== text) this.status.textContent = text;
+    this.status.className = isError ? 'error' : '';
+  }
+
+  // A long upload says how long it still needs, once the rate is known.
+  timeLeftKey() {
+    return this.secondsLeft() === null ? 'uploading' : 'uploading_left';
+  }
+
+  secondsLeft() {
+    const elapsed = (Date.now() - this.startedAt) / 1000;
+    if (this.startedAt === null || this.done <= 0 || elapsed < 5) return null;
+    return ((this.size - this.done) / this.done) * elapsed;
+  }
+
+  timeValues(values) {
+    const seconds = this.secondsLeft();
+    if (seconds === null) return values;
+    let left = this.text('less_than_a_minute');
+    if (seconds >= 60) {
+      const minutes = Math.ceil(seconds / 60);
+      const forms = this.config.minutes_left || {};
+      const category =
+        typeof Intl !== 'undefined' && Intl.PluralRules
+          ? new Intl.PluralRules(this.config.lang).select(minutes)
+          : 'other';
+      left = this.format(forms[category] || forms.other || String(minutes), { num: minutes });
+    }
+    return { ...values, time_left: left };
   }
 
   progress(value, max) {
+    if (this.startedAt === null) this.startedAt = Date.now();
+    this.done = value;
+    this.size = max;
     if (this.bar === null) return;
     this.bar.hidden = false;
     this.bar.max = max;
@@ -206,18 +250,19 @@ class Page {
     const input = document.getElementById('attachments');
     const files = input && input.files ? Array.from(input.files) : [];
     if (message.trim() === '' && files.length === 0 && this.messages.error_empty) {
-      this.showText(this.messages.error_empty);
+      this.showText(this.messages.error_empty, true);
       return;
     }
     const field = this.form.elements.namedItem('codename');
     this.setBusy(true);
+    this.startedAt = null;
     try {
       const submission = new Submission(this.config, this, this.takeWorker());
       const named = await submission.run(message, files, field ? field.value : null);
       this.say('sent');
       this.showSent(named);
     } catch (error) {
-      this.showText(this.errorText(error));
+      this.showText(this.errorText(error), true);
       if (this.bar !== null) this.bar.hidden = true;
       this.setBusy(false);
     }
@@ -232,18 +277,88 @@ class Page {
       return;
     }
     for (const child of section.parentElement.children) child.hidden = child !== section;
-    document.getElementById('codename').textContent = named.isNew ? named.codename : '';
-    document.getElementById('codename-section').hidden = !named.isNew;
-    document.getElementById('sent-message').hidden = !named.isNew;
-    document.getElementById('followup-sent-message').hidden = named.isNew;
+    this.named = named;
+    this.codenameShown = named.isNew;
+    this.fillSent(named);
     section.hidden = false;
     window.history.replaceState(null, '', this.config.sent_url);
     window.scrollTo(0, 0);
   }
 
+  fillSent(named) {
+    document.getElementById('codename').textContent = named.isNew ? named.codename : '';
+    const list = document.getElementById('codename-words');
+    if (list !== null) {
+      list.textContent = '';
+      const words = named.isNew ? named.codename.split(' ') : [];
+      words.forEach((word, index) => {
+        const item = document.createElement('li');
+        const number = document.createElement('span');
+        number.className = 'number';
+        number.textContent = String(index + 1);
+        const text = document.createElement('span');
+        text.className = 'word';
+        text.textContent = word;
+        item.append(number, ' ', text);
+        list.append(item);
+      });
+    }
+    document.getElementById('codename-section').hidden = !named.isNew;
+    document.getElementById('sent-message').hidden = !named.isNew;
+    document.getElementById('followup-sent-message').hidden = named.isNew;
+  }
+
+  // The language switch on the confirmation keeps the codename: the other language's texts
+  // are fetched and put in place here, instead of leaving the page (which would lose it).
+  async switchLanguage(link) {
+    const response = await fetch(link.href.replace(/\/sent\?/, '/?'), {
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+    if (!response.ok) throw new Error(String(response.status));
+    const other = new DOMParser().parseFromString(await response.text(), 'text/html');
+    const section = other.getElementById('sent-section');
+    const nav = other.querySelector('nav.languages');
+    if (section === null || nav === null) throw new Error('not a form page');
+    const config = JSON.parse(other.getElementById('sealdrop-config').textContent);
+    document.getElementById('sent-section').replaceWith(document.adoptNode(section));
+    document.querySelector('nav.languages').replaceWith(document.adoptNode(nav));
+    document.documentElement.lang = other.documentElement.lang;
+    document.documentElement.dir = other.documentElement.dir;
+    document.title = other.title;
+    this.config = { ...this.config, lang: config.lang, sent_url: config.sent_url };
+    this.messages = config.messages || this.messages;
+    this.fillSent(this.named);
+    document.getElementById('sent-section').hidden = false;
+    window.history.replaceState(null, '', this.config.sent_url);
+  }
+
+  // Leaving loses an upload under way, or a codename not yet written down: ask first.
+  guardLeaving() {
+    window.addEventListener('beforeunload', (event) => {
+      const key = this.busy ? 'leave_uploading' : this.codenameShown ? 'leave_codename' : null;
+      if (key === null) return;
+      event.preventDefault();
+      event.returnValue = this.text(key); // older browsers show nothing without it
+    });
+    document.addEventListener('click', (event) => {
+      const link = event.target instanceof Element ? event.target.closest('nav.languages a') : null;
+      if (link === null || this.named === undefined) return;
+      event.preventDefault();
+      this.switchLanguage(link).catch(() => {
+        // Could not fetch the other language: stay, codename and all, in this one.
+      });
+    });
+  }
+
+  // The page tells the person which way their message is sealed: the server's way until
+  // this script has taken over the form, then this device's.
   start() {
     const notice = document.getElementById('js-notice');
+    const serverNotice = document.getElementById('server-notice');
     if (notice !== null) notice.hidden = false;
+    if (serverNotice !== null) serverNotice.hidden = true;
+    this.guardLeaving();
     this.form.addEventListener('focusin', () => this.warm());
     this.form.addEventListener('change', () => this.warm());
     this.form.addEventListener('submit', (event) => {

@@ -59,11 +59,13 @@ class RepliesPage {
     this.urls = [];
   }
 
+  // Catalog texts hold python-format placeholders, such as "Reply written %(hour)s".
   text(key, values = {}) {
     const text = this.messages[key] || this.messages.error_generic || key;
-    return text.replace(/\{(\w+)\}/g, (match, name) =>
-      name in values ? String(values[name]) : match,
-    );
+    return text.replace(/%\((\w+)\)s|%%/g, (match, name) => {
+      if (match === '%%') return '%';
+      return name in values ? String(values[name]) : match;
+    });
   }
 
   say(text, isError = false) {
@@ -136,7 +138,7 @@ class RepliesPage {
     article.className = 'reply';
     article.dataset.replyId = reply.id;
     const heading = document.createElement('h2');
-    const hour = reply.received.replace('T', ' ').replace('Z', ' UTC');
+    const hour = reply.received_text || reply.received.replace('T', ' ').replace('Z', ' UTC');
     heading.textContent = this.text('reply_written', { hour });
     article.append(heading);
     if (opened.type !== 'opened') {
@@ -148,6 +150,12 @@ class RepliesPage {
       body.className = 'reply-text';
       body.textContent = opened.message; // text, never markup
       article.append(body);
+      if (opened.files.length > 0) {
+        const note = document.createElement('p');
+        note.className = 'hint';
+        note.textContent = this.text('downloads_stay');
+        article.append(note);
+      }
       for (const file of opened.files) {
         // Always a download as opaque bytes: the browser never renders what a reply carries.
         const url = URL.createObjectURL(new Blob([file.data], { type: 'application/octet-stream' }));
@@ -164,9 +172,34 @@ class RepliesPage {
     remove.type = 'button';
     remove.className = 'delete';
     remove.textContent = this.text('delete_reply');
-    remove.addEventListener('click', () => this.remove(base, reply.id, article));
+    remove.addEventListener('click', () => this.askDelete(base, reply.id, article, remove));
     article.append(remove);
     this.list.append(article);
+  }
+
+  // Deleting cannot be undone: the first press asks, next to the reply.
+  askDelete(base, id, article, button) {
+    const box = document.createElement('div');
+    box.className = 'confirm error';
+    const question = document.createElement('p');
+    question.textContent = this.text('delete_confirm');
+    const yes = document.createElement('button');
+    yes.type = 'button';
+    yes.className = 'delete delete-yes';
+    yes.textContent = this.text('delete_yes');
+    const no = document.createElement('button');
+    no.type = 'button';
+    no.className = 'link';
+    no.textContent = this.text('delete_no');
+    yes.addEventListener('click', () => this.remove(base, id, article));
+    no.addEventListener('click', () => {
+      box.remove();
+      button.hidden = false;
+    });
+    box.append(question, yes, ' ', no);
+    button.hidden = true;
+    article.append(box);
+    yes.focus();
   }
 
   async remove(base, id, article) {
@@ -186,9 +219,12 @@ class RepliesPage {
     if (section !== null) section.hidden = false;
   }
 
+  // The codename stays on this device from here on; the page says so only now.
   start() {
     const notice = document.getElementById('replies-js-notice');
+    const serverNotice = document.getElementById('replies-server-notice');
     if (notice !== null) notice.hidden = false;
+    if (serverNotice !== null) serverNotice.hidden = true;
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
       if (!this.button.disabled) this.check();
