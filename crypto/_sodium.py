@@ -138,3 +138,29 @@ def secretbox_open(key: bytes, nonce_and_ciphertext: bytes) -> bytes:
         return nacl.secret.SecretBox(key).decrypt(nonce_and_ciphertext)
     except nacl.exceptions.CryptoError as exc:
         raise AuthenticationFailed from exc
+
+
+# --- Ed25519 signatures (staff events, docs/FORMAT.md section 7) -------------------------
+
+SIGN_PUBLIC_BYTES = _b.crypto_sign_PUBLICKEYBYTES  # 32
+SIGNATURE_BYTES = _b.crypto_sign_BYTES  # 64
+
+
+def sign_seed_keypair(seed: bytes) -> tuple[bytes, bytes]:
+    """crypto_sign_seed_keypair: (public_key, secret_key) of the Ed25519 key pair of a seed."""
+    return _b.crypto_sign_seed_keypair(seed)
+
+
+def sign_detached(message: bytes, secret_key: bytes) -> bytes:
+    """crypto_sign: the 64-byte signature (combined mode puts it before the message)."""
+    return _b.crypto_sign(message, secret_key)[:SIGNATURE_BYTES]
+
+
+def sign_verify(signature: bytes, message: bytes, public_key: bytes) -> None:
+    """crypto_sign_open of signature || message; raises AuthenticationFailed if it fails."""
+    if len(signature) != SIGNATURE_BYTES or len(public_key) != SIGN_PUBLIC_BYTES:
+        raise AuthenticationFailed
+    try:
+        _b.crypto_sign_open(signature + message, public_key)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.CryptoError) as exc:
+        raise AuthenticationFailed from exc
