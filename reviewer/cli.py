@@ -27,8 +27,9 @@ from rich.text import Text
 
 from crypto import Identity, PublicKey, SealdropError
 from crypto.bundle import Bundle, BundleError
+from crypto.team import Member
 
-from . import attachments, opening, threadview
+from . import attachments, opening, sync, threadview
 from .display import clean_name, clean_text, decode, human_size
 from .passphrase import read_passphrase
 from .vault import Submission, Vault, VaultError, default_location
@@ -72,10 +73,13 @@ def keygen(out_dir: Path, name: str, passphrase_file: Path | None) -> None:
     _write_new(identity_path, identity.to_file_text(passphrase), 0o600)
     pk = identity.public_key
     label = f"# {name}\n" if name else ""
+    card = Member.of(identity, name or "unnamed")  # also a team member card (docs/REVIEWER.md)
     _write_new(
         public_path,
         f"# sealdrop reviewer public key; give this file to the server admin.\n{label}"
-        f"# fingerprint: {pk.fingerprint}\n{pk.line}\n",
+        f"# fingerprint: {pk.fingerprint}\n# team fingerprint: {card.fingerprint}\n"
+        f"{pk.line}\nsigning-key: {card.signing_key.line}\n"
+        + (f"member: {name}\n" if name else ""),
         0o644,
     )
     click.echo(f"private key: {identity_path}  (keep it offline, with a backup)")
@@ -200,7 +204,7 @@ def open_bundle(
     vault = _open_vault(vault_path)
     try:
         with vault.exclusive():
-            outcomes = _open_into(vault, bundle_path, key, passphrase_file)
+            outcomes, received = _open_into(vault, bundle_path, key, passphrase_file)
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
     out = _console()
@@ -208,6 +212,8 @@ def open_bundle(
     already = sum(o.status == opening.ALREADY for o in outcomes)
     failed = sum(o.status == opening.FAILED for o in outcomes)
     out.print(f"{opened} opened, {already} already in the vault, {failed} failed ({vault.root})")
+    if received is not None:
+        _report_staff_events(received)
     if failed:
         raise click.ClickException(
             f"{failed} of the bundle's {len(outcomes)} submissions could not be opened and "
@@ -217,7 +223,7 @@ def open_bundle(
 
 def _open_into(
     vault: Vault, bundle_path: Path, key: Path | None, passphrase_file: Path | None
-) -> list[opening.Outcome]:
+) -> tuple[list[opening.Outcome], sync.Received | None]:
     vault.remove_partials()
     try:
         bundle = Bundle(bundle_path)
@@ -228,16 +234,41 @@ def _open_into(
         todo, outcomes = opening.plan(bundle, vault)
         for outcome in outcomes:
             _print_outcome(outcome)
-        if not todo:
-            return outcomes
+        staff = opening.wants_identity(bundle, vault)
+        if not todo and not staff:
+            return outcomes, None
         identity = load_identity(_identity_path(key, vault), passphrase_file)
-        with _progress(sum(entry.size for entry in todo)) as advance:
-            try:
-                return outcomes + opening.open_entries(
-                    bundle, vault, todo, [identity], advance, _print_outcome
-                )
-            except opening.DiskFull as exc:
-                raise click.ClickException(str(exc)) from None
+        if todo:
+            with _progress(sum(entry.size for entry in todo)) as advance:
+                try:
+                    outcomes += opening.open_entries(
+                        bundle, vault, todo, [identity], advance, _print_outcome
+                    )
+                except opening.DiskFull as exc:
+                    raise click.ClickException(str(exc)) from None
+        if not staff:
+            return outcomes, None
+        return outcomes, opening.merge_staff_events(bundle, vault, outcomes, identity)
+
+
+def _report_staff_events(received: sync.Received) -> None:
+    for entry_id, why in received.refused:
+        click.echo(
+            click.style("REFUSED ", fg="red", bold=True)
+            + clean_name(f"staff event {entry_id}: {why}")
+        )
+    click.echo(
+        f"staff events: {received.merged} new, {received.own_back} of yours came back, "
+        f"{len(received.refused)} refused"
+        + (f"; {received.destroyed} destroyed by the team" if received.destroyed else "")
+    )
+    if received.refused:
+        raise click.ClickException(
+            f"{len(received.refused)} staff event(s) were refused: they were not signed by a "
+            "member of your team (see `sealdrop-reviewer team list`); nothing of them was kept. "
+            "If a colleague is missing from your team, add them and open the bundle again; "
+            "otherwise tell the admin, the server may be attacked"
+        )
 
 
 def _print_outcome(outcome: opening.Outcome) -> None:
@@ -466,3 +497,8 @@ from .reply_cli import destroy_replies, export_replies, reply  # noqa: E402  (us
 
 main.add_command(reply)
 main.add_command(export_replies)
+
+from .team_cli import handover, team  # noqa: E402  (uses the above)
+
+main.add_command(team)
+main.add_command(handover)

@@ -34,6 +34,7 @@ from crypto import (
 )
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 
+from . import sync
 from .streaming import Prefetcher, SpanReader, VerifiedSink
 from .vault import Record, Vault
 
@@ -268,3 +269,19 @@ def _summary(contents: Contents) -> str:
     parts = ["message" if contents.message is not None else "no message"]
     parts.append(f"{files} attachment" + ("" if files == 1 else "s"))
     return ", ".join(parts)
+
+
+# --- staff events: the team hook (reviewer.sync), run after the submissions ----------------
+
+
+def wants_identity(bundle: Bundle, vault: Vault) -> bool:
+    """Whether the bundle's staff events (or the vault's team) need the identity unlocked."""
+    return bool(bundle.events) or (vault.root / "team.json").exists()
+
+
+def merge_staff_events(
+    bundle: Bundle, vault: Vault, outcomes: Sequence[Outcome], identity: Identity
+) -> sync.Received:
+    """Confirms to the server what is now in the vault, then merges the bundle's events."""
+    sync.record_opened(vault, [o.id for o in outcomes if o.status in (OPENED, ALREADY)])
+    return sync.receive(vault, bundle, identity)

@@ -7,8 +7,17 @@ from pathlib import Path
 
 import click
 
-from . import replies
-from .cli import _console, _find, _open_vault, vault_option
+from . import replies, sync
+from .cli import (
+    _console,
+    _find,
+    _identity_path,
+    _open_vault,
+    load_identity,
+    passphrase_file_option,
+    vault_option,
+)
+from .team import Team
 from .vault import Vault, VaultError
 
 _CUT = "# ------------------------ >8 ------------------------"
@@ -82,20 +91,40 @@ def _compose() -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The bundle file to write (on the stick that goes to the server admin).",
 )
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SEALDROP_IDENTITY",
+    help="Your identity.key, to sign your staff events for the team (default: the vault's).",
+)
+@passphrase_file_option
 @vault_option
-def export_replies(out_path: Path, vault_path: Path | None) -> None:
-    """Write every reply not yet exported into one bundle for the server."""
+def export_replies(
+    out_path: Path, key: Path | None, passphrase_file: Path | None, vault_path: Path | None
+) -> None:
+    """Write every reply not yet exported into one bundle for the server (with a team: also
+    your staff events, signed and sealed to the team, and what you have opened)."""
     vault = _open_vault(vault_path)
+    events: list[tuple[str, str, bytes]] = []
+    acks = None
     try:
-        exported = replies.export_replies(vault, out_path)
+        if Team(vault).path.exists():
+            identity = load_identity(_identity_path(key, vault), passphrase_file)
+            events = sync.outgoing(vault, identity)
+            acks = sync.pending_acks(vault, identity.public_key.key_id_hex)
+        exported = replies.export_replies(vault, out_path, events, acks)
+        if out_path.exists():
+            sync.acks_sent(vault, acks)
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
     out = _console()
-    if not exported:
+    if not exported and not events and acks is None:
         out.print("No replies are waiting to be exported; no file was written.")
         return
     noun = "reply" if len(exported) == 1 else "replies"
-    out.print(f"exported {len(exported)} {noun} to {out_path}")
+    extra = f", {len(events)} staff event(s)" if events else ""
+    extra += ", confirmations of what you opened" if acks is not None else ""
+    out.print(f"exported {len(exported)} {noun}{extra} to {out_path}")
     out.print(
         "Give it to the server admin, who runs: sealdrop-intake import-replies "
         f"{out_path.name} (they are marked exported here and will not be exported again)"
