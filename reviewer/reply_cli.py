@@ -1,4 +1,4 @@
-"""``sealdrop-reviewer reply`` and ``export-replies`` (registered on reviewer.cli.main)."""
+"""``sealdrop-reviewer reply`` and ``export-replies``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import replies
-from .cli import _console, _find, _open_vault, vault_option
+from .cli_common import console, find_submission, open_vault, vault_option
 from .vault import Vault, VaultError
 
 _CUT = "# ------------------------ >8 ------------------------"
@@ -41,8 +41,8 @@ def reply(
     submission_id: str, message: str | None, files: tuple[Path, ...], vault_path: Path | None
 ) -> None:
     """Write a reply to a submission, sealed so that only its sender can read it."""
-    vault = _open_vault(vault_path)
-    submission = _find(vault, submission_id)
+    vault = open_vault(vault_path)
+    submission = find_submission(vault, submission_id)
     try:
         replies.reply_target(submission)  # before anyone writes a reply that cannot go
         if message is None:
@@ -53,7 +53,7 @@ def reply(
         raise click.ClickException(str(exc)) from None
     count = len(queued.attachments)
     extra = f" with {count} attachment{'s' if count != 1 else ''}" if count else ""
-    out = _console()
+    out = console()
     out.print(f"queued reply {queued.id} to submission {submission.id}{extra}")
     out.print(
         f"{waiting} repl{'y waits' if waiting == 1 else 'ies wait'} for the server; write them "
@@ -85,12 +85,12 @@ def _compose() -> str:
 @vault_option
 def export_replies(out_path: Path, vault_path: Path | None) -> None:
     """Write every reply not yet exported into one bundle for the server."""
-    vault = _open_vault(vault_path)
+    vault = open_vault(vault_path)
     try:
         exported = replies.export_replies(vault, out_path)
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
-    out = _console()
+    out = console()
     if not exported:
         out.print("No replies are waiting to be exported; no file was written.")
         return
