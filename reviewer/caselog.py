@@ -151,6 +151,8 @@ def _check(event: Event) -> None:
         raise bad("a payload over 256 KiB")
     if event.kind == STATUS and payload.get("status") not in STATUSES:
         raise bad("an unknown status")
+    if event.kind == STATUS and not _ids(payload.get("seen", [])):
+        raise bad("a malformed list of the messages seen")
     if event.kind == NOTE and not _text(payload.get("text"), MAX_NOTE):
         raise bad("a note that is empty or over 64 KiB")
     if event.kind in (TAG_ADDED, TAG_REMOVED) and not _text(payload.get("tag"), MAX_LABEL):
@@ -161,14 +163,16 @@ def _check(event: Event) -> None:
         raise bad("an urgent flag that is not true or false")
     if event.kind == REPLY_WRITTEN and not _is_id(payload.get("reply")):
         raise bad("a malformed reply id")
-    if event.kind == DESTROYED:
-        ids = payload.get("ids")
-        if not isinstance(ids, list) or not all(_is_id(i) for i in ids):
-            raise bad("a malformed list of destroyed ids")
+    if event.kind == DESTROYED and not _ids(payload.get("ids")):
+        raise bad("a malformed list of destroyed ids")
 
 
 def _text(value: Any, limit: int, empty: bool = False) -> bool:
     return isinstance(value, str) and (empty or bool(value.strip())) and len(value) <= limit
+
+
+def _ids(value: Any) -> bool:
+    return isinstance(value, list) and len(value) <= 10_000 and all(_is_id(i) for i in value)
 
 
 def _is_id(value: Any) -> bool:
@@ -213,6 +217,7 @@ class CaseState:
     destroyed: bool = False
     destroyed_ids: frozenset[str] = frozenset()
     status_hour: str = ""  # when the status last changed (retention counts from it)
+    seen: frozenset[str] = frozenset()  # the submissions there were when it changed
     last_hour: str = ""
     clock: int = 0
 
@@ -229,6 +234,7 @@ class _Building:
     destroyed: bool = False
     destroyed_ids: set[str] = field(default_factory=set)
     status_hour: str = ""
+    seen: frozenset[str] = frozenset()
     last_hour: str = ""
     clock: int = 0
 
@@ -240,13 +246,14 @@ class _Building:
             self.destroyed_ids |= set(payload["ids"])
             self.status, self.urgent, self.assignee = NEW, False, ""
             self.tags, self.notes, self.replies = {}, [], []
-            self.destroyed, self.status_hour = True, event.hour
+            self.destroyed, self.status_hour, self.seen = True, event.hour, frozenset()
             return
         if event.kind not in KINDS:
             return  # from a newer version: kept in the log, not understood here
         self.destroyed = False
         if event.kind == STATUS:
             self.status, self.status_hour = payload["status"], event.hour
+            self.seen = frozenset(payload.get("seen", []))
         elif event.kind == NOTE:
             self.notes.append(Note(event.id, event.author, event.hour, payload["text"]))
         elif event.kind in (TAG_ADDED, TAG_REMOVED):
@@ -270,6 +277,7 @@ class _Building:
             destroyed=self.destroyed,
             destroyed_ids=frozenset(self.destroyed_ids),
             status_hour=self.status_hour,
+            seen=self.seen,
             last_hour=self.last_hour,
             clock=self.clock,
         )

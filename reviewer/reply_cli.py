@@ -1,4 +1,4 @@
-"""``sealdrop-reviewer reply`` and ``export-replies`` (registered on reviewer.cli.main)."""
+"""``sealdrop-reviewer reply`` and ``export-replies``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 
 from . import replies, sync
-from .cli import (
-    _console,
-    _find,
-    _identity_path,
-    _open_vault,
+from .cli_common import (
+    console,
+    find_submission,
+    identity_path,
     load_identity,
+    open_vault,
     passphrase_file_option,
     vault_option,
 )
@@ -50,8 +50,8 @@ def reply(
     submission_id: str, message: str | None, files: tuple[Path, ...], vault_path: Path | None
 ) -> None:
     """Write a reply to a submission, sealed so that only its sender can read it."""
-    vault = _open_vault(vault_path)
-    submission = _find(vault, submission_id)
+    vault = open_vault(vault_path)
+    submission = find_submission(vault, submission_id)
     try:
         replies.reply_target(submission)  # before anyone writes a reply that cannot go
         if message is None:
@@ -62,7 +62,7 @@ def reply(
         raise click.ClickException(str(exc)) from None
     count = len(queued.attachments)
     extra = f" with {count} attachment{'s' if count != 1 else ''}" if count else ""
-    out = _console()
+    out = console()
     out.print(f"queued reply {queued.id} to submission {submission.id}{extra}")
     out.print(
         f"{waiting} repl{'y waits' if waiting == 1 else 'ies wait'} for the server; write them "
@@ -104,12 +104,12 @@ def export_replies(
 ) -> None:
     """Write every reply not yet exported into one bundle for the server (with a team: also
     your staff events, signed and sealed to the team, and what you have opened)."""
-    vault = _open_vault(vault_path)
+    vault = open_vault(vault_path)
     events: list[tuple[str, str, bytes]] = []
     acks = None
     try:
         if Team(vault).path.exists():
-            identity = load_identity(_identity_path(key, vault), passphrase_file)
+            identity = load_identity(identity_path(key, vault), passphrase_file)
             events = sync.outgoing(vault, identity)
             acks = sync.pending_acks(vault, identity.public_key.key_id_hex)
         exported = replies.export_replies(vault, out_path, events, acks)
@@ -117,7 +117,7 @@ def export_replies(
             sync.acks_sent(vault, acks)
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
-    out = _console()
+    out = console()
     if not exported and not events and acks is None:
         out.print("No replies are waiting to be exported; no file was written.")
         return

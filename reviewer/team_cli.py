@@ -13,11 +13,11 @@ from crypto import PublicKey, SealdropError
 from crypto.team import Member, team_file_text
 
 from . import sync
-from .cli import (
-    _console,
-    _identity_path,
-    _open_vault,
+from .cli_common import (
+    console,
+    identity_path,
     load_identity,
+    open_vault,
     passphrase_file_option,
     vault_option,
 )
@@ -58,8 +58,8 @@ def card(
     vault_path: Path | None,
 ) -> None:
     """Write your member card (public keys) for colleagues, and show its fingerprint."""
-    vault = _open_vault(vault_path)
-    identity = load_identity(_identity_path(key, vault), passphrase_file)
+    vault = open_vault(vault_path)
+    identity = load_identity(identity_path(key, vault), passphrase_file)
     member = Member.of(identity, label)
     _write_new(out_path, member.card_text())
     try:
@@ -80,7 +80,7 @@ def card(
 def add(card_file: Path, label: str | None, yes: bool, vault_path: Path | None) -> None:
     """Add a colleague's member card (or every member of a team file) after comparing the
     team fingerprint with them in person."""
-    vault = _open_vault(vault_path)
+    vault = open_vault(vault_path)
     the_team = Team(vault)
     try:
         members = read_card_file(card_file, label)
@@ -103,14 +103,14 @@ def add(card_file: Path, label: str | None, yes: bool, vault_path: Path | None) 
 @vault_option
 def list_(vault_path: Path | None) -> None:
     """Show the team: labels, key ids and fingerprints."""
-    vault = _open_vault(vault_path)
+    vault = open_vault(vault_path)
     try:
         members = Team(vault).members()
         own = vault.config().get("identity")
         me = PublicKey.from_file(own).key_id_hex if own else None
     except (VaultError, SealdropError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
-    out = _console()
+    out = console()
     if not members:
         out.print("No team yet: add colleagues with `sealdrop-reviewer team add CARD`.")
         return
@@ -131,7 +131,7 @@ def list_(vault_path: Path | None) -> None:
 @vault_option
 def remove(name: str, yes: bool, vault_path: Path | None) -> None:
     """Remove a member: their events from now on are refused on this machine."""
-    vault = _open_vault(vault_path)
+    vault = open_vault(vault_path)
     the_team = Team(vault)
     try:
         member = the_team.find(name)
@@ -149,7 +149,7 @@ def remove(name: str, yes: bool, vault_path: Path | None) -> None:
 def export_team(out_path: Path, vault_path: Path | None) -> None:
     """Write the team file (public keys only): for colleagues' `team add`, and for the admin's
     `sealdrop-intake check --team FILE`."""
-    vault = _open_vault(vault_path)
+    vault = open_vault(vault_path)
     try:
         members = Team(vault).members()
     except VaultError as exc:
@@ -189,7 +189,7 @@ def handover(
 ) -> None:
     """Give a colleague past conversations (the given ones, or all) with their history,
     sealed to their key alone; they open it with `sealdrop-reviewer open`."""
-    vault = _open_vault(vault_path)
+    vault = open_vault(vault_path)
     try:
         (card,) = read_card_file(to_file)
         member = Team(vault).by_key_id(card.key_id_hex)
@@ -198,7 +198,7 @@ def handover(
                 f"{clean_name(card.label)} is not in your team with these keys; compare "
                 "fingerprints and `sealdrop-reviewer team add` their card first"
             )
-        identity = load_identity(_identity_path(key, vault), passphrase_file)
+        identity = load_identity(identity_path(key, vault), passphrase_file)
         submissions, events = sync.handover(vault, identity, member, ids, out_path)
     except (VaultError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -32,6 +32,12 @@ class Message:
     reply: Reply | None = None
 
 
+def member_key(submission: Submission) -> str | None:
+    """What makes submissions one conversation: those with the same key are one person's
+    (None: a submission on its own). The inbox (reviewer.conversations) groups by this too."""
+    return replies.thread_key(submission)
+
+
 def thread(vault: Vault, prefix: str) -> tuple[str, list[Message]] | None:
     """The thread of the submission or reply ``prefix`` names, and that message's id; None
     when it names no reply and no submission with others in its thread (plain ``show``)."""
@@ -51,7 +57,7 @@ def thread(vault: Vault, prefix: str) -> tuple[str, list[Message]] | None:
     if reply_ids:
         target, key = reply_ids[0], replies.load_reply(vault, reply_ids[0]).reply_key
     elif len(submission_ids) == 1:
-        target, key = submission_ids[0], replies.thread_key(vault.submission(submission_ids[0]))
+        target, key = submission_ids[0], member_key(vault.submission(submission_ids[0]))
         if key is None:
             return None
     else:
@@ -60,7 +66,7 @@ def thread(vault: Vault, prefix: str) -> tuple[str, list[Message]] | None:
     members = [
         Message(s.id, s.record.received, positions.get(s.id, 0), submission=s)
         for s in vault.submissions()
-        if replies.thread_key(s) == key
+        if member_key(s) == key
     ]
     members += [
         Message(r.id, r.written, positions.get(r.id, 0), reply=r)

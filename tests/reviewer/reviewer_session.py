@@ -49,6 +49,12 @@ def exercise_every_command(run: Run, work: Path, keys: Keys, *, with_mat2: bool)
     assert "s1" in ok("list", *v)
     assert "hello from afar" in ok("show", "s1", *v)
     ok("reply", "s2", "--message", "we read you", *v)
+    ok("status", "s2", "closed", *v)
+    ok("note", "s2", "called the lawyer", *v)
+    ok("tag", "s2", "legal", *v)
+    ok("assign", "s2", "anna", *v)
+    ok("urgent", "s1", "yes", *v)
+    assert "s2" in ok("search", "lawyer", *v)
     ok("export-replies", "--out", work / "replies.tar", *v)
     with Bundle(work / "replies.tar", "replies") as replies:
         assert [entry.mailbox for entry in replies.entries] == [person.mailbox]
