@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import caselog, names, replies
+from . import caselog, names, replies, sync
 from .caselog import CLOSED, NEEDS_REPLY, NEW, SPAM, WAITING, CaseLog, CaseState
 from .index import NOTE, REPLY, SUBMISSION, Index, Item
 from .vault import Submission, Vault, VaultError
@@ -247,7 +247,8 @@ class Inbox:
         label = " ".join(label.split())
         if len(label) > caselog.MAX_LABEL:
             raise VaultError("a label is at most 64 characters")
-        self._record(conversation, caselog.ASSIGNED, {"label": label})
+        # With a team, the event also names the member's key id: "mine" on every machine.
+        self._record(conversation, caselog.ASSIGNED, sync.assignment(self.vault, label))
 
     def set_urgent(self, conversation: Conversation, urgent: bool) -> None:
         self._record(conversation, caselog.URGENT, {"urgent": urgent})

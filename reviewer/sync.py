@@ -390,11 +390,13 @@ def mine(vault: Vault, me: str) -> set[str]:
 
 
 def assignment(vault: Vault, label: str) -> dict[str, str]:
-    """The payload of an assigned event: the member's label as this team spells it and
-    their key id, so every machine agrees whose it is whatever labels it uses."""
-    if not label.strip():
-        return {"label": ""}
-    member = Team(vault).find(label)
+    """The payload of an assigned event: with a team, the member's label as this team
+    spells it and their key id, so every machine agrees whose it is whatever labels it uses
+    (a label that names no member is refused); without one, the label alone."""
+    team = Team(vault)
+    if not label.strip() or not team.path.exists():
+        return {"label": label}
+    member = team.find(label)
     return {"label": member.label, "key": member.key_id_hex}
 
 
