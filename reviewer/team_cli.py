@@ -191,7 +191,7 @@ def handover(
     sealed to their key alone; they open it with `sealdrop-reviewer open`."""
     vault = open_vault(vault_path)
     try:
-        (card,) = read_card_file(to_file)
+        (card,) = read_card_file(to_file, "?")  # the name is the team's, found by key
         member = Team(vault).by_key_id(card.key_id_hex)
         if member is None or member.signing_key != card.signing_key:
             raise TeamError(

@@ -82,7 +82,13 @@ def test_every_command_works_with_the_network_blocked(tmp_path: Path, keys: Keys
         "assign",
         "urgent",
         "search",
+        "team",
+        "team",
+        "team",
+        "team",
         "export-replies",
+        "handover",
+        "team",
         "save",
         "destroy",
     ]
