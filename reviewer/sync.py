@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from crypto import EnvelopeError, Identity, PartInfo, PublicKey, Sealer
+from crypto import EnvelopeError, Identity, NotForYou, PartInfo, PublicKey, Sealer
 from crypto.bundle import (
     ID_PATTERN,
     SUBMISSIONS,
@@ -241,6 +241,11 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
             event, blob, item = _open_one(data, identity, members)
         except (BundleError, OSError) as exc:
             result.refused.append((entry.id, f"it could not be read ({exc})"))
+            continue
+        except NotForYou:
+            result.refused.append(
+                (entry.id, "it is not sealed to your key: its author's team lacks you")
+            )
             continue
         except (EnvelopeError, ForgedEvent, CaseLogError) as exc:
             result.refused.append((entry.id, str(exc)))

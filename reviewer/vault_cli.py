@@ -128,10 +128,10 @@ def _report_staff_events(received: sync.Received) -> None:
     )
     if received.refused:
         raise click.ClickException(
-            f"{len(received.refused)} staff event(s) were refused: they were not signed by a "
-            "member of your team (see `sealdrop-reviewer team list`); nothing of them was kept. "
-            "If a colleague is missing from your team, add them and open the bundle again; "
-            "otherwise tell the admin, the server may be attacked"
+            f"{len(received.refused)} staff event(s) were refused for the reasons above; "
+            "nothing of them was kept. If a colleague is missing from your team (or you from "
+            "theirs), add them (`sealdrop-reviewer team add`) and open the bundle again; "
+            "otherwise tell the admin: someone is sealing false events to the team"
         )
 
 
