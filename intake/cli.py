@@ -180,13 +180,16 @@ def cleanup() -> None:
     from .db import make_engine
     from .replies import cleanup_replies
     from .storage import Store
+    from .team import cleanup_events
 
     try:
         settings = load()
     except ConfigError as exc:
         _fail(exc)
-    counts = Store(settings, make_engine(settings.database_url)).cleanup()
+    store = Store(settings, make_engine(settings.database_url))
+    counts = store.cleanup()
     counts.update(cleanup_replies(None))  # replies past SEALDROP_REPLY_TTL_DAYS, orphans
+    counts.update(cleanup_events(store))  # staff event files a crash left without a row
     click.echo(", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in counts.items()))
 
 

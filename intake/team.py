@@ -30,7 +30,7 @@ from crypto.envelope import MAGIC
 from crypto.sinks import fsync_dir
 
 from .db import Base, Submission, this_hour
-from .storage import BLOB_SUFFIX, Store
+from .storage import BLOB_SUFFIX, Store, remove_unlocked
 
 MAX_EVENT_ENVELOPE = 4 << 20
 _COPY = 1 << 20
@@ -230,6 +230,26 @@ def purge_confirmed_events(store: Store) -> int:
         with contextlib.suppress(FileNotFoundError):
             event_path(store, event_id).unlink()
     return len(doomed)
+
+
+def cleanup_events(store: Store) -> dict[str, int]:
+    """Deletes event files without a row (a crash between the file and its row)."""
+    directory = events_dir(store)
+    if not directory.is_dir():
+        return {"orphan_events": 0}
+    with Session(store.engine) as session:
+        known = set(session.scalars(select(StaffEvent.id)))
+
+    def has_row(event_id: str) -> bool:
+        with Session(store.engine) as session:
+            return session.get(StaffEvent, event_id) is not None
+
+    orphans = sum(
+        remove_unlocked(path, keep=has_row)
+        for path in directory.glob(f"*{BLOB_SUFFIX}")
+        if path.name.removesuffix(BLOB_SUFFIX) not in known
+    )
+    return {"orphan_events": orphans}
 
 
 def forget_confirmations(store: Store, ids: Sequence[str]) -> None:

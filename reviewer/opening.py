@@ -283,5 +283,6 @@ def merge_staff_events(
     bundle: Bundle, vault: Vault, outcomes: Sequence[Outcome], identity: Identity
 ) -> sync.Received:
     """Confirms to the server what is now in the vault, then merges the bundle's events."""
+    sync.adopt_handed_over(vault, [o.id for o in outcomes if o.status == OPENED])
     sync.record_opened(vault, [o.id for o in outcomes if o.status in (OPENED, ALREADY)])
     return sync.receive(vault, bundle, identity)

@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 from crypto import EnvelopeError, Identity, NotForYou, PartInfo, PublicKey, Sealer
 from crypto.bundle import (
     ID_PATTERN,
+    SHA256_PATTERN,
     SUBMISSIONS,
     Acks,
     Bundle,
@@ -60,6 +61,7 @@ from .team import Team
 from .vault import Vault, VaultError, write_atomically
 
 MAX_REPLY_FILES = 700 * 1024  # attachment bytes carried in a reply's staff copy
+HANDED_OVER = "handed_over"  # trailer member of a re-sealed submission (FORMAT.md §7.4)
 
 
 @dataclass
@@ -211,6 +213,25 @@ def acks_sent(vault: Vault, acks: Acks | None) -> None:
     state.acked_submissions -= set(acks.submissions)
     state.acked_events -= set(acks.events)
     state.save()
+
+
+def adopt_handed_over(vault: Vault, opened: Iterable[str]) -> None:
+    """Records a submission that came in a hand-over under the hash of the server's envelope
+    (in its trailer), so the server's copy, should it come later, counts as already opened."""
+    for submission_id in opened:
+        record = vault.record(submission_id)
+        try:
+            original = replies.trailer_of(vault.submission(submission_id)).get(HANDED_OVER)
+        except VaultError:
+            continue
+        if (
+            record is not None
+            and isinstance(original, str)
+            and SHA256_PATTERN.fullmatch(original)
+            and record.sha256 != original
+        ):
+            record.sha256 = original
+            vault.write_record(record)
 
 
 def record_opened(vault: Vault, submission_ids: Iterable[str]) -> None:
@@ -473,7 +494,10 @@ def _conversations(vault: Vault, prefixes: Sequence[str]) -> dict[str, str]:
 def _reseal(vault: Vault, submission_id: str, to: PublicKey, out: BinaryIO) -> int:
     """Seals a submission's plaintext, parts and trailer as they were, to ``to``."""
     submission = vault.submission(submission_id)
-    trailer = replies.trailer_of(submission)
+    trailer = dict(replies.trailer_of(submission))
+    if SHA256_PATTERN.fullmatch(submission.record.sha256):
+        # The server's envelope, for the new member's vault to count as already opened.
+        trailer[HANDED_OVER] = submission.record.sha256
     sealer = Sealer(out, [to])
     for part in submission.parts:
         sealer.begin_part(PartInfo(part["kind"], part.get("name"), part.get("type")))

@@ -17,7 +17,7 @@ from intake.db import make_engine
 from intake.export import export_bundle, purge
 from intake.replies import import_replies
 from intake.storage import Store
-from intake.team import status
+from intake.team import cleanup_events, status
 from tests.support.postgres import Cluster, cluster_for_tests
 
 from .helpers import Deployment, make_deployment
@@ -71,6 +71,13 @@ def exercise(deployment: Deployment, tmp_path: Path) -> None:
     settings = load(config)
     store = Store(settings, make_engine(settings.database_url))
     try:
+        orphan = settings.data_dir / "events" / "orphan.sdenv"  # a crash before its row
+        orphan.write_bytes(b"ciphertext")
+        assert cleanup_events(store) == {"orphan_events": 1}
+        assert sorted(p.name for p in (settings.data_dir / "events").iterdir()) == [
+            "event0.sdenv",
+            "event1.sdenv",
+        ]
         assert status(store).pending[key_id] == (0, 2)
         confirm = Acks(key_id, (), ("event0", "event1", "unknown"))
         import_replies(config, replies_bundle(tmp_path / "r2.tar", {}, confirm), report)

@@ -271,3 +271,5 @@ def test_a_new_member_is_handed_past_conversations_on_a_stick(tmp_path: Path, te
     assert [n.text for n in case.notes] == [NOTE]
     refused = boris.open(out, ok=False).output  # sealed to dana alone
     assert "not encrypted to your key" in refused
+    # The server's own copy (never sealed to dana), repeated later, counts as already opened.
+    assert "0 opened, 1 already in the vault, 0 failed" in dana.open(tmp_path / "e1.tar").output
