@@ -23,7 +23,7 @@ $(JS_STAMP): package.json package-lock.json $(wildcard intake/static/src/*)
 system-deps:
 	bash tests/install-system-deps.sh
 
-run: $(STAMP) $(JS_STAMP)
+run: $(STAMP) $(JS_STAMP) catalogs
 	$(BIN)/python -m intake.demo
 
 lint: $(STAMP)
@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # Every test on SQLite, then the database-backed ones again on PostgreSQL.
-test: $(STAMP) $(JS_STAMP) system-deps lint
+test: $(STAMP) $(JS_STAMP) system-deps lint catalogs
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-postgres
 
@@ -40,7 +40,12 @@ test-postgres: $(STAMP) system-deps
 	SEALDROP_TEST_DATABASE=postgresql $(BIN)/python -m pytest -p tests.support.postgres \
 		tests/intake tests/deploy tests/followup
 
-bench: $(STAMP) $(JS_STAMP)
+# The reviewer's translations: .po (kept in git) compiled to .mo (package data) by Babel.
+.PHONY: catalogs
+catalogs: $(STAMP)
+	$(BIN)/pybabel -q compile -d reviewer/locale -D sealdrop-reviewer
+
+bench: $(STAMP) $(JS_STAMP) catalogs
 	$(BIN)/python -m tests.bench
 
 clean:

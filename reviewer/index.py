@@ -56,6 +56,7 @@ _ENDING_LIST = (
 )
 _ENDINGS = sorted(set(_ENDING_LIST.split()), key=lambda ending: (-len(ending), ending))
 _CYRILLIC = re.compile(r"[а-я]+")
+_LATIN = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,15 @@ def normalise(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """A Russian word without its inflectional ending (other words are returned as they
-    are). Crude on purpose: with substring matching, a stem cut one letter short still finds
-    the word, and a query is a person's word, not a corpus."""
+    """A Russian word without its inflectional ending, an English one without a plural or
+    verb ending (other words are returned as they are). Crude on purpose: with substring
+    matching, a stem cut one letter short still finds the word."""
     word = normalise(word)
+    if _LATIN.fullmatch(word) and len(word) >= 5:
+        for ending in ("ing", "ed", "es", "s"):
+            if word.endswith(ending) and len(word) - len(ending) >= 4:
+                return word[: -len(ending)]
+        return word
     if not _CYRILLIC.fullmatch(word) or len(word) < 5:
         return word
     for ending in _ENDINGS:

@@ -275,26 +275,67 @@ def save(submission_id: str, out_dir: Path, strip: bool | None, vault_path: Path
 @click.option(
     "--key",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Remember this identity.key as the default for `open`.",
+    help="Remember this identity.key as the default for `open` (its key id signs case changes).",
 )
 @strip_option
+@click.option(
+    "--language",
+    type=click.Choice(["en", "ru", "auto"]),
+    help="The inbox app's language (auto: from the environment).",
+)
+@click.option(
+    "--retention-closed",
+    "closed_days",
+    type=click.IntRange(0, 99_999),
+    help="Destroy closed conversations this many days after they were closed (0: keep).",
+)
+@click.option(
+    "--retention-spam",
+    "spam_days",
+    type=click.IntRange(0, 99_999),
+    help="Destroy conversations marked spam this many days after (0: keep).",
+)
 @vault_option
-def config(key: Path | None, strip: bool | None, vault_path: Path | None) -> None:
-    """Show or change the vault's settings (default key, metadata stripping)."""
+def config(
+    key: Path | None,
+    strip: bool | None,
+    language: str | None,
+    closed_days: int | None,
+    spam_days: int | None,
+    vault_path: Path | None,
+) -> None:
+    """Show or change the vault's settings (default key, metadata stripping, language,
+    retention policy)."""
     vault = open_vault(vault_path)
     changes: dict[str, object] = {}
-    if key is not None:
-        changes["identity"] = str(key.resolve())
-    if strip is not None:
-        changes["strip_metadata"] = strip
     try:
-        settings = vault.set_config(**changes) if changes else vault.config()
+        current = vault.config()
+        if key is not None:
+            changes["identity"] = str(key.resolve())
+        if strip is not None:
+            changes["strip_metadata"] = strip
+        if language is not None:
+            changes["language"] = None if language == "auto" else language
+        if closed_days is not None or spam_days is not None:
+            policy = dict(current.get("retention") or {})
+            if closed_days is not None:
+                policy["closed"] = closed_days
+            if spam_days is not None:
+                policy["spam"] = spam_days
+            changes["retention"] = policy
+        settings = vault.set_config(**changes) if changes else current
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
     out = console()
     out.print(f"vault:          {vault.root}")
     out.print(f"identity:       {settings.get('identity', '(none; pass --key to open)')}")
     out.print(f"strip metadata: {'yes' if settings.get('strip_metadata') else 'no'}")
+    out.print(f"language:       {settings.get('language') or 'from the environment'}")
+    policy = settings.get("retention") or {}
+    kept = {k: f"destroyed after {v} days" if v else "kept" for k, v in policy.items()}
+    out.print(
+        f"retention:      closed {kept.get('closed', 'kept')}, spam {kept.get('spam', 'kept')}"
+    )
     if settings.get("strip_metadata") and attachments.mat2_path() is None:
         out.print("mat2 is not installed: `save` will refuse until it is (sudo apt install mat2)")
 
