@@ -86,14 +86,19 @@ class ChoiceDialog(Dialog[str]):
 
 
 class TextDialog(Dialog[str]):
-    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self, title: str, value: str = "", placeholder: str = "", password: bool = False
+    ) -> None:
         super().__init__()
         self.title_text, self.value, self.placeholder = title, value, placeholder
+        self.password = password
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="title", markup=False)
-            yield Input(self.value, placeholder=self.placeholder, id="value")
+            yield Input(
+                self.value, placeholder=self.placeholder, password=self.password, id="value"
+            )
             with Horizontal(classes="buttons"):
                 yield Button(_("OK"), id="ok", variant="primary")
                 yield Button(_("Cancel"), id="cancel")

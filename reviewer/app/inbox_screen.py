@@ -11,10 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Label, Tab, Tabs
 
-from .. import caselog, replies, retention
+from crypto import Identity, SealdropError
+
+from .. import caselog, replies, retention, sync
 from ..conversations import ALL, SPAM, TODO, URGENT_VIEW, Conversation
 from ..display import clean_name
 from ..i18n import N_, _, ngettext
+from ..team import Team
 from ..vault import VaultError
 from .case_actions import CASE_BINDINGS, CaseActions, hour_label, status_label
 from .dialogs import ConfirmDialog, MessageDialog, TextDialog
@@ -197,7 +200,7 @@ class InboxScreen(CaseActions):
 
     def action_export(self) -> None:
         waiting = len(replies.queued(self.inbox.vault))
-        if not waiting:
+        if not waiting and not self._team():
             self.app.push_screen(
                 MessageDialog(_("Export replies"), _("No replies are waiting to be exported."))
             )
@@ -212,14 +215,40 @@ class InboxScreen(CaseActions):
         ).format(n=waiting)
         self.app.push_screen(TextDialog(title, str(suggested)), self._export_to)
 
+    def _team(self) -> bool:
+        return Team(self.inbox.vault).path.exists()
+
     def _export_to(self, path: str | None) -> None:
         if not path:
             return
         target = Path(path).expanduser()
+        if self._team():  # the team's changes go too, signed: that needs the key
+            title = _("Your passphrase, to sign your changes for the team:")
+            self.app.push_screen(
+                TextDialog(title, password=True), lambda secret: self._export(target, secret)
+            )
+            return
+        self._export(target, None)
+
+    def _export(self, target: Path, passphrase: str | None) -> None:
+        vault = self.inbox.vault
         try:
-            exported = replies.export_replies(self.inbox.vault, target)
-        except (OSError, VaultError) as exc:
+            events, acks = [], None
+            if passphrase is not None:
+                key = self.inbox.identity or vault.config().get("identity")
+                if not passphrase or not key:
+                    return
+                identity = Identity.from_file_text(Path(key).read_text("utf-8"), passphrase)
+                events = sync.outgoing(vault, identity)
+                acks = sync.pending_acks(vault, identity.public_key.key_id_hex)
+            exported = replies.export_replies(vault, target, events, acks)
+            if target.exists():
+                sync.acks_sent(vault, acks)
+        except (OSError, VaultError, SealdropError) as exc:
             self.app.push_screen(MessageDialog(_("Not exported"), str(exc)))
+            return
+        if not target.exists():
+            self.app.push_screen(MessageDialog(_("Export replies"), _("Nothing to export.")))
             return
         self.inbox.vault.set_config(export_dir=str(target.parent.resolve()))
         text = ngettext(
@@ -227,6 +256,8 @@ class InboxScreen(CaseActions):
             "{n} replies were written to {path}.",
             len(exported),
         ).format(n=len(exported), path=target.resolve())
+        if events:
+            text += " " + _("Your {n} changes for the team went with them.").format(n=len(events))
         text += " " + _(
             "Give the file to the server admin, who imports it with "
             "`sealdrop-intake import-replies`. They will not be exported again."

@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 from crypto import Identity, SealdropError
 from crypto.bundle import Bundle, BundleError
 
-from .. import opening
+from .. import opening, sync
 from ..display import clean_name
 from ..i18n import _, ngettext
 from ..vault import VaultError
@@ -25,6 +25,7 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
     def __init__(self) -> None:
         super().__init__()
         self.outcomes: list[opening.Outcome] = []
+        self.staff: sync.Received | None = None  # the team's events it carried
 
     @property
     def vault(self):  # type: ignore[no-untyped-def]
@@ -89,7 +90,8 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
             vault.remove_partials()
             with Bundle(path) as bundle:
                 todo, outcomes = opening.plan(bundle, vault)
-                if not todo:
+                staff = opening.wants_identity(bundle, vault)  # the team's events
+                if not todo and not staff:
                     return outcomes
                 identity = Identity.from_file_text(Path(key).read_text("utf-8"), passphrase)
                 total = sum(entry.size for entry in todo)
@@ -102,6 +104,8 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
                     [identity],
                     lambda n: self.app.call_from_thread(self._progress, None, n),
                 )
+                if staff:
+                    self.staff = opening.merge_staff_events(bundle, vault, outcomes, identity)
         vault.set_config(import_dir=str(path.parent.resolve()))
         return outcomes
 
@@ -133,5 +137,14 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
         )
         for outcome in failed:
             text.append(clean_name(f"{outcome.id}: {outcome.detail}") + "\n", style="red")
+        if self.staff is not None:
+            text.append(
+                _("Team: {new} new changes, {refused} refused").format(
+                    new=self.staff.merged, refused=len(self.staff.refused)
+                )
+                + "\n"
+            )
+            for entry_id, why in self.staff.refused:
+                text.append(clean_name(f"{entry_id}: {why}") + "\n", style="red")
         self.query_one("#outcome", Static).update(text)
         self.query_one("#close", Button).focus()

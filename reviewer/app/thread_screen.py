@@ -17,6 +17,7 @@ from ..conversations import Conversation, Entry
 from ..display import clean_message, clean_name, decode, human_size
 from ..i18n import _
 from ..index import NOTE, REPLY
+from ..team import Team
 from ..vault import Submission, VaultError
 from .case_actions import CASE_BINDINGS, CaseActions, hour_label, status_label
 from .dialogs import MessageDialog, TextDialog
@@ -166,6 +167,9 @@ class ThreadScreen(CaseActions):
         try:
             if author == self.inbox.author():
                 return _("you")
+            member = Team(self.inbox.vault).by_key_id(author)
+            if member is not None:
+                return member.label
         except VaultError:
             pass
         return _("key {key_id}").format(key_id=author)
