@@ -12,7 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..i18n import _
+from ..i18n import N_, _
 from .translate import translated
 
 T = TypeVar("T")
@@ -27,6 +27,10 @@ class Dialog(ModalScreen[T]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+# Textual's own bindings, so that gettext finds them for the catalogs.
+TEXTUAL_KEYS = (N_("Focus Next"), N_("Focus Previous"), N_("Copy selected text"))
 
 
 class HelpScreen(Dialog[None]):
@@ -47,7 +51,7 @@ class HelpScreen(Dialog[None]):
                         continue
                     seen.add(shown)
                     rows.append(f"{shown:>10}  ", style="bold")
-                    rows.append(f"{binding.description}\n")
+                    rows.append(f"{_(binding.description)}\n")
         rows.append(f"{'↑ ↓':>10}  ", style="bold")
         rows.append(_("move in a list") + "\n")
         rows.append(f"{'Enter':>10}  ", style="bold")

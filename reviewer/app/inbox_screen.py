@@ -96,8 +96,15 @@ class InboxScreen(CaseActions):
             tabs.query_one(f"#{view}", Tab).label = f"{_(label)} {counts[view]}"
         table = self.query_one(DataTable)
         table.clear()
-        for conversation in self.rows:
-            table.add_row(*self._cells(conversation), key=conversation.id)
+        rows = [self._cells(conversation) for conversation in self.rows]
+        fixed = sum(
+            max([column.label.cell_len, *(row[i].cell_len for row in rows)]) + 2
+            for i, column in enumerate(list(table.columns.values())[:-1])
+        )
+        room = max(12, min(PREVIEW, self.size.width - fixed - 3))
+        for conversation, cells in zip(self.rows, rows, strict=True):
+            cells[-1].truncate(room, overflow="ellipsis")
+            table.add_row(*cells, key=conversation.id)
         if previous is not None and previous.id in {c.id for c in self.rows}:
             table.move_cursor(row=[c.id for c in self.rows].index(previous.id))
         self._summarise()
@@ -185,6 +192,10 @@ class InboxScreen(CaseActions):
 
     def on_screen_resume(self) -> None:
         self.redraw()
+
+    def on_resize(self) -> None:
+        if self.is_mounted:
+            self.redraw()
 
     # --- the vault -------------------------------------------------------------------------
 

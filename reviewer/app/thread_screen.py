@@ -91,7 +91,8 @@ class ThreadScreen(CaseActions):
             line.append(" · @" + clean_name(state.assignee))
         for tag in sorted(state.tags):
             line.append(" · #" + clean_name(tag))
-        line.append(" · " + conversation.id, style="dim")
+        line.append(" · ")
+        line.append(conversation.id, style="dim")
         return line
 
     def _entry(self, entry: Entry) -> Vertical:
@@ -123,7 +124,7 @@ class ThreadScreen(CaseActions):
 
     def _submission(self, submission: Submission) -> Vertical:
         head = _("From them, {hour}").format(hour=hour_label(submission.record.received))
-        widgets = [Label(Text(head, style="bold") + Text(f" · {submission.id}", style="dim"))]
+        widgets = [Label(Text(head + " · ", style="bold") + Text(submission.id, style="dim"))]
         message = submission.message
         text = _read(submission.part_path(message)) if message else ""
         widgets.append(Static(Text(clean_message(text) if text else _("(no message)"))))
