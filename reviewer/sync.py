@@ -9,7 +9,7 @@ event id, so duplicates and any order are harmless). Then what the log says was 
 destroyed here too, so retention runs the same on every machine.
 
 A staff item is UTF-8 JSON: ``{"event": <caselog record>}``, plus ``"reply": {...}`` for a
-reply-written event: the staff copy of the reply (text, attachments up to ~700 KiB), so every
+reply-written event: the staff copy of the reply (text, attachments up to 512 KiB), so every
 colleague's thread shows it with its author. The submitter's copy never names an author.
 
     <vault>/sync/signed/<event id>   signed items (to pass on unchanged: handover)
@@ -43,7 +43,15 @@ from crypto.bundle import (
     hour_stamp,
 )
 from crypto.sinks import fsync_dir
-from crypto.team import ForgedEvent, Member, Signer, open_event, seal_event, sign_event
+from crypto.team import (
+    MAX_EVENT_BYTES,
+    ForgedEvent,
+    Member,
+    Signer,
+    open_event,
+    seal_event,
+    sign_event,
+)
 
 from . import replies
 from .caselog import (
@@ -60,7 +68,9 @@ from .caselog import (
 from .team import Team
 from .vault import Vault, VaultError, write_atomically
 
-MAX_REPLY_FILES = 700 * 1024  # attachment bytes carried in a reply's staff copy
+MAX_REPLY_FILES = 512 * 1024  # attachment bytes carried in a reply's staff copy
+MAX_ITEM = MAX_EVENT_BYTES - 4096
+CUT_NOTE = "\n[… the rest of this reply is only in its author's vault]"
 HANDED_OVER = "handed_over"  # trailer member of a re-sealed submission (FORMAT.md §7.4)
 
 
@@ -116,11 +126,28 @@ class _State:
 
 
 def staff_item(vault: Vault, event: Event) -> bytes:
+    """The event as it is signed and sent. A reply's staff copy that would not fit in an
+    event loses its attachments' contents first (their names stay), then the end of its
+    text, each said in the copy: the whole reply stays in its author's vault."""
     item: dict[str, Any] = {"event": event.to_record()}
     if event.kind == REPLY_WRITTEN:
         copy = _reply_copy(vault, str(event.payload["reply"]))
         if copy is not None:
             item["reply"] = copy
+    data = _encode(item)
+    if len(data) > MAX_ITEM and "reply" in item:
+        for part in item["reply"]["files"]:
+            part["data"] = None
+        data = _encode(item)
+    text = item["reply"]["text"].encode("utf-8") if len(data) > MAX_ITEM else b""
+    while len(data) > MAX_ITEM:  # JSON escapes make the encoded text a little longer
+        text = text[: max(0, len(text) - (len(data) - MAX_ITEM) - 1024)]
+        item["reply"]["text"] = text.decode("utf-8", "ignore") + CUT_NOTE
+        data = _encode(item)
+    return data
+
+
+def _encode(item: dict[str, Any]) -> bytes:
     return json.dumps(item, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 

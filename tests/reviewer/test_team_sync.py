@@ -3,6 +3,7 @@ destroyed submission arrives again), events a member's own team does not reach."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from team_helpers import make_team, open_into, person_submission, send, write_submissions
@@ -83,3 +84,23 @@ def test_an_event_not_sealed_to_you_is_refused_with_the_reason(tmp_path: Path):
     [(_, why)] = received.refused
     assert "not sealed to your key" in why
     assert CaseLog(chen.vault).events() == []
+
+
+def test_a_reply_too_large_for_an_event_still_goes_shortened_and_says_so(tmp_path: Path):
+    (anna,) = make_team(tmp_path, ("anna",))
+    envelope, _ = person_submission([anna], "help")
+    open_into(anna, write_submissions(tmp_path / "s.tar", {"sub": envelope}, {}))
+    scan = tmp_path / "scan.bin"
+    scan.write_bytes(bytes(600 * 1024))
+    text = "Мы поможем. " * 120_000  # about 2.6 MB of text
+    written = replies.queue_reply(anna.vault, "sub", text, [scan])
+    conv = conversation_id(replies.thread_key(anna.vault.submission("sub")), "sub")
+    event = CaseLog(anna.vault).new(anna.key_id, conv, caselog.REPLY_WRITTEN, {"reply": written.id})
+    item = sync.staff_item(anna.vault, event)
+    assert len(item) <= sync.MAX_ITEM
+    copy = json.loads(item)["reply"]
+    assert copy["text"].endswith(sync.CUT_NOTE) and copy["text"].startswith("Мы поможем.")
+    assert copy["files"] == [
+        {"name": "scan.bin", "type": "application/octet-stream", "size": 600 * 1024, "data": None}
+    ]
+    assert sync.outgoing(anna.vault, anna.identity)  # it signs and seals without complaint
