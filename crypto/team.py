@@ -252,6 +252,23 @@ def verify_event(blob: bytes, team: Iterable[Member]) -> SignedEvent:
     return SignedEvent(author, event, blob)
 
 
+def intact(blob: bytes) -> bool:
+    """Whether a stored blob still carries a valid signature by the key it names (a damaged
+    copy is signed again or fetched again; who may sign is ``verify_event``'s business)."""
+    if not _BLOB_HEAD <= len(blob) <= _BLOB_HEAD + MAX_EVENT_BYTES:
+        return False
+    public = blob[: _sodium.SIGN_PUBLIC_BYTES]
+    try:
+        _sodium.sign_verify(
+            blob[_sodium.SIGN_PUBLIC_BYTES : _BLOB_HEAD],
+            _EVENT_CONTEXT + public + blob[_BLOB_HEAD:],
+            public,
+        )
+    except _sodium.AuthenticationFailed:
+        return False
+    return True
+
+
 def seal_event(blob: bytes, recipients: Sequence[PublicKey]) -> bytes:
     out = io.BytesIO()
     sealer = Sealer(out, recipients)
@@ -286,6 +303,7 @@ __all__ = [
     "SignedEvent",
     "Signer",
     "SigningPublicKey",
+    "intact",
     "open_event",
     "read_member_card",
     "read_team_file",

@@ -48,6 +48,7 @@ from crypto.team import (
     ForgedEvent,
     Member,
     Signer,
+    intact,
     open_event,
     seal_event,
     sign_event,
@@ -108,18 +109,27 @@ class _State:
                 "events": sorted(self.acked_events),
             },
         }
+        fsync_dir(self.signed)
         write_atomically(self.path, json.dumps(data).encode("utf-8"))
 
     def blob(self, event_id: str) -> bytes | None:
         try:
-            return (self.signed / event_id).read_bytes()
+            blob = (self.signed / event_id).read_bytes()
         except FileNotFoundError:
             return None
+        return blob if intact(blob) else None
 
     def keep(self, event_id: str, blob: bytes) -> None:
+        """Keeps a signed item without an fsync each (``save`` syncs the folder once): one
+        lost in a crash is signed again (Ed25519 is deterministic) or arrives again."""
         path = self.signed / event_id
-        if not path.exists():
-            write_atomically(path, blob)
+        if self.blob(event_id) is not None:
+            return
+        temporary = self.signed / f".{event_id}.partial"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(blob)
+        os.replace(temporary, path)
 
 
 # --- outgoing -------------------------------------------------------------------------------
@@ -223,6 +233,7 @@ def outgoing(vault: Vault, identity: Identity) -> list[tuple[str, str, bytes]]:
             blob = sign_event(signer, staff_item(vault, event))
             state.keep(event.id, blob)
         out.append((event.id, event.hour, seal_event(blob, recipients)))
+    state.save()
     return out
 
 
@@ -506,6 +517,7 @@ def handover(
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    state.save()
     return submissions, events
 
 

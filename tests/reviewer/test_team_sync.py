@@ -104,3 +104,18 @@ def test_a_reply_too_large_for_an_event_still_goes_shortened_and_says_so(tmp_pat
         {"name": "scan.bin", "type": "application/octet-stream", "size": 600 * 1024, "data": None}
     ]
     assert sync.outgoing(anna.vault, anna.identity)  # it signs and seals without complaint
+
+
+def test_a_damaged_stored_signature_is_made_again_not_sent(tmp_path: Path):
+    anna, boris = make_team(tmp_path, ("anna", "boris"))
+    envelope, _ = person_submission([anna, boris], "help")
+    open_into(anna, write_submissions(tmp_path / "s.tar", {"sub": envelope}, {}))
+    conv = conversation_id(replies.thread_key(anna.vault.submission("sub")), "sub")
+    event = CaseLog(anna.vault).new(anna.key_id, conv, caselog.NOTE, {"text": "x"})
+    [(_, _, first)] = sync.outgoing(anna.vault, anna.identity)
+    stored = anna.vault.root / "sync" / "signed" / event.id
+    stored.write_bytes(stored.read_bytes()[:-1] + b"y")  # a crash or a bad sector
+    [(_, _, again)] = sync.outgoing(anna.vault, anna.identity)
+    carried = write_submissions(tmp_path / "e.tar", {"sub": envelope}, {event.id: again})
+    assert open_into(boris, carried).merged == 1
+    assert first != again  # sealed afresh, the same signed event inside
