@@ -116,3 +116,31 @@ def test_member_cards_and_team_files_round_trip_and_refuse_damage():
     with pytest.raises(InvalidMemberCard, match="--label"):
         read_member_card(card.replace("member: Аня", ""))
     assert SigningPublicKey.from_line(line.upper()) == members[0].signing_key
+
+
+def test_the_vectors_verify_from_the_spec_alone():
+    """Section 7 is enough: the minimal decoder opens the envelope, libsodium checks the
+    signature, and the keys derive as written, with nothing from crypto.team."""
+    import nacl.bindings as sodium
+
+    from . import minimal_decoder as spec
+
+    for name, expected in MEMBERS.items():
+        secret = bytes.fromhex(expected["secret_key_hex"])
+        seed = spec.blake2b(secret, 32, b"sealdrop-signing-seed-v1")
+        public, _ = sodium.crypto_sign_seed_keypair(seed)
+        assert public.hex() == expected["signing_key_hex"], name
+    doc = json.loads((TEAM / "ok-note-from-a.json").read_text())
+    parts, trailer = spec.decode(
+        (TEAM / "ok-note-from-a.sdenv").read_bytes(),
+        [bytes.fromhex(MEMBERS["b"]["secret_key_hex"])],
+    )
+    assert trailer == {"sealdrop": "staff-event-v1"}
+    [part] = parts
+    assert (part["kind"], part["name"]) == ("file", "staff-event")
+    blob = part["content"]
+    spk, signature, item = blob[:32], blob[32:96], blob[96:]
+    assert spk.hex() == MEMBERS["a"]["signing_key_hex"]
+    signed = b"sealdrop-staff-event-v1\x00" + spk + item
+    assert sodium.crypto_sign_open(signature + signed, spk) == signed
+    assert item.decode() == doc["event_utf8"]
