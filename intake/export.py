@@ -69,7 +69,7 @@ def _export(
     with Session(store.engine) as session:
         rows = session.execute(query.order_by(Submission.id)).all()
         if again_since is not None:
-            pending = team.unconfirmed(session, [r[0] for r in rows], team.recipient_ids(store))
+            pending = team.unconfirmed(store, session, [r[0] for r in rows])
             rows = [r for r in rows if r[0] in pending]
     events = team.events_to_export(store, again_since)
     partial = out_path.with_name(f".{out_path.name}.partial")
@@ -159,7 +159,7 @@ def purge(
         with Session(store.engine) as session, session.begin():
             ids = list(session.scalars(query))
             if not unconfirmed_too and team.confirmations_in_use(session):
-                pending = team.unconfirmed(session, ids, team.recipient_ids(store))
+                pending = team.unconfirmed(store, session, ids)
                 ids = [i for i in ids if i not in pending]
             for start in range(0, len(ids), 500):
                 session.execute(

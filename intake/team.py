@@ -155,8 +155,24 @@ def recipient_ids(store: Store) -> list[str]:
 # --- export -------------------------------------------------------------------------------
 
 
-def unconfirmed(session: Session, ids: Iterable[str], reviewers: Sequence[str]) -> set[str]:
-    """The ids some reviewer has not confirmed."""
+def sealed_to(store: Store, item: str) -> set[str]:
+    """The current recipients an item must be confirmed by: those its envelope header names
+    (a reviewer added later cannot open older submissions, so is not waited for). All of
+    them if the header cannot be read."""
+    everyone = set(recipient_ids(store))
+    for path in (store.blob_path(item), event_path(store, item)):
+        try:
+            with open(path, "rb") as source:
+                return everyone & set(read_header(source).key_ids)
+        except FileNotFoundError:
+            continue
+        except (OSError, EnvelopeError):
+            break
+    return everyone
+
+
+def unconfirmed(store: Store, session: Session, ids: Iterable[str]) -> set[str]:
+    """The ids some reviewer they were sealed to has not confirmed."""
     listed = sorted(set(ids))
     confirmed: dict[str, set[str]] = {}
     for start in range(0, len(listed), 500):
@@ -165,8 +181,7 @@ def unconfirmed(session: Session, ids: Iterable[str], reviewers: Sequence[str]) 
             select(Confirmation.item, Confirmation.reviewer).where(Confirmation.item.in_(chunk))
         ):
             confirmed.setdefault(item, set()).add(reviewer)
-    wanted = set(reviewers)
-    return {i for i in listed if not wanted <= confirmed.get(i, set())}
+    return {i for i in listed if not sealed_to(store, i) <= confirmed.get(i, set())}
 
 
 def events_to_export(store: Store, again_since: int | None) -> list[tuple[str, int, int]]:
@@ -180,7 +195,7 @@ def events_to_export(store: Store, again_since: int | None) -> list[tuple[str, i
             query = query.where(StaffEvent.exported_hour >= again_since)
         rows = session.execute(query.order_by(StaffEvent.id)).all()
         if again_since is not None:
-            pending = unconfirmed(session, [r[0] for r in rows], recipient_ids(store))
+            pending = unconfirmed(store, session, [r[0] for r in rows])
             rows = [r for r in rows if r[0] in pending]
     return [(r[0], r[1], r[2]) for r in rows]
 
@@ -221,7 +236,7 @@ def purge_confirmed_events(store: Store) -> int:
         exported = list(
             session.scalars(select(StaffEvent.id).where(StaffEvent.exported_hour.is_not(None)))
         )
-        doomed = sorted(set(exported) - unconfirmed(session, exported, recipient_ids(store)))
+        doomed = sorted(set(exported) - unconfirmed(store, session, exported))
         for start in range(0, len(doomed), 500):
             chunk = doomed[start : start + 500]
             session.execute(delete(StaffEvent).where(StaffEvent.id.in_(chunk)))
@@ -290,10 +305,11 @@ def status(store: Store) -> Status:
         for item, reviewer in session.execute(select(Confirmation.item, Confirmation.reviewer)):
             confirmed.setdefault(reviewer, set()).add(item)
         replies_waiting = len(list(session.scalars(select(Reply.id))))
+    owed = {i: sealed_to(store, i) for i in subs + events}
     pending = {
         r: (
-            sum(i not in confirmed.get(r, set()) for i in subs),
-            sum(i not in confirmed.get(r, set()) for i in events),
+            sum(r in owed[i] and i not in confirmed.get(r, set()) for i in subs),
+            sum(r in owed[i] and i not in confirmed.get(r, set()) for i in events),
         )
         for r in reviewers
     }

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from crypto import Identity
 from crypto.bundle import REPLIES, Acks, Bundle, BundleWriter, hour_stamp
 from crypto.team import Member, Signer, open_event, seal_event, sign_event
 from intake.config import load
@@ -83,6 +84,18 @@ def exercise(deployment: Deployment, tmp_path: Path) -> None:
         import_replies(config, replies_bundle(tmp_path / "r2.tar", {}, confirm), report)
         assert report == {"events": 0, "confirmed": 2}
         assert status(store).pending[key_id] == (0, 0)
+    finally:
+        store.engine.dispose()
+
+    # A reviewer who joins now cannot open what was sealed before: nobody waits for them.
+    newcomer = Identity.generate()
+    card = tmp_path / "newcomer.pub"
+    card.write_text(newcomer.public_key.line + "\n")
+    config = {**config, "RECIPIENTS": [str(p) for p in load(config).recipient_files] + [str(card)]}
+    settings = load(config)
+    store = Store(settings, make_engine(settings.database_url))
+    try:
+        assert status(store).pending[newcomer.public_key.key_id_hex] == (0, 0)
         purge(config, all_exported=True)
         assert list((settings.data_dir / "events").iterdir()) == []
     finally:
