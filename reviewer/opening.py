@@ -275,14 +275,21 @@ def _summary(contents: Contents) -> str:
 
 
 def wants_identity(bundle: Bundle, vault: Vault) -> bool:
-    """Whether the bundle's staff events (or the vault's team) need the identity unlocked."""
-    return bool(bundle.events) or (vault.root / "team.json").exists()
+    """Whether the bundle carries staff events, which need the identity unlocked."""
+    return bool(bundle.events)
 
 
 def merge_staff_events(
-    bundle: Bundle, vault: Vault, outcomes: Sequence[Outcome], identity: Identity
-) -> sync.Received:
-    """Confirms to the server what is now in the vault, then merges the bundle's events."""
+    bundle: Bundle, vault: Vault, outcomes: Sequence[Outcome], identity: Identity | None
+) -> sync.Received | None:
+    """With a team: confirms to the server what is now in the vault, merges the bundle's
+    events (``identity`` is needed only when there are some) and destroys here what the
+    team destroyed. None when there were no events to report."""
+    if not bundle.events and not sync.in_team(vault):
+        return None
     sync.adopt_handed_over(vault, [o.id for o in outcomes if o.status == OPENED])
     sync.record_opened(vault, [o.id for o in outcomes if o.status in (OPENED, ALREADY)])
+    if identity is None or not bundle.events:
+        sync.settle(vault)
+        return None
     return sync.receive(vault, bundle, identity)

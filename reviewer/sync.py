@@ -411,6 +411,15 @@ def _write_part(
     return {"file": file_name, "kind": kind, "name": name, "type": media_type, "size": len(data)}
 
 
+def in_team(vault: Vault) -> bool:
+    return Team(vault).path.exists()
+
+
+def settle(vault: Vault) -> int:
+    """Destroys what the case log says was destroyed (a submission may arrive again)."""
+    return apply_destroyed(vault, CaseLog(vault).state().values())
+
+
 def apply_destroyed(vault: Vault, states: Iterable[CaseState]) -> int:
     """Destroys here what a destroy event names (from this machine or a colleague's)."""
     gone = 0

@@ -100,7 +100,7 @@ def _open_into(
             _print_outcome(outcome)
         staff = opening.wants_identity(bundle, vault)  # the team's events (reviewer.sync)
         if not todo and not staff:
-            return outcomes, None
+            return outcomes, opening.merge_staff_events(bundle, vault, outcomes, None)
         identity = load_identity(identity_path(key, vault), passphrase_file)
         if todo:
             with _progress(sum(entry.size for entry in todo)) as advance:
@@ -110,8 +110,6 @@ def _open_into(
                     )
                 except opening.DiskFull as exc:
                     raise click.ClickException(str(exc)) from None
-        if not staff:
-            return outcomes, None
         return outcomes, opening.merge_staff_events(bundle, vault, outcomes, identity)
 
 

@@ -92,6 +92,7 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
                 todo, outcomes = opening.plan(bundle, vault)
                 staff = opening.wants_identity(bundle, vault)  # the team's events
                 if not todo and not staff:
+                    opening.merge_staff_events(bundle, vault, outcomes, None)
                     return outcomes
                 identity = Identity.from_file_text(Path(key).read_text("utf-8"), passphrase)
                 total = sum(entry.size for entry in todo)
@@ -104,8 +105,7 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
                     [identity],
                     lambda n: self.app.call_from_thread(self._progress, None, n),
                 )
-                if staff:
-                    self.staff = opening.merge_staff_events(bundle, vault, outcomes, identity)
+                self.staff = opening.merge_staff_events(bundle, vault, outcomes, identity)
         vault.set_config(import_dir=str(path.parent.resolve()))
         return outcomes
 

@@ -64,7 +64,7 @@ def write_submissions(path: Path, envelopes: dict[str, bytes], events: dict[str,
     return path
 
 
-def open_into(reviewer: Reviewer, path: Path) -> sync.Received:
+def open_into(reviewer: Reviewer, path: Path) -> sync.Received | None:
     """What `sealdrop-reviewer open` does, without the passphrase prompt."""
     with Bundle(path) as bundle:
         todo, outcomes = opening.plan(bundle, reviewer.vault)

@@ -144,6 +144,8 @@ def test_a_team_works_one_caseload_through_the_server(tmp_path: Path, team, serv
     # Wednesday, chen: every export in turn; the case is theirs.
     for name in ("e1", "e2", "e3"):
         chen.open(tmp_path / f"{name}.tar")
+    # Opening one again asks for nothing: no events in it, nothing new to decrypt.
+    assert "0 opened, 1 already in the vault" in chen("open", tmp_path / "e1.tar").output
     chen_vault = Vault(chen.vault)
     conv = conversation_id(sync.replies.thread_key(chen_vault.submission(submission_id)),
                            submission_id)  # fmt: skip
