@@ -33,6 +33,7 @@ from .db import Base, Submission, this_hour
 from .storage import BLOB_SUFFIX, Store, remove_unlocked
 
 MAX_EVENT_ENVELOPE = 4 << 20
+_BATCH = 200  # event files held locked at once before their rows commit
 _COPY = 1 << 20
 
 
@@ -82,16 +83,23 @@ def check_event(entry: Entry, reader: CheckedReader) -> None:
 
 
 def import_events(store: Store, bundle: Bundle) -> list[str]:
-    """Stores the bundle's staff events not stored yet (call after checking them all)."""
+    """Stores the bundle's staff events not stored yet (call after checking them all). Each
+    file is fsynced and renamed into events/ while locked; then, per batch, the folder is
+    synced once and the rows commit in one transaction, so a crash leaves at worst files
+    without rows (cleanup's orphans), never a row without its file."""
     with Session(store.engine) as session:
         known = set(session.scalars(select(StaffEvent.id)))
     events_dir(store).mkdir(mode=0o700, exist_ok=True)
-    new = []
-    for entry, reader in bundle.event_envelopes():
-        if entry.id in known:
-            continue
-        store.check_disk(entry.size)
-        with store.new_temp() as (temp, handle):
+    new: list[str] = []
+    pending: list[tuple[Entry, Path, Path]] = []
+    stack = contextlib.ExitStack()
+    try:
+        for entry, reader in bundle.event_envelopes():
+            if entry.id in known:
+                continue
+            known.add(entry.id)
+            store.check_disk(entry.size)
+            temp, handle = stack.enter_context(store.new_temp())
             while block := reader.read(_COPY):
                 handle.write(block)
             reader.check()
@@ -100,19 +108,42 @@ def import_events(store: Store, bundle: Bundle) -> list[str]:
             os.utime(handle.fileno(), (hour, hour))
             target = event_path(store, entry.id)
             os.rename(temp, target)
-            fsync_dir(events_dir(store))
-            try:
-                with store.engine.begin() as connection:
-                    connection.execute(
-                        insert(StaffEvent).values(id=entry.id, received_hour=hour, size=entry.size)
-                    )
-            except IntegrityError:
-                continue
-            except BaseException:
-                os.rename(target, temp)
-                raise
-        new.append(entry.id)
+            pending.append((entry, temp, target))
+            if len(pending) == _BATCH:
+                new += _commit(store, pending)
+                pending = []
+                stack.close()
+                stack = contextlib.ExitStack()
+        new += _commit(store, pending)
+    finally:
+        stack.close()
     return new
+
+
+def _commit(store: Store, pending: list[tuple[Entry, Path, Path]]) -> list[str]:
+    if not pending:
+        return []
+    directory = events_dir(store)
+    hour = this_hour()
+    fsync_dir(directory)
+    os.utime(directory, (hour, hour))  # no more precise time on disk than in the database
+    rows = [{"id": e.id, "received_hour": hour, "size": e.size} for e, _, _ in pending]
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(insert(StaffEvent), rows)
+        return [row["id"] for row in rows]
+    except IntegrityError:  # another import stored some meanwhile: keep the rest
+        stored = []
+        for row in rows:
+            with contextlib.suppress(IntegrityError), store.engine.begin() as connection:
+                connection.execute(insert(StaffEvent).values(**row))
+                stored.append(row["id"])
+        return stored
+    except BaseException:
+        for _, temp, target in pending:
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(target, temp)
+        raise
 
 
 def check_acks(store: Store, acks: Acks | None) -> None:
