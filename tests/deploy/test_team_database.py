@@ -55,6 +55,9 @@ def exercise(deployment: Deployment, tmp_path: Path) -> None:
     assert report == {"events": 2, "confirmed": 0}
     import_replies(config, bundle, report)
     assert report["events"] == 0  # the same events again: stored once
+    events_dir = Path(str(config["DATA_DIR"])) / "events"
+    for path in (events_dir, *events_dir.iterdir()):  # no time on disk finer than the hour
+        assert path.stat().st_mtime % 3600 == 0, path
 
     exported: dict[str, int] = {}
     export_bundle(config, tmp_path / "e1.tar", report=exported)
