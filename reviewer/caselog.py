@@ -34,7 +34,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from typing import Any
 from crypto import PublicKey, SealdropError
 from crypto.bundle import HOUR_PATTERN, ID_PATTERN, hour_stamp
 
-from .vault import Vault, VaultError
+from .vault import Vault, VaultError, write_atomically
 
 VERSION = 1
 
@@ -102,9 +102,10 @@ class Event:
         return json.dumps(self.to_record(), sort_keys=True, ensure_ascii=False).encode("utf-8")
 
 
-def from_record(record: Any) -> Event:
+def from_record(record: Any, *, measured: bool = True) -> Event:
     """Checks an exported record strictly and returns its event (CaseLogError if it is bad).
-    Unknown kinds from a newer version are kept (and ignored by the fold)."""
+    Unknown kinds from a newer version are kept (and ignored by the fold). ``measured=False``
+    skips the payload size check, for the vault's own log (checked when it was written)."""
     if not isinstance(record, dict):
         raise CaseLogError("a case event is not a JSON object; it was not imported")
     if record.get("v") != VERSION:
@@ -124,11 +125,49 @@ def from_record(record: Any) -> Event:
         payload=record["payload"],
         hour=record["hour"],
     )
-    _check(event)
+    _check(event, measured=measured)
     return event
 
 
-def _check(event: Event) -> None:
+def _trusted(record: Any) -> Event:
+    """An event of the vault's own log, checked in full when it was appended: only its shape
+    is checked again (a damaged line must not reach the fold)."""
+    try:
+        event = Event(
+            record["id"],
+            record["author"],
+            record["clock"],
+            record["conversation"],
+            record["kind"],
+            record["payload"],
+            record["hour"],
+        )
+    except (KeyError, TypeError):
+        raise CaseLogError("an event in the log is not a complete record") from None
+    if record.get("v") != VERSION or type(event.clock) is not int:
+        raise CaseLogError("an event in the log has an unknown version or a bad clock")
+    if not isinstance(event.payload, dict) or (event.kind in KINDS and not _fields(event)):
+        raise CaseLogError("an event in the log lacks what its kind needs")
+    return event
+
+
+_NEEDED = {
+    STATUS: "status",
+    NOTE: "text",
+    TAG_ADDED: "tag",
+    TAG_REMOVED: "tag",
+    ASSIGNED: "label",
+    URGENT: "urgent",
+    REPLY_WRITTEN: "reply",
+    DESTROYED: "ids",
+}
+
+
+def _fields(event: Event) -> bool:
+    return _NEEDED[event.kind] in event.payload
+
+
+def _check(event: Event, *, measured: bool = True) -> None:
     def bad(what: str) -> CaseLogError:
         return CaseLogError(f"a case event has {what}; it was not imported")
 
@@ -147,7 +186,7 @@ def _check(event: Event) -> None:
     if not isinstance(event.payload, Mapping):
         raise bad("a payload that is not an object")
     payload = event.payload
-    if len(json.dumps(dict(payload), ensure_ascii=False).encode("utf-8")) > MAX_RECORD:
+    if measured and len(json.dumps(dict(payload), ensure_ascii=False).encode()) > MAX_RECORD:
         raise bad("a payload over 256 KiB")
     if event.kind == STATUS and payload.get("status") not in STATUSES:
         raise bad("an unknown status")
@@ -265,6 +304,24 @@ class _Building:
         elif event.kind == REPLY_WRITTEN:
             self.replies.append((payload["reply"], event.author))
 
+    @classmethod
+    def thaw(cls, state: CaseState) -> _Building:
+        return cls(
+            conversation=state.conversation,
+            status=state.status,
+            urgent=state.urgent,
+            assignee=state.assignee,
+            tags=dict.fromkeys(state.tags, True),
+            notes=list(state.notes),
+            replies=list(state.replies),
+            destroyed=state.destroyed,
+            destroyed_ids=set(state.destroyed_ids),
+            status_hour=state.status_hour,
+            seen=state.seen,
+            last_hour=state.last_hour,
+            clock=state.clock,
+        )
+
     def freeze(self) -> CaseState:
         return CaseState(
             conversation=self.conversation,
@@ -316,6 +373,55 @@ def local_author(vault: Vault, identity: Path | None = None) -> str:
         raise CaseLogError(f"cannot read your public key from {configured}: {exc}") from None
 
 
+def _freeze(state: CaseState) -> list[Any]:
+    return [
+        state.status,
+        state.urgent,
+        state.assignee,
+        sorted(state.tags),
+        [[n.id, n.author, n.hour, n.text] for n in state.notes],
+        [list(r) for r in state.replies],
+        state.destroyed,
+        sorted(state.destroyed_ids),
+        state.status_hour,
+        sorted(state.seen),
+        state.last_hour,
+        state.clock,
+    ]
+
+
+def _thaw(conversation: str, fields: list[Any]) -> CaseState:
+    (
+        status,
+        urgent,
+        assignee,
+        tags,
+        notes,
+        replies,
+        destroyed,
+        destroyed_ids,
+        status_hour,
+        seen,
+        last_hour,
+        clock,
+    ) = fields
+    return CaseState(
+        conversation,
+        status,
+        urgent,
+        assignee,
+        frozenset(tags),
+        tuple(Note(*n) for n in notes),
+        tuple(tuple(r) for r in replies),
+        destroyed,
+        frozenset(destroyed_ids),
+        status_hour,
+        frozenset(seen),
+        last_hour,
+        clock,
+    )
+
+
 def state_of(states: Mapping[str, CaseState], conversation: str) -> CaseState:
     return states.get(conversation) or CaseState(conversation)
 
@@ -332,6 +438,7 @@ class CaseLog:
         self.directory = vault.root / "caselog"
         self.path = self.directory / "events.jsonl"
         self._cache: tuple[tuple[int, int], list[Event]] | None = None
+        self._state: tuple[list[int], dict[str, CaseState], int] | None = None
 
     def events(self) -> list[Event]:
         try:
@@ -358,7 +465,7 @@ class CaseLog:
             if not line.strip():
                 continue
             try:
-                yield from_record(json.loads(line))
+                yield _trusted(json.loads(line))
             except (ValueError, CaseLogError) as exc:
                 if number == len(lines):  # a torn last line: never acknowledged
                     continue
@@ -367,10 +474,58 @@ class CaseLog:
                     "the vault from its backup, or move that line out of the file"
                 ) from None
 
+    # The fold of 10,000s of events takes a noticeable part of a second, so its result is
+    # kept in caselog/state.json, valid while the log file has the size and time it had.
+
+    def _log_key(self) -> list[int]:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return [0, 0]
+        return [stat.st_size, stat.st_mtime_ns]
+
+    def _cached(self) -> tuple[dict[str, CaseState], int] | None:
+        key = self._log_key()
+        if self._state is not None and self._state[0] == key:
+            return self._state[1], self._state[2]
+        try:
+            data = json.loads((self.directory / "state.json").read_text("utf-8"))
+            if data["log"] != key or data["v"] != VERSION:
+                return None
+            states = {cid: _thaw(cid, fields) for cid, fields in data["states"].items()}
+            clock = int(data["clock"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        self._state = (key, states, clock)
+        return states, clock
+
+    def _keep(self, states: dict[str, CaseState], clock: int) -> None:
+        key = self._log_key()
+        self._state = (key, states, clock)
+        data = {
+            "v": VERSION,
+            "log": key,
+            "clock": clock,
+            "states": {cid: _freeze(state) for cid, state in states.items()},
+        }
+        with suppress(OSError):  # only a cache: the next start folds again
+            write_atomically(
+                self.directory / "state.json", json.dumps(data, ensure_ascii=False).encode()
+            )
+
     def state(self) -> dict[str, CaseState]:
-        return fold(self.events())
+        cached = self._cached()
+        if cached is not None:
+            return dict(cached[0])
+        events = self.events()
+        states = fold(events)
+        self._keep(states, max((e.clock for e in events), default=0))
+        return dict(states)
 
     def next_clock(self) -> int:
+        cached = self._cached()
+        if cached is not None:
+            return cached[1] + 1
         return max((e.clock for e in self.events()), default=0) + 1
 
     def new(self, author: str, conversation: str, kind: str, payload: Mapping[str, Any]) -> Event:
@@ -386,7 +541,13 @@ class CaseLog:
                 hour=hour_stamp(),
             )
             _check(event)
+            before = self._cached()
             self._write([event])
+            if before is not None:  # the newest event of all: apply it to the kept state
+                states, _clock = before
+                case = _Building.thaw(state_of(states, conversation))
+                case.apply(event)
+                self._keep({**states, conversation: case.freeze()}, event.clock)
         return event
 
     def append(self, event: Event) -> bool:

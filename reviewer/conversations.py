@@ -23,7 +23,7 @@ URGENT_VIEW = "urgent"
 VIEWS = (TODO, WAITING, CLOSED, SPAM, URGENT_VIEW, ALL)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Conversation:
     id: str
     name: str
@@ -93,13 +93,14 @@ class Inbox:
 
     def _conversation(self, cid: str, items: list[Item]) -> Conversation:
         state = caselog.state_of(self.states, cid)
-        items.sort(key=lambda i: (i.hour, i.position, i.id))
+        items = sorted(  # notes are not activity: writing one is no news from them
+            (i for i in items if i.kind != NOTE), key=lambda i: (i.hour, i.position, i.id)
+        )
         submissions = [i for i in items if i.kind == SUBMISSION]
         status = state.status
         if status in (WAITING, CLOSED) and any(i.id not in state.seen for i in submissions):
             status = NEEDS_REPLY
         latest = submissions[-1]
-        activity = [i for i in items if i.kind != NOTE] or items
         return Conversation(
             id=cid,
             name=names.name(cid),
@@ -109,8 +110,8 @@ class Inbox:
             reply_ids=tuple(i.id for i in items if i.kind == REPLY),
             files=sum(i.files for i in items if i.kind == SUBMISSION),
             first_hour=items[0].hour,
-            last_hour=activity[-1].hour,
-            last_position=max(i.position for i in activity),
+            last_hour=items[-1].hour,
+            last_position=max(i.position for i in items),
             preview=latest.preview,
             answerable=any(i.answerable for i in submissions),
         )
@@ -141,7 +142,14 @@ class Inbox:
         return result
 
     def counts(self) -> dict[str, int]:
-        return {view: sum(in_view(c, view) for c in self._all) for view in VIEWS}
+        counts = dict.fromkeys(VIEWS, 0)
+        counts.update(dict.fromkeys(caselog.STATUSES, 0))
+        for conversation in self._all:
+            counts[conversation.status] += 1
+            counts[URGENT_VIEW] += conversation.state.urgent and conversation.status != SPAM
+        counts[TODO] = counts[NEW] + counts[NEEDS_REPLY]
+        counts[ALL] = len(self._all)
+        return counts
 
     def get(self, conversation_id: str) -> Conversation:
         for conversation in self._all:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import caselog, replies, threadview
 from .display import clean_name, decode
@@ -59,8 +59,7 @@ _CYRILLIC = re.compile(r"[а-я]+")
 _LATIN = re.compile(r"[a-z]+")
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):  # a tuple: the list reads 10,000s of them at every start
     id: str
     kind: str
     conversation: str
@@ -68,7 +67,7 @@ class Item:
     position: int
     preview: str
     files: int
-    answerable: bool
+    answerable: int  # 1 when the submission asked for replies
 
 
 def normalise(text: str) -> str:
@@ -133,18 +132,18 @@ class Index:
         """Indexes what entered the vault since last time and forgets what left it; returns
         how many items changed."""
         known = dict(self.db.execute("SELECT id, kind FROM items").fetchall())
-        positions = replies.order(self.vault)
-        submission_ids = set(self.vault.ids())
-        reply_ids = set(replies.reply_ids(self.vault))
+        submission_ids = self.vault.ids()
+        reply_ids = replies.reply_ids(self.vault)
         notes = {}
         for state in (states or {}).values():
             for note in state.notes:
                 notes[note.id] = (state.conversation, note)
-        present = {i: SUBMISSION for i in submission_ids}
-        present.update({i: REPLY for i in reply_ids})
-        present.update({i: NOTE for i in notes})
+        present = dict.fromkeys(submission_ids, SUBMISSION)
+        present.update(dict.fromkeys(reply_ids, REPLY))
+        present.update(dict.fromkeys(notes, NOTE))
         gone = [i for i in known if i not in present]
         new = [i for i in present if i not in known]
+        positions = replies.order(self.vault) if new else {}
         with self.db:
             for item_id in gone:
                 self._forget(item_id)
@@ -251,13 +250,14 @@ class Index:
     # --- reading ---------------------------------------------------------------------------
 
     def items(self, conversation: str | None = None) -> list[Item]:
-        sql = "SELECT * FROM items"
+        """A conversation's items, notes included; without one, every submission and reply
+        (what the list needs; notes are read with their conversation)."""
         rows = (
-            self.db.execute(sql + " WHERE conversation = ?", (conversation,))
+            self.db.execute("SELECT * FROM items WHERE conversation = ?", (conversation,))
             if conversation
-            else self.db.execute(sql)
+            else self.db.execute("SELECT * FROM items WHERE kind != 'note'")
         )
-        return [Item(*row[:7], bool(row[7])) for row in rows]
+        return list(map(Item._make, rows))
 
     def search(self, query: str) -> set[str] | None:
         """The conversations whose texts match; None when the query has no searchable word."""

@@ -318,6 +318,13 @@ def queued(vault: Vault) -> list[Reply]:
     return sorted(waiting, key=lambda r: (positions.get(r.id, 0), r.id))
 
 
+def queued_count(vault: Vault) -> int:
+    """How many replies wait for export, without reading them (the inbox shows it)."""
+    _, outbox = _dirs(vault)
+    with os.scandir(outbox) as entries:
+        return sum(entry.name.endswith(_SUFFIX) for entry in entries)
+
+
 # --- exporting -----------------------------------------------------------------------------
 
 

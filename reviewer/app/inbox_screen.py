@@ -32,6 +32,7 @@ VIEW_LABELS = {
     ALL: N_("All"),
 }
 PREVIEW = 60
+SHOWN = 200  # rows in the list at once; nobody scrolls further, they search or filter
 
 
 class InboxScreen(CaseActions):
@@ -55,6 +56,9 @@ class InboxScreen(CaseActions):
         self.view = TODO
         self.query_text = ""
         self.rows: list[Conversation] = []
+        self.matching = 0
+        self.drawn_width = 0
+        self.away = False
 
     def compose(self) -> ComposeResult:
         yield Tabs(*(Tab(_(label), id=view) for view, label in VIEW_LABELS.items()), id="views")
@@ -94,6 +98,9 @@ class InboxScreen(CaseActions):
         tabs = self.query_one(Tabs)
         for view, label in VIEW_LABELS.items():
             tabs.query_one(f"#{view}", Tab).label = f"{_(label)} {counts[view]}"
+        self.matching = len(self.rows)
+        self.rows = self.rows[:SHOWN]
+        self.drawn_width = self.size.width
         table = self.query_one(DataTable)
         table.clear()
         rows = [self._cells(conversation) for conversation in self.rows]
@@ -139,9 +146,13 @@ class InboxScreen(CaseActions):
         ]
 
     def _summarise(self) -> None:
-        queued = len(replies.queued(self.inbox.vault))
-        shown = len(self.rows)
+        queued = replies.queued_count(self.inbox.vault)
+        shown = self.matching
         text = ngettext("{n} conversation", "{n} conversations", shown).format(n=shown)
+        if shown > len(self.rows):
+            text += " · " + _("the newest {n} shown; search to find the others").format(
+                n=len(self.rows)
+            )
         if self.query_text:
             text += " · " + _("search: {query}").format(query=clean_name(self.query_text))
         if queued:
@@ -190,11 +201,16 @@ class InboxScreen(CaseActions):
 
             self.app.push_screen(ThreadScreen(conversation), lambda _result: self.redraw())
 
+    def on_screen_suspend(self) -> None:
+        self.away = True
+
     def on_screen_resume(self) -> None:
-        self.redraw()
+        if self.away:  # back from another screen (the first showing is on_mount's)
+            self.away = False
+            self.redraw()
 
     def on_resize(self) -> None:
-        if self.is_mounted:
+        if self.is_mounted and self.drawn_width and self.size.width != self.drawn_width:
             self.redraw()
 
     # --- the vault -------------------------------------------------------------------------
@@ -210,7 +226,7 @@ class InboxScreen(CaseActions):
         self.action_retention(after_open=True)
 
     def action_export(self) -> None:
-        waiting = len(replies.queued(self.inbox.vault))
+        waiting = replies.queued_count(self.inbox.vault)
         if not waiting and not self._team():
             self.app.push_screen(
                 MessageDialog(_("Export replies"), _("No replies are waiting to be exported."))

@@ -196,3 +196,21 @@ def test_conversation_ids_are_stable_and_distinct() -> None:
     assert caselog.conversation_id(key, "s1") == caselog.conversation_id(key, "s2")
     assert caselog.conversation_id(key, "s1") != caselog.conversation_id(key + "x", "s1")
     assert caselog.conversation_id(None, "s1") == "s1"
+
+
+def test_the_kept_state_is_always_the_fold_of_the_log(tmp_path: Path) -> None:
+    vault = Vault(tmp_path / "v")
+    log = CaseLog(vault)
+    log.merge([_event(5, caselog.TAG_ADDED, {"tag": "legal"}, "b" * 16)])
+    assert log.state() == fold(log.events())  # folded, then kept
+    log.new("a" * 16, "conv1", caselog.NOTE, {"text": "one"})  # applied to what was kept
+    log.new("a" * 16, "conv1", caselog.TAG_REMOVED, {"tag": "legal"})
+    log.new("a" * 16, "conv2", caselog.URGENT, {"urgent": True})
+    fresh = CaseLog(vault)  # reads state.json
+    assert fresh.state() == log.state() == fold(CaseLog(vault).events())
+    assert fresh.next_clock() == 9
+    log.merge([_event(2, caselog.STATUS, {"status": "closed"}, "c" * 16)])  # an older event
+    assert CaseLog(vault).state() == fold(log.events())
+    assert CaseLog(vault).state()["conv1"].status == "closed"
+    (log.directory / "state.json").write_text("{damaged")
+    assert CaseLog(vault).state() == fold(log.events())
