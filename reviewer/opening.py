@@ -34,7 +34,7 @@ from crypto import (
 )
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 
-from . import sync
+from . import handover, sync
 from .streaming import Prefetcher, SpanReader, VerifiedSink
 from .vault import Record, Vault
 
@@ -287,7 +287,7 @@ def merge_staff_events(
     team destroyed. None when there were no events to report."""
     if not bundle.events and not sync.in_team(vault):
         return None
-    sync.adopt_handed_over(vault, [o.id for o in outcomes if o.status == OPENED])
+    handover.adopt_handed_over(vault, [o.id for o in outcomes if o.status == OPENED])
     sync.record_opened(vault, [o.id for o in outcomes if o.status in (OPENED, ALREADY)])
     if identity is None or not bundle.events:
         sync.settle(vault)

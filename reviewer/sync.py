@@ -21,7 +21,6 @@ colleague's thread shows it with its author. The submitter's copy never names an
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import shutil
@@ -29,17 +28,14 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from crypto import EnvelopeError, Identity, NotForYou, PartInfo, PublicKey, Sealer
+from crypto import EnvelopeError, Identity, NotForYou, PublicKey
 from crypto.bundle import (
     ID_PATTERN,
-    SHA256_PATTERN,
-    SUBMISSIONS,
     Acks,
     Bundle,
     BundleError,
-    BundleWriter,
     hour_stamp,
 )
 from crypto.sinks import fsync_dir
@@ -72,7 +68,6 @@ from .vault import Vault, VaultError, write_atomically
 MAX_REPLY_FILES = 512 * 1024  # attachment bytes carried in a reply's staff copy
 MAX_ITEM = MAX_EVENT_BYTES - 4096
 CUT_NOTE = "\n[… the rest of this reply is only in its author's vault]"
-HANDED_OVER = "handed_over"  # trailer member of a re-sealed submission (FORMAT.md §7.4)
 
 
 @dataclass
@@ -84,7 +79,7 @@ class Received:
     destroyed: int = 0
 
 
-class _State:
+class SyncState:
     def __init__(self, vault: Vault) -> None:
         self.directory = vault.root / "sync"
         self.signed = self.directory / "signed"
@@ -195,14 +190,14 @@ def ensure_reply_events(vault: Vault, author: str) -> list[Event]:
     noted = {str(e.payload.get("reply")) for e in log.events() if e.kind == REPLY_WRITTEN}
     made = []
     for reply in replies.replies(vault):
-        if reply.id in noted or _author_of_copy(reply.path) is not None:
+        if reply.id in noted or author_of_copy(reply.path) is not None:
             continue
         conversation = conversation_id(reply.reply_key, reply.in_reply_to)
         made.append(log.new(author, conversation, REPLY_WRITTEN, {"reply": reply.id}))
     return made
 
 
-def _author_of_copy(path: Path) -> str | None:
+def author_of_copy(path: Path) -> str | None:
     try:
         data = json.loads((path / "contents.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -222,7 +217,7 @@ def outgoing(vault: Vault, identity: Identity) -> list[tuple[str, str, bytes]]:
     team = Team(vault)
     recipients = team_recipients(team, identity)
     ensure_reply_events(vault, me)
-    state = _State(vault)
+    state = SyncState(vault)
     signer = Signer(identity)
     out = []
     for event in CaseLog(vault).events():
@@ -238,7 +233,7 @@ def outgoing(vault: Vault, identity: Identity) -> list[tuple[str, str, bytes]]:
 
 
 def pending_acks(vault: Vault, reviewer: str) -> Acks | None:
-    state = _State(vault)
+    state = SyncState(vault)
     if not state.acked_submissions and not state.acked_events:
         return None
     return Acks(reviewer, tuple(state.acked_submissions), tuple(state.acked_events))
@@ -247,34 +242,15 @@ def pending_acks(vault: Vault, reviewer: str) -> Acks | None:
 def acks_sent(vault: Vault, acks: Acks | None) -> None:
     if acks is None:
         return
-    state = _State(vault)
+    state = SyncState(vault)
     state.acked_submissions -= set(acks.submissions)
     state.acked_events -= set(acks.events)
     state.save()
 
 
-def adopt_handed_over(vault: Vault, opened: Iterable[str]) -> None:
-    """Records a submission that came in a hand-over under the hash of the server's envelope
-    (in its trailer), so the server's copy, should it come later, counts as already opened."""
-    for submission_id in opened:
-        record = vault.record(submission_id)
-        try:
-            original = replies.trailer_of(vault.submission(submission_id)).get(HANDED_OVER)
-        except VaultError:
-            continue
-        if (
-            record is not None
-            and isinstance(original, str)
-            and SHA256_PATTERN.fullmatch(original)
-            and record.sha256 != original
-        ):
-            record.sha256 = original
-            vault.write_record(record)
-
-
 def record_opened(vault: Vault, submission_ids: Iterable[str]) -> None:
     """Remembers submissions now in the vault, to confirm them to the server."""
-    state = _State(vault)
+    state = SyncState(vault)
     state.acked_submissions |= set(submission_ids)
     state.save()
 
@@ -289,7 +265,7 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
     team = Team(vault)
     team.ensure_self(identity)
     members = team.members()
-    state = _State(vault)
+    state = SyncState(vault)
     log = CaseLog(vault)
     known = {e.id: e for e in log.events()}
     batch: dict[str, Event] = {}
@@ -348,7 +324,7 @@ def _open_one(
     return event, signed.blob, item
 
 
-def _log_refused(state: _State, refused: list[tuple[str, str]]) -> None:
+def _log_refused(state: SyncState, refused: list[tuple[str, str]]) -> None:
     if not refused:
         return
     lines = "".join(
@@ -471,87 +447,3 @@ def assignment(vault: Vault, label: str) -> dict[str, str]:
         return {"label": label}
     member = team.find(label)
     return {"label": member.label, "key": member.key_id_hex}
-
-
-# --- hand-over ------------------------------------------------------------------------------
-
-
-def handover(
-    vault: Vault, identity: Identity, to: Member, prefixes: Sequence[str], out_path: Path
-) -> tuple[int, int]:
-    """Writes a submissions bundle sealed to ``to`` alone: the chosen conversations (all,
-    if no ids) re-sealed from the vault, and their staff events as signed by their authors.
-    Returns (submissions, events)."""
-    chosen = _conversations(vault, prefixes)
-    me = identity.public_key.key_id_hex
-    Team(vault).ensure_self(identity)
-    ensure_reply_events(vault, me)
-    state = _State(vault)
-    signer = Signer(identity)
-    if out_path.exists():
-        raise VaultError(f"{out_path} already exists; give a new file name (nothing written)")
-    temporary = out_path.with_name(f".{out_path.name}.partial-{os.getpid()}")
-    submissions = events = 0
-    try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            writer = BundleWriter(out, SUBMISSIONS)
-            for submission_id in chosen:
-                received = vault.submission(submission_id).record.received
-                if received == "unknown":
-                    received = hour_stamp()
-                with tempfile.TemporaryFile(dir=vault.root) as sealed:  # ciphertext only
-                    size = _reseal(vault, submission_id, to.public_key, sealed)
-                    sealed.seek(0)
-                    writer.add(submission_id, received, sealed, size)
-                submissions += 1
-            wanted = set(chosen.values())
-            for event in CaseLog(vault).events():
-                if prefixes and event.conversation not in wanted:
-                    continue
-                blob = state.blob(event.id)
-                if blob is None and event.author == me:
-                    blob = sign_event(signer, staff_item(vault, event))
-                    state.keep(event.id, blob)
-                if blob is None:
-                    continue  # a colleague's event this machine holds no signed copy of
-                envelope = seal_event(blob, [to.public_key])
-                writer.add_event(event.id, event.hour, io.BytesIO(envelope), len(envelope))
-                events += 1
-            writer.close()
-            out.flush()
-            os.fsync(out.fileno())
-        os.rename(temporary, out_path)
-        fsync_dir(out_path.parent)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    state.save()
-    return submissions, events
-
-
-def _conversations(vault: Vault, prefixes: Sequence[str]) -> dict[str, str]:
-    """Submission id -> conversation id, for the whole threads the prefixes name."""
-    everything = {s.id: conversation_id(replies.thread_key(s), s.id) for s in vault.submissions()}
-    if not prefixes:
-        return everything
-    wanted = {everything[vault.find(prefix).id] for prefix in prefixes}
-    return {sid: conv for sid, conv in everything.items() if conv in wanted}
-
-
-def _reseal(vault: Vault, submission_id: str, to: PublicKey, out: BinaryIO) -> int:
-    """Seals a submission's plaintext, parts and trailer as they were, to ``to``."""
-    submission = vault.submission(submission_id)
-    trailer = dict(replies.trailer_of(submission))
-    if SHA256_PATTERN.fullmatch(submission.record.sha256):
-        # The server's envelope, for the new member's vault to count as already opened.
-        trailer[HANDED_OVER] = submission.record.sha256
-    sealer = Sealer(out, [to])
-    for part in submission.parts:
-        sealer.begin_part(PartInfo(part["kind"], part.get("name"), part.get("type")))
-        with submission.part_path(part).open("rb") as source:
-            while block := source.read(1 << 16):
-                sealer.write(block)
-        sealer.end_part()
-    sealer.close(trailer)
-    return out.tell()

@@ -12,7 +12,7 @@ from rich.text import Text
 from crypto import PublicKey, SealdropError
 from crypto.team import Member, team_file_text
 
-from . import sync
+from . import handover as handing
 from .cli_common import (
     console,
     identity_path,
@@ -199,7 +199,7 @@ def handover(
                 "fingerprints and `sealdrop-reviewer team add` their card first"
             )
         identity = load_identity(identity_path(key, vault), passphrase_file)
-        submissions, events = sync.handover(vault, identity, member, ids, out_path)
+        submissions, events = handing.handover(vault, identity, member, ids, out_path)
     except (VaultError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(

@@ -106,14 +106,14 @@ def test_every_vault_converges_whatever_the_order_duplicates_and_drops(steps):
             reply.id: reviewer.key_id
             for reviewer in team
             for reply in replies.replies(reviewer.vault)
-            if sync._author_of_copy(reply.path) is None
+            if sync.author_of_copy(reply.path) is None
         }
         conv = conversation_of(team[0].vault, "first")
         for reviewer, state in zip(team, states, strict=True):
             assert set(replies.reply_ids(reviewer.vault)) == set(written)
             assert dict(state[conv].replies) == written if conv in state else not written
             for reply_id, author in written.items():
-                copy_author = sync._author_of_copy(reviewer.vault.root / "replies" / reply_id)
+                copy_author = sync.author_of_copy(reviewer.vault.root / "replies" / reply_id)
                 assert copy_author in (None, author)  # None: it is this machine's own
                 assert (copy_author is None) == (author == reviewer.key_id)
             assert reviewer.vault.contains("second") == (
