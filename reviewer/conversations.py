@@ -118,7 +118,8 @@ class Inbox:
 
     def conversations(self, view: str = TODO, query: str = "") -> list[Conversation]:
         """The conversations in a view, newest activity first, narrowed by a search: words
-        (full text), ``#tag``, ``@assignee`` or a conversation's name."""
+        (full text), ``#tag``, ``@assignee`` (``@me``: assigned to this reviewer's key) or a
+        conversation's name."""
         chosen = [c for c in self._all if in_view(c, view)]
         return self.narrow(chosen, query)
 
@@ -127,11 +128,12 @@ class Inbox:
         tags = {w[1:].lower() for w in words if w.startswith("#") and len(w) > 1}
         people = {w[1:].lower() for w in words if w.startswith("@") and len(w) > 1}
         wanted = [c for c in words if not c.startswith(("#", "@"))]
+        mine = self._mine() if "me" in people else set()  # @me: by key, whatever the label
         result = [
             c
             for c in chosen
             if tags <= {t.lower() for t in c.state.tags}
-            and (not people or c.state.assignee.lower() in people)
+            and (not people or c.state.assignee.lower() in people or c.id in mine)
         ]
         if len(wanted) == 1 and names.looks_like_name(wanted[0]):
             return [c for c in result if c.name == names.to_latin(wanted[0])]
@@ -140,6 +142,12 @@ class Inbox:
             if found is not None:
                 result = [c for c in result if c.id in found]
         return result
+
+    def _mine(self) -> set[str]:
+        try:
+            return sync.mine(self.vault, self.author())
+        except VaultError:
+            return set()
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(VIEWS, 0)

@@ -62,7 +62,7 @@ def test_chen_sees_annas_work_and_his_case_in_the_app(tmp_path: Path):
             assert "Team: 3 new changes, 0 refused" in _text(app)
             await pilot.press("escape")
             assert isinstance(app.screen, InboxScreen)
-            await pilot.press("slash", *"@chen", "enter")
+            await pilot.press("slash", *"@me", "enter")  # "mine": assigned to chen's key
             (found,) = app.screen.rows
             assert found.id == conv and found.state.assignee == "chen"
             await pilot.press("enter")

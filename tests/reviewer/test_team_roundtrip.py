@@ -152,6 +152,10 @@ def test_a_team_works_one_caseload_through_the_server(tmp_path: Path, team, serv
     assert sync.mine(chen_vault, chen.keys.public.key_id_hex) == {conv}
     assert sync.mine(Vault(anna.vault), anna.keys.public.key_id_hex) == set()
     assert "@chen" in chen("list", "--status", "all").output
+    for machine in (chen, boris):  # as the guide says: the key set once
+        machine("config", "--key", machine.keys.key_file)
+    assert submission_id in chen("search", "@me", "--status", "all").output  # chen's "mine"
+    assert submission_id not in boris("search", "@me", "--status", "all").output
     # anna's own events come back in e2 and e3 and are recognised, not doubled.
     assert "2 of yours came back" in anna.open(tmp_path / "e2.tar").output
     assert "1 new, 0 of yours came back" in anna.open(tmp_path / "e3.tar").output
