@@ -167,12 +167,9 @@ class Index:
             submission = self.vault.submission(submission_id)
         except VaultError:
             return  # listed as damaged by the app when opened; nothing to index
-        conversation = caselog.conversation_id(threadview.member_key(submission), submission.id)
-        answerable = True
-        try:
-            replies.reply_target(submission)
-        except VaultError:
-            answerable = False
+        key = threadview.member_key(submission)
+        conversation = caselog.conversation_id(key, submission.id)
+        answerable = key is not None  # a valid reply key is what makes a thread and a reply
         text = _read(submission.part_path(submission.message)) if submission.message else ""
         fields = [
             f"{item.get('name') or ''}: {_read(submission.part_path(item))}"
