@@ -45,6 +45,11 @@ test-postgres: $(STAMP) system-deps
 catalogs: $(STAMP)
 	$(BIN)/pybabel -q compile -d reviewer/locale -D sealdrop-reviewer
 
+# The inbox app's screenshots in docs/REVIEWER.md (SVG, exported by Textual).
+.PHONY: inbox-screenshots
+inbox-screenshots: $(STAMP) catalogs
+	$(BIN)/python tests/reviewer/inbox_screenshots.py
+
 bench: $(STAMP) $(JS_STAMP) catalogs
 	$(BIN)/python -m tests.bench
 

@@ -477,6 +477,10 @@ class CaseLog:
     # The fold of 10,000s of events takes a noticeable part of a second, so its result is
     # kept in caselog/state.json, valid while the log file has the size and time it had.
 
+    def stamp(self) -> str:
+        """Changes whenever the log does (for caches of what is derived from it)."""
+        return ":".join(map(str, self._log_key()))
+
     def _log_key(self) -> list[int]:
         try:
             stat = self.path.stat()

@@ -26,7 +26,6 @@ VIEWS = (TODO, WAITING, CLOSED, SPAM, URGENT_VIEW, ALL)
 @dataclass(slots=True)
 class Conversation:
     id: str
-    name: str
     status: str  # as shown: a follow-up after "waiting" or "closed" makes it "needs-reply"
     state: CaseState
     submission_ids: tuple[str, ...]
@@ -38,6 +37,10 @@ class Conversation:
     preview: str
     answerable: bool
     matched: bool = True
+
+    @property
+    def name(self) -> str:
+        return names.name(self.id)
 
     @property
     def follow_up(self) -> bool:
@@ -79,7 +82,7 @@ class Inbox:
     def refresh(self) -> list[Conversation]:
         """Catches up with the vault and the case log; returns every conversation."""
         self.states = self.log.state()
-        self.index.sync(self.states)
+        self.index.sync(self.states, self.log.stamp())
         grouped: dict[str, list[Item]] = {}
         for item in self.index.items():
             grouped.setdefault(item.conversation, []).append(item)
@@ -92,28 +95,41 @@ class Inbox:
         return list(self._all)
 
     def _conversation(self, cid: str, items: list[Item]) -> Conversation:
-        state = caselog.state_of(self.states, cid)
-        items = sorted(  # notes are not activity: writing one is no news from them
-            (i for i in items if i.kind != NOTE), key=lambda i: (i.hour, i.position, i.id)
-        )
-        submissions = [i for i in items if i.kind == SUBMISSION]
+        """One conversation from its items, oldest first (one loop: run 10,000s of times)."""
+        state = self.states.get(cid) or CaseState(cid)
+        submissions: list[str] = []
+        reply_ids: list[str] = []
+        files = last_position = 0
+        answerable = False
+        first_hour = last_hour = preview = ""
+        for item in items:
+            if item.kind == SUBMISSION:
+                submissions.append(item.id)
+                files += item.files
+                answerable = answerable or bool(item.answerable)
+                preview = item.preview
+            elif item.kind == REPLY:
+                reply_ids.append(item.id)
+            else:
+                continue  # a note is no news from them
+            first_hour = first_hour or item.hour
+            last_hour = item.hour
+            last_position = max(last_position, item.position)
         status = state.status
-        if status in (WAITING, CLOSED) and any(i.id not in state.seen for i in submissions):
+        if status in (WAITING, CLOSED) and not state.seen.issuperset(submissions):
             status = NEEDS_REPLY
-        latest = submissions[-1]
         return Conversation(
             id=cid,
-            name=names.name(cid),
             status=status,
             state=state,
-            submission_ids=tuple(i.id for i in submissions),
-            reply_ids=tuple(i.id for i in items if i.kind == REPLY),
-            files=sum(i.files for i in items if i.kind == SUBMISSION),
-            first_hour=items[0].hour,
-            last_hour=items[-1].hour,
-            last_position=max(i.position for i in items),
-            preview=latest.preview,
-            answerable=any(i.answerable for i in submissions),
+            submission_ids=tuple(submissions),
+            reply_ids=tuple(reply_ids),
+            files=files,
+            first_hour=first_hour,
+            last_hour=last_hour,
+            last_position=last_position,
+            preview=preview,
+            answerable=answerable,
         )
 
     def conversations(self, view: str = TODO, query: str = "") -> list[Conversation]:

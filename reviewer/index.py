@@ -128,9 +128,25 @@ class Index:
 
     # --- keeping up with the vault -------------------------------------------------------
 
-    def sync(self, states: dict[str, caselog.CaseState] | None = None) -> int:
+    def sync(self, states: dict[str, caselog.CaseState] | None = None, log_stamp: str = "") -> int:
         """Indexes what entered the vault since last time and forgets what left it; returns
-        how many items changed."""
+        how many items changed. With the case log's stamp, nothing is read when neither the
+        vault's folders nor the log changed since the last sync (directories change time when
+        an entry is added or removed, and entries are only ever renamed in or out)."""
+        stamp = ""
+        if log_stamp:
+            folders = (self.vault.submissions_dir, replies.replies_directory(self.vault))
+            stamp = ":".join([log_stamp, *(str(f.stat().st_mtime_ns) for f in folders)])
+            known_stamp = self.db.execute("SELECT value FROM meta WHERE key = 'synced'")
+            if (known_stamp.fetchone() or [""])[0] == stamp:
+                return 0
+        changed = self._sync(states)
+        if stamp:
+            with self.db:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('synced', ?)", (stamp,))
+        return changed
+
+    def _sync(self, states: dict[str, caselog.CaseState] | None) -> int:
         known = dict(self.db.execute("SELECT id, kind FROM items").fetchall())
         submission_ids = self.vault.ids()
         reply_ids = replies.reply_ids(self.vault)
@@ -167,12 +183,9 @@ class Index:
             submission = self.vault.submission(submission_id)
         except VaultError:
             return  # listed as damaged by the app when opened; nothing to index
-        conversation = caselog.conversation_id(threadview.member_key(submission), submission.id)
-        answerable = True
-        try:
-            replies.reply_target(submission)
-        except VaultError:
-            answerable = False
+        key = threadview.member_key(submission)
+        conversation = caselog.conversation_id(key, submission.id)
+        answerable = key is not None  # a valid reply key is what makes a thread and a reply
         text = _read(submission.part_path(submission.message)) if submission.message else ""
         fields = [
             f"{item.get('name') or ''}: {_read(submission.part_path(item))}"
@@ -251,11 +264,16 @@ class Index:
 
     def items(self, conversation: str | None = None) -> list[Item]:
         """A conversation's items, notes included; without one, every submission and reply
-        (what the list needs; notes are read with their conversation)."""
+        (what the list needs; notes are read with their conversation). Oldest first."""
         rows = (
-            self.db.execute("SELECT * FROM items WHERE conversation = ?", (conversation,))
+            self.db.execute(
+                "SELECT * FROM items WHERE conversation = ? ORDER BY hour, position, id",
+                (conversation,),
+            )
             if conversation
-            else self.db.execute("SELECT * FROM items WHERE kind != 'note'")
+            else self.db.execute(
+                "SELECT * FROM items WHERE kind != 'note' ORDER BY hour, position, id"
+            )
         )
         return list(map(Item._make, rows))
 

@@ -13,6 +13,7 @@ for the id. The same conversation has the same name on every machine.
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 
 _CONSONANTS = "bdfgklmnprstvz"
 _VOWELS = "aeiou"
@@ -46,6 +47,7 @@ _CYRILLIC = dict(
 SYLLABLES = [c + v for c in _CONSONANTS for v in _VOWELS]
 
 
+@cache
 def name(conversation_id: str) -> str:
     """The conversation's two-word name, in Latin letters."""
     digest = hashlib.blake2b(

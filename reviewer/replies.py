@@ -318,6 +318,10 @@ def queued(vault: Vault) -> list[Reply]:
     return sorted(waiting, key=lambda r: (positions.get(r.id, 0), r.id))
 
 
+def replies_directory(vault: Vault) -> Path:
+    return _dirs(vault)[0]
+
+
 def queued_count(vault: Vault) -> int:
     """How many replies wait for export, without reading them (the inbox shows it)."""
     _, outbox = _dirs(vault)

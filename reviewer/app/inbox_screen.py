@@ -108,7 +108,7 @@ class InboxScreen(CaseActions):
             max([column.label.cell_len, *(row[i].cell_len for row in rows)]) + 2
             for i, column in enumerate(list(table.columns.values())[:-1])
         )
-        room = max(12, min(PREVIEW, self.size.width - fixed - 3))
+        room = max(12, min(PREVIEW, self.size.width - fixed - 6))  # its padding, a scrollbar
         for conversation, cells in zip(self.rows, rows, strict=True):
             cells[-1].truncate(room, overflow="ellipsis")
             table.add_row(*cells, key=conversation.id)

@@ -120,7 +120,8 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
         self._say(_("Nothing was opened: {reason}").format(reason=message), "bold red")
 
     def _done(self, outcomes: list[opening.Outcome]) -> None:
-        self.outcomes = outcomes
+        self.outcomes += outcomes
+        self.query_one("#go", Button).disabled = False  # another bundle may follow
         bar = self.query_one(ProgressBar)
         bar.update(total=max(bar.total or 1, 1), progress=bar.total or 1)
         opened = sum(o.status == opening.OPENED for o in outcomes)

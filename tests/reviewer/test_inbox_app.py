@@ -164,3 +164,94 @@ def test_every_key_is_listed_in_help_and_the_list_is_by_mouse_too(tmp_path: Path
             assert isinstance(app.screen, InboxScreen)
 
     asyncio.run(look())
+
+
+def test_spam_is_destroyed_in_bulk_only_after_a_count_and_a_yes(tmp_path: Path, keys: Keys):
+    vault = opened_vault(tmp_path, keys)
+
+    async def clean() -> None:
+        app = _app(vault)
+        async with app.run_test(size=(100, 30)) as pilot:
+            spam = next(c for c in app.screen.rows if c.submission_ids == ("d1",))
+            app.screen.query_one(DataTable).move_cursor(row=app.screen.rows.index(spam))
+            await pilot.press("s", "end", "enter")  # the last status: spam
+            await pilot.press("4")  # the Spam view
+            assert [c.id for c in app.screen.rows] == [spam.id]
+            await pilot.press("D")
+            assert "Destroy 1 conversation marked spam" in _text(app)
+            await pilot.press("enter")  # the focused button is Cancel: nothing happens
+            assert "d1" in Vault(vault).ids()
+            await pilot.press("D")
+            await pilot.click("#yes")
+            assert app.screen.rows == []
+            await pilot.press("6")
+            assert len(app.screen.rows) == 3  # the other three were never touched
+
+    asyncio.run(clean())
+    assert "d1" not in Vault(vault).ids() and len(Vault(vault).ids()) == 4
+    destroyed = [e for e in CaseLog(Vault(vault)).events() if e.kind == caselog.DESTROYED]
+    assert [(e.payload["ids"], e.payload["reason"]) for e in destroyed] == [(["d1"], "spam")]
+
+
+def test_opening_lists_what_was_set_aside_then_shows_retention_sparing_urgent(
+    tmp_path: Path, keys: Keys
+):
+    vault = opened_vault(tmp_path, keys)
+    Vault(vault).set_config(retention={"spam": 1})
+    inbox = Inbox(Vault(vault))
+    inbox.refresh()
+    old = "2026-01-01T00:00Z"
+    marks = []
+    for first, urgent in (("d1", False), ("c1", True)):
+        conversation = next(c for c in inbox.conversations("all") if c.submission_ids[0] == first)
+        marks.append(
+            caselog.Event(
+                caselog.new_event_id(),
+                "f" * 16,
+                len(marks) + 1,
+                conversation.id,
+                caselog.STATUS,
+                {"status": "spam"},
+                old,
+            )
+        )
+        if urgent:
+            marks.append(
+                caselog.Event(
+                    caselog.new_event_id(),
+                    "f" * 16,
+                    len(marks) + 1,
+                    conversation.id,
+                    caselog.URGENT,
+                    {"urgent": True},
+                    old,
+                )
+            )
+    CaseLog(Vault(vault)).merge(marks)
+    again = tmp_path / "caseload.tar"  # the bundle opened_vault opened: nothing new in it
+    forged = write_caseload(tmp_path / "forged.tar", keys.public)  # same ids, other envelopes
+
+    async def open_again() -> None:
+        app = _app(vault)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("o")
+            app.screen.query_one("#bundle", Input).value = str(forged)
+            await pilot.click("#go")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            shown = _text(app)  # bad envelopes are listed by id, with the reason
+            assert "0 opened, 0 already in the vault, 5 set aside" in shown
+            assert "a1: a different submission with the same id" in shown
+            app.screen.query_one("#bundle", Input).value = str(again)
+            await pilot.click("#go")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert "5 already in the vault" in _text(app)
+            await pilot.press("escape")
+            shown = _text(app)
+            assert "The retention policy destroys 1 conversation now." in shown
+            assert "spam after 1 days" in shown
+            await pilot.click("#yes")
+
+    asyncio.run(open_again())
+    assert "d1" not in Vault(vault).ids() and "c1" in Vault(vault).ids()
