@@ -171,8 +171,9 @@ def test_a_team_works_one_caseload_through_the_server(tmp_path: Path, team, serv
     assert "not confirmed 1 submission" not in run("status").output
     assert "deleted 1" in run("purge", "--all-exported").output
 
-    # Nothing staff wrote is on the server's disk in plaintext, in any file, at any point.
-    for path in (tmp_path / "server").rglob("*"):
+    # Nothing staff wrote is on the server's disk, or on the sticks, in plaintext.
+    sticks = [tmp_path / f"{name}.tar" for name in ("r-anna", "r-boris", "r-chen", "e2", "e3")]
+    for path in [*(tmp_path / "server").rglob("*"), *sticks]:
         if path.is_file():
             data = path.read_bytes()
             for canary in (NOTE, REPLY, "note-canary", "reply-canary"):
