@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 JS_STAMP := intake/static/js/.built-stamp
 
 .PHONY: run test test-postgres lint bench js system-deps clean lock release translations messages \
-	screenshots
+	screenshots inbox-screenshots
 
 # Every dependency comes from the hash-locked requirements (make lock); the project itself is
 # then installed without resolving anything.
@@ -47,8 +47,12 @@ system-deps:
 # (run it before building a wheel: the .mo files are built, not committed);
 # `make messages` extracts the texts from code and templates into messages.pot and merges
 # new and changed ones into every .po, for translators.
+# The staff app's catalogs (reviewer/locale, domain sealdrop-reviewer) are compiled the same way.
 CATALOGS := $(wildcard intake/translations/*/LC_MESSAGES/messages.po)
-translations: $(CATALOGS:.po=.mo)
+REVIEWER_CATALOGS := $(wildcard reviewer/locale/*/LC_MESSAGES/sealdrop-reviewer.po)
+translations: $(CATALOGS:.po=.mo) $(REVIEWER_CATALOGS:.po=.mo)
+reviewer/locale/%/LC_MESSAGES/sealdrop-reviewer.mo: reviewer/locale/%/LC_MESSAGES/sealdrop-reviewer.po $(STAMP)
+	$(BIN)/pybabel -q compile -d reviewer/locale -D sealdrop-reviewer -l $*
 intake/translations/%/LC_MESSAGES/messages.mo: intake/translations/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel compile -d intake/translations -D messages -l $* >/dev/null
 
@@ -78,6 +82,10 @@ test-postgres: $(STAMP) translations system-deps
 # and SHA256SUMS, reproducibly built from the committed HEAD (tools/release.py).
 release: $(STAMP)
 	$(BIN)/python tools/release.py --out dist
+
+# The staff app's screenshots in docs/REVIEWER.md (SVG, exported by Textual).
+inbox-screenshots: $(STAMP) translations
+	$(BIN)/python tests/reviewer/inbox_screenshots.py
 
 bench: $(STAMP) $(JS_STAMP) translations
 	$(BIN)/python -m tests.bench

@@ -57,7 +57,7 @@ def box_keypair() -> tuple[bytes, bytes]:
     return _b.crypto_box_keypair()
 
 
-# --- Ed25519 signatures (a codename's proof, §5; deployment statements, §7) ---------------
+# --- Ed25519 signatures (a codename's proof, staff events, deployment statements) ---------
 
 SIGN_PUBLIC_BYTES = _b.crypto_sign_PUBLICKEYBYTES  # 32
 SIGNATURE_BYTES = _b.crypto_sign_BYTES  # 64

@@ -1,7 +1,9 @@
 """Bundles (docs/FORMAT.md, section 4): a tar of envelopes with a manifest at the end.
 
 Two kinds: ``submissions`` (the server's export, read by the reviewer) and ``replies`` (the
-reviewer's answers, imported by the server; each entry names the mailbox it goes to).
+reviewer's answers, imported by the server; each entry names the mailbox it goes to). Either
+may also carry sealed staff events (``events``, section 8) and a replies bundle the reviewer's
+confirmations of what they opened (``acks`` in the manifest).
 ``BundleWriter`` writes either; ``Bundle`` reads one, checking the structure when it is opened
 and each envelope's size and hash as it is read.
 """
@@ -28,6 +30,8 @@ MANIFEST = f"{ROOT}/manifest.json"
 SUBMISSIONS = "submissions"
 REPLIES = "replies"
 KINDS = (SUBMISSIONS, REPLIES)
+EVENTS = "events"
+KEY_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 SUFFIX = ".sdenv"
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
 HOUR_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:00Z")
@@ -88,6 +92,8 @@ class BundleWriter:
         self._tar = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT)
         self._entries: list[Entry] = []
         self._ids: set[str] = set()
+        self._events: list[Entry] = []
+        self._event_ids: set[str] = set()
 
     def add(
         self,
@@ -118,17 +124,66 @@ class BundleWriter:
     def entries(self) -> list[Entry]:
         return list(self._entries)
 
-    def close(self) -> None:
-        manifest = {
+    def add_event(self, event_id: str, received: str, envelope: BinaryIO, size: int) -> Entry:
+        """A sealed staff event (section 8), under events/ beside the bundle's own kind."""
+        if not ID_PATTERN.fullmatch(event_id) or event_id in self._event_ids:
+            raise ValueError(f"bad or repeated event id {event_id!r}")
+        if not HOUR_PATTERN.fullmatch(received):
+            raise ValueError("received must be an hour stamp such as 2026-11-24T13:00Z")
+        reader = _HashingReader(envelope)
+        self._tar.addfile(_member(f"{_member_prefix(EVENTS)}{event_id}{SUFFIX}", size), reader)
+        if reader.count != size:
+            raise ValueError(f"event {event_id} is shorter than {size} bytes")
+        entry = Entry(event_id, received, size, reader.hash.hexdigest())
+        self._events.append(entry)
+        self._event_ids.add(event_id)
+        return entry
+
+    def close(self, acks: Acks | None = None) -> None:
+        manifest: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
             "kind": self.kind,
             "created": hour_stamp(),
             self.kind: [entry.to_json() for entry in self._entries],
         }
+        if self._events:
+            manifest[EVENTS] = [entry.to_json() for entry in self._events]
+        if acks is not None:
+            if self.kind != REPLIES:
+                raise ValueError("only a replies bundle carries confirmations")
+            manifest["acks"] = acks.to_json()
         data = json.dumps(manifest, indent=1).encode("utf-8")
         self._tar.addfile(_member(MANIFEST, len(data)), io.BytesIO(data))
         self._tar.close()
+
+
+@dataclass(frozen=True)
+class Acks:
+    """A reviewer's confirmation of what they have opened: submission and event ids."""
+
+    reviewer: str  # the key id (16 hex digits) of the reviewer's X25519 key
+    submissions: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reviewer": self.reviewer,
+            "submissions": sorted(set(self.submissions)),
+            "events": sorted(set(self.events)),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Acks:
+        if not isinstance(data, dict) or not KEY_ID_PATTERN.fullmatch(str(data["reviewer"])):
+            raise ValueError("malformed acks")
+        submissions, events = data["submissions"], data["events"]
+        if not isinstance(submissions, list) or not isinstance(events, list):
+            raise ValueError("malformed acks")
+        ids = [str(i) for i in submissions + events]
+        if not all(ID_PATTERN.fullmatch(i) for i in ids):
+            raise ValueError("malformed acks")
+        return cls(str(data["reviewer"]), tuple(map(str, submissions)), tuple(map(str, events)))
 
 
 def _valid_mailbox(mailbox: str) -> bool:
@@ -168,6 +223,9 @@ class Bundle:
                 f"{self.path} is not a readable sealdrop bundle ({exc}); "
                 "copy it from the server again"
             ) from None
+        self.events: list[Entry] = []
+        self.acks: Acks | None = None
+        self._event_members: dict[str, tarfile.TarInfo] = {}
         try:
             self.entries, self._members = self._verify_structure()
         except BaseException:
@@ -200,6 +258,9 @@ class Bundle:
         envelopes: dict[str, tarfile.TarInfo] = {}
         for member in members[:-1]:
             name = member.name
+            if name.startswith(_member_prefix(EVENTS)):
+                self._event_member(member)
+                continue
             stem = name.removeprefix(prefix).removesuffix(SUFFIX)
             if not (
                 member.isreg()
@@ -224,7 +285,31 @@ class Bundle:
         for stem in envelopes:
             if stem not in listed:
                 raise BundleError(f"{noun} {stem} is in the bundle but not in its manifest")
+        self._match(self.events, self._event_members, "staff event")
         return entries, envelopes
+
+    def _event_member(self, member: tarfile.TarInfo) -> None:
+        stem = member.name.removeprefix(_member_prefix(EVENTS)).removesuffix(SUFFIX)
+        if not (member.isreg() and member.name.endswith(SUFFIX) and ID_PATTERN.fullmatch(stem)):
+            raise BundleError(
+                f"the bundle holds an unexpected entry {member.name!r}; it was altered"
+            )
+        if stem in self._event_members:
+            raise BundleError(f"the bundle holds staff event {stem} twice; it was altered")
+        self._event_members[stem] = member
+
+    @staticmethod
+    def _match(entries: list[Entry], members: dict[str, tarfile.TarInfo], noun: str) -> None:
+        for entry in entries:
+            member = members.get(entry.id)
+            if member is None:
+                raise BundleError(f"{noun} {entry.id} is listed but missing from the bundle")
+            if member.size != entry.size:
+                raise BundleError(f"{noun} {entry.id} has the wrong size; the bundle is damaged")
+        listed = {entry.id for entry in entries}
+        for stem in members:
+            if stem not in listed:
+                raise BundleError(f"{noun} {stem} is in the bundle but not in its manifest")
 
     @property
     def _noun(self) -> str:
@@ -292,6 +377,18 @@ class Bundle:
                 raise BundleError(
                     "the manifest lists a malformed id, hour, size or hash; it was altered"
                 )
+            self.events = [
+                Entry(str(e["id"]), str(e["received"]), int(e["size"]), str(e["sha256"]))
+                for e in manifest.get(EVENTS, [])
+            ]
+            if not all(_well_formed(e) for e in self.events):
+                raise BundleError("the manifest lists a malformed staff event; it was altered")
+            if len({e.id for e in self.events}) != len(self.events):
+                raise BundleError("the manifest lists a staff event twice; it was altered")
+            if "acks" in manifest:
+                if kind != REPLIES:
+                    raise BundleError("this bundle carries confirmations in the wrong place")
+                self.acks = Acks.from_json(manifest["acks"])
         except BundleError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
@@ -316,6 +413,13 @@ class Bundle:
     def envelopes(self) -> Iterator[tuple[Entry, CheckedReader]]:
         for entry in self.entries:
             handle = self._tar.extractfile(self._members[entry.id])
+            assert handle is not None
+            yield entry, CheckedReader(entry, handle)
+
+    def event_envelopes(self) -> Iterator[tuple[Entry, CheckedReader]]:
+        """The staff events' envelopes, each read through a hash-checking reader."""
+        for entry in self.events:
+            handle = self._tar.extractfile(self._event_members[entry.id])
             assert handle is not None
             yield entry, CheckedReader(entry, handle)
 

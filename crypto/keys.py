@@ -24,6 +24,7 @@ _CHECKSUM_BYTES = 4
 _LINE_BODY_CHARS = 58  # base32 of 32 + 4 bytes, unpadded
 _CHECKSUM_LABEL = b"sealdrop-pubkey-checksum-v1"
 _FINGERPRINT_LABEL = b"sealdrop-fingerprint-v1"
+_SIGNING_SEED_LABEL = b"sealdrop-signing-seed-v1"
 
 _IDENTITY_VERSION = 1
 _IDENTITY_HEAD = struct.Struct(">BIQ")  # version, opslimit, memlimit
@@ -143,6 +144,11 @@ class Identity:
     def generate(cls) -> Identity:
         _, secret = _sodium.box_keypair()
         return cls(secret)
+
+    def signing_seed(self) -> bytes:
+        """The seed of this identity's Ed25519 signing key (docs/FORMAT.md, section 8).
+        Derived from the X25519 secret, so identity files made before teams existed sign."""
+        return _sodium.keyed_hash(_SIGNING_SEED_LABEL, self._secret, _sodium.KEY_BYTES)
 
     def unseal_key(self, sealed: bytes) -> bytes:
         """Opens a sealed box addressed to this identity (raises AuthenticationFailed)."""

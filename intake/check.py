@@ -110,6 +110,41 @@ def check_recipients(settings: Settings) -> list[Finding]:
     return findings
 
 
+def check_team(
+    team_file: Path, config: Mapping[str, Any] | Settings | None = None
+) -> list[Finding]:
+    """Compares the reviewers' team file with SEALDROP_RECIPIENTS: every member must be a
+    recipient (or their copy of new submissions is missing) and every recipient a member (or
+    someone outside the team reads everything)."""
+    from crypto.team import InvalidMemberCard, read_team_file
+
+    try:
+        members = read_team_file(team_file.read_text(encoding="utf-8"))
+        settings = config_module.load(config)
+    except (OSError, UnicodeDecodeError, InvalidMemberCard, ConfigError) as exc:
+        return [_problem(f"the team file {team_file} cannot be compared: {exc}")]
+    team = {m.public_key.key_id_hex: m.label for m in members}
+    recipients = {key.key_id_hex for key in settings.recipients}
+    findings = [
+        _problem(
+            f"team member {label!r} (key {key_id}) is not in SEALDROP_RECIPIENTS: new "
+            "submissions are not sealed to them; add their public key file"
+        )
+        for key_id, label in sorted(team.items())
+        if key_id not in recipients
+    ]
+    findings += [
+        _problem(
+            f"recipient key {key_id} is not in the team file: whoever holds it reads every "
+            "submission but is not on the team; remove it or have the team add them"
+        )
+        for key_id in sorted(recipients - set(team))
+    ]
+    if not findings:
+        findings.append(_ok(f"the {len(team)} team members are exactly the recipients"))
+    return findings
+
+
 def _expected_owner(owner: str | None) -> tuple[int, str]:
     if owner is None:
         if os.geteuid() != 0:
@@ -553,10 +588,20 @@ def check_statement(settings: Settings) -> list[Finding]:
     help=f"Who must own the data directory (default: you; {SERVICE_USER} when run as root).",
 )
 @click.option("--quiet", is_flag=True, help="Print only problems.")
-def command(gunicorn_config: Path, torrc: Path, owner: str | None, quiet: bool) -> None:
+@click.option(
+    "--team",
+    "team_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A team file (`sealdrop-reviewer team export`): warn if SEALDROP_RECIPIENTS differs.",
+)
+def command(
+    gunicorn_config: Path, torrc: Path, owner: str | None, quiet: bool, team_file: Path | None
+) -> None:
     """Check this deployment: keys, data directory, database, storage, gunicorn and Tor.
     Exits with status 1 if anything is wrong."""
     findings = run_checks(gunicorn_config=gunicorn_config, torrc=torrc, owner=owner)
+    if team_file is not None:
+        findings += check_team(team_file)
     for finding in findings:
         if not (quiet and finding.ok):
             click.echo(str(finding))

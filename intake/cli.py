@@ -62,28 +62,113 @@ def run(port: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The bundle file to write (must not exist).",
 )
-def export(out_path: Path) -> None:
-    """Write every submission not yet exported into one bundle, then mark them exported."""
+@click.option(
+    "--again",
+    "since",
+    metavar="SINCE",
+    help="Repeat what was exported since SINCE (a date such as 2026-11-20, or 7d for seven "
+    "days ago) and some reviewer has not yet confirmed opening.",
+)
+def export(out_path: Path, since: str | None) -> None:
+    """Write every submission and staff event not yet exported into one bundle, then mark
+    them exported. One bundle serves every reviewer: copy the file to each machine."""
     from .export import ExportError, export_bundle
 
+    again = _since(since) if since is not None else None
+    report: dict[str, int] = {}
     try:
-        ids = export_bundle(None, out_path)
+        ids = export_bundle(None, out_path, again_since=again, report=report)
     except (ConfigError, ExportError) as exc:
         _fail(exc)
-    click.echo(f"exported {len(ids)} submission(s) to {out_path}")
+    verb = "exported again" if since is not None else "exported"
+    click.echo(
+        f"{verb} {len(ids)} submission(s) and {report.get('events', 0)} staff event(s) "
+        f"to {out_path}"
+    )
+
+
+def _since(text: str) -> int:
+    import calendar
+    import re
+    import time
+
+    from .db import this_hour
+
+    text = text.strip()
+    days = re.fullmatch(r"(\d{1,4})d", text)
+    if days:
+        return this_hour() - int(days.group(1)) * 86400
+    for pattern in ("%Y-%m-%d", "%Y-%m-%dT%H:00Z"):
+        try:
+            return calendar.timegm(time.strptime(text, pattern))
+        except ValueError:
+            continue
+    raise click.BadParameter(
+        f"{text!r} is not a date such as 2026-11-20 or a number of days such as 7d",
+        param_hint="--again",
+    )
+
+
+@main.command()
+def status() -> None:
+    """What waits: submissions and staff events not yet exported, and per reviewer what
+    they have not yet confirmed opening (repeat it with `export --again`)."""
+    from .config import load
+    from .db import make_engine
+    from .storage import Store
+    from .team import status as team_status
+
+    try:
+        settings = load()
+    except ConfigError as exc:
+        _fail(exc)
+    store = Store(settings, make_engine(settings.database_url))
+    try:
+        report = team_status(store)
+    finally:
+        store.engine.dispose()
+    click.echo(
+        f"not yet exported: {report.submissions_new} submission(s), "
+        f"{report.events_new} staff event(s)"
+    )
+    for key in settings.recipients:
+        subs, events = report.pending[key.key_id_hex]
+        state = (
+            "has confirmed everything exported"
+            if not subs + events
+            else (f"has not confirmed {subs} submission(s) and {events} staff event(s)")
+        )
+        click.echo(f"reviewer {key.key_id_hex} ({key.fingerprint[:19]}): {state}")
+    click.echo(f"replies waiting for submitters: {report.replies_waiting}")
+    if any(sum(counts) for counts in report.pending.values()):
+        click.echo(
+            "purge keeps what is not confirmed; copy `sealdrop-intake export --again 7d "
+            "--out FILE` to the reviewers who are behind"
+        )
 
 
 @main.command()
 @click.option("--older-than-days", type=click.IntRange(min=0), help="Exported this long ago.")
 @click.option("--all-exported", is_flag=True, help="Every exported submission.")
-def purge(older_than_days: int | None, all_exported: bool) -> None:
-    """Delete the ciphertext of exported submissions from the server."""
+@click.option(
+    "--unconfirmed-too",
+    is_flag=True,
+    help="Also what a reviewer has not confirmed opening (normally kept; see `status`).",
+)
+def purge(older_than_days: int | None, all_exported: bool, unconfirmed_too: bool) -> None:
+    """Delete the ciphertext of exported submissions from the server (with a team: only
+    what every reviewer has confirmed opening)."""
     from .export import purge as purge_exported
 
     if all_exported == (older_than_days is not None):
         raise click.UsageError("give exactly one of --older-than-days N or --all-exported")
     try:
-        ids = purge_exported(None, older_than_days=older_than_days, all_exported=all_exported)
+        ids = purge_exported(
+            None,
+            older_than_days=older_than_days,
+            all_exported=all_exported,
+            unconfirmed_too=unconfirmed_too,
+        )
     except ConfigError as exc:
         _fail(exc)
     click.echo(f"deleted {len(ids)} exported submission(s)")
@@ -96,13 +181,16 @@ def cleanup() -> None:
     from .db import make_engine
     from .replies import cleanup_replies
     from .storage import Store
+    from .team import cleanup_events
 
     try:
         settings = load()
     except ConfigError as exc:
         _fail(exc)
-    counts = Store(settings, make_engine(settings.database_url)).cleanup()
+    store = Store(settings, make_engine(settings.database_url))
+    counts = store.cleanup()
     counts.update(cleanup_replies(None))  # replies past SEALDROP_REPLY_TTL_DAYS, orphans
+    counts.update(cleanup_events(store))  # staff event files a crash left without a row
     click.echo(", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in counts.items()))
 
 

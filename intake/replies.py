@@ -34,6 +34,7 @@ from crypto.envelope import MAGIC, header_length
 from crypto.sinks import fsync_dir
 
 from . import config as config_module
+from . import team
 from .config import ConfigError, Settings
 from .db import Base, forget_deleted, make_engine, this_hour
 from .storage import BLOB_SUFFIX, Store, blur_time, remove_unlocked
@@ -157,13 +158,17 @@ class ReplyStore:
 
     # importing
 
-    def import_bundle(self, path: str | Path) -> list[str]:
+    def import_bundle(self, path: str | Path, report: dict[str, int] | None = None) -> list[str]:
         """Stores every reply in the bundle not stored yet; returns the new ids. The whole
-        bundle is checked first: a damaged or altered one stores nothing."""
+        bundle is checked first: a damaged or altered one stores nothing. Its staff events
+        and confirmations (intake.team) are stored too, counted in ``report``."""
         try:
             with Bundle(path, "replies") as bundle:
                 for entry, reader in bundle.envelopes():
                     _check_envelope(entry, reader, self.store.settings.max_submission_bytes)
+                for entry, reader in bundle.event_envelopes():
+                    team.check_event(entry, reader)
+                team.check_acks(self.store, bundle.acks)
                 with Session(self.store.engine) as session:
                     known = set(session.scalars(select(Reply.id)))
                 self.ensure_directory()
@@ -171,6 +176,10 @@ class ReplyStore:
                 for entry, reader in bundle.envelopes():
                     if entry.id not in known and self._publish(entry, reader):
                         new.append(entry.id)
+                events = team.import_events(self.store, bundle)
+                confirmed = team.record_acks(self.store, bundle.acks)
+                if report is not None:
+                    report.update(events=len(events), confirmed=confirmed)
                 return new
         except BundleError as error:
             raise ImportError_(str(error)) from None
@@ -266,13 +275,15 @@ def _reply_store(source: Flask | Mapping[str, Any] | Settings | None) -> tuple[R
 
 
 def import_replies(
-    source: Flask | Mapping[str, Any] | Settings | None, path: str | Path
+    source: Flask | Mapping[str, Any] | Settings | None,
+    path: str | Path,
+    report: dict[str, int] | None = None,
 ) -> list[str]:
     """Imports a replies bundle (idempotent: ids already stored are skipped). Returns the new
     ids; raises ImportError_ (storing nothing) for a damaged, altered or wrong-kind bundle."""
     replies, owned = _reply_store(source)
     try:
-        return replies.import_bundle(path)
+        return replies.import_bundle(path, report)
     finally:
         if owned:
             replies.store.engine.dispose()
@@ -291,8 +302,9 @@ def cleanup_replies(source: Flask | Mapping[str, Any] | Settings | None) -> dict
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(bundle: Path) -> None:
     """Store the replies in BUNDLE (from `sealdrop-reviewer export-replies`)."""
+    report: dict[str, int] = {}
     try:
-        ids = import_replies(None, bundle)
+        ids = import_replies(None, bundle, report)
         counts = cleanup_replies(None)
     except (ConfigError, ImportError_) as exc:
         raise click.ClickException(str(exc)) from None
@@ -300,3 +312,8 @@ def import_command(bundle: Path) -> None:
         f"imported {len(ids)} new repl{'y' if len(ids) == 1 else 'ies'} from {bundle}"
         f" ({counts['expired_replies']} expired deleted)"
     )
+    if report.get("events") or report.get("confirmed"):
+        click.echo(
+            f"and {report['events']} new staff event(s) for the next export, "
+            f"{report['confirmed']} confirmation(s) of what a reviewer opened"
+        )

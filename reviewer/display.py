@@ -31,6 +31,18 @@ def clean_text(text: str) -> str:
     )
 
 
+_JOINERS = {"\u200c", "\u200d"}  # needed by Persian and Indic scripts, and by emoji
+
+
+def clean_message(text: str) -> str:
+    """For message bodies in the inbox app: as ``clean_text``, and every other invisible
+    format character (zero-width space, word joiner, BOM, tag characters) made visible too."""
+    return "".join(
+        _visible(ch) if unicodedata.category(ch) == "Cf" and ch not in _JOINERS else ch
+        for ch in clean_text(text)
+    )
+
+
 def clean_name(text: str | None) -> str:
     """For file and field names: one line, every invisible or format character made visible."""
     if text is None:

@@ -34,6 +34,7 @@ from crypto import (
 )
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 
+from . import handover, sync
 from .streaming import Prefetcher, SpanReader, VerifiedSink
 from .vault import Record, Vault
 
@@ -268,3 +269,27 @@ def _summary(contents: Contents) -> str:
     parts = ["message" if contents.message is not None else "no message"]
     parts.append(f"{files} attachment" + ("" if files == 1 else "s"))
     return ", ".join(parts)
+
+
+# --- staff events: the team hook (reviewer.sync), run after the submissions ----------------
+
+
+def wants_identity(bundle: Bundle, vault: Vault) -> bool:
+    """Whether the bundle carries staff events, which need the identity unlocked."""
+    return bool(bundle.events)
+
+
+def merge_staff_events(
+    bundle: Bundle, vault: Vault, outcomes: Sequence[Outcome], identity: Identity | None
+) -> sync.Received | None:
+    """With a team: confirms to the server what is now in the vault, merges the bundle's
+    events (``identity`` is needed only when there are some) and destroys here what the
+    team destroyed. None when there were no events to report."""
+    if not bundle.events and not sync.in_team(vault):
+        return None
+    handover.adopt_handed_over(vault, [o.id for o in outcomes if o.status == OPENED])
+    sync.record_opened(vault, [o.id for o in outcomes if o.status in (OPENED, ALREADY)])
+    if identity is None or not bundle.events:
+        sync.settle(vault)
+        return None
+    return sync.receive(vault, bundle, identity)

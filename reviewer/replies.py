@@ -42,6 +42,7 @@ from crypto.bundle import (
     ID_PATTERN,
     MAILBOX_PATTERN,
     REPLIES,
+    Acks,
     Bundle,
     BundleError,
     BundleWriter,
@@ -270,21 +271,41 @@ def queued(vault: Vault) -> list[Reply]:
     return sorted(waiting, key=lambda r: (positions.get(r.id, 0), r.id))
 
 
+def replies_directory(vault: Vault) -> Path:
+    return _dirs(vault)[0]
+
+
+def queued_count(vault: Vault) -> int:
+    """How many replies wait for export, without reading them (the inbox shows it)."""
+    _, outbox = _dirs(vault)
+    with os.scandir(outbox) as entries:
+        return sum(entry.name.endswith(_SUFFIX) for entry in entries)
+
+
 # --- exporting -----------------------------------------------------------------------------
 
 
-def export_replies(vault: Vault | str | Path, out_path: str | Path) -> list[str]:
+def export_replies(
+    vault: Vault | str | Path,
+    out_path: str | Path,
+    events: Sequence[tuple[str, str, bytes]] = (),
+    acks: Acks | None = None,
+) -> list[str]:
     """Writes every queued reply into one replies bundle at ``out_path`` and marks them
-    exported. Returns their ids; with nothing queued, writes no file and returns []."""
+    exported. Returns their ids; with nothing queued, writes no file and returns []. Staff
+    events (id, hour, sealed envelope) and confirmations (reviewer.sync) go in the same
+    bundle, which is then written even without replies."""
     vault = _vault(vault)
     with _exclusive(vault):
         remove_partials(vault)
-        return _export(vault, Path(out_path))
+        return _export(vault, Path(out_path), events, acks)
 
 
-def _export(vault: Vault, out_path: Path) -> list[str]:
+def _export(
+    vault: Vault, out_path: Path, events: Sequence[tuple[str, str, bytes]], acks: Acks | None
+) -> list[str]:
     todo = queued(vault)
-    if not todo:
+    if not todo and not events and acks is None:
         return []
     if out_path.exists():
         raise ReplyError(
@@ -301,7 +322,9 @@ def _export(vault: Vault, out_path: Path) -> list[str]:
                 with envelope.open("rb") as source:
                     size = os.fstat(source.fileno()).st_size
                     writer.add(reply.id, reply.written, source, size, mailbox=reply.mailbox)
-            writer.close()
+            for event_id, hour, envelope in events:
+                writer.add_event(event_id, hour, io.BytesIO(envelope), len(envelope))
+            writer.close(acks)
             out.flush()
             os.fsync(out.fileno())
         _verify(temporary, [reply.id for reply in todo])

@@ -1,4 +1,4 @@
-"""``sealdrop-reviewer reply`` and ``export-replies`` (registered on reviewer.cli.main)."""
+"""``sealdrop-reviewer reply`` and ``export-replies``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,17 @@ from pathlib import Path
 
 import click
 
-from . import replies, threads
-from .cli import _console, _find, _open_vault, vault_option
+from . import replies, sync, threads
+from .cli_common import (
+    console,
+    find_submission,
+    identity_path,
+    load_identity,
+    open_vault,
+    passphrase_file_option,
+    vault_option,
+)
+from .team import Team
 from .vault import Vault, VaultError
 
 _CUT = "# ------------------------ >8 ------------------------"
@@ -41,8 +50,8 @@ def reply(
     submission_id: str, message: str | None, files: tuple[Path, ...], vault_path: Path | None
 ) -> None:
     """Write a reply to a submission, sealed so that only its sender can read it."""
-    vault = _open_vault(vault_path)
-    submission = _find(vault, submission_id)
+    vault = open_vault(vault_path)
+    submission = find_submission(vault, submission_id)
     try:
         # Before anyone writes a reply that cannot go, or would not reach this person.
         threads.check_answerable(vault, submission, replies.order(vault))
@@ -54,7 +63,7 @@ def reply(
         raise click.ClickException(str(exc)) from None
     count = len(queued.attachments)
     extra = f" with {count} attachment{'s' if count != 1 else ''}" if count else ""
-    out = _console()
+    out = console()
     out.print(f"queued reply {queued.id} to submission {submission.id}{extra}")
     out.print(
         f"{waiting} repl{'y waits' if waiting == 1 else 'ies wait'} for the server; write them "
@@ -83,20 +92,40 @@ def _compose() -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The bundle file to write (on the stick that goes to the server admin).",
 )
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SEALDROP_IDENTITY",
+    help="Your identity.key, to sign your staff events for the team (default: the vault's).",
+)
+@passphrase_file_option
 @vault_option
-def export_replies(out_path: Path, vault_path: Path | None) -> None:
-    """Write every reply not yet exported into one bundle for the server."""
-    vault = _open_vault(vault_path)
+def export_replies(
+    out_path: Path, key: Path | None, passphrase_file: Path | None, vault_path: Path | None
+) -> None:
+    """Write every reply not yet exported into one bundle for the server (with a team: also
+    your staff events, signed and sealed to the team, and what you have opened)."""
+    vault = open_vault(vault_path)
+    events: list[tuple[str, str, bytes]] = []
+    acks = None
     try:
-        exported = replies.export_replies(vault, out_path)
+        if Team(vault).path.exists():
+            identity = load_identity(identity_path(key, vault), passphrase_file)
+            events = sync.outgoing(vault, identity)
+            acks = sync.pending_acks(vault, identity.public_key.key_id_hex)
+        exported = replies.export_replies(vault, out_path, events, acks)
+        if out_path.exists():
+            sync.acks_sent(vault, acks)
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
-    out = _console()
-    if not exported:
+    out = console()
+    if not exported and not events and acks is None:
         out.print("No replies are waiting to be exported; no file was written.")
         return
     noun = "reply" if len(exported) == 1 else "replies"
-    out.print(f"exported {len(exported)} {noun} to {out_path}")
+    extra = f", {len(events)} staff event(s)" if events else ""
+    extra += ", confirmations of what you opened" if acks is not None else ""
+    out.print(f"exported {len(exported)} {noun}{extra} to {out_path}")
     out.print(
         "Give it to the server admin, who runs: sealdrop-admin import-replies "
         f"{out_path.name} (they are marked exported here and will not be exported again)"

@@ -36,6 +36,17 @@ class Message:
     standing: threads.Standing | None = None
 
 
+def member_key(submission: Submission) -> str | None:
+    """What makes submissions one conversation in the inbox (reviewer.conversations): the
+    reply key it names; None for a submission on its own, or one whose proof of the codename
+    is forged (it stands alone). Within a conversation, `thread` still marks an unproven
+    message with another mailbox or after the person's proven ones, and `reply` refuses it."""
+    key = threads.thread_key(submission)
+    if key is None or threads.proof_of(submission) is Proof.FORGED:
+        return None
+    return key
+
+
 def thread(vault: Vault, prefix: str) -> tuple[str, list[Message]] | None:
     """The thread of the submission or reply ``prefix`` names, and that message's id; None
     when it names no reply and no submission with others in its thread (plain ``show``)."""

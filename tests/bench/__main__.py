@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 
-BENCHES = ["envelope", "intake", "reviewer"]
+BENCHES = ["envelope", "intake", "reviewer", "inbox", "team"]
 
 
 def main(names: list[str]) -> None:

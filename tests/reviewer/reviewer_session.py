@@ -57,9 +57,24 @@ def exercise_every_command(run: Run, work: Path, keys: Keys, *, with_mat2: bool)
     assert "s1" in ok("list", *v)
     assert "hello from afar" in ok("show", "s1", *v)
     ok("reply", "s2", "--message", "we read you", *v)
-    ok("export-replies", "--out", work / "replies.tar", *v)
+    ok("status", "s2", "closed", *v)
+    ok("note", "s2", "called the lawyer", *v)
+    ok("tag", "s2", "legal", *v)
+    ok("assign", "s2", "anna", *v)
+    ok("urgent", "s1", "yes", *v)
+    assert "s2" in ok("search", "lawyer", *v)
+    secret = ("--passphrase-file", passphrase)
+    ok("team", "card", "--label", "anna", "--out", work / "anna.card", *secret, *v)
+    colleague = work / "newkeys" / "public.key"  # keygen's public key file is a member card
+    ok("team", "add", colleague, "--label", "boris", "--yes", *v)
+    assert "boris" in ok("team", "list", *v)
+    ok("team", "export", "--out", work / "team.txt", *v)
+    ok("export-replies", "--out", work / "replies.tar", *secret, *v)
     with Bundle(work / "replies.tar", "replies") as replies:
         assert [entry.mailbox for entry in replies.entries] == [person.mailbox]
+        assert len(replies.events) == 6  # the reply, status, note, tag, assign, urgent
+    ok("handover", "--to", colleague, "--out", work / "handover.tar", *secret, *v)
+    ok("team", "remove", "boris", "--yes", *v)
     strip = "--strip-metadata" if with_mat2 else "--keep-metadata"
     ok("save", "s1", "--out", work / "saved", strip, *v)
     assert (work / "saved" / "a.bin").read_bytes() == ATTACHMENT

@@ -16,6 +16,7 @@ from reviewer_session import exercise_every_command
 
 from reviewer import attachments
 from reviewer.cli import main
+from reviewer.vault import Vault
 
 BLOCKER = Path(__file__).parent / "netblock"
 
@@ -78,7 +79,19 @@ def test_every_command_works_with_the_network_blocked(tmp_path: Path, keys: Keys
         "list",
         "show",
         "reply",
+        "status",
+        "note",
+        "tag",
+        "assign",
+        "urgent",
+        "search",
+        "team",
+        "team",
+        "team",
+        "team",
         "export-replies",
+        "handover",
+        "team",
         "save",
         "destroy",
     ]
@@ -89,6 +102,37 @@ def test_every_command_works_with_the_network_blocked(tmp_path: Path, keys: Keys
     assert len(armed) == len(ran)  # each command really ran under the blocker
     if with_mat2:  # mat2, a Python program, ran under it too
         assert any("mat2" in line for line in lines if line.startswith("armed"))
+
+
+def test_the_inbox_app_works_with_the_network_blocked(tmp_path: Path, keys: Keys):
+    """The app opens a bundle, searches, notes, replies and exports under the blocker (its
+    event loop's internal socketpair is the one socket allowed: it never connects)."""
+    from inbox_helpers import write_caseload
+    from reviewer_helpers import PASSPHRASE
+
+    log = tmp_path / "net.log"
+    _run, env, _prefix = _launcher(log, isolate=False)
+    vault = tmp_path / "vault"
+    Vault(vault).set_config(identity=str(keys.key_file))
+    bundle = write_caseload(tmp_path / "caseload.tar", keys.public)
+    out = tmp_path / "replies.tar"
+    script = Path(__file__).parent / "app_session.py"
+    env["PYTHONPATH"] = os.pathsep.join([str(BLOCKER), str(REPO), str(Path(__file__).parent)])
+    result = subprocess.run(
+        [sys.executable, script, vault, bundle, PASSPHRASE, out],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "app session done" in result.stdout
+    assert out.is_file() and len(Vault(vault).ids()) == 5  # it really worked offline
+    lines = log.read_text().splitlines()
+    assert [line for line in lines if line.startswith("armed")]
+    assert not [line for line in lines if line.startswith("BLOCKED")], lines
 
 
 def test_no_network_module_is_imported_by_reviewer_or_crypto():

@@ -1,7 +1,8 @@
 """The reviewer installs and runs with the base install only: a fresh virtual environment
-holding just the project's base dependencies (pynacl, click, rich and what they need) and the
-project wheel installed with ``pip install --no-deps --no-index``. No Flask, SQLAlchemy,
-Alembic or gunicorn can be imported there, and every reviewer command works.
+holding just the project's base dependencies (pynacl, click, rich, textual and what they
+need) and the project wheel installed with ``pip install --no-deps --no-index``. No Flask,
+SQLAlchemy, Alembic or gunicorn can be imported there, every reviewer command works, and the
+inbox app finds its styles and catalogs.
 
 The dependencies are copied file for file (per their RECORD) from this environment's installed
 distributions, because the test must run offline. The project goes through pip as a wheel, as
@@ -105,7 +106,7 @@ def test_the_reviewer_runs_from_a_base_only_install(tmp_path: Path, keys: Keys):
     for distribution in base_distributions():
         copy_distribution(distribution, Path(purelib))
         names.add(distribution.metadata["Name"].lower())
-    assert {"pynacl", "click", "rich"} <= names
+    assert {"pynacl", "click", "rich", "textual"} <= names
     assert not names & set(SERVER_ONLY)
 
     wheel = build_wheel(tmp_path / "wheels")
@@ -135,7 +136,15 @@ def test_the_reviewer_runs_from_a_base_only_install(tmp_path: Path, keys: Keys):
 
     with_mat2 = attachments.mat2_path() is not None
     ran = exercise_every_command(run, tmp_path / "work", keys, with_mat2=with_mat2)
-    assert len(ran) == 12
+    assert len(ran) == 24  # every step of reviewer_session, team and handover included
+    app = subprocess.run(  # the inbox app and its styles and catalogs are in the wheel
+        [python, "-c", "from reviewer.app.app import InboxApp; InboxApp.check_resources()"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert app.returncode == 0, app.stderr
     # sealdrop-verify, which runs on a machine outside the organisation, needs no more.
     verify = subprocess.run([venv / "bin" / "sealdrop-verify", "--help"], capture_output=True)
     assert verify.returncode == 0 and b"--socks" in verify.stdout

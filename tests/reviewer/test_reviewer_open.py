@@ -168,12 +168,12 @@ def test_disk_full_before_the_first_byte_is_the_same_clear_sentence(
 def test_a_terminal_sees_a_progress_bar(cli, bundle, keys, monkeypatch):
     from rich.console import Console
 
-    from reviewer import cli as reviewer_cli
+    from reviewer import vault_cli
 
     def console(stderr: bool = False) -> Console:
         return Console(stderr=stderr, force_terminal=stderr, width=100)
 
-    monkeypatch.setattr(reviewer_cli, "_console", console)
+    monkeypatch.setattr(vault_cli, "console", console)
     result = opened(cli, bundle, keys)
     assert result.exit_code == 0
     assert "opening" in result.stderr and "KiB" in result.stderr  # bar, bytes done/total

@@ -1,0 +1,1 @@
+"""The inbox app (Textual). Start it with ``sealdrop-reviewer`` and no command."""

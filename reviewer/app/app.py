@@ -1,0 +1,50 @@
+"""The inbox app: the caseload on the offline computer, in a terminal (Textual).
+
+Screens: the conversation list (reviewer.app.inbox_screen), a thread (thread_screen), the
+reply editor (reply_screen), and dialogs (dialogs). Everything is in reviewer.conversations;
+the app only shows it and records what staff do. Every string a submitter wrote is shown as
+plain text after reviewer.display cleaned it, never as markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from ..conversations import Inbox
+from ..i18n import DOMAIN, LOCALE_DIR
+from .dialogs import HelpScreen
+from .inbox_screen import InboxScreen
+from .translate import translated
+
+
+class InboxApp(App[None]):
+    CSS_PATH = "inbox.tcss"
+    TITLE = "sealdrop"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Keys", key_display="?"),
+    ]
+
+    def __init__(self, inbox: Inbox, passphrase_file: Path | None = None) -> None:
+        super().__init__()
+        translated(self)
+        self.inbox = inbox
+        self.passphrase_file = passphrase_file
+
+    def on_mount(self) -> None:
+        self.push_screen(InboxScreen())
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    @staticmethod
+    def check_resources() -> None:
+        """Fails if the styles or the Russian catalog are missing from the install."""
+        assert (Path(__file__).parent / InboxApp.CSS_PATH).is_file()
+        assert (LOCALE_DIR / "ru" / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file()

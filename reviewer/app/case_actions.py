@@ -1,0 +1,148 @@
+"""The case actions shared by the list and the thread: status, note, tag, assign, urgent,
+reply. Each asks in a dialog, records one event through the inbox, and redraws."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.screen import Screen
+
+from .. import caselog
+from ..conversations import Conversation, Inbox
+from ..i18n import N_, _
+from ..vault import VaultError
+from .dialogs import ChoiceDialog, MessageDialog, TextDialog
+
+STATUS_LABELS = {
+    caselog.NEW: N_("new"),
+    caselog.NEEDS_REPLY: N_("needs reply"),
+    caselog.WAITING: N_("waiting for them"),
+    caselog.CLOSED: N_("closed"),
+    caselog.SPAM: N_("spam"),
+}
+
+CASE_BINDINGS = [
+    Binding("r", "reply", "Reply"),
+    Binding("s", "status", "Status"),
+    Binding("n", "note", "Note"),
+    Binding("t", "tag", "Tag"),
+    Binding("a", "assign", "Assign"),
+    Binding("u", "urgent", "Urgent", show=False),
+]
+
+
+def hour_label(hour: str) -> str:
+    """2026-11-24T13:00Z as 2026-11-24 13h (UTC; sealdrop keeps only the hour)."""
+    return hour.replace("T", " ").removesuffix(":00Z") + "h" if hour.endswith(":00Z") else hour
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS.get(status, status))
+
+
+class CaseActions(Screen[None]):
+    @property
+    def inbox(self) -> Inbox:
+        return self.app.inbox  # type: ignore[attr-defined,no-any-return]
+
+    def current(self) -> Conversation | None:
+        raise NotImplementedError
+
+    def redraw(self) -> None:
+        raise NotImplementedError
+
+    def _apply(self, change: object) -> None:
+        try:
+            change()  # type: ignore[operator]
+        except VaultError as exc:
+            self.app.push_screen(MessageDialog(_("Not done"), str(exc)))
+        self.redraw()
+
+    def action_status(self) -> None:
+        conversation = self.current()
+        if conversation is None:
+            return
+        choices = [(value, status_label(value)) for value in caselog.STATUSES]
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self._apply(lambda: self.inbox.set_status(self.current_fresh(), value))
+
+        title = _("Status of {name}").format(name=self.shown_name(conversation))
+        self.app.push_screen(ChoiceDialog(title, choices, conversation.status), chosen)
+
+    def action_note(self) -> None:
+        conversation = self.current()
+        if conversation is None:
+            return
+
+        def written(text: str | None) -> None:
+            if text and text.strip():
+                self._apply(lambda: self.inbox.add_note(self.current_fresh(), text))
+
+        title = _("Private note on {name} (staff only)").format(name=self.shown_name(conversation))
+        self.app.push_screen(TextDialog(title), written)
+
+    def action_tag(self) -> None:
+        conversation = self.current()
+        if conversation is None:
+            return
+
+        def tagged(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+            tag = text.strip()
+            if tag.startswith("-"):
+                self._apply(lambda: self.inbox.set_tag(self.current_fresh(), tag[1:], False))
+            else:
+                self._apply(lambda: self.inbox.set_tag(self.current_fresh(), tag.lstrip("#")))
+
+        title = _("Tag {name} (-tag removes it)").format(name=self.shown_name(conversation))
+        self.app.push_screen(TextDialog(title, placeholder=_("e.g. legal")), tagged)
+
+    def action_assign(self) -> None:
+        conversation = self.current()
+        if conversation is None:
+            return
+
+        def assigned(label: str | None) -> None:
+            if label is not None:
+                self._apply(lambda: self.inbox.assign(self.current_fresh(), label))
+
+        title = _("Hand {name} to (a colleague's label; empty to unassign)").format(
+            name=self.shown_name(conversation)
+        )
+        self.app.push_screen(TextDialog(title, conversation.state.assignee), assigned)
+
+    def action_urgent(self) -> None:
+        conversation = self.current()
+        if conversation is not None:
+            urgent = not conversation.state.urgent
+            self._apply(lambda: self.inbox.set_urgent(conversation, urgent))
+
+    def action_reply(self) -> None:
+        conversation = self.current()
+        if conversation is None:
+            return
+        if not conversation.answerable:
+            self.app.push_screen(
+                MessageDialog(
+                    _("Cannot reply"),
+                    _("Nobody in this conversation asked for replies, so it cannot be answered."),
+                )
+            )
+            return
+        from .reply_screen import ReplyScreen
+
+        self.app.push_screen(ReplyScreen(conversation), lambda _sent: self.redraw())
+
+    def current_fresh(self) -> Conversation:
+        """The conversation as it is now (a dialog may have stayed open across a change)."""
+        conversation = self.current()
+        assert conversation is not None
+        return self.inbox.get(conversation.id)
+
+    def shown_name(self, conversation: Conversation) -> str:
+        from ..i18n import language
+        from ..names import in_cyrillic
+
+        return in_cyrillic(conversation.name) if language() == "ru" else conversation.name

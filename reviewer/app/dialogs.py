@@ -1,0 +1,155 @@
+"""Small modal screens: keys help, choosing, typing a line, confirming, telling."""
+
+from __future__ import annotations
+
+from typing import ClassVar, TypeVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..i18n import N_, _
+from .translate import translated
+
+T = TypeVar("T")
+
+
+class Dialog(ModalScreen[T]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        translated(self)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# Textual's own bindings, so that gettext finds them for the catalogs.
+TEXTUAL_KEYS = (N_("Focus Next"), N_("Focus Previous"), N_("Copy selected text"))
+
+
+class HelpScreen(Dialog[None]):
+    """Every key of the screen it was opened over, and the app's own."""
+
+    def __init__(self, over: Screen) -> None:
+        super().__init__()
+        self.over = over
+
+    def compose(self) -> ComposeResult:
+        rows = Text()
+        seen: set[str] = set()
+        for node in (self.over, self.app):
+            for key_bindings in node._bindings.key_to_bindings.values():
+                for binding in key_bindings:
+                    shown = binding.key_display or self.app.get_key_display(binding)
+                    if not binding.description or shown in seen or "super" in binding.key:
+                        continue
+                    seen.add(shown)
+                    rows.append(f"{shown:>10}  ", style="bold")
+                    rows.append(f"{_(binding.description)}\n")
+        rows.append(f"{'↑ ↓':>10}  ", style="bold")
+        rows.append(_("move in a list") + "\n")
+        rows.append(f"{'Enter':>10}  ", style="bold")
+        rows.append(_("open, or confirm") + "\n")
+        rows.append(f"{'Esc':>10}  ", style="bold")
+        rows.append(_("back, or cancel") + "\n")
+        with Vertical(classes="dialog", id="help"):
+            yield Label(_("Keys (everything also works with the mouse)"), classes="title")
+            with VerticalScroll():
+                yield Static(rows)
+            yield Button(_("Close"), id="close", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+
+class ChoiceDialog(Dialog[str]):
+    def __init__(self, title: str, choices: list[tuple[str, str]], current: str = "") -> None:
+        super().__init__()
+        self.title_text, self.choices, self.current = title, choices, current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title", markup=False)
+            options = OptionList(*(Option(Text(label), id=value) for value, label in self.choices))
+            yield options
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        values = [value for value, _label in self.choices]
+        options.highlighted = values.index(self.current) if self.current in values else 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class TextDialog(Dialog[str]):
+    def __init__(
+        self, title: str, value: str = "", placeholder: str = "", password: bool = False
+    ) -> None:
+        super().__init__()
+        self.title_text, self.value, self.placeholder = title, value, placeholder
+        self.password = password
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title", markup=False)
+            yield Input(
+                self.value, placeholder=self.placeholder, password=self.password, id="value"
+            )
+            with Horizontal(classes="buttons"):
+                yield Button(_("OK"), id="ok", variant="primary")
+                yield Button(_("Cancel"), id="cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(self.query_one(Input).value if event.button.id == "ok" else None)
+
+
+class ConfirmDialog(Dialog[bool]):
+    def __init__(self, text: str, yes: str, details: str = "") -> None:
+        super().__init__()
+        self.text, self.yes, self.details = text, yes, details
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.text, classes="title", markup=False)
+            if self.details:
+                with VerticalScroll(classes="details"):
+                    yield Static(Text(self.details))
+            with Horizontal(classes="buttons"):
+                yield Button(self.yes, id="yes", variant="error")
+                yield Button(_("Cancel"), id="cancel", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()  # the safe choice is the default
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class MessageDialog(Dialog[None]):
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text, self.text = title, text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title", markup=False)
+            with VerticalScroll(classes="details"):
+                yield Static(Text(self.text))
+            yield Button(_("OK"), id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one(Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)

@@ -1,0 +1,449 @@
+"""Staff events between the team's machines, through the server as ciphertext only.
+
+Outgoing (``export-replies``): each of this reviewer's events that has not yet come back from
+the server is wrapped as a *staff item*, signed and sealed to every team member
+(crypto.team), and leaves in the replies bundle with the confirmations of what this machine
+opened. Incoming (``open``): each event in a submissions bundle is opened, checked to be
+signed by a team member who is also its author, and merged into the case log (idempotent by
+event id, so duplicates and any order are harmless). Then what the log says was destroyed is
+destroyed here too, so retention runs the same on every machine.
+
+A staff item is UTF-8 JSON: ``{"event": <caselog record>}``, plus ``"reply": {...}`` for a
+reply-written event: the staff copy of the reply (text, attachments up to 512 KiB), so every
+colleague's thread shows it with its author. The submitter's copy never names an author.
+
+    <vault>/sync/signed/<event id>   signed items (to pass on unchanged: handover)
+    <vault>/sync/state.json          {"back": [own event ids seen coming back],
+                                      "acks": {"submissions": [...], "events": [...]}}
+    <vault>/sync/refused.jsonl       events refused, with the reason (also printed)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crypto import EnvelopeError, Identity, NotForYou, PublicKey
+from crypto.bundle import (
+    ID_PATTERN,
+    Acks,
+    Bundle,
+    BundleError,
+    hour_stamp,
+)
+from crypto.sinks import fsync_dir
+from crypto.team import (
+    MAX_EVENT_BYTES,
+    ForgedEvent,
+    Member,
+    Signer,
+    intact,
+    open_event,
+    seal_event,
+    sign_event,
+)
+
+from . import replies
+from .caselog import (
+    ASSIGNED,
+    DESTROYED,
+    REPLY_WRITTEN,
+    CaseLog,
+    CaseLogError,
+    CaseState,
+    Event,
+    conversation_id,
+    from_record,
+)
+from .team import Team
+from .vault import Vault, VaultError, write_atomically
+
+MAX_REPLY_FILES = 512 * 1024  # attachment bytes carried in a reply's staff copy
+MAX_ITEM = MAX_EVENT_BYTES - 4096
+CUT_NOTE = "\n[… the rest of this reply is only in its author's vault]"
+
+
+@dataclass
+class Received:
+    merged: int = 0
+    own_back: int = 0
+    duplicates: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (entry id, why)
+    destroyed: int = 0
+
+
+class SyncState:
+    def __init__(self, vault: Vault) -> None:
+        self.directory = vault.root / "sync"
+        self.signed = self.directory / "signed"
+        self.signed.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.path = self.directory / "state.json"
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            data = {}
+        except (OSError, ValueError):
+            data = {}  # only bookkeeping: at worst events are sent or confirmed again
+        acks = data.get("acks") if isinstance(data.get("acks"), dict) else {}
+        self.back: set[str] = set(data.get("back", []))
+        self.acked_submissions: set[str] = set(acks.get("submissions", []))
+        self.acked_events: set[str] = set(acks.get("events", []))
+
+    def save(self) -> None:
+        data = {
+            "back": sorted(self.back),
+            "acks": {
+                "submissions": sorted(self.acked_submissions),
+                "events": sorted(self.acked_events),
+            },
+        }
+        fsync_dir(self.signed)
+        write_atomically(self.path, json.dumps(data).encode("utf-8"))
+
+    def blob(self, event_id: str) -> bytes | None:
+        try:
+            blob = (self.signed / event_id).read_bytes()
+        except FileNotFoundError:
+            return None
+        return blob if intact(blob) else None
+
+    def keep(self, event_id: str, blob: bytes) -> None:
+        """Keeps a signed item without an fsync each (``save`` syncs the folder once): one
+        lost in a crash is signed again (Ed25519 is deterministic) or arrives again."""
+        path = self.signed / event_id
+        if self.blob(event_id) is not None:
+            return
+        temporary = self.signed / f".{event_id}.partial"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(blob)
+        os.replace(temporary, path)
+
+
+# --- outgoing -------------------------------------------------------------------------------
+
+
+def staff_item(vault: Vault, event: Event) -> bytes:
+    """The event as it is signed and sent. A reply's staff copy that would not fit in an
+    event loses its attachments' contents first (their names stay), then the end of its
+    text, each said in the copy: the whole reply stays in its author's vault."""
+    item: dict[str, Any] = {"event": event.to_record()}
+    if event.kind == REPLY_WRITTEN:
+        copy = _reply_copy(vault, str(event.payload["reply"]))
+        if copy is not None:
+            item["reply"] = copy
+    data = _encode(item)
+    if len(data) > MAX_ITEM and "reply" in item:
+        for part in item["reply"]["files"]:
+            part["data"] = None
+        data = _encode(item)
+    text = item["reply"]["text"].encode("utf-8") if len(data) > MAX_ITEM else b""
+    while len(data) > MAX_ITEM:  # JSON escapes make the encoded text a little longer
+        text = text[: max(0, len(text) - (len(data) - MAX_ITEM) - 1024)]
+        item["reply"]["text"] = text.decode("utf-8", "ignore") + CUT_NOTE
+        data = _encode(item)
+    return data
+
+
+def _encode(item: dict[str, Any]) -> bytes:
+    return json.dumps(item, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def _reply_copy(vault: Vault, reply_id: str) -> dict[str, Any] | None:
+    try:
+        reply = replies.load_reply(vault, reply_id)
+    except VaultError:
+        return None
+    message = reply.message
+    text = reply.part_path(message).read_text("utf-8", "replace") if message else ""
+    files, budget = [], MAX_REPLY_FILES
+    for part in reply.attachments:
+        size = int(part["size"])
+        content = None
+        if size <= budget:
+            content = base64.b64encode(reply.part_path(part).read_bytes()).decode("ascii")
+            budget -= size
+        files.append({"name": part["name"], "type": part["type"], "size": size, "data": content})
+    return {
+        "id": reply.id,
+        "in_reply_to": reply.in_reply_to,
+        "reply_key": reply.reply_key,
+        "mailbox": reply.mailbox,
+        "written": reply.written,
+        "text": text,
+        "files": files,
+    }
+
+
+def ensure_reply_events(vault: Vault, author: str) -> list[Event]:
+    """Records a reply-written event for each reply this machine wrote that has none yet
+    (the inbox records one as it queues; replies written by older commands get theirs
+    here), so every reply reaches the colleagues' machines."""
+    log = CaseLog(vault)
+    noted = {str(e.payload.get("reply")) for e in log.events() if e.kind == REPLY_WRITTEN}
+    made = []
+    for reply in replies.replies(vault):
+        if reply.id in noted or author_of_copy(reply.path) is not None:
+            continue
+        conversation = conversation_id(reply.reply_key, reply.in_reply_to)
+        made.append(log.new(author, conversation, REPLY_WRITTEN, {"reply": reply.id}))
+    return made
+
+
+def author_of_copy(path: Path) -> str | None:
+    try:
+        data = json.loads((path / "contents.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    author = data.get("author") if isinstance(data, dict) else None
+    return author if isinstance(author, str) else None
+
+
+def team_recipients(team: Team, identity: Identity) -> list[PublicKey]:
+    team.ensure_self(identity)
+    return [m.public_key for m in team.members()]
+
+
+def outgoing(vault: Vault, identity: Identity) -> list[tuple[str, str, bytes]]:
+    """(entry id, hour, envelope) for each own event not yet seen back from the server."""
+    me = identity.public_key.key_id_hex
+    team = Team(vault)
+    recipients = team_recipients(team, identity)
+    ensure_reply_events(vault, me)
+    state = SyncState(vault)
+    signer = Signer(identity)
+    out = []
+    for event in CaseLog(vault).events():
+        if event.author != me or event.id in state.back:
+            continue
+        blob = state.blob(event.id)
+        if blob is None:
+            blob = sign_event(signer, staff_item(vault, event))
+            state.keep(event.id, blob)
+        out.append((event.id, event.hour, seal_event(blob, recipients)))
+    state.save()
+    return out
+
+
+def pending_acks(vault: Vault, reviewer: str) -> Acks | None:
+    state = SyncState(vault)
+    if not state.acked_submissions and not state.acked_events:
+        return None
+    return Acks(reviewer, tuple(state.acked_submissions), tuple(state.acked_events))
+
+
+def acks_sent(vault: Vault, acks: Acks | None) -> None:
+    if acks is None:
+        return
+    state = SyncState(vault)
+    state.acked_submissions -= set(acks.submissions)
+    state.acked_events -= set(acks.events)
+    state.save()
+
+
+def record_opened(vault: Vault, submission_ids: Iterable[str]) -> None:
+    """Remembers submissions now in the vault, to confirm them to the server."""
+    state = SyncState(vault)
+    state.acked_submissions |= set(submission_ids)
+    state.save()
+
+
+# --- incoming -------------------------------------------------------------------------------
+
+
+def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
+    """Merges the bundle's staff events into the case log, then applies what was destroyed."""
+    result = Received()
+    me = identity.public_key.key_id_hex
+    team = Team(vault)
+    team.ensure_self(identity)
+    members = team.members()
+    state = SyncState(vault)
+    log = CaseLog(vault)
+    known = {e.id: e for e in log.events()}
+    batch: dict[str, Event] = {}
+    for entry, reader in bundle.event_envelopes():
+        try:
+            data = reader.read()
+            reader.check()
+            event, blob, item = _open_one(data, identity, members)
+        except (BundleError, OSError) as exc:
+            result.refused.append((entry.id, f"it could not be read ({exc})"))
+            continue
+        except NotForYou:
+            result.refused.append(
+                (entry.id, "it is not sealed to your key: its author's team lacks you")
+            )
+            continue
+        except (EnvelopeError, ForgedEvent, CaseLogError) as exc:
+            result.refused.append((entry.id, str(exc)))
+            continue
+        existing = known.get(event.id) or batch.get(event.id)
+        if existing is not None and existing.canonical() != event.canonical():
+            result.refused.append((entry.id, "it reuses the id of a different event"))
+            continue
+        state.acked_events.add(entry.id)
+        state.keep(event.id, blob)
+        if event.author == me:
+            state.back.add(event.id)
+            result.own_back += 1
+        if existing is not None:
+            result.duplicates += 1
+            continue
+        batch[event.id] = event
+        if event.kind == REPLY_WRITTEN and isinstance(item.get("reply"), dict):
+            _store_reply_copy(vault, event, item["reply"])
+    log.merge(batch.values())
+    result.merged = len(batch)
+    state.save()
+    _log_refused(state, result.refused)
+    result.destroyed = apply_destroyed(vault, log.state().values())
+    return result
+
+
+def _open_one(
+    data: bytes, identity: Identity, members: Sequence[Member]
+) -> tuple[Event, bytes, dict[str, Any]]:
+    signed = open_event(data, identity, members)
+    try:
+        item = json.loads(signed.event.decode("utf-8"))
+        event = from_record(item["event"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise ForgedEvent("it is signed by a member but is not a staff item") from None
+    if event.author != signed.author.key_id_hex:
+        raise ForgedEvent(
+            f"it is signed by {signed.author.label} but claims another author ({event.author})"
+        )
+    return event, signed.blob, item
+
+
+def _log_refused(state: SyncState, refused: list[tuple[str, str]]) -> None:
+    if not refused:
+        return
+    lines = "".join(
+        json.dumps({"hour": hour_stamp(), "entry": entry, "why": why}) + "\n"
+        for entry, why in refused
+    )
+    fd = os.open(state.directory / "refused.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
+        out.write(lines)
+
+
+def _store_reply_copy(vault: Vault, event: Event, copy: dict[str, Any]) -> None:
+    """A colleague's reply, kept like one's own (already sent) so the thread shows it."""
+    reply_id = str(copy.get("id"))
+    if reply_id != event.payload.get("reply") or not ID_PATTERN.fullmatch(reply_id):
+        return
+    replies_dir = vault.root / "replies"
+    replies_dir.mkdir(mode=0o700, exist_ok=True)
+    if (replies_dir / reply_id).exists():
+        return
+    workdir = Path(tempfile.mkdtemp(prefix=f".{reply_id}.partial-", dir=replies_dir))
+    try:
+        parts = [_write_part(workdir, 0, "message", None, None, str(copy.get("text", "")))]
+        for item in copy.get("files") or []:
+            if isinstance(item, dict) and isinstance(item.get("data"), str):
+                content = base64.b64decode(item["data"])
+                parts.append(
+                    _write_part(
+                        workdir, len(parts), "file", str(item["name"]), item.get("type"), content
+                    )
+                )
+        listing = {
+            "id": reply_id,
+            "in_reply_to": str(copy["in_reply_to"]),
+            "reply_key": str(copy["reply_key"]),
+            "mailbox": str(copy["mailbox"]),
+            "written": str(copy["written"]),
+            "parts": parts,
+            "author": event.author,
+        }
+        (workdir / "contents.json").write_text(json.dumps(listing, indent=2), "utf-8")
+        (workdir / "exported.json").write_text(json.dumps({"exported": listing["written"]}))
+        os.rename(workdir, replies_dir / reply_id)
+        fsync_dir(replies_dir)
+        replies.load_reply(vault, reply_id)
+    except (OSError, ValueError, KeyError, TypeError, VaultError):
+        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(replies_dir / reply_id, ignore_errors=True)
+
+
+def _write_part(
+    workdir: Path, index: int, kind: str, name: str | None, media: Any, content: str | bytes
+) -> dict[str, Any]:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    file_name = f"part-{index:03d}"
+    fd = os.open(workdir / file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    media_type = media if isinstance(media, str) else None
+    return {"file": file_name, "kind": kind, "name": name, "type": media_type, "size": len(data)}
+
+
+def in_team(vault: Vault) -> bool:
+    return Team(vault).path.exists()
+
+
+def settle(vault: Vault) -> int:
+    """Destroys what the case log says was destroyed (a submission may arrive again)."""
+    return apply_destroyed(vault, CaseLog(vault).state().values())
+
+
+def apply_destroyed(vault: Vault, states: Iterable[CaseState]) -> int:
+    """Destroys here what a destroy event names (from this machine or a colleague's)."""
+    gone = 0
+    replies_dir = vault.root / "replies"
+    for case in states:
+        for item in case.destroyed_ids:
+            if vault.contains(item):
+                vault.destroy(item)
+                gone += 1
+            if ID_PATTERN.fullmatch(item) and (replies_dir / item).is_dir():
+                shutil.rmtree(replies_dir / item, ignore_errors=True)
+                (vault.root / "outbox" / f"{item}.sdenv").unlink(missing_ok=True)
+                gone += 1
+    return gone
+
+
+# --- "mine": who a conversation is assigned to ----------------------------------------------
+
+
+def assignee_keys(vault: Vault) -> dict[str, str]:
+    """Conversation -> the key id of the member it is assigned to ("" if nobody, or a label
+    that names no member of this machine's team). Assignments name a label; an event may
+    also carry the member's ``key`` (see ``assignment``), which wins over the local label."""
+    team = Team(vault)
+    current: dict[str, str] = {}
+    for event in sorted(CaseLog(vault).events(), key=lambda e: e.order):
+        if event.kind == DESTROYED:
+            current.pop(event.conversation, None)
+        elif event.kind == ASSIGNED:
+            key = event.payload.get("key")
+            label = str(event.payload.get("label", ""))
+            if not isinstance(key, str) or not key:
+                key = team.key_id_for(label) if label else ""
+            current[event.conversation] = key or ""
+    return current
+
+
+def mine(vault: Vault, me: str) -> set[str]:
+    """The conversations assigned to the reviewer whose key id is ``me``."""
+    return {conv for conv, key in assignee_keys(vault).items() if key == me}
+
+
+def assignment(vault: Vault, label: str) -> dict[str, str]:
+    """The payload of an assigned event: with a team, the member's label as this team
+    spells it and their key id, so every machine agrees whose it is whatever labels it uses
+    (a label that names no member is refused); without one, the label alone."""
+    team = Team(vault)
+    if not label.strip() or not team.path.exists():
+        return {"label": label}
+    member = team.find(label)
+    return {"label": member.label, "key": member.key_id_hex}
