@@ -21,7 +21,7 @@ from crypto.bundle import SHA256_PATTERN, SUBMISSIONS, BundleWriter, hour_stamp
 from crypto.sinks import fsync_dir
 from crypto.team import Member, Signer, seal_event, sign_event
 
-from . import replies
+from . import threads
 from .caselog import CaseLog, conversation_id
 from .sync import SyncState, ensure_reply_events, staff_item
 from .team import Team
@@ -97,10 +97,13 @@ def _conversations(vault: Vault, prefixes: Sequence[str]) -> dict[str, str]:
 def _reseal(vault: Vault, submission_id: str, to: PublicKey, out: BinaryIO) -> int:
     """Seals a submission's plaintext, parts and trailer as they were, to ``to``."""
     submission = vault.submission(submission_id)
-    trailer = dict(replies.trailer_of(submission))
+    trailer = dict(threads.trailer_of(submission))
     if SHA256_PATTERN.fullmatch(submission.record.sha256):
         # The server's envelope, for the new member's vault to count as already opened.
         trailer[HANDED_OVER] = submission.record.sha256
+    header_hash = threads.header_hash_of(submission)
+    if header_hash is not None:
+        trailer[threads.HANDED_OVER_HEADER] = header_hash
     sealer = Sealer(out, [to])
     for part in submission.parts:
         sealer.begin_part(PartInfo(part["kind"], part.get("name"), part.get("type")))
@@ -118,7 +121,7 @@ def adopt_handed_over(vault: Vault, opened: Iterable[str]) -> None:
     for submission_id in opened:
         record = vault.record(submission_id)
         try:
-            original = replies.trailer_of(vault.submission(submission_id)).get(HANDED_OVER)
+            original = threads.trailer_of(vault.submission(submission_id)).get(HANDED_OVER)
         except VaultError:
             continue
         if (

@@ -33,6 +33,10 @@ class ReplyError(VaultError):
     """A reply cannot be written or exported; the message says why and what to do."""
 
 
+# A hand-over's re-sealed copy names the header hash of the envelope the person sent.
+HANDED_OVER_HEADER = "handed_over_header_hash"
+
+
 def _listing(submission: Submission) -> dict[str, Any]:
     try:
         listing = json.loads((submission.path / "contents.json").read_text(encoding="utf-8"))
@@ -48,12 +52,23 @@ def trailer_of(submission: Submission) -> dict[str, Any]:
     return trailer if isinstance(trailer, dict) else {}
 
 
+def header_hash_of(submission: Submission) -> str | None:
+    """The hex header hash of the envelope the person sent: recorded when it was opened (None
+    before proofs), or, for a copy re-sealed by a colleague for a hand-over (FORMAT.md §8.4),
+    the one the colleague recorded, which the person's proof signs."""
+    listing = _listing(submission)
+    trailer = listing.get("trailer")
+    if isinstance(trailer, dict) and isinstance(trailer.get(HANDED_OVER_HEADER), str):
+        return trailer[HANDED_OVER_HEADER]
+    header_hash = listing.get("header_hash")
+    return header_hash if isinstance(header_hash, str) else None
+
+
 def proof_of(submission: Submission) -> Proof:
     """Whether the submission proves its codename (entries opened before proofs existed have
     no header hash, so a proof in them cannot be checked: forged)."""
-    listing = _listing(submission)
-    trailer = listing.get("trailer")
-    header_hash = listing.get("header_hash")
+    trailer = _listing(submission).get("trailer")
+    header_hash = header_hash_of(submission)
     try:
         known = bytes.fromhex(header_hash) if isinstance(header_hash, str) else None
     except ValueError:
