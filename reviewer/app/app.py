@@ -27,7 +27,8 @@ class InboxApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Keys", key_display="?"),
+        Binding("question_mark", "help", "Keys", key_display="?", show=False),
+        Binding("f1", "help", "Keys (also while writing)", show=False),
     ]
 
     def __init__(self, inbox: Inbox, passphrase_file: Path | None = None) -> None:

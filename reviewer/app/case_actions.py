@@ -20,12 +20,14 @@ STATUS_LABELS = {
     caselog.SPAM: N_("spam"),
 }
 
+# First in every screen's bindings, so that the footer shows it first even at 80 columns.
+HELP_BINDING = Binding("question_mark", "app.help", "Keys", key_display="?")
 CASE_BINDINGS = [
     Binding("r", "reply", "Reply"),
     Binding("s", "status", "Status"),
     Binding("n", "note", "Note"),
-    Binding("t", "tag", "Tag"),
-    Binding("a", "assign", "Assign"),
+    Binding("t", "tag", "Tag", show=False),  # in the help, and as buttons on a conversation
+    Binding("a", "assign", "Assign", show=False),
     Binding("u", "urgent", "Urgent", show=False),
 ]
 

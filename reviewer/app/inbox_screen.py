@@ -19,7 +19,7 @@ from ..display import clean_name
 from ..i18n import N_, _, ngettext
 from ..team import Team
 from ..vault import VaultError
-from .case_actions import CASE_BINDINGS, CaseActions, hour_label, status_label
+from .case_actions import CASE_BINDINGS, HELP_BINDING, CaseActions, hour_label, status_label
 from .dialogs import ConfirmDialog, MessageDialog, TextDialog
 from .translate import translated
 
@@ -37,6 +37,7 @@ SHOWN = 200  # rows in the list at once; nobody scrolls further, they search or 
 
 class InboxScreen(CaseActions):
     BINDINGS: ClassVar[list[BindingType]] = [
+        HELP_BINDING,
         Binding("slash", "search", "Search", key_display="/"),
         Binding("escape", "clear_search", "Clear search", show=False),
         *CASE_BINDINGS,

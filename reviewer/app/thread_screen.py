@@ -19,7 +19,7 @@ from ..i18n import _
 from ..index import NOTE, REPLY
 from ..team import Team
 from ..vault import Submission, VaultError
-from .case_actions import CASE_BINDINGS, CaseActions, hour_label, status_label
+from .case_actions import CASE_BINDINGS, HELP_BINDING, CaseActions, hour_label, status_label
 from .dialogs import MessageDialog, TextDialog
 from .translate import translated
 
@@ -28,6 +28,7 @@ SHOWN = 256 * 1024  # of a message; `sealdrop-reviewer show --full` prints all o
 
 class ThreadScreen(CaseActions):
     BINDINGS: ClassVar[list[BindingType]] = [
+        HELP_BINDING,
         Binding("escape", "back", "Back"),
         *CASE_BINDINGS,
         Binding("f", "save_all", "Save files"),

@@ -206,3 +206,15 @@ def test_list_prints_full_ids_when_not_a_terminal(tmp_path: Path, keys: Keys):
     assert result.exit_code == 0
     assert long_id in result.output.split()  # whole, on one line, though 60 columns are set
     assert names.name(long_id) in result.output
+
+
+def test_no_command_opens_the_inbox_app(cli, keys: Keys, vault: Path, monkeypatch):
+    from reviewer.app import app as app_module
+
+    opened = []
+    monkeypatch.setattr(app_module.InboxApp, "run", lambda self: opened.append(self.inbox))
+    opened_vault(vault.parent, keys)
+    result = cli()
+    assert result.exit_code == 0, result.output
+    (inbox,) = opened
+    assert inbox.vault.root == vault and len(inbox.conversations(ALL)) == 4

@@ -88,8 +88,8 @@ def test_a_case_worker_opens_finds_reads_notes_answers_and_exports(tmp_path: Pat
 
             await pilot.press("r")
             assert isinstance(app.screen, ReplyScreen)
-            await pilot.press(*"We can help. Write again.")
-            assert app.screen.query_one(TextArea).text == "We can help. Write again."
+            await pilot.press(*"We can help? Quite so.")  # q and ? are text here, not keys
+            assert app.screen.query_one(TextArea).text == "We can help? Quite so."
             await pilot.press("ctrl+s")
             assert isinstance(app.screen, ThreadScreen)
             assert "written by you" in _text(app) and "We can help" in _text(app)
