@@ -110,44 +110,6 @@ def _since(text: str) -> int:
 
 
 @main.command()
-def status() -> None:
-    """What waits: submissions and staff events not yet exported, and per reviewer what
-    they have not yet confirmed opening (repeat it with `export --again`)."""
-    from .config import load
-    from .db import make_engine
-    from .storage import Store
-    from .team import status as team_status
-
-    try:
-        settings = load()
-    except ConfigError as exc:
-        _fail(exc)
-    store = Store(settings, make_engine(settings.database_url))
-    try:
-        report = team_status(store)
-    finally:
-        store.engine.dispose()
-    click.echo(
-        f"not yet exported: {report.submissions_new} submission(s), "
-        f"{report.events_new} staff event(s)"
-    )
-    for key in settings.recipients:
-        subs, events = report.pending[key.key_id_hex]
-        state = (
-            "has confirmed everything exported"
-            if not subs + events
-            else (f"has not confirmed {subs} submission(s) and {events} staff event(s)")
-        )
-        click.echo(f"reviewer {key.key_id_hex} ({key.fingerprint[:19]}): {state}")
-    click.echo(f"replies waiting for submitters: {report.replies_waiting}")
-    if any(sum(counts) for counts in report.pending.values()):
-        click.echo(
-            "purge keeps what is not confirmed; copy `sealdrop-intake export --again 7d "
-            "--out FILE` to the reviewers who are behind"
-        )
-
-
-@main.command()
 @click.option("--older-than-days", type=click.IntRange(min=0), help="Exported this long ago.")
 @click.option("--all-exported", is_flag=True, help="Every exported submission.")
 @click.option(

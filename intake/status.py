@@ -16,6 +16,8 @@ from .config import ConfigError, load
 from .db import Submission, make_engine
 from .i18n import human_size
 from .replies import Reply
+from .storage import Store
+from .team import status as team_status
 
 
 def _hour(epoch: int | None) -> str:
@@ -24,13 +26,17 @@ def _hour(epoch: int | None) -> str:
 
 @click.command("status")
 def command() -> None:
-    """Show what is waiting: submissions to export, exported ones to purge, replies."""
+    """Show what is waiting: submissions to export, exported ones to purge, replies, staff
+    events, and per reviewer what they have not yet confirmed opening (repeat it for them
+    with `export --again`)."""
     try:
         settings = load()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     engine = make_engine(settings.database_url)
+    store = Store(settings, engine)
     try:
+        team = team_status(store)
         with Session(engine) as session:
             waiting = session.execute(
                 select(func.count(), func.coalesce(func.sum(Submission.size), 0))
@@ -54,3 +60,17 @@ def command() -> None:
         f"last exported {_hour(exported[2])}"
     )
     click.echo(f"replies waiting to be read: {replies[0]}, the next expires {_hour(replies[1])}")
+    click.echo(f"staff events not yet exported: {team.events_new}")
+    for key in settings.recipients:
+        subs, events = team.pending[key.key_id_hex]
+        state = (
+            f"has not confirmed {subs} submission(s) and {events} staff event(s)"
+            if subs + events
+            else "has confirmed everything exported"
+        )
+        click.echo(f"reviewer {key.key_id_hex} ({key.fingerprint[:19]}): {state}")
+    if any(sum(counts) for counts in team.pending.values()):
+        click.echo(
+            "purge keeps what is not confirmed; copy `sealdrop-intake export --again 7d "
+            "--out FILE` to the reviewers who are behind"
+        )
