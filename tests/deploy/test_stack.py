@@ -29,7 +29,7 @@ def written_anywhere(stack: Stack, needles: list[bytes]) -> list[tuple[str, byte
     gunicorn's log."""
     data_dir = Path(stack.deployment.env["SEALDROP_DATA_DIR"])
     files = [p for p in data_dir.rglob("*") if p.is_file()]
-    files += stack.written_by_nginx() + [stack.gunicorn_log]
+    files += [*stack.written_by_nginx(), stack.gunicorn_log]
     hits = []
     for path in files:
         content = path.read_bytes()
