@@ -57,6 +57,7 @@ TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 MAIN_CONF = """\
 # Written by tests/support/stack.py: Debian's /etc/nginx/nginx.conf, for an unprivileged run.
 {user}worker_processes 2;
+worker_rlimit_nofile 16384;
 pid {root}/nginx.pid;
 # Debian's nginx.conf includes /etc/nginx/modules-enabled/*.conf, whose paths are relative to
 # /usr/share/nginx; the headers-more module (Debian's libnginx-mod-http-headers-more-filter).

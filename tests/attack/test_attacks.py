@@ -1,0 +1,35 @@
+"""Each attack of issue 9 against the production stack (nginx + gunicorn from the shipped
+configs), with legitimate people submitting beside it: their texts and reply checks all
+succeed with p95 under 5 s, the 10 MiB upload completes (unless the attack filled the budget
+with real bytes, when it gets a clear refusal), the budget is never exceeded, and nothing
+plaintext or identifying is written anywhere. Each attack lasts 15 s and stops by itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .harness import ATTACKS, run, summary
+
+pytestmark = [pytest.mark.slow, pytest.mark.attack]
+P95_BOUND_S = 5.0
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_people_get_through_the_attack(name: str, tmp_path: Path) -> None:
+    outcome = run(ATTACKS[name], tmp_path)
+    for kind in ("text", "reply check"):
+        samples = outcome.samples[kind]
+        rate, _, p95 = summary(samples)
+        assert samples and rate == 1.0, (kind, [s.status for s in samples if not s.ok])
+        assert p95 < P95_BOUND_S, (kind, p95)
+    (upload,) = outcome.samples["upload"]
+    if name == "fill":
+        # Real bytes filled the space for large submissions: a clear refusal, texts still go.
+        assert upload.ok or upload.status in ("create 507", "create 503"), upload
+    else:
+        assert upload.ok, upload
+    if outcome.budget is not None:
+        assert outcome.most_stored <= outcome.budget, (outcome.most_stored, outcome.budget)
+    assert outcome.leaks == []
