@@ -5,6 +5,7 @@ The app takes its settings from SEALDROP_* variables (/etc/sealdrop/sealdrop.env
 """
 
 import logging
+import os
 
 from gunicorn.http import wsgi as _gunicorn_wsgi
 
@@ -22,6 +23,9 @@ bind = ["unix:/run/sealdrop/gunicorn.sock"]
 worker_class = "gthread"
 workers = 2
 threads = 32
+# The app lets body-streaming requests (uploads) hold only a share of these threads
+# (SEALDROP_STREAMING_THREADS_PERCENT), so pages and reply checks always find one.
+os.environ.setdefault("SEALDROP_WORKER_THREADS", str(threads))
 timeout = 120
 graceful_timeout = 120
 keepalive = 30

@@ -14,6 +14,7 @@ from flask import Flask
 from . import config as config_module
 from .config import Settings
 from .db import make_engine
+from .fairness import StreamGuard
 from .storage import Store
 
 
@@ -34,6 +35,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     store = Store(settings, make_engine(settings.database_url))
     check_initialised(store)
     app.extensions["sealdrop"] = store
+    app.extensions["sealdrop_streams"] = StreamGuard(settings)
     web.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

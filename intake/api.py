@@ -20,8 +20,9 @@ from crypto import EnvelopeError, plaintext_length_of, read_header
 from crypto.envelope import MAGIC, VERSION, header_length
 
 from .errors import IntakeError, malformed, too_large
+from .fairness import StreamGuard, socket_closer
 from .nojs import drain
-from .storage import Store, UploadInfo
+from .storage import Store, UploadInfo, blur_time
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
@@ -30,6 +31,10 @@ MAX_JSON_BYTES = 4096
 
 def _store() -> Store:
     return current_app.extensions["sealdrop"]
+
+
+def _streams() -> StreamGuard:
+    return current_app.extensions["sealdrop_streams"]
 
 
 def _json(data: dict[str, object], status: int = 200) -> Response:
@@ -79,11 +84,7 @@ def create() -> Response:
 def status(upload_id: str) -> Response:
     store = _store()
     upload = _find(store, upload_id)
-    try:
-        received = store.upload_path(upload.id).stat().st_size
-    except FileNotFoundError:
-        received = 0
-    return _json({"received": received, "size": upload.size})
+    return _json({"received": upload.received, "size": upload.size})
 
 
 @bp.put("/uploads/<upload_id>")
@@ -98,17 +99,25 @@ def put_chunk(upload_id: str) -> Response:
     if offset is None or offset < 0:
         raise malformed()
     upload = _find(store, upload_id)
-    body = _read_up_to(request.stream, chunk_bytes + 1 if length is None else length)
+    with _streams().streaming(request.stream, socket_closer(request.environ)) as stream:
+        body = _read_up_to(stream, chunk_bytes + 1 if length is None else length)
     if len(body) > chunk_bytes or (length is not None and len(body) != length):
         raise IntakeError("malformed", "error_broken")
     with store.locked_upload(upload.id) as handle:
         received = os.fstat(handle.fileno()).st_size
         if offset == received and body:
-            if received + len(body) > upload.size:
+            if received + len(body) > (upload.size or 0):
                 store.discard_upload(upload.id)
                 raise malformed()
-            handle.seek(received)
-            handle.write(body)
+            store.charge(upload.id, len(body))  # before the write: the budget is never crossed
+            try:
+                handle.seek(received)
+                handle.write(body)
+            except BaseException:
+                os.ftruncate(handle.fileno(), received)
+                store.uncharge(upload.id, len(body))
+                raise
+            blur_time(handle.fileno())
             previous, received = received, received + len(body)
             if previous < header_length(len(store.settings.recipients)):
                 _check_header(store, handle, received, upload.id)

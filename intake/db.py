@@ -6,10 +6,12 @@ SQLite (WAL) by default, PostgreSQL by URL; the SQL stays portable.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from pathlib import Path
 
-from sqlalchemy import BigInteger, Engine, String, create_engine, event
+from sqlalchemy import BigInteger, Boolean, Engine, Integer, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -26,6 +28,47 @@ class Submission(Base):
     received_hour: Mapped[int] = mapped_column(BigInteger)  # epoch seconds, a whole hour
     size: Mapped[int] = mapped_column(BigInteger)
     exported_hour: Mapped[int | None] = mapped_column(BigInteger, default=None, index=True)
+
+
+class Upload(Base):
+    """An upload in progress: a JS chunk upload (uploads/<id>.part) or a no-JS post being
+    sealed (tmp/<id>.partial). Charged for the bytes received so far. Deleted when it is
+    stored, discarded or expires: nothing here outlives it, and nothing here is a time finer
+    than the hour but ``idle_tick``, a counter of half-idle-timeouts (docs/UPLOAD.md)."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nojs: Mapped[bool] = mapped_column(Boolean)
+    small: Mapped[bool] = mapped_column(Boolean)  # envelope up to SMALL_ENVELOPE_BYTES
+    size: Mapped[int | None] = mapped_column(BigInteger)  # declared (JS); None without JS
+    received: Mapped[int] = mapped_column(BigInteger)
+    created_hour: Mapped[int] = mapped_column(BigInteger, index=True)
+    idle_tick: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class FinishedUpload(Base):
+    """An upload id that was stored, so that a finish retried after a lost answer still hears
+    "stored". Holds no size and nothing that names the submission it became."""
+
+    __tablename__ = "finished_uploads"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_hour: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class Ledger(Base):
+    """One row (id 1): bytes stored and held by unfinished uploads, for every instance. Each
+    charge is one conditional UPDATE of this row, so reservations are atomic across threads,
+    processes and instances sharing the database."""
+
+    __tablename__ = "storage_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stored: Mapped[int] = mapped_column(BigInteger)
+    unfinished_large: Mapped[int] = mapped_column(BigInteger)
+    unfinished_small: Mapped[int] = mapped_column(BigInteger)
+    unfinished_count: Mapped[int] = mapped_column(BigInteger)
 
 
 def this_hour(now: float | None = None) -> int:
@@ -46,8 +89,39 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA synchronous=FULL")
+            # Deleted rows (reply ids, mailboxes, finished uploads) are zeroed in the file.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
+
+        path = engine.url.database
+        if path and path != ":memory:":
+            _blur_sqlite_times(engine, Path(path))
 
     # Connections must not cross a fork (gunicorn --preload); each child opens its own.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     return engine
+
+
+def _blur_sqlite_times(engine: Engine, database: Path) -> None:
+    """Every write sets the database files' (and their directory's) times to now; each
+    connection, back in the pool after its work, sets them to the hour again."""
+    files = [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
+    files += [database.parent, database.parent / "creation.lock"]
+
+    @event.listens_for(engine, "checkin")
+    def _blur(_dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        hour = this_hour()
+        for path in files:
+            with contextlib.suppress(OSError):  # not there (yet), or not ours
+                os.utime(path, (hour, hour))
+
+
+def forget_deleted(engine: Engine) -> None:
+    """After deleting rows: SQLite's write-ahead log still holds their old pages, so it is
+    checkpointed into the database (whose freed cells secure_delete zeroes) and truncated.
+    If a reader holds it open the truncation waits for a later delete; PostgreSQL's dead
+    rows go with (auto)vacuum."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 STATUS = {
     "malformed": 400,
+    "cross-site": 403,
     "not-found": 404,
     "conflict": 409,
     "too-large": 413,
+    "wrong-type": 415,
+    "throttled": 429,
     "busy": 503,
     "storage-full": 507,
     "generic": 500,
@@ -15,11 +18,22 @@ STATUS = {
 
 
 class IntakeError(Exception):
-    def __init__(self, code: str, message_key: str | None = None, **extra: object) -> None:
+    def __init__(
+        self,
+        code: str,
+        message_key: str | None = None,
+        *,
+        retry_after: int | None = None,
+        close: bool = False,
+        **extra: object,
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.status = STATUS[code]
         self.message_key = message_key or f"error_{code.replace('-', '_')}"
+        self.retry_after = retry_after  # seconds, sent as Retry-After
+        # Answered before the body was read: close the connection rather than read it.
+        self.close = close
         self.extra = extra
 
 
@@ -27,9 +41,35 @@ def malformed(message_key: str = "error_malformed") -> IntakeError:
     return IntakeError("malformed", message_key)
 
 
-def too_large() -> IntakeError:
-    return IntakeError("too-large", "error_too_large")
+def too_large(close: bool = False) -> IntakeError:
+    return IntakeError("too-large", "error_too_large", close=close)
 
 
 def storage_full() -> IntakeError:
     return IntakeError("storage-full", "error_storage_full")
+
+
+def busy_uploads() -> IntakeError:
+    """Unfinished uploads hold the space, or too many run at once: they finish or expire."""
+    return IntakeError("busy", "error_busy_uploads", retry_after=300)
+
+
+def busy_streams() -> IntakeError:
+    """Every thread this process lets bodies stream into is taken."""
+    return IntakeError("busy", "error_busy_streams", retry_after=60, close=True)
+
+
+def too_slow() -> IntakeError:
+    return IntakeError("malformed", "error_too_slow")
+
+
+def cross_site() -> IntakeError:
+    return IntakeError("cross-site", "error_cross_site", close=True)
+
+
+def not_json() -> IntakeError:
+    return IntakeError("wrong-type", "error_json_type", close=True)
+
+
+def throttled() -> IntakeError:
+    return IntakeError("throttled", "error_throttled_checks", retry_after=60)

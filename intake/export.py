@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crypto.bundle import BundleWriter, hour_stamp
@@ -133,9 +133,14 @@ def purge(
         with Session(store.engine) as session, session.begin():
             ids = list(session.scalars(query))
             for start in range(0, len(ids), 500):
-                session.execute(
-                    Submission.__table__.delete().where(Submission.id.in_(ids[start : start + 500]))
+                batch = ids[start : start + 500]
+                size = session.scalar(
+                    select(func.coalesce(func.sum(Submission.size), 0)).where(
+                        Submission.id.in_(batch)
+                    )
                 )
+                session.execute(Submission.__table__.delete().where(Submission.id.in_(batch)))
+                store.release_stored(session.connection(), int(size or 0))
         # Rows go first: a crash here leaves orphan blobs, which cleanup deletes.
         for submission_id in ids:
             with contextlib.suppress(FileNotFoundError):

@@ -6,8 +6,10 @@ everything (the page says so). With JavaScript the browser derives the keys itse
 the JSON API below, which hands out ciphertext only.
 
 Against guessing: a wrong codename gets the very page a codename without replies gets; every
-codename check and mailbox lookup does the same work and is padded to the same floor; and a
-per-process token bucket (no addresses, nothing stored) limits how many run per minute.
+codename check and mailbox lookup does the same work and is padded to the same floor; a token
+bucket per Tor circuit (the id nginx passes on, kept in memory only) limits how many one
+circuit runs per minute, and a per-process bucket for everyone together sets a ceiling far
+above that (no addresses, nothing stored).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from crypto import Contents, EnvelopeError, Part, open_bytes
 from crypto.bundle import hour_stamp
 from crypto.codename import Codename, InvalidCodename, ReplyKeys
 
-from .errors import IntakeError, malformed
+from .errors import IntakeError, malformed, throttled
+from .fairness import CIRCUIT_HEADER, CircuitBuckets
 from .i18n import current_language, human_size, translate
 from .replies import FollowupSettings, Reply, ReplyStore, load_followup
 from .storage import Store
@@ -37,6 +40,8 @@ MAX_FORM_BYTES = 4096
 MAX_OPENED_BYTES = 32 << 20  # plaintext of one mailbox held in memory for a no-JS page
 MAILBOX_PATTERN = re.compile(r"[a-z2-7]{26}")
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
+# ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+PART_PATTERN = re.compile(r"[0-9]{1,6}", re.ASCII)
 
 
 class TokenBucket:
@@ -66,7 +71,16 @@ class Followup:
     settings: FollowupSettings
     replies: ReplyStore
     bucket: TokenBucket
+    circuits: CircuitBuckets
     next_expiry: float = 0.0
+
+    def throttle(self) -> None:
+        """Refuses a check beyond this circuit's share (429, "wait a minute"), or beyond the
+        ceiling for everyone (503). Without nginx there is no circuit id: one shared key."""
+        if not self.circuits.take(request.headers.get(CIRCUIT_HEADER, "")):
+            raise throttled()
+        if not self.bucket.take():
+            raise IntakeError("busy", "error_busy_checks", retry_after=60)
 
     def maybe_expire(self) -> None:
         now = time.monotonic()
@@ -82,7 +96,10 @@ def init_app(app: Flask, config: object) -> None:
     replies = ReplyStore(store, settings.reply_ttl_days)
     app.extensions["sealdrop_replies"] = replies
     app.extensions["sealdrop_followup"] = Followup(
-        settings, replies, TokenBucket(settings.checks_per_minute)
+        settings,
+        replies,
+        TokenBucket(settings.checks_per_minute),
+        CircuitBuckets(settings.checks_per_circuit_per_minute),
     )
     app.register_blueprint(bp)
 
@@ -95,8 +112,7 @@ def _followup() -> Followup:
 def _guarded() -> Iterator[Followup]:
     """Throttles, then makes the block take at least the configured floor, however it ends."""
     followup = _followup()
-    if not followup.bucket.take():
-        raise IntakeError("busy", "error_busy_checks")
+    followup.throttle()
     started = time.monotonic()
     try:
         followup.maybe_expire()
@@ -159,7 +175,7 @@ def download() -> Response:
         keys = _keys(_parse(form.get("codename", ""))[0])
         reply_id, index = form.get("reply", ""), form.get("part", "")
         part = None
-        if keys is not None and ID_PATTERN.fullmatch(reply_id) and index.isdigit():
+        if keys is not None and ID_PATTERN.fullmatch(reply_id) and PART_PATTERN.fullmatch(index):
             contents = _open_one(followup.replies, keys, reply_id)
             files = contents.files if contents is not None else []
             part = files[int(index)] if int(index) < len(files) else None
@@ -263,6 +279,7 @@ def _page_config() -> dict[str, object]:
         "reply_deleted",
         "download",
         "error_busy_checks",
+        "error_throttled_checks",
         "error_codename_count",
         "error_codename_word",
         "error_generic",
@@ -312,8 +329,7 @@ def api_list(mailbox: str) -> Response:
 @bp.get("/api/v1/mailboxes/<mailbox>/replies/<reply_id>")
 def api_get(mailbox: str, reply_id: str) -> Response:
     followup = _followup()
-    if not followup.bucket.take():
-        raise IntakeError("busy", "error_busy_checks")
+    followup.throttle()
     envelope = None
     if MAILBOX_PATTERN.fullmatch(mailbox) and ID_PATTERN.fullmatch(reply_id):
         envelope = followup.replies.read(mailbox, reply_id)

@@ -18,15 +18,18 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from crypto import PartInfo, Sealer
 
-from .errors import IntakeError, malformed, storage_full, too_large
+from .config import SMALL_ENVELOPE_BYTES
+from .errors import IntakeError, malformed, too_large
+from .fairness import StreamGuard, socket_closer
 from .followup import SubmissionCodename, submission_codename
-from .storage import Store
+from .storage import Store, blur_time
 
 READ_BYTES = 64 * 1024
+# Ciphertext is written (and charged, one database transaction) a mebibyte at a time.
+WRITE_BYTES = 1 << 20
 # A part's headers, or junk before the first boundary, may not exceed this much buffering.
 MAX_DECODER_BUFFER = 256 * 1024
 MAX_PARTS = 10_000
-DISK_CHECK_EVERY = 64 << 20
 MESSAGE_FIELD = "message"
 FILES_FIELD = "attachments"
 # A follow-up names its codename; only the reply key and mailbox derived from it are sealed.
@@ -34,36 +37,49 @@ CODENAME_FIELD = "codename"
 MAX_CODENAME_BYTES = 1024
 
 
-class _CountingWriter:
-    """Where the Sealer writes: counts ciphertext and refuses to exceed the space left."""
+class _ChargingWriter:
+    """Where the Sealer writes: ciphertext is gathered up to WRITE_BYTES, and each write is
+    charged to the upload's row in the ledger (which checks the budget, its shares and the
+    disk reserve) before it reaches the file. Only bytes already received are charged."""
 
-    def __init__(self, out: BinaryIO, store: Store, headroom: int | None) -> None:
+    def __init__(self, out: BinaryIO, store: Store, upload_id: str) -> None:
         self._out = out
         self._store = store
-        self._headroom = headroom
+        self._upload_id = upload_id
+        self._pending = bytearray()
         self.written = 0
-        self._next_disk_check = DISK_CHECK_EVERY
 
     def write(self, data: bytes) -> int:
-        self.written += len(data)
-        if self._headroom is not None and self.written > self._headroom:
-            raise storage_full()
-        if self.written >= self._next_disk_check:
-            self._store.check_disk(DISK_CHECK_EVERY)
-            self._next_disk_check += DISK_CHECK_EVERY
-        return self._out.write(data)
+        self._pending += data
+        if len(self._pending) >= WRITE_BYTES:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        self._store.charge(self._upload_id, len(self._pending))
+        self._out.write(self._pending)
+        self.written += len(self._pending)
+        self._pending.clear()
+        blur_time(self._out.fileno())
 
 
-def receive(store: Store, request: Request) -> SubmissionCodename:
+def receive(store: Store, request: Request, streams: StreamGuard) -> SubmissionCodename:
     """Seals the form into a new submission; returns its codename (new, or the follow-up's).
     On any failure nothing is kept, the rest of the body is read (within limits) so the
-    browser shows the error page, and an IntakeError is raised."""
-    stream = request.stream
-    try:
-        return _receive(store, request, stream)
-    except IntakeError as error:
-        drain(stream, request.content_length, 2 * store.settings.max_submission_bytes)
-        raise error from None
+    browser shows the error page, and an IntakeError is raised. A body declared larger than
+    the limit is refused before any of it is read."""
+    declared = request.content_length
+    if declared is not None and declared > store.settings.max_submission_bytes:
+        raise too_large(close=True)
+    with streams.streaming(request.stream, socket_closer(request.environ)) as stream:
+        try:
+            return _receive(store, request, stream)
+        except IntakeError as error:
+            if error.message_key != "error_too_slow":
+                drain(stream, declared, 2 * store.settings.max_submission_bytes)
+            raise error from None
 
 
 def drain(stream: BinaryIO, content_length: int | None, cap: int) -> None:
@@ -92,15 +108,13 @@ def _receive(store: Store, request: Request, stream: BinaryIO) -> SubmissionCode
     settings = store.settings
     limit = settings.max_submission_bytes
     declared = request.content_length
-    if declared is not None and declared > limit:
-        raise too_large()
     boundary = _boundary(request)
-    headroom = store.headroom()
-    if headroom is not None and (declared or 0) > headroom:
-        raise storage_full()
-    store.check_disk(declared or 0)
-    with store.new_temp() as (path, handle):
-        out = _CountingWriter(handle, store, headroom)
+    # A small body seals to a small envelope (the sealer adds less than the form's framing).
+    small = declared is not None and declared <= SMALL_ENVELOPE_BYTES
+    store.check_disk(declared or 0, small)
+    store.maybe_cleanup_expired_uploads()  # idle uploads give their share back
+    with store.nojs_upload(small, declared) as (upload_id, path, handle):
+        out = _ChargingWriter(handle, store, upload_id)
         sealer = Sealer(out, settings.recipients)  # type: ignore[arg-type]
         typed = bytearray()
         try:
@@ -111,7 +125,8 @@ def _receive(store: Store, request: Request, stream: BinaryIO) -> SubmissionCode
             raise malformed("error_empty")
         codename = submission_codename(bytes(typed))
         sealer.close(codename.trailer)
-        store.publish(path, handle, out.written)
+        out.flush()
+        store.publish(path, handle, out.written, upload_id=upload_id)
         return codename
 
 

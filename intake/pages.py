@@ -24,6 +24,8 @@ from .storage import Store
 bp = Blueprint("pages", __name__)
 STATIC_DIR = Path(__file__).parent / "static"
 _PRECOMPRESSED = (".js", ".css", ".wasm")
+SERVED_DIRS = frozenset({"js", "css"})
+MAX_STATIC_PATH = 200
 
 
 def _store() -> Store:
@@ -80,7 +82,7 @@ def form() -> str:
 @bp.post("/submit")
 def submit() -> str:
     # Answered here (200), not redirected: the codename must never be in an address.
-    received = nojs.receive(_store(), request)
+    received = nojs.receive(_store(), request, current_app.extensions["sealdrop_streams"])
     codename = str(received.codename) if received.new else ""
     return render_template("submitted.html", codename=codename)
 
@@ -98,8 +100,8 @@ def favicon() -> Response:
 
 @bp.get("/static/<path:filename>")
 def static(filename: str) -> Response:
-    path = safe_join(str(STATIC_DIR), filename)
-    if path is None or not Path(path).is_file():
+    path = _servable(filename)
+    if path is None:
         abort(404)
     compressed = Path(path + ".gz")
     if (
@@ -112,8 +114,27 @@ def static(filename: str) -> Response:
     else:
         response = send_file(path, mimetype=_mimetype(filename), etag=False)
     response.last_modified = None
+    response.headers.pop("Last-Modified", None)  # a file time says when the server was set up
     response.headers["Vary"] = "Accept-Encoding"
     return response
+
+
+def _servable(filename: str) -> str | None:
+    """The file to serve, or None: only the built bundle and stylesheets (js/, css/), never
+    the sources, the build script or dotfiles; a name too long for the filesystem is simply
+    not there."""
+    parts = filename.split("/")
+    if (
+        len(filename) > MAX_STATIC_PATH
+        or parts[0] not in SERVED_DIRS
+        or any(not part or part.startswith(".") for part in parts)
+    ):
+        return None
+    path = safe_join(str(STATIC_DIR), filename)
+    try:
+        return path if path is not None and Path(path).is_file() else None
+    except OSError:  # ENAMETOOLONG and the like
+        return None
 
 
 def _mimetype(filename: str) -> str | None:

@@ -35,11 +35,13 @@ from crypto.sinks import fsync_dir
 
 from . import config as config_module
 from .config import ConfigError, Settings
-from .db import Base, make_engine, this_hour
-from .storage import BLOB_SUFFIX, Store, remove_unlocked
+from .db import Base, forget_deleted, make_engine, this_hour
+from .storage import BLOB_SUFFIX, Store, blur_time, remove_unlocked
 
 DEFAULT_REPLY_TTL_DAYS = 30
-DEFAULT_CHECKS_PER_MINUTE = 60
+# The ceiling for everyone together, per process: far above what a few circuits can reach.
+DEFAULT_CHECKS_PER_MINUTE = 600
+DEFAULT_CHECKS_PER_CIRCUIT_PER_MINUTE = 10
 DEFAULT_FLOOR_MS = 300
 REPLY_HEADER_BYTES = header_length(1)
 _COPY = 1 << 20
@@ -64,13 +66,14 @@ class ImportError_(Exception):
 @dataclass(frozen=True)
 class FollowupSettings:
     reply_ttl_days: int
-    checks_per_minute: int  # codename checks and mailbox lookups, per process
+    checks_per_minute: int  # codename checks and mailbox lookups, per process, all together
+    checks_per_circuit_per_minute: int  # ... per Tor circuit (X-Sealdrop-Circuit), per process
     floor_seconds: float  # every codename check and mailbox lookup takes at least this long
 
 
 def load_followup(config: Mapping[str, Any] | Settings | None) -> FollowupSettings:
-    """REPLY_TTL_DAYS, FOLLOWUP_CHECKS_PER_MINUTE and FOLLOWUP_FLOOR_MS from a config dict, or
-    from SEALDROP_* in the environment."""
+    """REPLY_TTL_DAYS, FOLLOWUP_CHECKS_PER_MINUTE, FOLLOWUP_CHECKS_PER_CIRCUIT_PER_MINUTE and
+    FOLLOWUP_FLOOR_MS from a config dict, or from SEALDROP_* in the environment."""
     if isinstance(config, Mapping):
         raw: Mapping[str, Any] = config
     else:
@@ -91,6 +94,9 @@ def load_followup(config: Mapping[str, Any] | Settings | None) -> FollowupSettin
     return FollowupSettings(
         reply_ttl_days=number("REPLY_TTL_DAYS", DEFAULT_REPLY_TTL_DAYS, 1),
         checks_per_minute=number("FOLLOWUP_CHECKS_PER_MINUTE", DEFAULT_CHECKS_PER_MINUTE, 1),
+        checks_per_circuit_per_minute=number(
+            "FOLLOWUP_CHECKS_PER_CIRCUIT_PER_MINUTE", DEFAULT_CHECKS_PER_CIRCUIT_PER_MINUTE, 1
+        ),
         floor_seconds=number("FOLLOWUP_FLOOR_MS", DEFAULT_FLOOR_MS, 0) / 1000,
     )
 
@@ -145,6 +151,8 @@ class ReplyStore:
         if deleted:
             with contextlib.suppress(FileNotFoundError):
                 self.path(reply_id).unlink()
+            blur_time(self.directory)
+            forget_deleted(self.store.engine)  # the write-ahead log held the id and mailbox
         return bool(deleted)
 
     # importing
@@ -178,6 +186,7 @@ class ReplyStore:
             os.utime(handle.fileno(), (hour, hour))
             target = self.path(entry.id)
             os.rename(temp, target)
+            blur_time(self.directory)
             fsync_dir(self.directory)
             try:
                 with self.store.engine.begin() as connection:
@@ -210,6 +219,9 @@ class ReplyStore:
         for reply_id in expired:
             with contextlib.suppress(FileNotFoundError):
                 self.path(reply_id).unlink()
+        if expired:
+            blur_time(self.directory)
+            forget_deleted(self.store.engine)
         orphans = 0
         if self.directory.is_dir():
             with Session(self.store.engine) as session:

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, make_url
 from . import config as config_module
 from .config import ConfigError, Settings
 from .db import make_engine
-from .storage import Store
+from .storage import Store, blur_time
 
 HEAD = "head"
 
@@ -56,6 +56,8 @@ def init_data_dir(config: Mapping[str, Any] | Settings | None = None) -> Setting
     store = Store(settings, make_engine(settings.database_url))
     store.cleanup()
     store.engine.dispose()
+    for path in (settings.data_dir, settings.blob_dir, settings.upload_dir, settings.tmp_dir):
+        blur_time(path)
     return settings
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from .crosssite import refuse_cross_site
 from .errors import IntakeError
 from .i18n import current_language, human_size, translate
 
@@ -44,6 +45,7 @@ _HTTP_CODES = {404: "not-found", 405: "malformed", 413: "too-large", 503: "busy"
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_cross_site)
     app.after_request(_security_headers)
     app.register_error_handler(IntakeError, _intake_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -73,6 +75,10 @@ def error_response(error: IntakeError) -> Response:
         )
     response.status_code = error.status
     response.headers["Content-Language"] = current_language()
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    if error.close:
+        response.headers["Connection"] = "close"
     return response
 
 

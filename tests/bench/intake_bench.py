@@ -32,6 +32,7 @@ from crypto import Identity, PartInfo, Sealer, seal_bytes
 from tests.deploy.helpers import free_port
 
 MiB = 1 << 20
+JSON = {"Content-Type": "application/json"}
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "intake" / "static"
 CLIENTS = 8
@@ -168,7 +169,7 @@ def small_submissions(client: Client, envelope: bytes) -> dict[str, float]:
         check(status, 201)
         upload_id = body.split(b'"id":"', 1)[1].split(b'"', 1)[0].decode()
         check(client.request("PUT", f"/api/v1/uploads/{upload_id}?offset=0", envelope)[0], 200)
-        check(client.request("POST", f"/api/v1/uploads/{upload_id}/finish")[0], 201)
+        check(client.request("POST", f"/api/v1/uploads/{upload_id}/finish", b"{}", **JSON)[0], 201)
 
     def three_noops() -> None:
         for _ in range(3):
@@ -282,7 +283,7 @@ def _upload_file(client: Client, path: Path) -> float:
             if response.status != 200:
                 raise RuntimeError(f"chunk refused: {response.status}")
             offset += len(block)
-    status, body = client.request("POST", f"/api/v1/uploads/{upload_id}/finish")
+    status, body = client.request("POST", f"/api/v1/uploads/{upload_id}/finish", b"{}", **JSON)
     if status != 201:
         raise RuntimeError(f"finish refused: {status} {body!r}")
     return time.monotonic() - start

@@ -189,7 +189,12 @@ class Client:
             )
             assert put.status == 200, put.body
             assert _json(put.body)["received"] == min(offset + chunk_bytes, len(envelope))
-        return self.request("POST", f"/api/v1/uploads/{upload_id}/finish", b"")
+        return self.request(
+            "POST",
+            f"/api/v1/uploads/{upload_id}/finish",
+            b"{}",
+            {"Content-Type": "application/json"},
+        )
 
 
 def _json(body: bytes) -> dict[str, object]:

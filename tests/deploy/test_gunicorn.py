@@ -77,3 +77,32 @@ def test_the_deploy_config_binds_a_unix_socket_with_threaded_workers_and_no_acce
     assert settings["worker_class"] == "gthread" and settings["threads"] >= 8
     assert settings["accesslog"] is None
     assert settings["wsgi_app"] == "intake:create_app()"
+
+
+def test_a_stalled_upload_is_cut_off_and_pages_are_served_meanwhile(tmp_path: Path) -> None:
+    """Under gunicorn, a body that stops arriving is closed by the app's watchdog once it
+    falls below the minimum rate (here: a 1 s grace, then 100 kB/s), freeing its thread."""
+    import time
+
+    deployment = make_deployment(tmp_path / "site")
+    env = {
+        **deployment.env,
+        "SEALDROP_STREAM_GRACE_SECONDS": "1",
+        "SEALDROP_STREAM_MIN_BYTES_PER_SECOND": "100000",
+    }
+    with gunicorn(env, tmp_path / "gunicorn.log") as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as stalled:
+            stalled.sendall(
+                b"POST /submit HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: 100000\r\n\r\n--b\r\n"
+            )
+            started = time.monotonic()
+            assert Client("127.0.0.1", port).request("GET", "/").status == 200
+            answer = b""
+            while block := stalled.recv(65536):
+                answer += block
+            waited = time.monotonic() - started
+        assert waited < 20  # not held until a timeout of ours: the server ended it
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 ")
+    assert list((Path(deployment.env["SEALDROP_DATA_DIR"]) / "blobs").iterdir()) == []

@@ -90,3 +90,48 @@ def test_two_instances_share_one_database_and_export_each_submission_once(
     for message, files in exported:
         assert files == [(name, data) for name, _, data in expected[message]]
     assert export_bundle(deployment.config, tmp_path / "empty.sdbundle") == []
+
+
+def test_two_instances_never_exceed_the_budget_together(cluster: Cluster, tmp_path: Path) -> None:
+    """Eight simultaneous 3 MiB no-JS posts, split over two instances (each with two worker
+    processes) on one database, against a budget with room for two: the ledger row makes
+    every charge atomic across them all."""
+    from intake.db import make_engine
+    from intake.storage import Store
+
+    budget = 7 << 20
+    deployment = make_deployment(tmp_path, database_url=cluster.new_database())
+    deployment.env.update(
+        SEALDROP_STORAGE_BUDGET_BYTES=str(budget),
+        SEALDROP_SMALL_RESERVE_BYTES="0",
+        SEALDROP_UNFINISHED_SHARE_PERCENT="100",
+        SEALDROP_MAX_SUBMISSION_BYTES=str(4 << 20),
+    )
+    files = [("big.bin", "application/octet-stream", b"y" * (3 << 20))]
+    with (
+        gunicorn(deployment.env, tmp_path / "a.log") as port_a,
+        gunicorn(deployment.env, tmp_path / "b.log") as port_b,
+    ):
+        clients = [Client("127.0.0.1", port_a), Client("127.0.0.1", port_b)]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(
+                pool.map(lambda n: clients[n % 2].submit_nojs(f"post {n}", files).status, range(8))
+            )
+    # Charged by what arrives, concurrent large posts may also all run out of room part-way
+    # (each answered "busy"); what matters is that the budget is never crossed.
+    assert statuses.count(200) <= 2, statuses
+    assert set(statuses) <= {200, 503, 507}, statuses
+    settings = load(deployment.config)
+    store = Store(settings, make_engine(settings.database_url))
+    try:
+        ledger = store.ledger()
+        blobs = list(settings.blob_dir.iterdir())
+        assert len(blobs) == statuses.count(200)
+        assert ledger.stored == sum(p.stat().st_size for p in blobs) <= budget
+        assert (ledger.unfinished_large, ledger.unfinished_small, ledger.unfinished_count) == (
+            0,
+            0,
+            0,
+        )
+    finally:
+        store.engine.dispose()

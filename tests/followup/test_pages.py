@@ -156,7 +156,7 @@ def test_delete_without_and_with_javascript(intake, tmp_path):
     assert [r.id for r in replies.list(keys.mailbox)] == []
     assert list((intake.settings.data_dir / "replies").iterdir()) == []
     import_replies(intake.app, reply_bundle(tmp_path / "c.tar", codename, "three", "r3"))
-    posted = intake.client.post(f"/api/v1/mailboxes/{keys.mailbox}/replies/r3/delete")
+    posted = intake.client.post(f"/api/v1/mailboxes/{keys.mailbox}/replies/r3/delete", json={})
     assert posted.status_code == 200 and replies.list(keys.mailbox) == []
 
 

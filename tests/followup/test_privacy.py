@@ -4,7 +4,9 @@ ever reaches its disk."""
 from __future__ import annotations
 
 import io
+import time
 
+import pytest
 from sqlalchemy import MetaData, select
 
 from crypto.codename import Codename
@@ -115,3 +117,31 @@ def test_reply_text_and_codename_never_reach_the_servers_disk(intake, tmp_path):
 
     opened = open_envelope(io.BytesIO(stored), [codename.derive().identity], MemorySink())
     assert REPLY_CANARY in opened.message.data.decode()
+
+
+def raw_database_bytes(intake) -> bytes:
+    """The SQLite files as a seizer would image them, write-ahead log included."""
+    database = intake.settings.data_dir / "sealdrop.db"
+    return b"".join(
+        path.read_bytes()
+        for path in (database, database.with_name("sealdrop.db-wal"))
+        if path.exists()
+    )
+
+
+def test_deleted_reply_ids_and_mailboxes_leave_no_trace_in_the_database_files(intake, tmp_path):
+    if intake.app.extensions["sealdrop"].engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's files; PostgreSQL keeps dead rows until (auto)vacuum")
+    codename = Codename.generate()
+    mailbox = codename.derive().mailbox
+    reply_ids = ["deletedreplyid7f3a9c1e", "expiredreplyid2b8d4e6f"]
+    for n, reply_id in enumerate(reply_ids):
+        import_replies(intake.app, reply_bundle(tmp_path / f"{n}.tar", codename, "hi", reply_id))
+    assert mailbox.encode() in raw_database_bytes(intake)  # the search finds them while kept
+    deleted = intake.client.delete(f"/api/v1/mailboxes/{mailbox}/replies/{reply_ids[0]}")
+    assert deleted.status_code == 200
+    replies = intake.app.extensions["sealdrop_replies"]
+    assert replies.cleanup(now=time.time() + 400 * 86400)["expired_replies"] == 1
+    raw = raw_database_bytes(intake)
+    for secret in (mailbox, *reply_ids):
+        assert secret.encode() not in raw, secret

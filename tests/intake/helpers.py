@@ -51,7 +51,7 @@ def upload(client: FlaskClient, envelope: bytes, chunk: int = 100_000) -> TestRe
         )
         assert put.status_code == 200, put.json
         offset = put.json["received"]
-    return client.post(f"/api/v1/uploads/{upload_id}/finish")
+    return client.post(f"/api/v1/uploads/{upload_id}/finish", json={})
 
 
 def open_bundle(path: Path, identity: Identity, max_bytes: int = 64 << 20) -> list[Contents]:

@@ -130,8 +130,12 @@ def test_create_refuses_bad_sizes(intake: Intake, body: object, status: int, cod
 
 
 def test_create_refuses_non_json(intake: Intake) -> None:
-    response = intake.client.post("/api/v1/uploads", data=b"\xff{", content_type="text/plain")
+    response = intake.client.post("/api/v1/uploads", data=b"\xff{", content_type="application/json")
     assert_error(response, 400, "malformed")
+    # text/plain is what a page on another site can send without asking: refused unread.
+    response = intake.client.post("/api/v1/uploads", data=b'{"size": 5}', content_type="text/plain")
+    assert_error(response, 415, "wrong-type")
+    intake.assert_nothing_stored()
 
 
 def tampered(envelope: bytes, position: int, value: int) -> bytes:
@@ -170,7 +174,7 @@ def test_header_arriving_in_small_pieces_is_accepted(intake: Intake) -> None:
     for offset in range(0, 130, 5):
         assert put(intake, upload_id, offset, envelope[offset : offset + 5]).status_code == 200
     assert put(intake, upload_id, 130, envelope[130:]).json == {"received": len(envelope)}
-    finish = intake.client.post(f"/api/v1/uploads/{upload_id}/finish")
+    finish = intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={})
     assert finish.status_code == 201
     assert intake.counts() == (1, 0)
 
@@ -198,7 +202,7 @@ def test_finishing_early_deletes_the_upload(intake: Intake) -> None:
     envelope = seal([intake.public_key], "hello")
     upload_id = create(intake, len(envelope))
     put(intake, upload_id, 0, envelope[:-1])
-    finish = intake.client.post(f"/api/v1/uploads/{upload_id}/finish?lang=ru")
+    finish = intake.client.post(f"/api/v1/uploads/{upload_id}/finish?lang=ru", json={})
     assert_error(finish, 400, "malformed")
     assert "Отправка прервалась" in finish.json["message"]
     intake.assert_nothing_stored()
@@ -215,7 +219,8 @@ def test_unknown_uploads(intake: Intake) -> None:
     for path in ("aaaa", "UPPER", "a" * 65, "..%2f..%2fetc"):
         assert_error(intake.client.get(f"/api/v1/uploads/{path}"), 404, "not-found")
         assert_error(put(intake, path, 0, b"x"), 404, "not-found")
-        assert_error(intake.client.post(f"/api/v1/uploads/{path}/finish"), 404, "not-found")
+        finish = intake.client.post(f"/api/v1/uploads/{path}/finish", json={})
+        assert_error(finish, 404, "not-found")
 
 
 def test_concurrent_retries_of_the_same_chunk_store_it_once(
@@ -239,7 +244,7 @@ def test_concurrent_retries_of_the_same_chunk_store_it_once(
         results = list(pool.map(send, range(16)))
     assert results == [(200, 200_000)] * 16
     assert put(intake, upload_id, 200_000, envelope[200_000:]).status_code == 200
-    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish").status_code == 201
+    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={}).status_code == 201
     [blob] = intake.files("blobs")
     assert blob.read_bytes() == envelope
 
@@ -249,13 +254,13 @@ def test_a_finish_retried_after_a_lost_answer_still_hears_stored(intake: Intake)
     upload_id = create(intake, len(envelope))
     put(intake, upload_id, 0, envelope)
     for _ in range(2):
-        finish = intake.client.post(f"/api/v1/uploads/{upload_id}/finish")
+        finish = intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={})
         assert finish.status_code == 201 and finish.json == {"status": "stored"}
     assert intake.counts() == (1, 0)
     # Only until uploads expire; then the id is unknown like any other.
     intake.app.extensions["sealdrop"].cleanup(now=time.time() + 25 * 3600)
     assert intake.files("uploads") == []
-    gone = intake.client.post(f"/api/v1/uploads/{upload_id}/finish")
+    gone = intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={})
     assert_error(gone, 404, "not-found")
     assert intake.counts() == (1, 0)
 

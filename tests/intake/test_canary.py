@@ -81,7 +81,7 @@ def test_no_plaintext_or_identifying_data_anywhere(intake: Intake) -> None:
     created = intake.client.post("/api/v1/uploads", json={"size": len(envelope)})
     upload_id = created.json["id"]
     intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope[:500])
-    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish").status_code == 400
+    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={}).status_code == 400
     assert intake.counts() == (2, 0)
     assert leaks(intake, needles(marks)) == []
 
@@ -149,3 +149,55 @@ def test_werkzeug_form_parser_is_never_used(
     big = [("f.bin", "application/octet-stream", os.urandom(600_000))]
     assert post_form(intake.client, "hello", big).status_code == 200
     assert intake.counts() == (1, 0)
+
+
+def exact_times(start: int, end: int) -> list[bytes]:
+    """Every second of the test, as text and as SQLite stores an integer (4 bytes, big-endian,
+    for today's times)."""
+    seconds = range(start - 1, end + 2)
+    return [str(t).encode() for t in seconds] + [t.to_bytes(4, "big") for t in seconds]
+
+
+def test_no_exact_time_and_no_link_between_upload_and_submission_on_disk(intake: Intake) -> None:
+    import time
+
+    from sqlalchemy import MetaData, select
+
+    start = int(time.time())
+    marks = canaries()
+    submit_both_paths(intake, marks)  # two stored, one of them through the upload API
+    envelope = seal([intake.public_key], marks["message"])
+    created = intake.client.post("/api/v1/uploads", json={"size": len(envelope)})
+    unfinished = created.json["id"]
+    intake.client.put(f"/api/v1/uploads/{unfinished}?offset=0", data=envelope[:300])
+    end = int(time.time())
+
+    data_dir = intake.settings.data_dir
+    # File and directory times: hours only (the SQLite shared-memory index is mapped into
+    # memory and rewritten by the kernel; it is deleted when the last connection closes).
+    for path in [data_dir, *data_dir.rglob("*")]:
+        if not path.name.endswith("-shm"):
+            assert path.stat().st_mtime % 3600 == 0, path
+    # The database: no row holds a time finer than the hour, nor a finished upload's size.
+    engine = intake.app.extensions["sealdrop"].engine
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                numbers = [v for v in row if isinstance(v, int) and not isinstance(v, bool)]
+                assert not [n for n in numbers if start - 1 <= n <= end + 1], (table, row)
+        uploads = list(connection.execute(select(metadata.tables["uploads"])))
+    # Only the unfinished upload has a row; the finished one left none, nor any file.
+    assert [row.id for row in uploads] == [unfinished]
+    assert [p.name for p in intake.files("uploads")] == [f"{unfinished}.part"]
+    # The raw database files, write-ahead log included, hold no exact time either.
+    raw = b"".join(
+        p.read_bytes() for p in data_dir.glob("sealdrop.db*") if not p.name.endswith("-shm")
+    )
+    assert not [t for t in exact_times(start, end) if t in raw]
+    for path in data_dir.rglob("*"):
+        if path.is_file() and path.suffix not in (".sdenv", ".part"):  # ciphertext is random
+            data = path.read_bytes()
+            assert not [t for t in exact_times(start, end)[: end - start + 3] if t in data], path
+    assert intake.counts() == (2, 1)

@@ -3,7 +3,6 @@ cleaned up. The crash is real: a child process dies with os._exit mid-submission
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import threading
@@ -14,7 +13,6 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from intake import create_app
-from intake.db import this_hour
 
 from .conftest import Intake
 from .helpers import post_form, seal
@@ -26,16 +24,22 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
 
     app = create_app(config)
     if where == "before-commit":
-        event.listen(app.extensions["sealdrop"].engine, "commit", lambda conn: os._exit(3))
+        blobs = app.extensions["sealdrop"].settings.blob_dir
+
+        def crash_once_published(conn: Any) -> None:
+            if any(blobs.iterdir()):  # the commit of the submission's row, not an earlier one
+                os._exit(3)
+
+        event.listen(app.extensions["sealdrop"].engine, "commit", crash_once_published)
     elif where == "mid-sealing":
-        original = nojs._CountingWriter.write
+        original = nojs._ChargingWriter.write
 
         def write(self: Any, data: bytes) -> int:
-            if self.written > 100_000:
+            if len(self._pending) > 100_000:
                 os._exit(3)
             return original(self, data)
 
-        nojs._CountingWriter.write = write  # type: ignore[method-assign]
+        nojs._ChargingWriter.write = write  # type: ignore[method-assign]
     elif where == "mid-upload":
         storage.Store.publish = lambda *a, **k: os._exit(3)  # type: ignore[method-assign]
     client = app.test_client()
@@ -43,7 +47,7 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
         created = client.post("/api/v1/uploads", json={"size": len(envelope)})
         upload_id = created.json["id"]  # type: ignore[index]
         client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
-        client.post(f"/api/v1/uploads/{upload_id}/finish")
+        client.post(f"/api/v1/uploads/{upload_id}/finish", json={})
     else:
         post_form(client, "crash", [("f.bin", "application/octet-stream", os.urandom(300_000))])
     os._exit(0)
@@ -88,38 +92,37 @@ def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(intake: Intake)
     def locked(connection: object) -> None:
         raise OperationalError("COMMIT", {}, Exception("database is locked"))
 
+    envelope = seal([intake.public_key], "hello")
+    upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
+    intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
     event.listen(engine, "commit", locked)
     response = post_form(intake.client, "hello", lang="ru")
     assert response.status_code == 503
     assert "Сервер перегружен" in response.get_data(as_text=True)
-    envelope = seal([intake.public_key], "hello")
-    upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
-    intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
-    busy = intake.client.post(f"/api/v1/uploads/{upload_id}/finish")
+    busy = intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={})
     assert busy.status_code == 503 and busy.json["error"] == "busy"
     assert intake.files("blobs") == []
     event.remove(engine, "commit", locked)
     # The browser retries a busy answer: the upload is still there and now finishes.
-    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish").status_code == 201
+    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={}).status_code == 201
     assert intake.counts() == (1, 0)
     assert intake.files("tmp") == []
     assert "database is locked" not in intake.log.getvalue()
 
 
 def test_cleanup_never_takes_a_file_being_created_for_an_orphan(intake: Intake) -> None:
-    """Between creating a file and locking it (or writing an upload's metadata) there is a
+    """Between creating a file and locking it (or inserting an upload's row) there is a
     moment; another worker starting up and cleaning must not delete the file in it."""
     store = intake.app.extensions["sealdrop"]
     fresh = intake.settings.upload_dir / "fresh.part"
     cleaner = threading.Thread(target=store.cleanup)
     with store._creating():
-        fresh.write_bytes(b"")  # created, not yet locked, no metadata yet
+        fresh.write_bytes(b"")  # created, not yet locked, no row yet
         cleaner.start()
         cleaner.join(0.5)
         assert cleaner.is_alive()  # it waits for the creation to finish
         assert fresh.exists()
-        meta = {"size": 1, "created_hour": this_hour()}
-        (intake.settings.upload_dir / "fresh.meta").write_text(json.dumps(meta))
+        store._start("fresh", 1, True, nojs=False)  # its row
     cleaner.join(30)
     assert not cleaner.is_alive()
-    assert fresh.exists()  # complete now, with its metadata: not an orphan
+    assert fresh.exists()  # complete now, with its row: not an orphan

@@ -337,7 +337,7 @@ def test_a_full_disk_mid_upload_is_a_readable_refusal(
     def full(self, data: bytes) -> int:  # type: ignore[no-untyped-def]
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(nojs._CountingWriter, "write", full)
+    monkeypatch.setattr(nojs._ChargingWriter, "write", full)
     response = post_form(intake.client, "hello", lang="ru")
     assert response.status_code == 507
     assert "хранилище заполнено" in response.get_data(as_text=True)

@@ -158,7 +158,9 @@ class UploadClient {
 
   async finish(id) {
     const path = `${API}/${encodeURIComponent(id)}/finish`;
-    const result = await this.retry(() => this.request('POST', path));
+    // A JSON body, like every state-changing API call: the server refuses other content
+    // types, which a page on another site could send without asking.
+    const result = await this.retry(() => this.request('POST', path, '{}', 'application/json'));
     if (result.status !== 201) throw apiError(result);
   }
 }

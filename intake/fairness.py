@@ -1,0 +1,181 @@
+"""Sharing one worker process fairly: body-streaming requests get a bounded share of its
+threads and must keep up a minimum average rate; reply checks are throttled per Tor circuit.
+
+Everything here lives in memory only, per process, and names nobody: a circuit id (passed on
+by nginx as X-Sealdrop-Circuit, docs/THREAT_MODEL.md) is a key in a bounded table of token
+buckets, never logged or stored.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import BinaryIO
+
+from .config import Settings
+from .errors import busy_streams, too_slow
+
+CIRCUIT_HEADER = "X-Sealdrop-Circuit"
+# A read asks the server for at most this much at once, so that the bytes counted lag the
+# bytes received by no more than this (gunicorn's body reader waits until it has them all).
+READ_PIECE = 64 * 1024
+WATCH_EVERY_SECONDS = 1.0
+
+
+class WatchedStream:
+    """A request body that counts what it hands out and refuses to go on once it falls
+    below the minimum average rate. ``close`` interrupts a read blocked on a stalled client
+    (it shuts the connection's socket down)."""
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        guard: StreamGuard,
+        close: Callable[[], None] | None,
+    ) -> None:
+        self._stream = stream
+        self._guard = guard
+        self._close = close
+        self.started = guard.clock()
+        self.received = 0
+        self.killed = False
+
+    def too_slow(self, now: float) -> bool:
+        """Behind the minimum average rate, even granting the read now under way."""
+        settings = self._guard.settings
+        late = now - self.started - settings.stream_grace_seconds
+        return late > 0 and self.received + READ_PIECE < late * settings.stream_min_bytes_per_second
+
+    def kill(self) -> None:
+        if not self.killed:
+            self.killed = True
+            if self._close is not None:
+                self._close()
+
+    def read(self, size: int = -1) -> bytes:
+        if self.killed or self.too_slow(self._guard.clock()):
+            self.kill()
+            raise too_slow()
+        want = READ_PIECE if size is None or size < 0 else min(size, READ_PIECE)
+        try:
+            block = self._stream.read(want)
+        except Exception:
+            if self.killed:
+                raise too_slow() from None
+            raise
+        if self.killed:
+            raise too_slow()
+        self.received += len(block)
+        return block
+
+
+class StreamGuard:
+    """The body-streaming requests of one worker process: at most
+    ``settings.streaming_threads`` at once, each closed when it falls below the minimum
+    average rate after its grace period (checked by a watchdog thread every second, and on
+    every read)."""
+
+    def __init__(
+        self, settings: Settings, clock: Callable[[], float] = time.monotonic, watch: bool = True
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._watch = watch
+        self._lock = threading.Lock()
+        self._active: set[WatchedStream] = set()
+        self._watcher_pid = 0
+
+    @property
+    def active(self) -> int:
+        return len(self._active)
+
+    @contextmanager
+    def streaming(
+        self, stream: BinaryIO, close: Callable[[], None] | None = None
+    ) -> Iterator[WatchedStream]:
+        """A slot for one body-streaming request, or busy (HTTP 503, Retry-After)."""
+        watched = WatchedStream(stream, self, close)
+        with self._lock:
+            if len(self._active) >= self.settings.streaming_threads:
+                raise busy_streams()
+            self._active.add(watched)
+            self._start_watcher()
+        try:
+            yield watched
+        finally:
+            with self._lock:
+                self._active.discard(watched)
+
+    def check(self) -> int:
+        """Closes every stream that fell below the rate; returns how many."""
+        now = self.clock()
+        with self._lock:
+            slow = [w for w in self._active if not w.killed and w.too_slow(now)]
+        for watched in slow:
+            watched.kill()
+        return len(slow)
+
+    def _start_watcher(self) -> None:
+        # Started in the worker process that serves (a thread does not survive a fork).
+        if not self._watch or self._watcher_pid == os.getpid():
+            return
+        self._watcher_pid = os.getpid()
+        watcher = threading.Thread(
+            target=self._watch_forever, name="sealdrop-stream-watch", daemon=True
+        )
+        watcher.start()
+
+    def _watch_forever(self) -> None:
+        while True:
+            time.sleep(WATCH_EVERY_SECONDS)
+            self.check()
+
+
+def socket_closer(environ: dict[str, object]) -> Callable[[], None] | None:
+    """Shuts down the client connection's socket under gunicorn or werkzeug's server."""
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    if not isinstance(sock, socket.socket):
+        return None
+
+    def close() -> None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    return close
+
+
+class CircuitBuckets:
+    """A token bucket per circuit id (``per_minute`` a minute, bursts as large), in a table
+    of at most ``max_circuits`` entries; the least recently seen is forgotten first."""
+
+    def __init__(
+        self,
+        per_minute: int,
+        max_circuits: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.max_circuits = max_circuits
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def take(self, circuit: str) -> bool:
+        now = self.clock()
+        with self._lock:
+            tokens, stamp = self._buckets.pop(circuit, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - stamp) * self.rate)
+            allowed = tokens >= 1
+            self._buckets[circuit] = (tokens - 1 if allowed else tokens, now)
+            while len(self._buckets) > self.max_circuits:
+                self._buckets.popitem(last=False)
+            return allowed
