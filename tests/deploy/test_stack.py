@@ -62,6 +62,10 @@ def test_no_plaintext_or_circuit_reaches_any_disk_through_nginx(stack: Stack) ->
     # No JavaScript, with a Content-Length, then chunked; the JS path through the chunk API.
     reply = client.submit_nojs(marks[0], files)
     assert reply.status in (200, 303), reply.body[:300]
+    # Just under 1,000,000 bytes: nginx reads this one whole, in memory, before passing it on.
+    small = [(marks[1], "text/plain", (marks[2] + "s" * 990_000).encode())]
+    assert len(multipart({"message": marks[0]}, small)[0]) < 1_000_000
+    assert client.submit_nojs(marks[0], small).status == 200
     body, content_type = multipart({"message": marks[0]}, files)
     assert chunked_post(stack, circuit, "/submit?lang=en", content_type, body) in (200, 303)
     envelope = seal(stack.deployment.identity, marks[0], files)
