@@ -49,6 +49,7 @@ SITE = NGINX_DEPLOY / "sites-available" / "sealdrop"
 SHIPPED_PROXY_PORT = 8030
 SHIPPED_PLAIN_PORT = 8080
 SHIPPED_SOCKET = "/run/sealdrop/gunicorn.sock"
+DEMO_PASSPHRASE = "demo"  # the demo key is deliberately throwaway
 START_DEADLINE_S = 30
 STOP_DEADLINE_S = 30
 # nginx's temp directories: with the shipped site none of them may ever hold a file.
@@ -274,23 +275,34 @@ def main() -> None:
         root = Path(tmp)
         proxy_port = int(os.environ.get("SEALDROP_STACK_PROXY_PORT", SHIPPED_PROXY_PORT))
         plain_port = int(os.environ.get("SEALDROP_STACK_PLAIN_PORT", SHIPPED_PLAIN_PORT))
-        with running_stack(root, proxy_port=proxy_port, plain_port=plain_port) as stack:
-            print(
-                "sealdrop's production stack on loopback (nginx + gunicorn, shipped configs):\n"
-                f"  for a browser here:      http://127.0.0.1:{stack.plain_port}/\n"
-                f"  for tor (PROXY protocol): 127.0.0.1:{stack.proxy_port}"
-                "  (torrc: HiddenServicePort 80 127.0.0.1:"
-                f"{stack.proxy_port} and HiddenServiceExportCircuitID haproxy)\n"
-                f"  gunicorn's socket:        {stack.socket_path}\n"
-                f"  throwaway data dir:       {stack.deployment.env['SEALDROP_DATA_DIR']}\n"
-                f"  logs:                     {stack.gunicorn_log}, {stack.nginx_dir / 'logs'}\n"
-                "Ctrl-C stops it and deletes everything.",
-                flush=True,
-            )
-            signal.signal(signal.SIGTERM, signal.default_int_handler)
-            with contextlib.suppress(KeyboardInterrupt):
-                while True:
-                    time.sleep(3600)  # until Ctrl-C (SIGINT) or SIGTERM
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            running_stack(root, proxy_port=proxy_port, plain_port=plain_port) as stack,
+        ):
+            _announce(stack)
+            while True:
+                time.sleep(3600)  # until Ctrl-C (SIGINT) or SIGTERM
+
+
+def _announce(stack: Stack) -> None:
+    identity = stack.root / "site" / "identity.key"
+    identity.write_text(stack.deployment.identity.to_file_text(DEMO_PASSPHRASE))
+    env = " ".join(f"{k}={v}" for k, v in stack.deployment.env.items())
+    print(
+        "sealdrop's production stack on loopback (nginx + gunicorn, shipped configs):\n"
+        f"  for a browser here:       http://127.0.0.1:{stack.plain_port}/\n"
+        f"  for tor (PROXY protocol): 127.0.0.1:{stack.proxy_port}  (torrc: HiddenServicePort "
+        f"80 127.0.0.1:{stack.proxy_port} and HiddenServiceExportCircuitID haproxy)\n"
+        f"  gunicorn's socket:        {stack.socket_path}\n"
+        f"  throwaway data dir:       {stack.deployment.env['SEALDROP_DATA_DIR']}\n"
+        f"  logs:                     {stack.gunicorn_log}, {stack.nginx_dir / 'logs'}\n"
+        f"To read what was sent (the demo reviewer's passphrase is {DEMO_PASSPHRASE!r}):\n"
+        f"  {env} .venv/bin/sealdrop-intake export --out {stack.root}/bundle.tar\n"
+        f"  .venv/bin/sealdrop-reviewer open {stack.root}/bundle.tar --key {identity}\n"
+        "Ctrl-C stops it and deletes everything.",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
