@@ -21,7 +21,6 @@ from crypto.envelope import MAGIC, VERSION, header_length
 
 from .errors import IntakeError, malformed, too_large
 from .fairness import StreamGuard, socket_closer
-from .nojs import drain
 from .storage import Store, UploadInfo, blur_time
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -93,8 +92,8 @@ def put_chunk(upload_id: str) -> Response:
     chunk_bytes = store.settings.chunk_bytes
     length = request.content_length
     if length is not None and length > chunk_bytes:
-        drain(request.stream, length, 2 * chunk_bytes)
-        raise malformed()
+        # Refused unread (our page never sends more): reading it would hold a thread unwatched.
+        raise IntakeError("malformed", close=True)
     offset = request.args.get("offset", type=int)
     if offset is None or offset < 0:
         raise malformed()

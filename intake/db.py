@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from pathlib import Path
 
 from sqlalchemy import BigInteger, Boolean, Engine, Integer, String, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+BUSY_TIMEOUT_MS = 10_000
 
 
 class Base(DeclarativeBase):
@@ -87,7 +91,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA synchronous=FULL")
             # Deleted rows (reply ids, mailboxes, finished uploads) are zeroed in the file.
             cursor.execute("PRAGMA secure_delete=ON")
@@ -119,9 +123,46 @@ def _blur_sqlite_times(engine: Engine, database: Path) -> None:
 def forget_deleted(engine: Engine) -> None:
     """After deleting rows: SQLite's write-ahead log still holds their old pages, so it is
     checkpointed into the database (whose freed cells secure_delete zeroes) and truncated.
-    If a reader holds it open the truncation waits for a later delete; PostgreSQL's dead
-    rows go with (auto)vacuum."""
+    That waits for readers and writers to step aside: a request waits at most a moment, then
+    a background thread retries until it succeeds. PostgreSQL's dead rows go with
+    (auto)vacuum."""
     if engine.dialect.name != "sqlite":
         return
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    if not _checkpoint(engine, busy_ms=200):
+        _retry_in_background(engine)
+
+
+def _checkpoint(engine: Engine, busy_ms: int) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+            try:
+                row = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            finally:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    except OperationalError:
+        return False
+    return row[0] == 0  # not blocked: every frame is in the database and the log is empty
+
+
+_retrying: set[int] = set()
+_retrying_lock = threading.Lock()
+
+
+def _retry_in_background(engine: Engine) -> None:
+    with _retrying_lock:
+        if id(engine) in _retrying:
+            return
+        _retrying.add(id(engine))
+
+    def retry() -> None:
+        try:
+            while True:
+                time.sleep(1)
+                if _checkpoint(engine, busy_ms=2000):
+                    return
+        finally:
+            with _retrying_lock:
+                _retrying.discard(id(engine))
+
+    threading.Thread(target=retry, name="sealdrop-forget", daemon=True).start()

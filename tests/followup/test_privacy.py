@@ -145,3 +145,33 @@ def test_deleted_reply_ids_and_mailboxes_leave_no_trace_in_the_database_files(in
     raw = raw_database_bytes(intake)
     for secret in (mailbox, *reply_ids):
         assert secret.encode() not in raw, secret
+
+
+def test_a_reader_holding_the_log_delays_its_truncation_not_the_request(intake, tmp_path):
+    """A long reader keeps SQLite from truncating its log: the delete answers anyway, and the
+    log is emptied in the background once the reader is gone."""
+    import sqlite3
+
+    if intake.app.extensions["sealdrop"].engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write-ahead log only")
+    codename = Codename.generate()
+    mailbox = codename.derive().mailbox
+    import_replies(intake.app, reply_bundle(tmp_path / "r.tar", codename, "hi", "heldreply1"))
+    database = intake.settings.data_dir / "sealdrop.db"
+    reader = sqlite3.connect(database)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT * FROM replies").fetchall()  # holds a snapshot open
+        started = time.monotonic()
+        deleted = intake.client.delete(f"/api/v1/mailboxes/{mailbox}/replies/heldreply1")
+        assert deleted.status_code == 200
+        assert time.monotonic() - started < 5  # not the 10 s database timeout
+        assert database.with_name("sealdrop.db-wal").stat().st_size > 0  # held by the reader
+    finally:
+        reader.close()
+    wal = database.with_name("sealdrop.db-wal")
+    deadline = time.monotonic() + 20
+    while wal.exists() and wal.stat().st_size > 0:
+        assert time.monotonic() < deadline, "the log was never truncated"
+        time.sleep(0.05)  # waiting for the background retry, not standing in for it
+    assert mailbox.encode() not in raw_database_bytes(intake)

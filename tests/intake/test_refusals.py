@@ -4,6 +4,7 @@ recipients, and no file times in static answers."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,36 @@ def test_the_small_slice_defaults_to_one_percent_at_least_256_mib_at_most_half(
     assert small(20 << 30) == 256 << 20
     assert small(20 << 20) == 10 << 20
     assert small(None) == 256 << 20
+
+
+class CountingBody(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        block = super().read(size)
+        self.taken += len(block)
+        return block
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def,override]
+        count = super().readinto(buffer)
+        self.taken += count
+        return count
+
+
+def test_a_declared_over_limit_no_js_post_is_refused_before_any_of_it_is_read(
+    intake: Intake,
+) -> None:
+    """Not after reading up to twice the limit: the size is known from Content-Length."""
+    limit = intake.settings.max_submission_bytes
+    body = CountingBody(b"z" * (limit + limit // 2))
+    response = intake.client.post(
+        "/submit?lang=en",
+        input_stream=body,
+        content_type="multipart/form-data; boundary=b",
+        headers={"Content-Length": str(limit + limit // 2)},
+    )
+    assert response.status_code == 413 and response.headers["Connection"] == "close"
+    assert body.taken == 0
+    intake.assert_nothing_stored()
