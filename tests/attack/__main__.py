@@ -12,6 +12,9 @@ from pathlib import Path
 from .harness import ATTACKS, Outcome, run, summary
 
 KINDS = ("text", "reply check", "upload")
+# The target: with every attack running, texts and reply checks succeed 100 % with
+# p95 under 5 s.
+P95_TARGET_S = 5.0
 
 
 def row(outcome: Outcome, kind: str) -> str:
@@ -34,7 +37,10 @@ def main(names: list[str]) -> int:
         print(header)
         print("-" * len(header))
         for kind in KINDS:
-            print(f"{kind:<12} | {row(calm, kind)} | {row(hit, kind)}")
+            rate, _, p95 = summary(hit.samples[kind])
+            missed = kind != "upload" and (rate < 1 or p95 >= P95_TARGET_S)
+            mark = "  <- misses the target (100 %, p95 < 5 s)" if missed else ""
+            print(f"{kind:<12} | {row(calm, kind)} | {row(hit, kind)}{mark}")
         budget = f" of a {hit.budget / (1 << 20):.0f} MiB budget" if hit.budget else ""
         print(f"most stored under attack: {hit.most_stored / (1 << 20):.1f} MiB{budget}")
         print(f"the attacker got: {hit.attack_note}")
