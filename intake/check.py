@@ -84,7 +84,7 @@ def run_checks(
     gunicorn_settings, gunicorn_findings = check_gunicorn(gunicorn_config)
     findings += gunicorn_findings
     bind = gunicorn_settings.get("bind", [])
-    nginx_findings, tor_targets = check_nginx_config(nginx_config, bind)
+    nginx_findings, tor_targets = check_nginx_config(nginx_config, bind, settings)
     findings += nginx_findings
     findings += check_tor(torrc, tor_defaults, tor_targets)
     return findings
@@ -349,8 +349,11 @@ def _is_loopback(host: str) -> bool:
 # --- nginx --------------------------------------------------------------------------------
 
 
-def check_nginx_config(path: Path, gunicorn_bind: list[str]) -> tuple[list[Finding], list[str]]:
-    """Findings on nginx, and the listeners tor must forward to (nginx's PROXY listeners)."""
+def check_nginx_config(
+    path: Path, gunicorn_bind: list[str], settings: Settings | None = None
+) -> tuple[list[Finding], list[str]]:
+    """Findings on nginx, and the listeners tor must forward to (nginx's PROXY listeners).
+    With ``settings``, nginx must let through what the app accepts."""
     try:
         found = check_nginx.inspect(check_nginx.load(path))
     except FileNotFoundError:
@@ -363,6 +366,8 @@ def check_nginx_config(path: Path, gunicorn_bind: list[str]) -> tuple[list[Findi
     except (OSError, UnicodeDecodeError, NginxConfigError) as exc:
         return [_problem(f"cannot read nginx's configuration {path}: {exc}")], []
     findings = [_problem(message) for message in found.problems]
+    if settings is not None:
+        findings += _nginx_body_limits(found.body_limits, settings)
     sockets = {b for b in gunicorn_bind if b.startswith("unix:")}
     if sockets and found.upstream_sockets and not sockets & set(found.upstream_sockets):
         findings.append(
@@ -376,6 +381,25 @@ def check_nginx_config(path: Path, gunicorn_bind: list[str]) -> tuple[list[Findi
             _ok(f"nginx ({path}): no access log, bodies never on disk, limits per Tor circuit")
         )
     return findings, found.proxy_listens
+
+
+def _nginx_body_limits(limits: dict[str, int], settings: Settings) -> list[Finding]:
+    """nginx refusing a body the app would take turns people away with nginx's own page."""
+    wanted = {
+        "= /submit": (settings.max_submission_bytes, "SEALDROP_MAX_SUBMISSION_BYTES"),
+        "^~ /api/v1/uploads/": (settings.chunk_bytes, "an upload chunk"),
+    }
+    findings = []
+    for where, (needed, what) in wanted.items():
+        allowed = limits.get(where)
+        if allowed is not None and allowed != 0 and allowed < needed:
+            findings.append(
+                _problem(
+                    f"nginx refuses bodies over {allowed} bytes in location {where}, less than "
+                    f"{what} ({needed}): raise client_max_body_size there"
+                )
+            )
+    return findings
 
 
 # --- tor ----------------------------------------------------------------------------------

@@ -167,6 +167,9 @@ class Findings:
     problems: list[str] = field(default_factory=list)
     proxy_listens: list[str] = field(default_factory=list)
     upstream_sockets: list[str] = field(default_factory=list)
+    # The largest body nginx lets through to each location, by the location's arguments
+    # (for example "= /submit"), to compare with the app's own limits.
+    body_limits: dict[str, int] = field(default_factory=dict)
 
 
 def inspect(config: list[Directive]) -> Findings:
@@ -255,6 +258,8 @@ def _check_server(server: Scope, circuit_zones: set[str], found: Findings) -> No
             )
     for scope in proxying:
         _check_spooling(scope, found)
+        where_args = scope.where.removeprefix("location ")
+        found.body_limits[where_args] = size(scope.value("client_max_body_size"), DEFAULT_MAX_BODY)
 
 
 def _zone(directive: Directive) -> str:

@@ -152,6 +152,17 @@ def test_leaky_tor_settings_are_named(
     assert any(problem in p for p in problems), problems
 
 
+def test_nginx_refusing_what_the_app_accepts_is_a_problem(
+    site: Deployment, files: dict[str, Path]
+) -> None:
+    assert check(site, files, MAX_SUBMISSION_BYTES=str(2 << 30)) == []
+    problems = check(site, files, MAX_SUBMISSION_BYTES=str(3 << 30))
+    assert problems == [
+        "nginx refuses bodies over 2202009600 bytes in location = /submit, less than "
+        "SEALDROP_MAX_SUBMISSION_BYTES (3221225472): raise client_max_body_size there"
+    ]
+
+
 def test_a_private_key_among_the_recipients_is_a_problem(
     site: Deployment, files: dict[str, Path]
 ) -> None:
