@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 JS_STAMP := intake/static/js/.built-stamp
 
 .PHONY: run test test-postgres lint bench js system-deps clean lock release translations messages \
-	screenshots inbox-screenshots
+	screenshots inbox-screenshots stack attack
 
 # Every dependency comes from the hash-locked requirements (make lock); the project itself is
 # then installed without resolving anything.
@@ -94,6 +94,17 @@ bench: $(STAMP) $(JS_STAMP) translations
 # (gitignored), for reviewing by eye.
 screenshots: $(STAMP) $(JS_STAMP) translations
 	$(BIN)/python -m tests.browser.screenshots screenshots
+
+# The production stack on 127.0.0.1 from the shipped configs: nginx (a PROXY-protocol listener
+# for tor, a plain one for a browser here) in front of gunicorn on a unix socket, with a
+# throwaway data dir and demo key. Prints its URLs; Ctrl-C stops it and deletes everything.
+stack: $(STAMP) $(JS_STAMP) system-deps
+	$(BIN)/python -m tests.support.stack
+
+# Every attack of tests/attack against the stack, each beside a legitimate submitter; prints
+# their success rate and latency next to the same requests with no attack.
+attack: $(STAMP) $(JS_STAMP) system-deps
+	$(BIN)/python -m tests.attack
 
 clean:
 	rm -rf $(VENV) node_modules $(JS_STAMP)

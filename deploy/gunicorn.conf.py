@@ -11,9 +11,11 @@ from gunicorn.http import wsgi as _gunicorn_wsgi
 
 wsgi_app = "intake:create_app()"
 
-# Only Tor connects, over loopback. Never bind a public address: the server must be reachable
-# through the onion service and nothing else.
-bind = ["127.0.0.1:8031"]
+# Only nginx connects (deploy/nginx/sites-available/sealdrop), through a unix socket: no TCP
+# port at all, so nothing but the front server, with its timeouts and per-circuit limits,
+# reaches the app. systemd creates /run/sealdrop (RuntimeDirectory, group readable) and nginx's
+# user is in the sealdrop group (docs/ADMIN.md).
+bind = ["unix:/run/sealdrop/gunicorn.sock"]
 
 # Uploads over Tor are slow (tens of KiB/s) and a submission can take many minutes; each one
 # holds a thread while its body streams in, so threads, not processes, carry the load. With
@@ -44,6 +46,15 @@ capture_output = False
 control_socket_disable = True
 proc_name = "sealdrop-intake"
 umask = 0o077
+
+
+def when_ready(server):  # type: ignore[no-untyped-def]
+    """The socket is made under umask 0o077; let the group (nginx's user is in it) connect."""
+    import os
+
+    for listener in server.LISTENERS:
+        if isinstance(listener.cfg_addr, str):
+            os.chmod(listener.cfg_addr, 0o660)
 
 
 class _NoRequestDetails(logging.Filter):

@@ -1,11 +1,13 @@
 """`sealdrop-intake check`: is this deployment safe to run? Each finding is one plain sentence.
 
-    findings = run_checks()   # SEALDROP_*, /etc/sealdrop/gunicorn.conf.py, /etc/tor/torrc
+    findings = run_checks()   # SEALDROP_*, /etc/sealdrop/gunicorn.conf.py, /etc/tor/torrc,
+                              # /etc/nginx/nginx.conf (and what it includes)
     problems = [f for f in findings if not f.ok]
 
 It checks the reviewers' keys, the data directory's owner and modes, the database schema, the
-storage budget, and the gunicorn and Tor settings that would leak (an access log, a public
-bind, Tor ports other than the onion service). It reads files; it changes nothing.
+storage budget, and the gunicorn, nginx and Tor settings that would leak (an access log, a
+public bind, Tor ports other than the onion service, a request body spooled to disk) or let one
+client starve the others (no limits per Tor circuit). It reads files; it changes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from typing import Any
 
 import click
 
+from . import check_nginx
 from . import config as config_module
+from .check_nginx import NGINX_CONFIG, NginxConfigError
 from .config import ConfigError, Settings
 
 GUNICORN_CONFIG = Path("/etc/sealdrop/gunicorn.conf.py")
@@ -59,6 +63,7 @@ def run_checks(
     tor_defaults: Path | None = TOR_DEFAULTS,
     owner: str | None = None,
     swaps: Path = Path("/proc/swaps"),
+    nginx_config: Path = NGINX_CONFIG,
 ) -> list[Finding]:
     """Every finding, good and bad. ``config`` as for create_app (None: SEALDROP_*);
     ``owner``: who must own the data directory (default: the user running this, or
@@ -80,7 +85,10 @@ def run_checks(
     findings += check_assets()
     gunicorn_settings, gunicorn_findings = check_gunicorn(gunicorn_config)
     findings += gunicorn_findings
-    findings += check_tor(torrc, tor_defaults, gunicorn_settings.get("bind", []))
+    bind = gunicorn_settings.get("bind", [])
+    nginx_findings, tor_targets = check_nginx_config(nginx_config, bind, settings)
+    findings += nginx_findings
+    findings += check_tor(torrc, tor_defaults, tor_targets)
     return findings
 
 
@@ -375,6 +383,62 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+# --- nginx --------------------------------------------------------------------------------
+
+
+def check_nginx_config(
+    path: Path, gunicorn_bind: list[str], settings: Settings | None = None
+) -> tuple[list[Finding], list[str]]:
+    """Findings on nginx, and the listeners tor must forward to (nginx's PROXY listeners).
+    With ``settings``, nginx must let through what the app accepts."""
+    try:
+        found = check_nginx.inspect(check_nginx.load(path))
+    except FileNotFoundError:
+        return [
+            _problem(
+                f"no nginx configuration at {path}: install nginx and deploy/nginx "
+                '(docs/ADMIN.md, "nginx")'
+            )
+        ], []
+    except (OSError, UnicodeDecodeError, NginxConfigError) as exc:
+        return [_problem(f"cannot read nginx's configuration {path}: {exc}")], []
+    findings = [_problem(message) for message in found.problems]
+    if settings is not None:
+        findings += _nginx_body_limits(found.body_limits, settings)
+    sockets = {b for b in gunicorn_bind if b.startswith("unix:")}
+    if sockets and found.upstream_sockets and not sockets & set(found.upstream_sockets):
+        findings.append(
+            _problem(
+                f"nginx passes requests to {', '.join(found.upstream_sockets)} but gunicorn "
+                f"listens on {', '.join(gunicorn_bind)}"
+            )
+        )
+    if not findings:
+        findings.append(
+            _ok(f"nginx ({path}): no access log, bodies never on disk, limits per Tor circuit")
+        )
+    return findings, found.proxy_listens
+
+
+def _nginx_body_limits(limits: dict[str, int], settings: Settings) -> list[Finding]:
+    """nginx refusing a body the app would take turns people away with nginx's own page."""
+    wanted = {
+        "= /submit": (settings.max_submission_bytes, "SEALDROP_MAX_SUBMISSION_BYTES"),
+        "^~ /api/v1/uploads/": (settings.chunk_bytes, "an upload chunk"),
+    }
+    findings = []
+    for where, (needed, what) in wanted.items():
+        allowed = limits.get(where)
+        if allowed is not None and allowed != 0 and allowed < needed:
+            findings.append(
+                _problem(
+                    f"nginx refuses bodies over {allowed} bytes in location {where}, less than "
+                    f"{what} ({needed}): raise client_max_body_size there"
+                )
+            )
+    return findings
+
+
 # --- tor ----------------------------------------------------------------------------------
 
 
@@ -424,8 +488,9 @@ _DANGEROUS_FLAGS = {
 
 
 def check_tor(
-    torrc: Path, defaults: Path | None = TOR_DEFAULTS, gunicorn_bind: list[str] | None = None
+    torrc: Path, defaults: Path | None = TOR_DEFAULTS, targets: list[str] | None = None
 ) -> list[Finding]:
+    """``targets``: where the onion service must forward (nginx's PROXY-protocol listeners)."""
     try:
         text = torrc.read_text(encoding="utf-8")
     except OSError as exc:
@@ -447,7 +512,7 @@ def check_tor(
             findings.append(_problem("Tor's SafeLogging is off: set `SafeLogging 1`"))
         if keyword == "log" and value.split()[0].lower() in ("debug", "info"):
             findings.append(_problem(f"Tor logs at {value.split()[0]} level: use `Log notice`"))
-    findings += _check_onion_services(options, torrc, gunicorn_bind or [])
+    findings += _check_onion_services(options, torrc, targets or [])
     if not any(not f.ok for f in findings):
         findings.append(_ok(f"Tor ({torrc}): one onion service and no other ports"))
     return findings
@@ -470,7 +535,7 @@ def _endpoint(address: str) -> str:
 
 
 def _check_onion_services(
-    options: list[tuple[str, str]], torrc: Path, gunicorn_bind: list[str]
+    options: list[tuple[str, str]], torrc: Path, listeners: list[str]
 ) -> list[Finding]:
     services: list[dict[str, list[str]]] = []
     for keyword, value in options:
@@ -481,7 +546,7 @@ def _check_onion_services(
     if not services:
         return [_problem(f"{torrc} defines no onion service (HiddenServiceDir)")]
     findings = []
-    targets = {_endpoint(b) for b in gunicorn_bind}
+    targets = {_endpoint(b) for b in listeners}
     for service in services:
         if service.get("hiddenserviceversion", ["3"])[-1] != "3":
             findings.append(
@@ -505,10 +570,17 @@ def _check_onion_services(
             elif targets and _endpoint(target) not in targets:
                 findings.append(
                     _problem(
-                        f"the onion service forwards to {target} but gunicorn listens on "
-                        f"{', '.join(gunicorn_bind)}"
+                        f"the onion service forwards to {target} but nginx's listener for tor "
+                        f"is {', '.join(listeners)}"
                     )
                 )
+        if service.get("hiddenserviceexportcircuitid", [""])[-1].lower() != "haproxy":
+            findings.append(
+                _problem(
+                    "Tor does not tell nginx the circuit of each connection, so nothing can be "
+                    "limited per circuit: add `HiddenServiceExportCircuitID haproxy`"
+                )
+            )
         if "hiddenserviceport" not in service:
             findings.append(_problem("the onion service has no HiddenServicePort"))
     return findings
@@ -587,6 +659,12 @@ def check_statement(settings: Settings) -> list[Finding]:
     metavar="USER",
     help=f"Who must own the data directory (default: you; {SERVICE_USER} when run as root).",
 )
+@click.option(
+    "--nginx-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=NGINX_CONFIG,
+    show_default=True,
+)
 @click.option("--quiet", is_flag=True, help="Print only problems.")
 @click.option(
     "--team",
@@ -595,11 +673,18 @@ def check_statement(settings: Settings) -> list[Finding]:
     help="A team file (`sealdrop-reviewer team export`): warn if SEALDROP_RECIPIENTS differs.",
 )
 def command(
-    gunicorn_config: Path, torrc: Path, owner: str | None, quiet: bool, team_file: Path | None
+    gunicorn_config: Path,
+    torrc: Path,
+    nginx_config: Path,
+    owner: str | None,
+    quiet: bool,
+    team_file: Path | None,
 ) -> None:
-    """Check this deployment: keys, data directory, database, storage, gunicorn and Tor.
-    Exits with status 1 if anything is wrong."""
-    findings = run_checks(gunicorn_config=gunicorn_config, torrc=torrc, owner=owner)
+    """Check this deployment: keys, data directory, database, storage, gunicorn, nginx and
+    Tor. Exits with status 1 if anything is wrong."""
+    findings = run_checks(
+        gunicorn_config=gunicorn_config, torrc=torrc, owner=owner, nginx_config=nginx_config
+    )
     if team_file is not None:
         findings += check_team(team_file)
     for finding in findings:

@@ -21,6 +21,10 @@ from .config import Settings
 from .errors import busy_streams, too_slow
 
 CIRCUIT_HEADER = "X-Sealdrop-Circuit"
+# nginx sets this to "1" (and only nginx: it overwrites any client's value) when it read the
+# whole body into memory before passing it on: a small no-JS post (deploy/nginx/). Such a body
+# arrives at once, so it needs no slot among the slow streams.
+BUFFERED_HEADER = "X-Sealdrop-Buffered"
 # A read asks the server for at most this much at once, so that the bytes counted lag the
 # bytes received by no more than this (gunicorn's body reader waits until it has them all).
 READ_PIECE = 64 * 1024
@@ -96,10 +100,14 @@ class StreamGuard:
 
     @contextmanager
     def streaming(
-        self, stream: BinaryIO, close: Callable[[], None] | None = None
+        self, stream: BinaryIO, close: Callable[[], None] | None = None, buffered: bool = False
     ) -> Iterator[WatchedStream]:
-        """A slot for one body-streaming request, or busy (HTTP 503, Retry-After)."""
+        """A slot for one body-streaming request, or busy (HTTP 503, Retry-After). A body the
+        front server already holds whole (``buffered``) takes no slot."""
         watched = WatchedStream(stream, self, close)
+        if buffered:
+            yield watched
+            return
         with self._lock:
             if len(self._active) >= self.settings.streaming_threads:
                 raise busy_streams()

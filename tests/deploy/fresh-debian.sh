@@ -5,10 +5,12 @@
 #     copied to /root/sealdrop-release as the admin would; no node or npm in the chroot;
 #   - the reviewers' USB stick is a directory with two freshly made public keys;
 #   - `systemctl` lines start/stop the programs as the units do (a chroot has no systemd).
-# Then it sends a submission to gunicorn on 127.0.0.1:8031, exports it, opens the bundle with
-# the reviewer's key, purges, imports a replies bundle, installs a signed deployment statement
-# and checks the service with sealdrop-verify (through a local SOCKS5 stand-in for Tor: the
-# chroot's tor cannot publish), shows that one altered byte fails it, and upgrades.
+# Then it sends a submission through nginx (127.0.0.1:8080, in front of gunicorn's unix
+# socket) and one as tor would (a PROXY line, on 127.0.0.1:8030), exports them, opens the
+# bundle with the reviewer's key, purges, imports a replies bundle, installs a signed
+# deployment statement and checks the service with sealdrop-verify (through a local SOCKS5
+# stand-in for Tor: the chroot's tor cannot publish), shows that one altered byte fails it,
+# and upgrades.
 #
 # Needs root, debootstrap, and network access to deb.debian.org and PyPI. Not part of
 # `make test` (it takes several minutes): run it by hand after changing the guide or deploy/.
@@ -83,13 +85,14 @@ run_block() {
 # What the units do, without systemd.
 start_intake() {
   log "start gunicorn as sealdrop-intake.service does"
+  in_root "install -d -o sealdrop -g sealdrop -m 0750 /run/sealdrop"   # RuntimeDirectory=
   chroot "$ROOT" /usr/bin/setpriv --reuid sealdrop --regid sealdrop --init-groups \
     /bin/sh -c 'set -a; . /etc/sealdrop/sealdrop.env; cd /; exec /opt/sealdrop/venv/bin/gunicorn --config /etc/sealdrop/gunicorn.conf.py' \
     >"$WORK/gunicorn.log" 2>&1 &
   INTAKE_PID=$!
   PIDS+=("$INTAKE_PID")
   for _ in $(seq 100); do
-    in_root "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", 8031), 1)'" \
+    in_root "python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"/run/sealdrop/gunicorn.sock\")'" \
       2>/dev/null && return 0
     kill -0 "$INTAKE_PID" || { cat "$WORK/gunicorn.log"; return 1; }
     sleep 0.2
@@ -97,6 +100,18 @@ start_intake() {
   return 1
 }
 stop_intake() { kill "$INTAKE_PID"; wait "$INTAKE_PID" || true; }
+start_nginx() {
+  log "start nginx as Debian's nginx.service does"
+  in_root "nginx -t"
+  chroot "$ROOT" /usr/sbin/nginx -g 'daemon off;' >"$WORK/nginx.log" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 100); do
+    in_root "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", 8080), 1)'" \
+      2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
 start_tor() {
   log "start tor as Debian's tor@default.service does"
   in_root "install -m 02755 -o debian-tor -g debian-tor -d /run/tor"
@@ -129,6 +144,7 @@ in_root "! command -v npm && ! command -v node" || { log "node or npm is on the 
 in_root "ls /opt/sealdrop/venv/lib/python3*/site-packages/intake/static/js/app.js.gz"
 in_root "/opt/sealdrop/venv/bin/sealdrop-intake --help >/dev/null"
 run_block "## 1. Install" 1   # configuration files
+run_block "## 1b. The front server" 0   # nginx
 run_block "## 2. Add" 0   # alice's key, and its fingerprint
 block "## 2. Add" 0 | sed 's/alice/bob/g' | { read -r a; read -r b; in_root "set -x; $a; $b"; }
 log "edit /etc/sealdrop/sealdrop.env as section 2 says"
@@ -143,6 +159,7 @@ run_block "## 3. Initialise" 0   # init, check
 log "ADMIN.md section 4 (systemctl), done by hand"
 block "## 4. Start" 0
 start_intake
+start_nginx
 start_tor
 run_block "## 5. Read" 0   # the onion address
 ONION=$(cat "$ROOT/var/lib/tor/sealdrop/hostname")
@@ -155,7 +172,7 @@ boundary = uuid.uuid4().hex
 body = (f'--{boundary}\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\n'
         'hello from a fresh Debian 12\r\n'
         f'--{boundary}--\r\n').encode()
-c = http.client.HTTPConnection('127.0.0.1', 8031, timeout=30)
+c = http.client.HTTPConnection('127.0.0.1', 8080, timeout=30)
 c.request('POST', '/submit?lang=en', body, {'Content-Type': f'multipart/form-data; boundary={boundary}'})
 r = c.getresponse()
 print(r.status, dict(r.getheaders()))
@@ -205,7 +222,7 @@ log "sealdrop-verify, outside the server, through a SOCKS5 stand-in for Tor"
 (cd "$REPO" && exec .venv/bin/python -c '
 import sys, time
 from tests.verify.socks_server import SocksServer
-with SocksServer(("127.0.0.1", 8031)) as server:
+with SocksServer(("127.0.0.1", 8080)) as server:
     print(server.address, flush=True)
     time.sleep(3600)
 ' >"$WORK/socks.addr") &
@@ -234,7 +251,7 @@ upgrade=${upgrade//systemctl start sealdrop-intake/true}
 stop_intake
 in_root "set -x; $upgrade"
 start_intake
-in_root "python3 -c 'import urllib.request; r = urllib.request.urlopen(\"http://127.0.0.1:8031/?lang=en\"); assert r.status == 200'"
+in_root "python3 -c 'import urllib.request; r = urllib.request.urlopen(\"http://127.0.0.1:8080/?lang=en\"); assert r.status == 200'"
 "$REPO/.venv/bin/sealdrop-verify" "http://$ONION/" --key "$ORG_KEY" --socks "$SOCKS" --quiet
 
 log "gunicorn's log (should hold nothing about requests):"

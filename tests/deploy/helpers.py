@@ -124,8 +124,11 @@ class _SocksConnection(http.client.HTTPConnection):
     def __init__(self, host: str, port: int, socks_port: int, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
         self._socks_port = socks_port
+        # SOCKS credentials: tor puts streams with different ones on different circuits.
+        self.credentials: tuple[str, str] = ("", "")
 
     def connect(self) -> None:
+        username, password = self.credentials
         self.sock = socks.create_connection(
             (self.host, self.port),
             timeout=self.timeout,
@@ -133,6 +136,8 @@ class _SocksConnection(http.client.HTTPConnection):
             proxy_addr="127.0.0.1",
             proxy_port=self._socks_port,
             proxy_rdns=True,
+            proxy_username=username or None,
+            proxy_password=password or None,
         )
 
 

@@ -18,6 +18,7 @@ from intake.cli import main
 from tests.intake.helpers import open_bundle
 
 from .helpers import DEPLOY, GUNICORN_CONF, REPO, TORRC, as_submission, multipart
+from .nginx_files import install_nginx_config
 
 DOC = REPO / "docs" / "ADMIN.md"
 ME = pwd.getpwuid(os.geteuid()).pw_name
@@ -94,8 +95,17 @@ def test_the_routine_works_through_sealdrop_admin(tmp_path: Path) -> None:
 
     result = admin("init")
     assert result.returncode == 0 and identity.public_key.fingerprint in result.stdout
+    nginx = install_nginx_config(tmp_path / "etc-nginx")
     checked = admin(
-        "check", "--gunicorn-config", str(GUNICORN_CONF), "--torrc", str(TORRC), "--owner", ME
+        "check",
+        "--gunicorn-config",
+        str(GUNICORN_CONF),
+        "--torrc",
+        str(TORRC),
+        "--owner",
+        ME,
+        "--nginx-config",
+        str(nginx),
     )
     # The only problem allowed is this test machine's own swap, if it has unencrypted swap.
     problems = [line for line in checked.stdout.splitlines() if line.startswith("PROBLEM")]

@@ -15,6 +15,7 @@ from intake.check import command, run_checks
 from intake.setup import downgrade, init_data_dir
 
 from .helpers import GUNICORN_CONF, TORRC, Deployment, make_deployment
+from .nginx_files import install_nginx_config
 
 ME = pwd.getpwuid(os.geteuid()).pw_name
 # What Debian's tor service reads before /etc/tor/torrc (tor-service-defaults-torrc).
@@ -48,6 +49,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
     paths["gunicorn"].write_text(GUNICORN_CONF.read_text())
     paths["torrc"].write_text(TORRC.read_text())
     paths["defaults"].write_text(DEBIAN_TOR_DEFAULTS)
+    paths["nginx"] = install_nginx_config(tmp_path / "etc-nginx")
     return paths
 
 
@@ -60,6 +62,7 @@ def check(site: Deployment, files: dict[str, Path], **config: object) -> list[st
         tor_defaults=files["defaults"],
         owner=ME,
         swaps=files["swaps"],
+        nginx_config=files["nginx"],
     )
     return [f.message for f in findings if not f.ok]
 
@@ -80,6 +83,7 @@ def test_the_shipped_deploy_files_and_a_fresh_data_dir_pass(
         tor_defaults=files["defaults"],
         owner=ME,
         swaps=files["swaps"],
+        nginx_config=files["nginx"],
     )
     assert [f.message for f in findings if not f.ok] == []
     text = "\n".join(str(f) for f in findings)
@@ -128,7 +132,8 @@ def test_leaky_gunicorn_settings_are_named(
             "proof-of-work defence is off",
         ),
         (r"^HiddenServicePort .*$", "HiddenServicePort 80 192.0.2.7:8031", "not on loopback"),
-        (r"^HiddenServicePort .*$", "HiddenServicePort 80 127.0.0.1:9999", "gunicorn listens"),
+        (r"^HiddenServicePort .*$", "HiddenServicePort 80 127.0.0.1:9999", "nginx's listener"),
+        (r"^HiddenServiceExportCircuitID haproxy$", "", "limited per circuit"),
         (r"^HiddenServiceDir .*$", "", "no onion service"),
         (r"^SafeLogging 1$", "ControlPort 0.0.0.0:9051\nSafeLogging 1", "control port"),
         (r"^SafeLogging 1$", "MetricsPort 127.0.0.1:9035\nSafeLogging 1", "metrics port"),
@@ -145,6 +150,17 @@ def test_leaky_tor_settings_are_named(
     edit(files["torrc"], pattern, replacement)
     problems = check(site, files)
     assert any(problem in p for p in problems), problems
+
+
+def test_nginx_refusing_what_the_app_accepts_is_a_problem(
+    site: Deployment, files: dict[str, Path]
+) -> None:
+    assert check(site, files, MAX_SUBMISSION_BYTES=str(2 << 30)) == []
+    problems = check(site, files, MAX_SUBMISSION_BYTES=str(3 << 30))
+    assert problems == [
+        "nginx refuses bodies over 2202009600 bytes in location = /submit, less than "
+        "SEALDROP_MAX_SUBMISSION_BYTES (3221225472): raise client_max_body_size there"
+    ]
 
 
 def test_a_private_key_among_the_recipients_is_a_problem(
@@ -192,6 +208,7 @@ def test_a_data_dir_owned_by_someone_else_is_a_problem(
         tor_defaults=files["defaults"],
         owner="nobody",
         swaps=files["swaps"],
+        nginx_config=files["nginx"],
     )
     problems = [f.message for f in findings if not f.ok]
     assert problems and all("not owned by nobody" in p for p in problems)
@@ -234,6 +251,7 @@ def test_the_command_exits_non_zero_on_a_problem_and_prints_sentences(
     monkeypatch.setattr("intake.check.SERVICE_USER", ME)
     monkeypatch.setattr("intake.check.check_swap", lambda swaps: [])
     args = ["--gunicorn-config", str(files["gunicorn"]), "--torrc", str(files["torrc"])]
+    args += ["--nginx-config", str(files["nginx"])]
     result = CliRunner().invoke(command, args)
     assert result.exit_code == 0, result.output
     assert "everything checked is fine" in result.output

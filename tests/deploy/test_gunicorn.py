@@ -71,9 +71,9 @@ def test_gunicorn_opens_no_control_socket(served: Served) -> None:
     assert list(served.home.rglob("*")) == []
 
 
-def test_the_deploy_config_binds_loopback_with_threaded_workers_and_no_access_log() -> None:
+def test_the_deploy_config_binds_a_unix_socket_with_threaded_workers_and_no_access_log() -> None:
     settings = load_gunicorn_settings(GUNICORN_CONF)
-    assert settings["bind"] == ["127.0.0.1:8031"]
+    assert settings["bind"] == ["unix:/run/sealdrop/gunicorn.sock"]
     assert settings["worker_class"] == "gthread" and settings["threads"] >= 8
     assert settings["accesslog"] is None
     assert settings["wsgi_app"] == "intake:create_app()"

@@ -118,3 +118,20 @@ def test_the_app_seals_with_write_execute_memory_refused(tmp_path: Path) -> None
         text=True,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_the_nginx_drop_in_keeps_bodies_off_the_disk_and_nginx_on_loopback() -> None:
+    found = directives(DEPLOY / "systemd" / "nginx.service.d" / "sealdrop.conf")
+    assert found["LimitCORE"] == ["0"]  # its memory holds no-JS plaintext in passing
+    assert found["TemporaryFileSystem"] == ["/var/lib/nginx:mode=0755"]  # temp dirs in memory
+    assert found["ProtectSystem"] == ["strict"]
+    assert found["ReadWritePaths"] == ["/var/log/nginx /run"]
+    for name in ("ProtectHome", "PrivateTmp", "NoNewPrivileges", "PrivateDevices"):
+        assert found[name] == ["yes"], name
+    assert found["IPAddressDeny"] == ["any"] and found["IPAddressAllow"] == ["localhost"]
+
+
+def test_the_intake_unit_makes_the_socket_directory_for_nginx() -> None:
+    found = directives(DEPLOY / "systemd" / "sealdrop-intake.service")
+    assert found["RuntimeDirectory"] == ["sealdrop"]
+    assert found["RuntimeDirectoryMode"] == ["0750"]

@@ -71,3 +71,22 @@ def test_submissions_through_tor_reach_the_reviewer_byte_for_byte(
     log = onion.gunicorn_log.read_text(errors="replace")
     for trace in ("GET /", "POST /", "PUT /", "/api/v1", "checkpoint", "127.0.0.1 -"):
         assert trace not in log
+
+
+def test_each_circuit_is_limited_on_its_own_through_nginx(onion: Onion) -> None:
+    """tor names each circuit to nginx (HiddenServiceExportCircuitID haproxy): one circuit that
+    asks too often is refused (the reply pages allow 10 at once, then 20 a minute) while a
+    second circuit, a different person, is served. Were both given one id, or none, the
+    second would be refused too (or neither would be)."""
+    greedy, other = onion.circuit("greedy"), onion.circuit("other")
+    statuses = [greedy.request("GET", "/replies?lang=en").status for _ in range(20)]
+    assert statuses.count(200) >= 10 and 429 in statuses, statuses
+    assert other.request("GET", "/replies?lang=en").status == 200
+    # Still refused afterwards (a token comes back every 3 s, so a few more fill it again).
+    again = [greedy.request("GET", "/replies?lang=en") for _ in range(5)]
+    refused = [r for r in again if r.status == 429]
+    assert refused and "Wait a minute" in refused[0].body.decode(), [r.status for r in again]
+    # Nothing about either circuit reached a log or a temp file.
+    for path in [*onion.stack.written_by_nginx(), onion.gunicorn_log]:
+        assert b"dead:beef" not in path.read_bytes(), path
+    assert onion.stack.temp_files() == []

@@ -1,0 +1,135 @@
+"""The contract between nginx and the app (both branches rely on it), seen from the app's side
+of the unix socket: nginx sets X-Sealdrop-Circuit to the circuit from tor's PROXY line, or to
+`local` on the plain listener, whatever the client sent; X-Sealdrop-Buffered is `1` only on a
+small no-JS post nginx read whole; nothing about the client that the app does not need."""
+
+from __future__ import annotations
+
+import json
+import socketserver
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+from tests.support.stack import (
+    NGINX,
+    CircuitClient,
+    _accepts_tcp,
+    _stop,
+    _wait,
+    circuit_id,
+    write_nginx_config,
+)
+
+from .helpers import free_port, multipart
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers with the request line, headers and body length it received, as JSON."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        seen = {
+            "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": len(body),
+        }
+        data = json.dumps(seen).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+@dataclass
+class Front:
+    proxy_port: int
+    plain_port: int
+
+    def seen(self, circuit: str | None, method: str, path: str, body: bytes = b"", **headers):
+        port = self.plain_port if circuit is None else self.proxy_port
+        client = CircuitClient("127.0.0.1", port, timeout=10, circuit=circuit)
+        reply = client.request(method, path, body or None, headers)
+        assert reply.status == 200, reply.body
+        return json.loads(reply.body)
+
+
+@pytest.fixture(scope="module")
+def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
+    root = tmp_path_factory.mktemp("front")
+    socket_path = root / "app.sock"
+    server = _UnixServer(str(socket_path), _Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    socket_path.chmod(0o666)
+    proxy_port, plain_port = free_port(), free_port()
+    main = write_nginx_config(root / "nginx", proxy_port, plain_port, socket_path)
+    nginx = subprocess.Popen(
+        [NGINX, "-p", str(root / "nginx"), "-c", str(main), "-e", "stderr"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(lambda: _accepts_tcp(proxy_port) and _accepts_tcp(plain_port), [nginx], "nginx")
+        yield Front(proxy_port, plain_port)
+    finally:
+        _stop(nginx)
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_circuit_is_the_one_tor_named_whatever_the_client_says(front: Front) -> None:
+    circuit = circuit_id(0x1234ABCD)
+    seen = front.seen(circuit, "GET", "/?lang=en", **{"X-Sealdrop-Circuit": "someone-else"})
+    assert seen["headers"]["x-sealdrop-circuit"] == circuit
+    seen = front.seen(None, "GET", "/", **{"X-Sealdrop-Circuit": circuit})
+    assert seen["headers"]["x-sealdrop-circuit"] == "local"
+
+
+def test_nothing_about_the_client_reaches_the_app(front: Front) -> None:
+    seen = front.seen(
+        circuit_id(7),
+        "GET",
+        "/",
+        **{
+            "User-Agent": "Mozilla/5.0 canary-agent",
+            "X-Forwarded-For": "198.51.100.7",
+            "X-Real-IP": "198.51.100.7",
+            "Forwarded": "for=198.51.100.7",
+            "Accept-Language": "ru",
+        },
+    )
+    headers = seen["headers"]
+    for name in ("user-agent", "x-forwarded-for", "x-real-ip", "forwarded"):
+        assert name not in headers, name
+    assert headers["accept-language"] == "ru"  # the page's language is the client's choice
+    assert headers["host"].startswith("127.0.0.1:")  # for the app's same-origin check
+
+
+def test_only_a_small_no_js_post_is_marked_as_read_whole(front: Front) -> None:
+    circuit = circuit_id(8)
+    small, content_type = multipart({"message": "a text"}, [])
+    seen = front.seen(circuit, "POST", "/submit?lang=ru", small, **{"Content-Type": content_type})
+    assert seen["path"] == "/submit?lang=ru" and seen["body"] == len(small)
+    assert seen["headers"]["x-sealdrop-buffered"] == "1"
+    large, content_type = multipart({"message": "x"}, [("a.bin", "x/y", bytes(1_200_000))])
+    forged = {"Content-Type": content_type, "X-Sealdrop-Buffered": "1"}
+    seen = front.seen(circuit, "POST", "/submit?lang=en", large, **forged)
+    assert seen["path"] == "/submit?lang=en" and seen["body"] == len(large)
+    assert "x-sealdrop-buffered" not in seen["headers"]  # streamed: the client's claim is gone
+    seen = front.seen(circuit, "PUT", "/api/v1/uploads/abc?offset=0", b"x" * 1000, **forged)
+    assert "x-sealdrop-buffered" not in seen["headers"]
