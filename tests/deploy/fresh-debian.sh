@@ -172,12 +172,15 @@ boundary = uuid.uuid4().hex
 body = (f'--{boundary}\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\n'
         'hello from a fresh Debian 12\r\n'
         f'--{boundary}--\r\n').encode()
-c = http.client.HTTPConnection('127.0.0.1', 8080, timeout=30)
-c.request('POST', '/submit?lang=en', body, {'Content-Type': f'multipart/form-data; boundary={boundary}'})
-r = c.getresponse()
-print(r.status, dict(r.getheaders()))
-assert r.status == 200, r.status
-assert r.getheader('Server') is None
+for port, first_line in ((8080, b''), (8030, b'PROXY TCP6 fc00:dead:beef:4dad::1:2 ::1 4242 80\\r\\n')):
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
+    c.connect()
+    c.sock.sendall(first_line)
+    c.request('POST', '/submit?lang=en', body, {'Content-Type': f'multipart/form-data; boundary={boundary}'})
+    r = c.getresponse()
+    print(r.status, dict(r.getheaders()))
+    assert r.status == 200, r.status
+    assert r.getheader('Server') is None
 EOF"
 
 mkdir -p "$ROOT/media/usb"
@@ -196,8 +199,8 @@ log "a replies bundle comes back on the stick"
 import io, sys
 from crypto import seal_bytes
 from crypto.bundle import BundleWriter, hour_stamp
-from crypto.codename import Codename
-keys = Codename.generate().derive()
+from crypto.codename import new_codename
+keys = new_codename('en').derive()
 envelope = seal_bytes([keys.public_key], "we read you")
 with open(sys.argv[1], "wb") as out:
     writer = BundleWriter(out, kind="replies")
@@ -254,6 +257,8 @@ start_intake
 in_root "python3 -c 'import urllib.request; r = urllib.request.urlopen(\"http://127.0.0.1:8080/?lang=en\"); assert r.status == 200'"
 "$REPO/.venv/bin/sealdrop-verify" "http://$ONION/" --key "$ORG_KEY" --socks "$SOCKS" --quiet
 
-log "gunicorn's log (should hold nothing about requests):"
-cat "$WORK/gunicorn.log"
+log "gunicorn's and nginx's logs (should hold nothing about requests):"
+cat "$WORK/gunicorn.log" "$WORK/nginx.log"
+in_root "cat /var/log/nginx/sealdrop-error.log; test ! -s /var/log/nginx/sealdrop-error.log"
+in_root "test -z \"\$(find /var/lib/nginx -type f)\""   # no body or reply spooled
 log "fresh Debian 12: the guide works (onion address $ONION; wheel $(stat -c %s "$WHEEL") bytes)"
