@@ -312,12 +312,9 @@ class Status:
     events_new: int
     # reviewer key id -> (submissions, events) exported but not confirmed by them
     pending: dict[str, tuple[int, int]]
-    replies_waiting: int
 
 
 def status(store: Store) -> Status:
-    from .replies import Reply
-
     reviewers = recipient_ids(store)
     with Session(store.engine) as session:
         new_subs = len(
@@ -335,7 +332,6 @@ def status(store: Store) -> Status:
         confirmed: dict[str, set[str]] = {}
         for item, reviewer in session.execute(select(Confirmation.item, Confirmation.reviewer)):
             confirmed.setdefault(reviewer, set()).add(item)
-        replies_waiting = len(list(session.scalars(select(Reply.id))))
     owed = {i: sealed_to(store, i) for i in subs + events}
     pending = {
         r: (
@@ -344,4 +340,4 @@ def status(store: Store) -> Status:
         )
         for r in reviewers
     }
-    return Status(new_subs, new_events, pending, replies_waiting)
+    return Status(new_subs, new_events, pending)

@@ -81,7 +81,8 @@ def test_two_instances_share_one_database_and_export_each_submission_once(
             statuses = pool.map(submit, order)
             # One export while submissions may still be arriving, one after the last.
             export_bundle(deployment.config, bundles[0])
-            assert sorted(statuses) == sorted([200 if n % 3 else 201 for n in order])
+            statuses = list(statuses)
+            assert sorted(statuses) == sorted([200 if n % 3 else 201 for n in order]), statuses
         export_bundle(deployment.config, bundles[1])
 
     exported = [as_submission(c) for b in bundles for c in open_bundle(b, deployment.identity)]
