@@ -20,6 +20,7 @@ from .errors import (
     MalformedContent,
     NotAnEnvelope,
     NotForYou,
+    StanzaNotForYourKey,
     TruncatedEnvelope,
     UnsupportedVersion,
 )
@@ -314,7 +315,11 @@ def open_envelope(source: BinaryIO, identities: Iterable[Identity], sink: Sink) 
 
 
 def _payload_key(header: Header, identities: list[Identity]) -> bytes:
+    """The payload key from the first of our stanzas that opens. A stanza that names our key
+    but does not open was sealed with another key (or damaged): the payload's authentication
+    will tell which, for a recipient whose stanza opens."""
     mine = {identity.public_key.key_id: identity for identity in identities}
+    failed: list[bytes] = []
     for key_id, sealed in header.stanzas:
         identity = mine.get(key_id)
         if identity is None:
@@ -322,9 +327,9 @@ def _payload_key(header: Header, identities: list[Identity]) -> bytes:
         try:
             return identity.unseal_key(sealed)
         except _sodium.AuthenticationFailed:
-            raise CorruptedEnvelope(
-                f"the payload key sealed to your key {key_id.hex()} is damaged or was tampered with"
-            ) from None
+            failed.append(key_id)
+    if failed:
+        raise StanzaNotForYourKey(failed[0].hex(), len(header.stanzas) - len(failed))
     raise NotForYou(header.key_ids)
 
 

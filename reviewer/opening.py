@@ -33,6 +33,7 @@ from crypto import (
     open_envelope,
 )
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
+from crypto.errors import StanzaNotForYourKey
 
 from .streaming import Prefetcher, SpanReader, VerifiedSink
 from .vault import Record, Vault
@@ -223,6 +224,14 @@ def _attempt(
             "is writable and run the same open command again",
             entry.received,
         )
+    except Exception as exc:  # one bad envelope must never stop the others
+        outcome = Outcome(
+            entry.id,
+            FAILED,
+            f"sealdrop met an error it did not expect while opening it ({type(exc).__name__}); "
+            "nothing of it was saved; the other submissions were opened; please report this",
+            entry.received,
+        )
     else:
         return Outcome(entry.id, OPENED, _summary(contents), entry.received)
     vault.forget_record(entry.id)
@@ -252,6 +261,8 @@ def _explain(
             f"{', '.join(error.key_ids)}); open it with the identity of one of those keys "
             "(`sealdrop-reviewer fingerprint` shows a key's id as its first four groups)"
         )
+    if isinstance(error, StanzaNotForYourKey):
+        return f"{error}; nothing of it was saved"
     if isinstance(error, TruncatedEnvelope):
         return (
             f"the envelope was already cut short on the server ({error}); nothing of it was "
