@@ -29,6 +29,14 @@ _IDENTITY_VERSION = 1
 _IDENTITY_HEAD = struct.Struct(">BIQ")  # version, opslimit, memlimit
 _MAX_OPSLIMIT = 64
 _MAX_MEMLIMIT = 4 << 30
+# version, limits, salt, then secretbox's nonce, the 32-byte secret key and its 16-byte MAC
+_IDENTITY_BLOB_BYTES = (
+    _IDENTITY_HEAD.size
+    + _sodium.PWHASH_SALT_BYTES
+    + _sodium.SECRETBOX_NONCE_BYTES
+    + _sodium.KEY_BYTES
+    + _sodium.SECRETBOX_MAC_BYTES
+)
 
 
 def _b32encode(data: bytes) -> str:
@@ -182,9 +190,10 @@ class Identity:
                 "the secret-key line of this identity file is damaged; restore it from backup"
             ) from None
         head_end = _IDENTITY_HEAD.size + _sodium.PWHASH_SALT_BYTES
-        if len(blob) < head_end + _sodium.SECRETBOX_NONCE_BYTES:
+        if len(blob) != _IDENTITY_BLOB_BYTES:
             raise InvalidIdentityFile(
-                "the secret-key line of this identity file is cut short; restore it from backup"
+                f"the secret-key line of this identity file holds {len(blob)} bytes, not "
+                f"{_IDENTITY_BLOB_BYTES} bytes (cut short or altered); restore it from backup"
             )
         version, opslimit, memlimit = _IDENTITY_HEAD.unpack_from(blob)
         if version != _IDENTITY_VERSION:
@@ -225,7 +234,13 @@ def _identity_fields(text: str) -> dict[str, str]:
             continue
         name, sep, value = line.partition(":")
         if sep:
-            fields[name.strip()] = value.strip()
+            name = name.strip()
+            if name in fields:
+                raise InvalidIdentityFile(
+                    f"this identity file has its {name} line twice, so it is ambiguous; "
+                    "restore it from backup"
+                )
+            fields[name] = value.strip()
     if "secret-key" not in fields:
         raise InvalidIdentityFile(
             "this file is not a sealdrop identity (no secret-key line); "

@@ -1,0 +1,44 @@
+"""Identity files read one way only (docs/FORMAT.md §2): a repeated field and a blob of the
+wrong length are refused, comment lines may be indented."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from crypto import Identity, InvalidIdentityFile
+
+PASSPHRASE = "pass phrase"
+IDENTITY = Identity(bytes(range(1, 33)))
+TEXT = IDENTITY.to_file_text(PASSPHRASE, opslimit=1, memlimit=8192)
+
+
+def secret_line() -> str:
+    return next(line for line in TEXT.splitlines() if line.startswith("secret-key:"))
+
+
+def test_the_file_as_written_opens() -> None:
+    assert Identity.from_file_text(TEXT, PASSPHRASE).public_key == IDENTITY.public_key
+
+
+def test_indented_comments_are_comments() -> None:
+    text = "   # an indented comment: secret-key: nonsense\n\t# another\n" + TEXT
+    assert Identity.from_file_text(text, PASSPHRASE).public_key == IDENTITY.public_key
+
+
+@pytest.mark.parametrize("field", ["secret-key", "public-key"])
+def test_a_repeated_field_is_refused(field: str) -> None:
+    line = next(line for line in TEXT.splitlines() if line.startswith(f"{field}:"))
+    with pytest.raises(InvalidIdentityFile, match="twice"):
+        Identity.from_file_text(TEXT + line + "\n", PASSPHRASE)
+
+
+@pytest.mark.parametrize("change", [1, -1])
+def test_a_blob_of_the_wrong_length_is_refused(change: int) -> None:
+    blob = base64.b64decode(secret_line().removeprefix("secret-key: "))
+    assert len(blob) == 101
+    other = blob + b"\0" if change > 0 else blob[:-1]
+    text = TEXT.replace(secret_line(), "secret-key: " + base64.b64encode(other).decode())
+    with pytest.raises(InvalidIdentityFile, match="101 bytes"):
+        Identity.from_file_text(text, PASSPHRASE)
