@@ -94,7 +94,7 @@ class PublicKey:
     @classmethod
     def from_file(cls, path: str | Path) -> PublicKey:
         """Reads a public key file, or the public key line of an identity file."""
-        text = Path(path).read_text(encoding="utf-8")
+        text = _read_utf8(path, InvalidPublicKey)
         for line in text.splitlines():
             line = line.strip()
             if line.startswith("public-key:"):
@@ -185,7 +185,7 @@ class Identity:
         fields = _identity_fields(text)
         try:
             blob = base64.b64decode(fields["secret-key"], validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or non-ASCII characters
             raise InvalidIdentityFile(
                 "the secret-key line of this identity file is damaged; restore it from backup"
             ) from None
@@ -223,7 +223,17 @@ class Identity:
 
     @classmethod
     def load(cls, path: str | Path, passphrase: str) -> Identity:
-        return cls.from_file_text(Path(path).read_text(encoding="utf-8"), passphrase)
+        return cls.from_file_text(_read_utf8(path, InvalidIdentityFile), passphrase)
+
+
+def _read_utf8(path: str | Path, error: type[InvalidPublicKey | InvalidIdentityFile]) -> str:
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(
+            f"{path} is not UTF-8 text, so it is not a sealdrop key file (damaged, or another "
+            "kind of file); check which file you gave"
+        ) from None
 
 
 def _identity_fields(text: str) -> dict[str, str]:

@@ -42,3 +42,23 @@ def test_a_blob_of_the_wrong_length_is_refused(change: int) -> None:
     text = TEXT.replace(secret_line(), "secret-key: " + base64.b64encode(other).decode())
     with pytest.raises(InvalidIdentityFile, match="101 bytes"):
         Identity.from_file_text(text, PASSPHRASE)
+
+
+def test_a_secret_key_line_with_non_ascii_characters_is_refused() -> None:
+    """Found by tests/fuzz: base64 raised a bare ValueError."""
+    text = TEXT.replace("secret-key: ", "secret-key: \u0080")
+    with pytest.raises(InvalidIdentityFile, match="damaged"):
+        Identity.from_file_text(text, PASSPHRASE)
+
+
+def test_key_files_that_are_not_utf8_are_refused(tmp_path) -> None:
+    """Found by tests/fuzz: reading raised UnicodeDecodeError."""
+    from crypto import InvalidPublicKey, PublicKey
+
+    path = tmp_path / "key"
+    path.write_bytes(b"\x80 " + IDENTITY.public_key.line.encode())
+    with pytest.raises(InvalidPublicKey, match="not UTF-8"):
+        PublicKey.from_file(path)
+    path.write_bytes(b"\x80" + TEXT.encode())
+    with pytest.raises(InvalidIdentityFile, match="not UTF-8"):
+        Identity.load(path, PASSPHRASE)
