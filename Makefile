@@ -43,5 +43,13 @@ test-postgres: $(STAMP) system-deps
 bench: $(STAMP) $(JS_STAMP)
 	$(BIN)/python -m tests.bench
 
+# Every parser of untrusted bytes fuzzed for longer than `make test` does (tests/fuzz): prints,
+# per parser, the examples tried and the distinct lines of crypto/, intake/, reviewer/ reached.
+.PHONY: fuzz
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	SEALDROP_FUZZ=fuzz SEALDROP_FUZZ_PATHS=1 SEALDROP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(BIN)/pytest tests/fuzz -q -p no:cacheprovider
+
 clean:
 	rm -rf $(VENV) node_modules $(JS_STAMP)

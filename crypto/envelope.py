@@ -101,11 +101,12 @@ def read_header(source: BinaryIO) -> Header:
         raise TruncatedEnvelope("the envelope ends inside its header")
     if preamble[: len(MAGIC)] != MAGIC:
         raise NotAnEnvelope()
+    # The version is judged as soon as its byte is read: another version's header may differ.
+    if len(preamble) > len(MAGIC) and preamble[len(MAGIC)] != VERSION:
+        raise UnsupportedVersion(preamble[len(MAGIC)])
     if len(preamble) < _PREAMBLE.size:
         raise TruncatedEnvelope("the envelope ends inside its header")
     _, version, count = _PREAMBLE.unpack(preamble)
-    if version != VERSION:
-        raise UnsupportedVersion(version)
     if not 1 <= count <= MAX_RECIPIENTS:
         raise CorruptedEnvelope(f"the header names {count} recipients (1 to 64 are allowed)")
     rest_len = count * _STANZA_BYTES + _sodium.STREAM_HEADER_BYTES
@@ -354,9 +355,10 @@ def _open(source: BinaryIO, identities: list[Identity], sink: Sink) -> Contents:
                 "or was tampered with"
             ) from None
         if tag == _sodium.TAG_FINAL:
-            reader.feed(plaintext)
+            # Chunk errors come before content errors in the same chunk (FORMAT.md §7).
             if source.read(1):
                 raise CorruptedEnvelope("there is data after the envelope's final chunk")
+            reader.feed(plaintext)
             return reader.finish()
         if tag != _sodium.TAG_MESSAGE:
             raise CorruptedEnvelope(f"chunk {index} has a tag the format does not use")

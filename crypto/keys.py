@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import struct
 import unicodedata
 from dataclasses import dataclass, field
@@ -24,6 +25,10 @@ _CHECKSUM_BYTES = 4
 _LINE_BODY_CHARS = 58  # base32 of 32 + 4 bytes, unpadded
 _CHECKSUM_LABEL = b"sealdrop-pubkey-checksum-v1"
 _FINGERPRINT_LABEL = b"sealdrop-fingerprint-v1"
+
+# White space, in key lines and files, is exactly these ASCII characters (FORMAT.md §1, §2).
+_SPACE = " \t\r"
+_WHITE_SPACE = re.compile(r"[ \t\r\n]")
 
 _IDENTITY_VERSION = 1
 _IDENTITY_HEAD = struct.Struct(">BIQ")  # version, opslimit, memlimit
@@ -62,7 +67,13 @@ class PublicKey:
 
     @classmethod
     def from_line(cls, line: str) -> PublicKey:
-        text = "".join(line.split()).lower()
+        text = _WHITE_SPACE.sub("", line)
+        if not text.isascii():
+            raise InvalidPublicKey(
+                "this public key has characters that cannot appear in one (a typo?); "
+                "copy it again from the reviewer's public key file"
+            )
+        text = text.lower()
         if not text.startswith(PUBLIC_KEY_PREFIX):
             raise InvalidPublicKey(
                 f"a sealdrop public key starts with {PUBLIC_KEY_PREFIX!r}; "
@@ -95,10 +106,10 @@ class PublicKey:
     def from_file(cls, path: str | Path) -> PublicKey:
         """Reads a public key file, or the public key line of an identity file."""
         text = _read_utf8(path, InvalidPublicKey)
-        for line in text.splitlines():
-            line = line.strip()
+        for line in text.split("\n"):
+            line = line.strip(_SPACE)
             if line.startswith("public-key:"):
-                line = line.removeprefix("public-key:").strip()
+                line = line.removeprefix("public-key:").strip(_SPACE)
             if line and not line.startswith("#") and ":" not in line:
                 return cls.from_line(line)
         raise InvalidPublicKey(f"{path} holds no sealdrop public key line")
@@ -238,19 +249,19 @@ def _read_utf8(path: str | Path, error: type[InvalidPublicKey | InvalidIdentityF
 
 def _identity_fields(text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
+    for line in text.split("\n"):
+        line = line.strip(_SPACE)
         if not line or line.startswith("#"):
             continue
         name, sep, value = line.partition(":")
         if sep:
-            name = name.strip()
+            name = name.strip(_SPACE)
             if name in fields:
                 raise InvalidIdentityFile(
                     f"this identity file has its {name} line twice, so it is ambiguous; "
                     "restore it from backup"
                 )
-            fields[name] = value.strip()
+            fields[name] = value.strip(_SPACE)
     if "secret-key" not in fields:
         raise InvalidIdentityFile(
             "this file is not a sealdrop identity (no secret-key line); "

@@ -1,0 +1,140 @@
+"""Bundles, tar and manifest (submissions for the reviewer, replies for the server): a
+BundleError (ImportError_ on the server) or the envelopes, each hash-checked; a refused
+replies bundle stores nothing at all."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crypto import Identity
+from crypto.bundle import MANIFEST, Bundle, BundleError
+from crypto.codename import Codename
+from tests.intake.conftest import make_config
+
+from .harness import fuzz_target
+from .strategies import mutated, vector_bytes
+
+ENVELOPES = vector_bytes(".sdenv")
+SCRATCH = Path(tempfile.mkdtemp(prefix="sealdrop-fuzz-bundle-"))
+HOURS = ["2026-11-24T12:00Z", "9999-99-99T99:00Z", "2026-02-29T00:00Z", "٢٠٢٦-١١-٢٤T١٢:00Z", ""]
+MAILBOX = Codename.parse("abandon ability able about above absent absorb abstract").derive()
+
+
+@st.composite
+def bundles(draw: st.DrawFn, kind: str) -> bytes:
+    """A tar of envelopes and a manifest. One in three is right in every piece (so the
+    readers' later checks are reached); the others are wrong in one or more pieces."""
+    hostile = draw(st.integers(0, 2)) > 0
+
+    def pick(good: list[Any], bad: list[Any]) -> Any:
+        return draw(st.sampled_from(good + (good + good + bad if hostile else [])))
+
+    members: list[tuple[str, bytes, bytes]] = []  # name, data, tar type
+    entries: list[Any] = []
+    for number in range(draw(st.integers(0, 3))):
+        ident = pick([f"e{number}"], ["", "A", "../x", "a" * 65, "a.b", "ä", "e0"])
+        data = draw(st.sampled_from(ENVELOPES))
+        member = f"sealdrop-bundle/{pick([kind], ['x', ''])}/{ident}{pick(['.sdenv'], ['', '.x'])}"
+        members.append((member, data, pick([b"0"], [b"S", b"2", b"5", b"g", b"\0"])))
+        entry: dict[str, Any] = {
+            "id": ident,
+            "received": pick(HOURS[:1], HOURS[1:]),
+            "size": pick([len(data)], [len(data) + 1, -1, 1.5, True, str(len(data))]),
+            "sha256": pick([hashlib.sha256(data).hexdigest()], ["0" * 64, "A" * 64, ""]),
+        }
+        if kind == "replies":
+            entry["mailbox"] = pick([MAILBOX.mailbox], ["short", 7])
+        if pick([False], [True]):
+            entry.pop(draw(st.sampled_from(sorted(entry))))
+        entries.append(pick([entry], [[], 1, None]))
+    manifest = {
+        "format": pick(["sealdrop-bundle"], ["other"]),
+        "version": pick([1], [2, True, 1.0]),
+        "kind": pick([kind], ["submissions", "replies", 3]),
+        "created": "2026-11-24T13:00Z",
+        kind: entries,
+    }
+    text = json.dumps(manifest).encode()
+    if pick([False], [True]):
+        text = draw(mutated([text], max_mutations=2))
+    out = io.BytesIO()
+    members.insert(pick([len(members)], list(range(len(members)))), (MANIFEST, text, b"0"))
+    for name, data, kind_flag in members:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.type = kind_flag
+        if draw(st.integers(0, 9)) == 0:
+            record = pick(["path"], ["size", "comment"])
+            info.pax_headers = {record: name if record != "size" else str(len(data))}
+        out.write(info.tobuf(tarfile.PAX_FORMAT) + data + bytes(-len(data) % 512))
+    out.write(bytes(pick([1024, 10240], [512, 0, 1000])))
+    data = out.getvalue()
+    if pick([False], [True]):
+        data = draw(mutated([data], max_mutations=2))
+    return data
+
+
+@given(bundles("submissions"))
+@fuzz_target("submissions bundles (tar + manifest)")
+def test_submissions_bundles(data: bytes) -> None:
+    path = SCRATCH / "bundle.tar"
+    path.write_bytes(data)
+    try:
+        with Bundle(path) as bundle:
+            for entry, reader in bundle.envelopes():
+                assert reader.read() is not None
+                try:
+                    reader.check()
+                except BundleError as error:
+                    assert entry.id in str(error)
+    except BundleError as error:
+        assert str(error)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    from intake import create_app
+    from intake.setup import init_data_dir
+
+    config = make_config(tmp_path_factory.mktemp("intake"), [Identity.generate()])
+    init_data_dir(config)
+    return create_app(config)
+
+
+def stored(app) -> tuple[int, list[str]]:
+    from intake.replies import Reply
+
+    with Session(app.extensions["sealdrop"].engine) as session:
+        rows = session.scalar(select(func.count()).select_from(Reply)) or 0
+    directory = Path(app.extensions["sealdrop"].settings.data_dir) / "replies"
+    return rows, sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+
+
+@given(data=bundles("replies"))
+@fuzz_target("replies bundles (import-replies)", scale=0.5)
+def test_replies_bundles(server, data: bytes) -> None:
+    from intake.replies import ImportError_, import_replies
+
+    path = SCRATCH / "replies.tar"
+    path.write_bytes(data)
+    before = stored(server)
+    try:
+        new = import_replies(server, path)
+    except ImportError_ as error:
+        assert str(error)
+        assert stored(server) == before  # refused: nothing of it stored
+        return
+    rows, files = stored(server)
+    assert rows == before[0] + len(new) and len(files) == len(before[1]) + len(new)
