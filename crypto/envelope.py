@@ -355,7 +355,7 @@ def _open(source: BinaryIO, identities: list[Identity], sink: Sink) -> Contents:
                 "or was tampered with"
             ) from None
         if tag == _sodium.TAG_FINAL:
-            # Chunk errors come before content errors in the same chunk (FORMAT.md §7).
+            # Chunk errors come before content errors in the same chunk (FORMAT.md §3.5).
             if source.read(1):
                 raise CorruptedEnvelope("there is data after the envelope's final chunk")
             reader.feed(plaintext)

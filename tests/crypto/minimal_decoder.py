@@ -37,7 +37,7 @@ def padme(n: int) -> int:
 
 
 def decode(envelope: bytes, secret_keys: list[bytes]) -> tuple[list[dict], dict]:
-    """Opens an envelope, reporting the first error in reading order (FORMAT.md §7)."""
+    """Opens an envelope, reporting the first error in reading order (FORMAT.md §3.5)."""
     if envelope[:8] != b"SEALDROP":
         if envelope and len(envelope) < 8 and b"SEALDROP".startswith(envelope):
             raise Refused("truncated")

@@ -183,3 +183,10 @@ def test_crypto_and_the_minimal_reader_agree_on_bundle_vectors(name: str) -> Non
     assert ("hash-mismatch" if minimal_bad else "ok") == doc["expect"]
     assert minimal_bad == doc.get("bad_entries", [])
     assert [e for e, _ in entries] == doc["entries"]
+
+
+def test_the_readme_names_every_vector_file() -> None:
+    readme = (VECTORS / "README.md").read_text()
+    for path in VECTORS.iterdir():
+        if path.suffix in {".sdenv", ".tar", ".json", ".txt"}:
+            assert f"`{path.stem}`" in readme or f"`{path.name}`" in readme, path.name

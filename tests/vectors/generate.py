@@ -315,7 +315,7 @@ def main() -> None:
     )
 
 
-# --- vectors for the check order and strictness (FORMAT.md §3.4, §4.1, §7) -----------------
+# --- vectors for the check order and strictness (FORMAT.md §3.4, §3.5, §4) -----------------
 
 
 def raw_stanzas(stanzas: list[tuple[bytes, bytes]], chunks: list[tuple[bytes, bool]]) -> bytes:
