@@ -27,6 +27,7 @@ from crypto import (
     DirectorySink,
     EnvelopeError,
     Identity,
+    MalformedContent,
     MemorySink,
     NotForYou,
     TruncatedEnvelope,
@@ -263,6 +264,12 @@ def _explain(
         )
     if isinstance(error, StanzaNotForYourKey):
         return f"{error}; nothing of it was saved"
+    if isinstance(error, MalformedContent):
+        return (
+            f"it opened with your key, but what was sealed inside breaks the format ({error}); "
+            "nothing of it was saved; it was written by faulty or hostile software, not "
+            "altered on the server"
+        )
     if isinstance(error, TruncatedEnvelope):
         return (
             f"the envelope was already cut short on the server ({error}); nothing of it was "
