@@ -22,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile(
     "sealdrop-ci",
-    max_examples=int(os.environ.get("SEALDROP_FUZZ_CI_EXAMPLES", "200")),
+    max_examples=int(os.environ.get("SEALDROP_FUZZ_CI_EXAMPLES", "100")),
     deadline=None,
     database=None,
     derandomize=True,

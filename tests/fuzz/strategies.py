@@ -10,7 +10,11 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from crypto import Identity
+
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+_KEYS = json.loads((VECTORS / "keys.json").read_text())
+IDENTITIES = [Identity(bytes.fromhex(_KEYS["identities"][n]["secret_key_hex"])) for n in "ab"]
 INTERESTING = [0, 1, 0x7F, 0x80, 0xFF, 0x00FF, 64, 65, 8192, 8193, 65536, 65537, 2**31, 2**32 - 1]
 
 

@@ -24,7 +24,7 @@ from crypto.codename import Codename
 from tests.intake.conftest import make_config
 
 from .harness import fuzz_target
-from .strategies import mutated, vector_bytes
+from .strategies import IDENTITIES, mutated, records, vector_bytes
 
 ENVELOPES = vector_bytes(".sdenv")
 SCRATCH = Path(tempfile.mkdtemp(prefix="sealdrop-fuzz-bundle-"))
@@ -138,3 +138,52 @@ def test_replies_bundles(server, data: bytes) -> None:
         return
     rows, files = stored(server)
     assert rows == before[0] + len(new) and len(files) == len(before[1]) + len(new)
+
+
+@st.composite
+def hostile_envelope_bundles(draw: st.DrawFn) -> tuple[bytes, list[str]]:
+    """A well-formed bundle whose envelopes are vectors, mutated or not, or built from
+    generated records: the reviewer's open must set each bad one aside by id."""
+    from tests.vectors.generate import raw_envelope
+
+    envelopes = {}
+    for number in range(draw(st.integers(1, 4))):
+        if draw(st.booleans()):
+            envelope = draw(mutated(ENVELOPES, max_mutations=2))
+        else:
+            envelope = raw_envelope([IDENTITIES[0].public_key], draw(records()))
+        envelopes[f"s{number}"] = envelope
+    out = io.BytesIO()
+    from crypto.bundle import BundleWriter
+
+    writer = BundleWriter(out)
+    for ident, envelope in envelopes.items():
+        writer.add(ident, "2026-11-24T12:00Z", io.BytesIO(envelope), len(envelope))
+    writer.close()
+    return out.getvalue(), sorted(envelopes)
+
+
+@given(hostile_envelope_bundles())
+@fuzz_target("reviewer open (bundle into vault)", scale=0.1)
+def test_reviewer_open(case: tuple[bytes, list[str]]) -> None:
+    import shutil
+
+    from reviewer import opening
+    from reviewer.vault import Vault
+
+    data, ids = case
+    path = SCRATCH / "open.tar"
+    path.write_bytes(data)
+    root = SCRATCH / "vault"
+    shutil.rmtree(root, ignore_errors=True)
+    vault = Vault(root)
+    with Bundle(path) as bundle:
+        todo, settled = opening.plan(bundle, vault)
+        assert settled == []
+        outcomes = opening.open_entries(bundle, vault, todo, IDENTITIES)
+    assert sorted(o.id for o in outcomes) == ids  # every envelope has exactly one outcome
+    for outcome in outcomes:
+        assert outcome.status in (opening.OPENED, opening.FAILED) and outcome.detail
+        assert "did not expect" not in outcome.detail, outcome.detail
+    opened = {o.id for o in outcomes if o.status == opening.OPENED}
+    assert set(vault.ids()) == opened  # nothing of a failed one in the vault

@@ -4,20 +4,17 @@ that is committed only on success and discarded on every failure (never partial 
 from __future__ import annotations
 
 import io
-import json
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crypto import Contents, EnvelopeError, Identity, PartInfo, open_envelope, read_header
+from crypto import Contents, EnvelopeError, PartInfo, open_envelope, read_header
 from crypto.padding import padded_length
 from tests.vectors.generate import raw_envelope
 
 from .harness import fuzz_target
-from .strategies import VECTORS, mutated, records, vector_bytes
+from .strategies import IDENTITIES, mutated, records, vector_bytes
 
-KEYS = json.loads((VECTORS / "keys.json").read_text())
-IDENTITIES = [Identity(bytes.fromhex(KEYS["identities"][n]["secret_key_hex"])) for n in "ab"]
 ENVELOPES = vector_bytes(".sdenv")
 
 
