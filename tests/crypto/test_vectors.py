@@ -112,6 +112,9 @@ def test_key_vectors() -> None:
     for line in KEYS["invalid_public_key_lines"].values():
         with pytest.raises(InvalidPublicKey):
             PublicKey.from_line(line)
+    a = PublicKey.from_line(KEYS["identities"]["a"]["public_key_line"])
+    for line in KEYS["public_key_line_spellings"].values():
+        assert PublicKey.from_line(line) == a
 
 
 def test_identity_file_vector() -> None:

@@ -348,7 +348,28 @@ def begin_message(begin: bytes, close: bytes = b"{}") -> bytes:
     )
 
 
+def write_key_line_variants() -> None:
+    """Adds to keys.json the spellings of a key line a reader accepts, and non-ASCII
+    look-alikes it refuses (FORMAT.md §1: case is folded only after non-ASCII is refused)."""
+    keys = json.loads((HERE / "keys.json").read_text())
+    line = Identity(SECRET_A).public_key.line
+    at = next(i for i, ch in enumerate(line) if ch == "k" and i >= 6)
+    keys["public_key_line_spellings"] = {
+        "upper-case": line.upper(),
+        "white-space-inside": f"  {line[:20]} {line[20:40]}\t{line[40:]}\r\n",
+    }
+    keys["invalid_public_key_lines"].update(
+        {
+            "kelvin-sign": line[:at] + "\u212a" + line[at + 1 :],
+            "no-break-space-inside": line[:30] + "\u00a0" + line[30:],
+            "fullwidth-digit": line[:-1] + "\uff12",
+        }
+    )
+    (HERE / "keys.json").write_text(json.dumps(keys, indent=2) + "\n")
+
+
 def write_strictness_vectors() -> None:
+    write_key_line_variants()
     a, b_, other = Identity(SECRET_A), Identity(SECRET_B), Identity(SECRET_OTHER)
     pa, pb = a.public_key, b_.public_key
     hello = seal_bytes([pa], "hello")
