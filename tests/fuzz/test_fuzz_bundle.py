@@ -4,9 +4,11 @@ replies bundle stores nothing at all."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 import tempfile
 from pathlib import Path
@@ -28,6 +30,7 @@ from .strategies import IDENTITIES, mutated, records, vector_bytes
 
 ENVELOPES = vector_bytes(".sdenv")
 SCRATCH = Path(tempfile.mkdtemp(prefix="sealdrop-fuzz-bundle-"))
+atexit.register(shutil.rmtree, SCRATCH, True)
 HOURS = ["2026-11-24T12:00Z", "9999-99-99T99:00Z", "2026-02-29T00:00Z", "٢٠٢٦-١١-٢٤T١٢:00Z", ""]
 MAILBOX = Codename.parse("abandon ability able about above absent absorb abstract").derive()
 
@@ -166,8 +169,6 @@ def hostile_envelope_bundles(draw: st.DrawFn) -> tuple[bytes, list[str]]:
 @given(hostile_envelope_bundles())
 @fuzz_target("reviewer open (bundle into vault)", scale=0.1)
 def test_reviewer_open(case: tuple[bytes, list[str]]) -> None:
-    import shutil
-
     from reviewer import opening
     from reviewer.vault import Vault
 

@@ -3,8 +3,10 @@ WrongPassphrase with a sentence, or the key; nothing else."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from unittest import mock
@@ -22,6 +24,7 @@ LINES = [entry["public_key_line"] for entry in KEYS["identities"].values()]
 LINES += list(KEYS["invalid_public_key_lines"].values())
 PASSPHRASE = json.loads((VECTORS / "identity-a.json").read_text())["passphrase"]
 SCRATCH = Path(tempfile.mkdtemp(prefix="sealdrop-fuzz-keys-"))
+atexit.register(shutil.rmtree, SCRATCH, True)
 
 
 def cheap_kdf(passphrase: bytes, salt: bytes, opslimit: int, memlimit: int) -> bytes:
