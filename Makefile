@@ -106,5 +106,13 @@ stack: $(STAMP) $(JS_STAMP) system-deps
 attack: $(STAMP) $(JS_STAMP) system-deps
 	$(BIN)/python -m tests.attack
 
+# Every parser of untrusted bytes fuzzed for longer than `make test` does (tests/fuzz): prints,
+# per parser, the examples tried and the distinct lines of crypto/, intake/, reviewer/ reached.
+.PHONY: fuzz
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	SEALDROP_FUZZ=fuzz SEALDROP_FUZZ_PATHS=1 SEALDROP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(BIN)/pytest tests/fuzz -q -p no:cacheprovider
+
 clean:
 	rm -rf $(VENV) node_modules $(JS_STAMP)

@@ -10,6 +10,8 @@ and each envelope's size and hash as it is read.
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import hashlib
 import io
 import json
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from . import strictjson, ustar
 from .errors import SealdropError
 
 FORMAT = "sealdrop-bundle"
@@ -34,11 +37,12 @@ EVENTS = "events"
 KEY_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 SUFFIX = ".sdenv"
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
-HOUR_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:00Z")
+HOUR_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:00Z")
 MAILBOX_PATTERN = re.compile(r"[a-z2-7]{26}")
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 _COPY = 1 << 20
 _MAX_MANIFEST = 64 << 20
+_MANIFEST_DEPTH = 8
 
 
 class BundleError(SealdropError):
@@ -106,8 +110,7 @@ class BundleWriter:
     ) -> Entry:
         if not ID_PATTERN.fullmatch(submission_id) or submission_id in self._ids:
             raise ValueError(f"bad or repeated id {submission_id!r}")
-        if not HOUR_PATTERN.fullmatch(received):
-            raise ValueError("received must be an hour stamp such as 2026-11-24T13:00Z")
+        parse_hour(received)
         if (self.kind == REPLIES) != (mailbox is not None and _valid_mailbox(mailbox)):
             raise ValueError("a reply needs a mailbox id; a submission has none")
         reader = _HashingReader(envelope)
@@ -180,8 +183,8 @@ class Acks:
         submissions, events = data["submissions"], data["events"]
         if not isinstance(submissions, list) or not isinstance(events, list):
             raise ValueError("malformed acks")
-        ids = [str(i) for i in submissions + events]
-        if not all(ID_PATTERN.fullmatch(i) for i in ids):
+        ids = submissions + events
+        if not all(isinstance(i, str) and ID_PATTERN.fullmatch(i) for i in ids):
             raise ValueError("malformed acks")
         return cls(str(data["reviewer"]), tuple(map(str, submissions)), tuple(map(str, events)))
 
@@ -190,13 +193,25 @@ def _valid_mailbox(mailbox: str) -> bool:
     return MAILBOX_PATTERN.fullmatch(mailbox) is not None
 
 
+def parse_hour(stamp: object) -> int:
+    """The epoch seconds of an hour stamp such as ``2026-11-24T13:00Z``; ValueError unless it
+    is exactly that form, in ASCII digits, naming a real hour."""
+    if not isinstance(stamp, str) or not HOUR_PATTERN.fullmatch(stamp):
+        raise ValueError("not an hour stamp such as 2026-11-24T13:00Z")
+    moment = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:00Z")
+    return calendar.timegm(moment.timetuple())
+
+
 def _well_formed(entry: Entry) -> bool:
     """Manifest fields end up in file names and on the reviewer's screen: only expected forms."""
+    try:
+        parse_hour(entry.received)
+    except ValueError:
+        return False
     return bool(
         ID_PATTERN.fullmatch(entry.id)
-        and HOUR_PATTERN.fullmatch(entry.received)
         and SHA256_PATTERN.fullmatch(entry.sha256)
-        and entry.size >= 0
+        and 0 <= entry.size <= ustar.MAX_SIZE
     )
 
 
@@ -217,23 +232,23 @@ class Bundle:
         self.path = Path(path)
         self.kind = kind
         try:
-            self._tar = tarfile.open(self.path, mode="r:")
-        except (tarfile.TarError, OSError) as exc:
+            self._file: BinaryIO = self.path.open("rb")
+        except OSError as exc:
             raise BundleError(
-                f"{self.path} is not a readable sealdrop bundle ({exc}); "
+                f"{self.path} is not a readable sealdrop bundle ({exc.strerror}); "
                 "copy it from the server again"
             ) from None
         self.events: list[Entry] = []
         self.acks: Acks | None = None
-        self._event_members: dict[str, tarfile.TarInfo] = {}
+        self._event_members: dict[str, ustar.Member] = {}
         try:
             self.entries, self._members = self._verify_structure()
         except BaseException:
-            self._tar.close()
+            self._file.close()
             raise
 
     def close(self) -> None:
-        self._tar.close()
+        self._file.close()
 
     def __enter__(self) -> Bundle:
         return self
@@ -241,21 +256,33 @@ class Bundle:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _verify_structure(self) -> tuple[list[Entry], dict[str, tarfile.TarInfo]]:
+    def _read_members(self) -> list[ustar.Member]:
         try:
-            members = self._tar.getmembers()
-        except (tarfile.TarError, OSError, EOFError) as exc:
+            return ustar.read_members(self._file)
+        except ustar.TarRefused as refused:
+            if refused.offset is None or refused.offset == 0:
+                reason = f"{self.path} is not a readable sealdrop bundle ({refused})"
+            elif refused.cut and "cut short" in str(refused):
+                reason = str(refused)
+            elif refused.cut:
+                reason = f"the bundle is truncated or corrupted ({refused})"
+            else:
+                reason = f"the bundle is damaged at byte {refused.offset} ({refused})"
+            raise BundleError(f"{reason}; copy it from the server again") from None
+        except OSError as exc:
             raise BundleError(
-                f"the bundle is truncated or corrupted ({exc}); copy it from the server again"
+                f"the bundle could not be read ({exc.strerror}); copy it from the server again"
             ) from None
-        self._check_filler(members)
+
+    def _verify_structure(self) -> tuple[list[Entry], dict[str, ustar.Member]]:
+        members = self._read_members()
         if not members or members[-1].name != MANIFEST:
             raise BundleError(
                 "the bundle has no manifest at its end (truncated?); copy it from the server again"
             )
         entries = self._read_manifest(members[-1])
         noun, prefix = self._noun, _member_prefix(self.kind)
-        envelopes: dict[str, tarfile.TarInfo] = {}
+        envelopes: dict[str, ustar.Member] = {}
         for member in members[:-1]:
             name = member.name
             if name.startswith(_member_prefix(EVENTS)):
@@ -263,10 +290,7 @@ class Bundle:
                 continue
             stem = name.removeprefix(prefix).removesuffix(SUFFIX)
             if not (
-                member.isreg()
-                and name.startswith(prefix)
-                and name.endswith(SUFFIX)
-                and ID_PATTERN.fullmatch(stem)
+                name.startswith(prefix) and name.endswith(SUFFIX) and ID_PATTERN.fullmatch(stem)
             ):
                 raise BundleError(f"the bundle holds an unexpected entry {name!r}; it was altered")
             if stem in envelopes:
@@ -288,9 +312,9 @@ class Bundle:
         self._match(self.events, self._event_members, "staff event")
         return entries, envelopes
 
-    def _event_member(self, member: tarfile.TarInfo) -> None:
+    def _event_member(self, member: ustar.Member) -> None:
         stem = member.name.removeprefix(_member_prefix(EVENTS)).removesuffix(SUFFIX)
-        if not (member.isreg() and member.name.endswith(SUFFIX) and ID_PATTERN.fullmatch(stem)):
+        if not (member.name.endswith(SUFFIX) and ID_PATTERN.fullmatch(stem)):
             raise BundleError(
                 f"the bundle holds an unexpected entry {member.name!r}; it was altered"
             )
@@ -299,7 +323,7 @@ class Bundle:
         self._event_members[stem] = member
 
     @staticmethod
-    def _match(entries: list[Entry], members: dict[str, tarfile.TarInfo], noun: str) -> None:
+    def _match(entries: list[Entry], members: dict[str, ustar.Member], noun: str) -> None:
         for entry in entries:
             member = members.get(entry.id)
             if member is None:
@@ -315,86 +339,43 @@ class Bundle:
     def _noun(self) -> str:
         return "reply" if self.kind == REPLIES else "submission"
 
-    def _check_filler(self, members: list[tarfile.TarInfo]) -> None:
-        """Requires tar's padding and end-of-archive blocks, which no hash covers, to be zero,
-        so that a flipped bit anywhere in the bundle is noticed. A damaged member header also
-        lands here: tarfile stops reading at it, leaving non-zero bytes after the last member.
-        """
-        with self.path.open("rb") as raw:
-            size = raw.seek(0, io.SEEK_END)
-            starts = [m.offset for m in members[1:]] + [size]
-            for member, start in zip(members, starts, strict=True):
-                raw.seek(member.offset_data + member.size)
-                stripped = raw.read(start - member.offset_data - member.size).lstrip(b"\0")
-                if stripped:
-                    raise BundleError(
-                        f"the bundle is damaged at byte {start - len(stripped)}, after its entry "
-                        f"{member.name!r}; copy it from the server again"
-                    )
-            padded = -(-members[-1].size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE if members else 0
-            if members and size - members[-1].offset_data - padded < 2 * tarfile.BLOCKSIZE:
-                raise BundleError(
-                    "the bundle is cut short (its end-of-archive marker is missing); "
-                    "copy it from the server again"
-                )
-
-    def _read_manifest(self, member: tarfile.TarInfo) -> list[Entry]:
+    def _read_manifest(self, member: ustar.Member) -> list[Entry]:
         if member.size > _MAX_MANIFEST:
             raise BundleError("the bundle's manifest is implausibly large; it was altered")
-        handle = self._tar.extractfile(member)
-        assert handle is not None
+        self._file.seek(member.offset_data)
+        data = self._file.read(member.size)
         try:
-            manifest = json.loads(handle.read().decode("utf-8"))
-            if manifest.get("format") != FORMAT:
-                raise BundleError("this archive is not a sealdrop bundle")
-            if manifest.get("version") != VERSION:
-                raise BundleError(
-                    f"bundle version {manifest.get('version')} is not supported; upgrade sealdrop"
-                )
-            kind = manifest.get("kind", SUBMISSIONS)
-            if kind != self.kind:
-                raise BundleError(
-                    f"this is a bundle of {kind}, not of {self.kind}: "
-                    + (
-                        "import it on the server with `sealdrop-intake import-replies`"
-                        if kind == REPLIES
-                        else "open it on the offline computer with `sealdrop-reviewer open`"
-                    )
-                )
-            entries = [
-                Entry(
-                    str(e["id"]),
-                    str(e["received"]),
-                    int(e["size"]),
-                    str(e["sha256"]),
-                    str(e["mailbox"]) if kind == REPLIES else None,
-                )
-                for e in manifest[kind]
-            ]
-            if kind == REPLIES and not all(_valid_mailbox(e.mailbox or "") for e in entries):
-                raise BundleError("the manifest names a malformed mailbox; it was altered")
-            if not all(_well_formed(e) for e in entries):
-                raise BundleError(
-                    "the manifest lists a malformed id, hour, size or hash; it was altered"
-                )
-            self.events = [
-                Entry(str(e["id"]), str(e["received"]), int(e["size"]), str(e["sha256"]))
-                for e in manifest.get(EVENTS, [])
-            ]
-            if not all(_well_formed(e) for e in self.events):
-                raise BundleError("the manifest lists a malformed staff event; it was altered")
-            if len({e.id for e in self.events}) != len(self.events):
-                raise BundleError("the manifest lists a staff event twice; it was altered")
-            if "acks" in manifest:
-                if kind != REPLIES:
-                    raise BundleError("this bundle carries confirmations in the wrong place")
-                self.acks = Acks.from_json(manifest["acks"])
-        except BundleError:
-            raise
-        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+            manifest = strictjson.loads_object(
+                data, max_bytes=_MAX_MANIFEST, max_depth=_MANIFEST_DEPTH
+            )
+        except strictjson.JSONRefused as refused:
             raise BundleError(
-                "the bundle's manifest is damaged; copy it from the server again"
+                f"the bundle's manifest is damaged ({refused}); copy it from the server again"
             ) from None
+        if manifest.get("format") != FORMAT:
+            raise BundleError("this archive is not a sealdrop bundle")
+        version = manifest.get("version")
+        if type(version) is not int or version != VERSION:
+            shown = version if type(version) is int else "(not a whole number)"
+            raise BundleError(f"bundle version {shown} is not supported; upgrade sealdrop")
+        kind = manifest.get("kind", SUBMISSIONS)
+        if kind not in KINDS:
+            raise BundleError("the bundle's manifest names an unknown kind; it was altered")
+        if kind != self.kind:
+            raise BundleError(
+                f"this is a bundle of {kind}, not of {self.kind}: "
+                + (
+                    "import it on the server with `sealdrop-intake import-replies`"
+                    if kind == REPLIES
+                    else "open it on the offline computer with `sealdrop-reviewer open`"
+                )
+            )
+        listing = manifest.get(kind)
+        if not isinstance(listing, list):
+            raise BundleError(
+                f"the bundle's manifest has no list of {kind}; copy it from the server again"
+            )
+        entries = [self._entry(item, kind) for item in listing]
         seen: set[str] = set()
         for entry in entries:
             if entry.id in seen:
@@ -402,7 +383,46 @@ class Bundle:
                     f"the manifest lists {self._noun} {entry.id} twice; it was altered"
                 )
             seen.add(entry.id)
+        events = manifest.get(EVENTS, [])
+        if not isinstance(events, list):
+            raise BundleError("the manifest lists its staff events malformed; it was altered")
+        self.events = [self._entry(item, EVENTS) for item in events]
+        if len({e.id for e in self.events}) != len(self.events):
+            raise BundleError("the manifest lists a staff event twice; it was altered")
+        if "acks" in manifest:
+            if kind != REPLIES:
+                raise BundleError("this bundle carries confirmations in the wrong place")
+            try:
+                self.acks = Acks.from_json(manifest["acks"])
+            except (ValueError, KeyError, TypeError):
+                raise BundleError(
+                    "the bundle's confirmations are malformed; it was altered"
+                ) from None
         return entries
+
+    def _entry(self, item: object, kind: str) -> Entry:
+        """One manifest entry, each field of exactly its type and form."""
+        fields = ("id", "received", "size", "sha256") + (("mailbox",) if kind == REPLIES else ())
+        if not isinstance(item, dict) or not all(name in item for name in fields):
+            raise BundleError(
+                "the bundle's manifest is damaged (an entry lacks a field); "
+                "copy it from the server again"
+            )
+        size = item["size"]
+        texts = [item[name] for name in fields if name != "size"]
+        if type(size) is not int or not all(isinstance(text, str) for text in texts):
+            raise BundleError(
+                "the manifest lists a malformed id, hour, size or hash; it was altered"
+            )
+        mailbox = item["mailbox"] if kind == REPLIES else None
+        if mailbox is not None and not _valid_mailbox(mailbox):
+            raise BundleError("the manifest names a malformed mailbox; it was altered")
+        entry = Entry(item["id"], item["received"], size, item["sha256"], mailbox)
+        if not _well_formed(entry):
+            raise BundleError(
+                "the manifest lists a malformed id, hour, size or hash; it was altered"
+            )
+        return entry
 
     def span(self, entry: Entry) -> tuple[int, int]:
         """Where the entry's envelope lies in the bundle file: (offset, length). For readers
@@ -412,16 +432,35 @@ class Bundle:
 
     def envelopes(self) -> Iterator[tuple[Entry, CheckedReader]]:
         for entry in self.entries:
-            handle = self._tar.extractfile(self._members[entry.id])
-            assert handle is not None
-            yield entry, CheckedReader(entry, handle)
+            yield entry, CheckedReader(entry, _SpanFile(self._file, *self.span(entry)))
 
     def event_envelopes(self) -> Iterator[tuple[Entry, CheckedReader]]:
         """The staff events' envelopes, each read through a hash-checking reader."""
         for entry in self.events:
-            handle = self._tar.extractfile(self._event_members[entry.id])
-            assert handle is not None
-            yield entry, CheckedReader(entry, handle)
+            member = self._event_members[entry.id]
+            yield (
+                entry,
+                CheckedReader(entry, _SpanFile(self._file, member.offset_data, member.size)),
+            )
+
+
+class _SpanFile:
+    """Reads ``length`` bytes of an open file from ``offset`` on (one reader at a time)."""
+
+    def __init__(self, source: BinaryIO, offset: int, length: int) -> None:
+        self._source = source
+        self._position = offset
+        self._end = offset + length
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._end - self._position
+        wanted = left if n is None or n < 0 else min(n, left)
+        if wanted <= 0:
+            return b""
+        self._source.seek(self._position)
+        data = self._source.read(wanted)
+        self._position += len(data)
+        return data
 
 
 class CheckedReader:

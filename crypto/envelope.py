@@ -20,6 +20,7 @@ from .errors import (
     MalformedContent,
     NotAnEnvelope,
     NotForYou,
+    StanzaNotForYourKey,
     TruncatedEnvelope,
     UnsupportedVersion,
 )
@@ -100,11 +101,12 @@ def read_header(source: BinaryIO) -> Header:
         raise TruncatedEnvelope("the envelope ends inside its header")
     if preamble[: len(MAGIC)] != MAGIC:
         raise NotAnEnvelope()
+    # The version is judged as soon as its byte is read: another version's header may differ.
+    if len(preamble) > len(MAGIC) and preamble[len(MAGIC)] != VERSION:
+        raise UnsupportedVersion(preamble[len(MAGIC)])
     if len(preamble) < _PREAMBLE.size:
         raise TruncatedEnvelope("the envelope ends inside its header")
     _, version, count = _PREAMBLE.unpack(preamble)
-    if version != VERSION:
-        raise UnsupportedVersion(version)
     if not 1 <= count <= MAX_RECIPIENTS:
         raise CorruptedEnvelope(f"the header names {count} recipients (1 to 64 are allowed)")
     rest_len = count * _STANZA_BYTES + _sodium.STREAM_HEADER_BYTES
@@ -321,7 +323,11 @@ def open_envelope(source: BinaryIO, identities: Iterable[Identity], sink: Sink) 
 
 
 def _payload_key(header: Header, identities: list[Identity]) -> bytes:
+    """The payload key from the first of our stanzas that opens. A stanza that names our key
+    but does not open was sealed with another key (or damaged): the payload's authentication
+    will tell which, for a recipient whose stanza opens."""
     mine = {identity.public_key.key_id: identity for identity in identities}
+    failed: list[bytes] = []
     for key_id, sealed in header.stanzas:
         identity = mine.get(key_id)
         if identity is None:
@@ -329,9 +335,9 @@ def _payload_key(header: Header, identities: list[Identity]) -> bytes:
         try:
             return identity.unseal_key(sealed)
         except _sodium.AuthenticationFailed:
-            raise CorruptedEnvelope(
-                f"the payload key sealed to your key {key_id.hex()} is damaged or was tampered with"
-            ) from None
+            failed.append(key_id)
+    if failed:
+        raise StanzaNotForYourKey(failed[0].hex(), len(header.stanzas) - len(failed))
     raise NotForYou(header.key_ids)
 
 
@@ -356,9 +362,10 @@ def _open(source: BinaryIO, identities: list[Identity], sink: Sink) -> Contents:
                 "or was tampered with"
             ) from None
         if tag == _sodium.TAG_FINAL:
-            reader.feed(plaintext)
+            # Chunk errors come before content errors in the same chunk (FORMAT.md §3.5).
             if source.read(1):
                 raise CorruptedEnvelope("there is data after the envelope's final chunk")
+            reader.feed(plaintext)
             return reader.finish()
         if tag != _sodium.TAG_MESSAGE:
             raise CorruptedEnvelope(f"chunk {index} has a tag the format does not use")

@@ -56,6 +56,25 @@ class CorruptedEnvelope(EnvelopeError):
     """Authentication failed or the structure is broken: corrupted or tampered with."""
 
 
+class StanzaNotForYourKey(CorruptedEnvelope):
+    """The header names your key, but its stanza does not open with it: the sealer used a
+    different key under your key id. Other recipients' stanzas may be fine."""
+
+    def __init__(self, key_id: str, others: int) -> None:
+        self.key_id = key_id
+        self.others = others
+        colleague = (
+            f"; a colleague holding one of its other {others} recipient key"
+            f"{'' if others == 1 else 's'} may be able to open it"
+            if others
+            else ""
+        )
+        super().__init__(
+            f"the envelope names your key {key_id} but its payload key was not sealed for "
+            f"this key correctly{colleague}"
+        )
+
+
 class TruncatedEnvelope(EnvelopeError):
     """Every byte present is authentic, but the envelope ends before its final chunk."""
 

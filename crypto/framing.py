@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import strictjson
 from .errors import MalformedContent
 
 BEGIN = 0x01
@@ -24,6 +25,7 @@ CLOSE = 0x04
 RECORD_HEAD = struct.Struct(">BI")
 MAX_DATA = 65536
 MAX_JSON = 8192
+MAX_JSON_DEPTH = 16
 PART_KINDS = ("message", "file", "field")
 
 
@@ -66,12 +68,9 @@ def encode_json(obj: Mapping[str, Any]) -> bytes:
 
 def decode_json(body: bytes, what: str) -> dict[str, Any]:
     try:
-        obj = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise MalformedContent(f"the {what} record is not valid UTF-8 JSON") from None
-    if not isinstance(obj, dict):
-        raise MalformedContent(f"the {what} record is not a JSON object")
-    return obj
+        return strictjson.loads_object(body, max_bytes=MAX_JSON, max_depth=MAX_JSON_DEPTH)
+    except strictjson.JSONRefused as refused:
+        raise MalformedContent(f"the {what} record is refused: {refused}") from None
 
 
 def record(kind: int, body: bytes) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import struct
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,10 +27,22 @@ _CHECKSUM_LABEL = b"sealdrop-pubkey-checksum-v1"
 _FINGERPRINT_LABEL = b"sealdrop-fingerprint-v1"
 _SIGNING_SEED_LABEL = b"sealdrop-signing-seed-v1"
 
+# White space, in key lines and files, is exactly these ASCII characters (FORMAT.md §1, §2).
+_SPACE = " \t\r"
+_WHITE_SPACE = re.compile(r"[ \t\r\n]")
+
 _IDENTITY_VERSION = 1
 _IDENTITY_HEAD = struct.Struct(">BIQ")  # version, opslimit, memlimit
 _MAX_OPSLIMIT = 64
 _MAX_MEMLIMIT = 4 << 30
+# version, limits, salt, then secretbox's nonce, the 32-byte secret key and its 16-byte MAC
+_IDENTITY_BLOB_BYTES = (
+    _IDENTITY_HEAD.size
+    + _sodium.PWHASH_SALT_BYTES
+    + _sodium.SECRETBOX_NONCE_BYTES
+    + _sodium.KEY_BYTES
+    + _sodium.SECRETBOX_MAC_BYTES
+)
 
 
 def _b32encode(data: bytes) -> str:
@@ -55,7 +68,13 @@ class PublicKey:
 
     @classmethod
     def from_line(cls, line: str) -> PublicKey:
-        text = "".join(line.split()).lower()
+        text = _WHITE_SPACE.sub("", line)
+        if not text.isascii():
+            raise InvalidPublicKey(
+                "this public key has characters that cannot appear in one (a typo?); "
+                "copy it again from the reviewer's public key file"
+            )
+        text = text.lower()
         if not text.startswith(PUBLIC_KEY_PREFIX):
             raise InvalidPublicKey(
                 f"a sealdrop public key starts with {PUBLIC_KEY_PREFIX!r}; "
@@ -87,11 +106,11 @@ class PublicKey:
     @classmethod
     def from_file(cls, path: str | Path) -> PublicKey:
         """Reads a public key file, or the public key line of an identity file."""
-        text = Path(path).read_text(encoding="utf-8")
-        for line in text.splitlines():
-            line = line.strip()
+        text = _read_utf8(path, InvalidPublicKey)
+        for line in text.split("\n"):
+            line = line.strip(_SPACE)
             if line.startswith("public-key:"):
-                line = line.removeprefix("public-key:").strip()
+                line = line.removeprefix("public-key:").strip(_SPACE)
             if line and not line.startswith("#") and ":" not in line:
                 return cls.from_line(line)
         raise InvalidPublicKey(f"{path} holds no sealdrop public key line")
@@ -183,14 +202,15 @@ class Identity:
         fields = _identity_fields(text)
         try:
             blob = base64.b64decode(fields["secret-key"], validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or non-ASCII characters
             raise InvalidIdentityFile(
                 "the secret-key line of this identity file is damaged; restore it from backup"
             ) from None
         head_end = _IDENTITY_HEAD.size + _sodium.PWHASH_SALT_BYTES
-        if len(blob) < head_end + _sodium.SECRETBOX_NONCE_BYTES:
+        if len(blob) != _IDENTITY_BLOB_BYTES:
             raise InvalidIdentityFile(
-                "the secret-key line of this identity file is cut short; restore it from backup"
+                f"the secret-key line of this identity file holds {len(blob)} bytes, not "
+                f"{_IDENTITY_BLOB_BYTES} bytes (cut short or altered); restore it from backup"
             )
         version, opslimit, memlimit = _IDENTITY_HEAD.unpack_from(blob)
         if version != _IDENTITY_VERSION:
@@ -220,18 +240,34 @@ class Identity:
 
     @classmethod
     def load(cls, path: str | Path, passphrase: str) -> Identity:
-        return cls.from_file_text(Path(path).read_text(encoding="utf-8"), passphrase)
+        return cls.from_file_text(_read_utf8(path, InvalidIdentityFile), passphrase)
+
+
+def _read_utf8(path: str | Path, error: type[InvalidPublicKey | InvalidIdentityFile]) -> str:
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(
+            f"{path} is not UTF-8 text, so it is not a sealdrop key file (damaged, or another "
+            "kind of file); check which file you gave"
+        ) from None
 
 
 def _identity_fields(text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
+    for line in text.split("\n"):
+        line = line.strip(_SPACE)
         if not line or line.startswith("#"):
             continue
         name, sep, value = line.partition(":")
         if sep:
-            fields[name.strip()] = value.strip()
+            name = name.strip(_SPACE)
+            if name in fields:
+                raise InvalidIdentityFile(
+                    f"this identity file has its {name} line twice, so it is ambiguous; "
+                    "restore it from backup"
+                )
+            fields[name] = value.strip(_SPACE)
     if "secret-key" not in fields:
         raise InvalidIdentityFile(
             "this file is not a sealdrop identity (no secret-key line); "

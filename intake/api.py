@@ -8,7 +8,6 @@ See docs/UPLOAD.md for the contract.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 from typing import BinaryIO
@@ -16,7 +15,7 @@ from typing import BinaryIO
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import ClientDisconnected
 
-from crypto import EnvelopeError, plaintext_length_of, read_header
+from crypto import EnvelopeError, plaintext_length_of, read_header, strictjson
 from crypto.envelope import MAGIC, VERSION, header_length
 
 from .errors import IntakeError, malformed, too_large
@@ -26,6 +25,7 @@ from .storage import Store, UploadInfo, blur_time
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
 MAX_JSON_BYTES = 4096
+MAX_JSON_DEPTH = 4
 
 
 def _store() -> Store:
@@ -158,10 +158,8 @@ def _finish(store: Store, upload_id: str) -> None:
 
 
 def _json_body(body: bytes) -> dict[str, object]:
-    data = json.loads(body.decode("utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError("not an object")
-    return data
+    """The body as a JSON object, by the strict reader (a JSONRefused is a ValueError)."""
+    return strictjson.loads_object(body, max_bytes=MAX_JSON_BYTES, max_depth=MAX_JSON_DEPTH)
 
 
 def _read_up_to(stream: BinaryIO, limit: int) -> bytes | bytearray:

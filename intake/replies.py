@@ -12,11 +12,9 @@ REPLY_TTL_DAYS.
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import io
 import os
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from crypto import EnvelopeError, plaintext_length_of, read_header
-from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
+from crypto.bundle import Bundle, BundleError, CheckedReader, Entry, parse_hour
 from crypto.envelope import MAGIC, header_length
 from crypto.sinks import fsync_dir
 
@@ -37,6 +35,7 @@ from . import config as config_module
 from . import team
 from .config import ConfigError, Settings
 from .db import Base, forget_deleted, make_engine, this_hour
+from .errors import IntakeError
 from .storage import BLOB_SUFFIX, Store, blur_time, remove_unlocked
 
 DEFAULT_REPLY_TTL_DAYS = 30
@@ -102,8 +101,13 @@ def load_followup(config: Mapping[str, Any] | Settings | None) -> FollowupSettin
     )
 
 
-def _hour_of(stamp: str) -> int:
-    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:00Z"))
+def _hour_of(entry: Entry) -> int:
+    try:
+        return parse_hour(entry.received)
+    except ValueError:
+        raise BundleError(
+            f"reply {entry.id} names the hour {entry.received!r}, which does not exist"
+        ) from None
 
 
 class ReplyStore:
@@ -164,17 +168,23 @@ class ReplyStore:
         and confirmations (intake.team) are stored too, counted in ``report``."""
         try:
             with Bundle(path, "replies") as bundle:
+                hours = {}
                 for entry, reader in bundle.envelopes():
                     _check_envelope(entry, reader, self.store.settings.max_submission_bytes)
+                    hours[entry.id] = _hour_of(entry)
                 for entry, reader in bundle.event_envelopes():
                     team.check_event(entry, reader)
                 team.check_acks(self.store, bundle.acks)
                 with Session(self.store.engine) as session:
                     known = set(session.scalars(select(Reply.id)))
+                todo = [entry for entry in bundle.entries if entry.id not in known]
+                self._check_room(
+                    sum(entry.size for entry in todo) + sum(e.size for e in bundle.events)
+                )
                 self.ensure_directory()
                 new = []
                 for entry, reader in bundle.envelopes():
-                    if entry.id not in known and self._publish(entry, reader):
+                    if entry.id not in known and self._publish(entry, reader, hours[entry.id]):
                         new.append(entry.id)
                 events = team.import_events(self.store, bundle)
                 confirmed = team.record_acks(self.store, bundle.acks)
@@ -184,14 +194,22 @@ class ReplyStore:
         except BundleError as error:
             raise ImportError_(str(error)) from None
 
-    def _publish(self, entry: Entry, reader: CheckedReader) -> bool:
-        self.store.check_disk(entry.size)
+    def _check_room(self, needed: int) -> None:
+        try:
+            self.store.check_disk(needed)
+        except IntakeError:
+            raise ImportError_(
+                f"the server's disk has no room for this bundle's {needed} bytes of replies "
+                "(above the reserve kept for submissions), so none was stored; free some space "
+                "and import it again"
+            ) from None
+
+    def _publish(self, entry: Entry, reader: CheckedReader, hour: int) -> bool:
         with self.store.new_temp() as (temp, handle):
             while block := reader.read(_COPY):
                 handle.write(block)
             reader.check()
             os.fsync(handle.fileno())
-            hour = _hour_of(entry.received)
             os.utime(handle.fileno(), (hour, hour))
             target = self.path(entry.id)
             os.rename(temp, target)

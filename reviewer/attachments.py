@@ -3,7 +3,8 @@
 Everything about an attachment is chosen by the submitter (or by whoever impersonates one):
 its name, its claimed type and its bytes. Names are reduced to one harmless path component,
 files are never overwritten and never executable, and types that can run code when opened are
-named in a warning, judged by the name, the claimed type and the first bytes.
+named in a warning, judged by the name, the claimed type and the first bytes (after a
+byte-order mark, for text formats such as HTML and PostScript).
 """
 
 from __future__ import annotations
@@ -29,14 +30,21 @@ _HTML = (
     "do not open it in a web browser"
 )
 _ARCHIVE = "an archive: unpack it only on this offline machine and check what is inside"
+_POSTSCRIPT = (
+    "a PostScript program: it runs when viewed or printed; open it only on this offline "
+    "machine, never send it to a printer"
+)
+_SHORTCUT = "a shortcut: opening it can run a program or contact a web address; do not open it"
 
 _EXTENSIONS = (
     (
         "exe dll com scr msi msp bat cmd ps1 psm1 vbs vbe js jse wsf wsh hta cpl jar apk app "
         "sh bash zsh csh run bin elf out py pyc pyw pl rb php lnk desktop appimage deb rpm "
-        "dmg pkg reg inf gadget msc iso img vhd vhdx",
+        "dmg pkg reg inf gadget msc iso img vhd vhdx chm pif xll wll scf vsto",
         _EXECUTABLE,
     ),
+    ("ps eps epsf epsi", _POSTSCRIPT),
+    ("url website webloc inetloc iqy slk library-ms settingcontent-ms", _SHORTCUT),
     (
         "docm dotm xlsm xltm xlam xlsb pptm potm ppam ppsm sldm doc dot xls xlt ppt pps pot "
         "odt ods odp odg ott rtf",
@@ -56,6 +64,9 @@ _RISKY_TYPE_WORDS = (
     ("msword", _MACRO),
     ("ms-excel", _MACRO),
     ("ms-powerpoint", _MACRO),
+    ("htmlhelp", _EXECUTABLE),
+    ("postscript", _POSTSCRIPT),
+    ("internet-shortcut", _SHORTCUT),
     ("html", _HTML),
     ("svg", _HTML),
     ("zip", _ARCHIVE),
@@ -78,8 +89,21 @@ _MAGIC = (
     (b"BZh", _ARCHIVE),
     (b"\xfd7zXZ\x00", _ARCHIVE),
     (b"\x28\xb5\x2f\xfd", _ARCHIVE),
+    (b"ITSF", _EXECUTABLE),  # compiled HTML help (.chm)
+    (b"L\x00\x00\x00\x01\x14\x02\x00", _EXECUTABLE),  # Windows shell link (.lnk)
+    (b"\xc5\xd0\xd3\xc6", _POSTSCRIPT),  # binary EPS
 )
-_HTML_STARTS = (b"<!doctype html", b"<html", b"<svg", b"<?xml", b"<script")
+# Text formats, recognised after any byte-order mark and leading white space, in any case.
+_TEXT_STARTS = (
+    (("<!doctype html", "<html", "<svg", "<?xml", "<script", "<head", "<body", "<iframe"), _HTML),
+    (("%!ps", "%!"), _POSTSCRIPT),
+    (("[internetshortcut]", "[{000214a0", "[shell]"), _SHORTCUT),
+)
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
 
 
 def safe_name(name: str | None, index: int) -> str:
@@ -116,9 +140,20 @@ def risks(name: str | None, media_type: str | None, head: bytes) -> list[str]:
     found += [reason for magic, reason in _MAGIC if head.startswith(magic)]
     if head.startswith(b"PK\x03\x04") and extension not in _OOXML_OR_ODF:
         found.append(_ARCHIVE)
-    if head.lstrip()[:16].lower().startswith(_HTML_STARTS):
-        found.append(_HTML)
+    start = _text_start(head)
+    found += [reason for starts, reason in _TEXT_STARTS if start.startswith(starts)]
     return list(dict.fromkeys(found))
+
+
+def _text_start(head: bytes) -> str:
+    """The first characters of ``head`` read as text (after a byte-order mark, which also
+    names the encoding, and white space), lower-cased; binary bytes become U+FFFD."""
+    encoding = "utf-8"
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            head, encoding = head[len(bom) :], name
+            break
+    return head[:256].decode(encoding, "replace").lstrip(" \t\r\n\ufeff")[:32].lower()
 
 
 def create_unique(directory: Path, name: str) -> tuple[Path, int]:

@@ -15,17 +15,22 @@ from rich.text import Text
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+_HIDDEN = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
 def _visible(ch: str) -> str:
-    return f"\\u{ord(ch):04x}"
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def clean_text(text: str) -> str:
-    """For message bodies and field values: keeps line breaks and tabs."""
+    """For message bodies and field values: keeps line breaks and tabs; every invisible or
+    format character (zero-width spaces and joiners, byte-order marks, soft hyphens, tag
+    characters, bidi controls) is shown as its code, so nothing hides in a message."""
     text = text.replace("\r\n", "\n")
     return "".join(
         ch
-        if ch in "\n\t"
-        or (unicodedata.category(ch) not in ("Cc", "Cs", "Zl", "Zp") and ch not in _BIDI)
+        if ch in "\n\t" or (unicodedata.category(ch) not in _HIDDEN and ch not in _BIDI)
         else _visible(ch)
         for ch in text
     )
@@ -47,10 +52,7 @@ def clean_name(text: str | None) -> str:
     """For file and field names: one line, every invisible or format character made visible."""
     if text is None:
         return "(no name)"
-    return "".join(
-        _visible(ch) if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch
-        for ch in text
-    )
+    return "".join(_visible(ch) if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
 
 
 def plain(text: str, style: str = "") -> Text:

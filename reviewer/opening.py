@@ -27,12 +27,14 @@ from crypto import (
     DirectorySink,
     EnvelopeError,
     Identity,
+    MalformedContent,
     MemorySink,
     NotForYou,
     TruncatedEnvelope,
     open_envelope,
 )
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
+from crypto.errors import StanzaNotForYourKey
 
 from . import handover, sync
 from .streaming import Prefetcher, SpanReader, VerifiedSink
@@ -224,6 +226,14 @@ def _attempt(
             "is writable and run the same open command again",
             entry.received,
         )
+    except Exception as exc:  # one bad envelope must never stop the others
+        outcome = Outcome(
+            entry.id,
+            FAILED,
+            f"sealdrop met an error it did not expect while opening it ({type(exc).__name__}); "
+            "nothing of it was saved; the other submissions were opened; please report this",
+            entry.received,
+        )
     else:
         return Outcome(entry.id, OPENED, _summary(contents), entry.received)
     vault.forget_record(entry.id)
@@ -252,6 +262,14 @@ def _explain(
             f"it is not encrypted to your key (yours is {yours}; it was sealed to "
             f"{', '.join(error.key_ids)}); open it with the identity of one of those keys "
             "(`sealdrop-reviewer fingerprint` shows a key's id as its first four groups)"
+        )
+    if isinstance(error, StanzaNotForYourKey):
+        return f"{error}; nothing of it was saved"
+    if isinstance(error, MalformedContent):
+        return (
+            f"it opened with your key, but what was sealed inside breaks the format ({error}); "
+            "nothing of it was saved; it was written by faulty or hostile software, not "
+            "altered on the server"
         )
     if isinstance(error, TruncatedEnvelope):
         return (

@@ -112,6 +112,9 @@ def test_key_vectors() -> None:
     for line in KEYS["invalid_public_key_lines"].values():
         with pytest.raises(InvalidPublicKey):
             PublicKey.from_line(line)
+    a = PublicKey.from_line(KEYS["identities"]["a"]["public_key_line"])
+    for line in KEYS["public_key_line_spellings"].values():
+        assert PublicKey.from_line(line) == a
 
 
 def test_identity_file_vector() -> None:
@@ -122,3 +125,71 @@ def test_identity_file_vector() -> None:
     assert identity._secret.hex() == doc["secret_key_hex"]
     with pytest.raises(WrongPassphrase):
         Identity.from_file_text(text, doc["wrong_passphrase"])
+
+
+# --- bundles -------------------------------------------------------------------------------
+
+BUNDLES = sorted(p.stem for p in VECTORS.glob("bundle-*.tar"))
+
+
+def crypto_bundle_class(path: Path, kind: str) -> tuple[str, list[str]]:
+    """The error class crypto/ reports (FORMAT.md §4.3), and the entries failing their hash."""
+    from crypto.bundle import Bundle, BundleError
+
+    try:
+        bundle = Bundle(path, kind)
+    except BundleError as error:
+        text = str(error)
+        if "version" in text and "not supported" in text:
+            return "unsupported-version", []
+        if "this is a bundle of" in text:
+            return "wrong-kind", []
+        if "not a readable sealdrop bundle" in text or "not a sealdrop bundle" in text:
+            return "not-a-bundle", []
+        return "damaged", []
+    bad = []
+    with bundle:
+        for entry, reader in bundle.envelopes():
+            reader.read()
+            try:
+                reader.check()
+            except BundleError:
+                bad.append(entry.id)
+    return ("hash-mismatch" if bad else "ok"), bad
+
+
+def test_there_are_bundle_vectors_of_every_class() -> None:
+    expects = {json.loads((VECTORS / f"{n}.json").read_text())["expect"] for n in BUNDLES}
+    assert expects == {
+        "ok",
+        "not-a-bundle",
+        "unsupported-version",
+        "wrong-kind",
+        "damaged",
+        "hash-mismatch",
+    }
+
+
+@pytest.mark.parametrize("name", BUNDLES)
+def test_crypto_and_the_minimal_reader_agree_on_bundle_vectors(name: str) -> None:
+    doc = json.loads((VECTORS / f"{name}.json").read_text())
+    data = (VECTORS / f"{name}.tar").read_bytes()
+    found, bad = crypto_bundle_class(VECTORS / f"{name}.tar", doc["kind"])
+    assert found == doc["expect"], name
+    assert bad == doc.get("bad_entries", [])
+    try:
+        entries = minimal_decoder.read_bundle(data, doc["kind"])
+    except minimal_decoder.Refused as refused:
+        assert refused.kind == doc["expect"]
+        return
+    minimal_bad = [e["id"] for e, body in entries if not minimal_decoder.entry_matches(e, body)]
+    assert ("hash-mismatch" if minimal_bad else "ok") == doc["expect"]
+    assert minimal_bad == doc.get("bad_entries", [])
+    assert [e for e, _ in entries] == doc["entries"]
+
+
+def test_the_readme_names_every_vector_file() -> None:
+    readme = (VECTORS / "README.md").read_text()
+    for path in VECTORS.iterdir():
+        if path.suffix in {".sdenv", ".tar", ".json", ".txt"}:
+            assert f"`{path.stem}`" in readme or f"`{path.name}`" in readme, path.name

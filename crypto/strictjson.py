@@ -1,0 +1,135 @@
+"""The one JSON reader for untrusted bytes (docs/FORMAT.md, "JSON"): explicit size and depth
+limits, and nothing that two readers could understand differently.
+
+Refused: more than ``max_bytes`` bytes; text that is not UTF-8 (a byte-order mark included);
+nesting deeper than ``max_depth``; a name repeated in one object; NaN, Infinity and numbers too
+large to be finite; integers outside ±(2⁵³ − 1) (what every JavaScript reader holds exactly);
+strings with unpaired surrogates (``"\\ud800"``), which no UTF-8 text can carry.
+Every refusal is a ``JSONRefused`` (a ``ValueError``) whose message is one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+MAX_SAFE_INTEGER = (1 << 53) - 1
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# Depth is counted on the brackets alone, every opening one as "(" and closing one as ")"
+# (a mismatched pair is not JSON, which the parser refuses next).
+_BRACKETS = bytes.maketrans(b"[{]}", b"(())")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class JSONRefused(ValueError):
+    """The bytes are not JSON this project accepts; the message says why."""
+
+
+def loads(data: bytes | bytearray | memoryview, *, max_bytes: int, max_depth: int) -> Any:
+    """Parses ``data`` strictly, or raises JSONRefused."""
+    raw = bytes(data)
+    if len(raw) > max_bytes:
+        raise JSONRefused(f"it is larger than {max_bytes} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise JSONRefused("it is not UTF-8 text") from None
+    if text.startswith("\ufeff"):
+        raise JSONRefused("it starts with a byte-order mark")
+    _check_depth(raw, max_depth)
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object,
+            parse_constant=_constant,
+            parse_float=_float,
+            parse_int=_int,
+        )
+    except JSONRefused:
+        raise
+    except RecursionError:  # unreachable after _check_depth; kept as a second fence
+        raise JSONRefused(f"it is nested more than {max_depth} levels deep") from None
+    except ValueError:
+        raise JSONRefused("it is not valid JSON") from None
+    if _SURROGATE_ESCAPE.search(raw):  # only an escape can make an unpaired surrogate
+        _check_strings(value)
+    return value
+
+
+def loads_object(
+    data: bytes | bytearray | memoryview, *, max_bytes: int, max_depth: int
+) -> dict[str, Any]:
+    """Like ``loads``, and the value must be an object."""
+    value = loads(data, max_bytes=max_bytes, max_depth=max_depth)
+    if not isinstance(value, dict):
+        raise JSONRefused("it is not a JSON object")
+    return value
+
+
+def _check_depth(raw: bytes, max_depth: int) -> None:
+    """Counts nesting without recursion, at C speed: strings removed, then one level of
+    innermost "()" pairs removed per round (bytes.replace does not rescan what it joins).
+    Brackets left after ``max_depth`` rounds are too deep (or unbalanced: not JSON)."""
+    brackets = _STRING.sub(b"", raw).translate(_BRACKETS, _NOT_BRACKETS)
+    for _ in range(max_depth):
+        if not brackets:
+            return
+        shorter = brackets.replace(b"()", b"")
+        if len(shorter) == len(brackets):
+            return  # unbalanced: not JSON, and json.loads says so
+        brackets = shorter
+    if b"()" in brackets:
+        raise JSONRefused(f"it is nested more than {max_depth} levels deep")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise JSONRefused(f"it names {name!r} twice in one object")
+        result[name] = value
+    return result
+
+
+def _constant(name: str) -> Any:
+    raise JSONRefused(f"it holds {name}, which is not a JSON number")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise JSONRefused(f"it holds the number {text[:20]}, too large to be finite")
+    return value
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > 16:
+        raise JSONRefused(f"it holds the integer {text[:20]}…, larger than 2^53")
+    value = int(text)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise JSONRefused(f"it holds the integer {text}, larger than 2^53")
+    return value
+
+
+def _check_strings(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _encodable(item)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                _encodable(key)
+                stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _encodable(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise JSONRefused("it holds a string with an unpaired surrogate (\\ud800…)") from None
