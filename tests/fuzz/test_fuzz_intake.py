@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crypto import Identity
-from crypto.codename import Codename, InvalidCodename, wordlist
+from crypto import Identity, wordlists
+from crypto.codename import Codename, InvalidCodename, legacy_wordlist
 from crypto.envelope import header_length, sealed_payload_length
 from tests.intake.conftest import make_config
 
@@ -85,7 +85,8 @@ def test_upload_offsets(app, offset: str, chunk: bytes, finish: bool) -> None:
     response = client.put(f"/api/v1/uploads/{upload}", query_string={"offset": offset}, data=chunk)
     assert_json_error(response, {200, 400, 404, 409})
     if finish:
-        assert_json_error(client.post(f"/api/v1/uploads/{upload}/finish"), {201, 400, 404})
+        finished = client.post(f"/api/v1/uploads/{upload}/finish", json={})
+        assert_json_error(finished, {201, 400, 404})
 
 
 def _part(name: bytes, value: bytes, filename: bytes | None = None) -> bytes:
@@ -127,7 +128,12 @@ def test_multipart(app, body: bytes, boundary: str) -> None:
 
 typed_codenames = st.one_of(
     st.sampled_from(CODENAMES),
-    st.lists(st.sampled_from(wordlist()), min_size=0, max_size=10).map(" ".join),
+    # Words of every list, old and new, so that mixed and mistyped codenames are tried too.
+    st.lists(
+        st.sampled_from(legacy_wordlist() + wordlists.load("en") + wordlists.load("ru")),
+        min_size=0,
+        max_size=10,
+    ).map(" ".join),
     mutated([c.encode() for c in CODENAMES], max_mutations=3).map(
         lambda b: b.decode("utf-8", "replace")
     ),
