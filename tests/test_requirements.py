@@ -42,8 +42,13 @@ def parse_lock(path: Path) -> dict[str, tuple[str, list[str], list[str]]]:
         match = re.fullmatch(r"([A-Za-z0-9._-]+)==([^\s;\\]+)", head)
         assert match, f"{path.name}: {head!r} is not pinned with == ({FIX})"
         hashes = re.findall(r"--hash=sha256:([0-9a-f]{64})", entry)
-        via = re.findall(r"#\s+(?:via\s+)?(\S[^\n]*)", entry)
-        pins[canonicalize_name(match[1])] = (match[2], hashes, [v.strip() for v in via])
+        # "# via X" on one line, or "# via" then "#   X" lines (a package wanted by several).
+        via = [v.strip() for v in re.findall(r"#[ \t]+(?:via[ \t]+)?([^\n]*)", entry)]
+        pins[canonicalize_name(match[1])] = (
+            match[2],
+            hashes,
+            [v for v in via if v not in {"", "via"}],
+        )
     return pins
 
 

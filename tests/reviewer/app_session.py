@@ -23,6 +23,7 @@ async def session(vault: Path, bundle: Path, passphrase: str, out: Path) -> None
         app.screen.query_one("#bundle", Input).value = str(bundle)
         app.screen.query_one("#passphrase", Input).value = passphrase
         await pilot.click("#go")
+        await pilot.pause()  # the press reaches the screen, which starts the worker
         await app.workers.wait_for_complete()
         await pilot.press("escape", "slash", *"lawyer", "enter", "enter", "n", *"noted", "enter")
         await pilot.press("r", *"We read you", "ctrl+s", "escape", "e")

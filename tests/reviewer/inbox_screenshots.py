@@ -60,6 +60,7 @@ async def _shots(vault: Path, bundle: Path) -> None:
         app.screen.query_one("#bundle", Input).value = str(bundle)
         app.screen.query_one("#passphrase", Input).value = PASSPHRASE
         await pilot.click("#go")
+        await pilot.pause()  # the press reaches the screen, which starts the worker
         await app.workers.wait_for_complete()
         await pilot.pause()
         app.screen.query_one("#bundle", Input).value = "/media/amnesia/USB/bundle.tar"

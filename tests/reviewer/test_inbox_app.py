@@ -58,6 +58,7 @@ def test_a_case_worker_opens_finds_reads_notes_answers_and_exports(tmp_path: Pat
             app.screen.query_one("#bundle", Input).value = str(bundle)
             await pilot.click("#passphrase")
             await pilot.press(*PASSPHRASE, "enter")
+            await pilot.pause()  # the key reaches the screen, which starts the worker
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert "5 opened" in _text(app) and "0 set aside" in _text(app)
@@ -237,6 +238,7 @@ def test_opening_lists_what_was_set_aside_then_shows_retention_sparing_urgent(
             await pilot.press("o")
             app.screen.query_one("#bundle", Input).value = str(forged)
             await pilot.click("#go")
+            await pilot.pause()  # the press reaches the screen, which starts the worker
             await app.workers.wait_for_complete()
             await pilot.pause()
             shown = _text(app)  # bad envelopes are listed by id, with the reason
@@ -244,6 +246,7 @@ def test_opening_lists_what_was_set_aside_then_shows_retention_sparing_urgent(
             assert "a1: a different submission with the same id" in shown
             app.screen.query_one("#bundle", Input).value = str(again)
             await pilot.click("#go")
+            await pilot.pause()  # the press reaches the screen, which starts the worker
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert "5 already in the vault" in _text(app)

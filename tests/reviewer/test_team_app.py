@@ -57,6 +57,7 @@ def test_chen_sees_annas_work_and_his_case_in_the_app(tmp_path: Path):
             app.screen.query_one("#bundle", Input).value = str(export)
             await pilot.click("#passphrase")
             await pilot.press(*PASSPHRASE, "enter")
+            await pilot.pause()  # the key reaches the screen, which starts the worker
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert "Team: 3 new changes, 0 refused" in _text(app)
