@@ -180,13 +180,7 @@ class Identity:
         opslimit: int = _sodium.ARGON2ID_OPSLIMIT_MODERATE,
         memlimit: int = _sodium.ARGON2ID_MEMLIMIT_MODERATE,
     ) -> str:
-        salt = _sodium.random_bytes(_sodium.PWHASH_SALT_BYTES)
-        key = _sodium.passphrase_key(_normalize(passphrase), salt, opslimit, memlimit)
-        blob = (
-            _IDENTITY_HEAD.pack(_IDENTITY_VERSION, opslimit, memlimit)
-            + salt
-            + _sodium.secretbox_seal(key, self._secret)
-        )
+        blob = lock_secret(self._secret, passphrase, opslimit, memlimit)
         pk = self.public_key
         return (
             "# sealdrop reviewer identity: your PRIVATE key, encrypted with your passphrase.\n"
@@ -206,29 +200,12 @@ class Identity:
             raise InvalidIdentityFile(
                 "the secret-key line of this identity file is damaged; restore it from backup"
             ) from None
-        head_end = _IDENTITY_HEAD.size + _sodium.PWHASH_SALT_BYTES
         if len(blob) != _IDENTITY_BLOB_BYTES:
             raise InvalidIdentityFile(
                 f"the secret-key line of this identity file holds {len(blob)} bytes, not "
                 f"{_IDENTITY_BLOB_BYTES} bytes (cut short or altered); restore it from backup"
             )
-        version, opslimit, memlimit = _IDENTITY_HEAD.unpack_from(blob)
-        if version != _IDENTITY_VERSION:
-            raise InvalidIdentityFile(
-                f"identity file version {version} is not supported; upgrade sealdrop"
-            )
-        if not (
-            _sodium.ARGON2ID_OPSLIMIT_MIN <= opslimit <= _MAX_OPSLIMIT
-            and _sodium.ARGON2ID_MEMLIMIT_MIN <= memlimit <= _MAX_MEMLIMIT
-        ):
-            raise InvalidIdentityFile("this identity file has impossible passphrase settings")
-        salt = blob[_IDENTITY_HEAD.size : head_end]
-        key = _sodium.passphrase_key(_normalize(passphrase), salt, opslimit, memlimit)
-        try:
-            secret = _sodium.secretbox_open(key, blob[head_end:])
-        except _sodium.AuthenticationFailed:
-            raise WrongPassphrase() from None
-        identity = cls(secret)
+        identity = cls(unlock_secret(blob, passphrase, "identity file"))
         if "public-key" in fields and PublicKey.from_line(fields["public-key"]) != (
             identity.public_key
         ):
@@ -241,6 +218,36 @@ class Identity:
     @classmethod
     def load(cls, path: str | Path, passphrase: str) -> Identity:
         return cls.from_file_text(_read_utf8(path, InvalidIdentityFile), passphrase)
+
+
+def lock_secret(secret: bytes, passphrase: str, opslimit: int, memlimit: int) -> bytes:
+    """A secret encrypted under a passphrase: version, Argon2id limits, salt, then the
+    secretbox of the secret under the Argon2id key (§2). Identity files and organisation
+    signing key files (§7) both hold one."""
+    salt = _sodium.random_bytes(_sodium.PWHASH_SALT_BYTES)
+    key = _sodium.passphrase_key(_normalize(passphrase), salt, opslimit, memlimit)
+    head = _IDENTITY_HEAD.pack(_IDENTITY_VERSION, opslimit, memlimit)
+    return head + salt + _sodium.secretbox_seal(key, secret)
+
+
+def unlock_secret(blob: bytes, passphrase: str, noun: str) -> bytes:
+    """The secret in a ``lock_secret`` blob whose length the caller has checked. Raises
+    InvalidIdentityFile (naming the file as ``noun``) or WrongPassphrase."""
+    head_end = _IDENTITY_HEAD.size + _sodium.PWHASH_SALT_BYTES
+    version, opslimit, memlimit = _IDENTITY_HEAD.unpack_from(blob)
+    if version != _IDENTITY_VERSION:
+        raise InvalidIdentityFile(f"{noun} version {version} is not supported; upgrade sealdrop")
+    if not (
+        _sodium.ARGON2ID_OPSLIMIT_MIN <= opslimit <= _MAX_OPSLIMIT
+        and _sodium.ARGON2ID_MEMLIMIT_MIN <= memlimit <= _MAX_MEMLIMIT
+    ):
+        raise InvalidIdentityFile(f"this {noun} has impossible passphrase settings")
+    salt = blob[_IDENTITY_HEAD.size : head_end]
+    key = _sodium.passphrase_key(_normalize(passphrase), salt, opslimit, memlimit)
+    try:
+        return _sodium.secretbox_open(key, blob[head_end:])
+    except _sodium.AuthenticationFailed:
+        raise WrongPassphrase() from None
 
 
 def _read_utf8(path: str | Path, error: type[InvalidPublicKey | InvalidIdentityFile]) -> str:

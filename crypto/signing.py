@@ -15,14 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import _sodium
-from .errors import InvalidIdentityFile, InvalidPublicKey, SealdropError, WrongPassphrase
-from .keys import _IDENTITY_HEAD, _MAX_MEMLIMIT, _MAX_OPSLIMIT, _b32decode, _b32encode, _normalize
+from .errors import InvalidIdentityFile, InvalidPublicKey, SealdropError
+from .keys import _IDENTITY_HEAD, _b32decode, _b32encode, lock_secret, unlock_secret
 
 SIGNING_KEY_PREFIX = "sdsig1"
 _CHECKSUM_LABEL = b"sealdrop-signing-key-checksum-v1"
 _FINGERPRINT_LABEL = b"sealdrop-signing-fingerprint-v1"
 _LINE_BODY_CHARS = 58
-_FILE_VERSION = 1
+# The signing-secret-key line's blob (FORMAT.md §7): as an identity file's, holding a seed.
+_BLOB_BYTES = (
+    _IDENTITY_HEAD.size
+    + _sodium.PWHASH_SALT_BYTES
+    + _sodium.SECRETBOX_NONCE_BYTES
+    + _sodium.SECRETBOX_MAC_BYTES
+    + _sodium.SIGN_SEED_BYTES
+)
 
 
 class BadSignature(SealdropError):
@@ -120,13 +127,7 @@ class SigningKey:
         opslimit: int = _sodium.ARGON2ID_OPSLIMIT_MODERATE,
         memlimit: int = _sodium.ARGON2ID_MEMLIMIT_MODERATE,
     ) -> str:
-        salt = _sodium.random_bytes(_sodium.PWHASH_SALT_BYTES)
-        key = _sodium.passphrase_key(_normalize(passphrase), salt, opslimit, memlimit)
-        blob = (
-            _IDENTITY_HEAD.pack(_FILE_VERSION, opslimit, memlimit)
-            + salt
-            + _sodium.secretbox_seal(key, self._seed)
-        )
+        blob = lock_secret(self._seed, passphrase, opslimit, memlimit)
         pk = self.public_key
         return (
             "# sealdrop organisation signing key: PRIVATE, encrypted with its passphrase.\n"
@@ -152,26 +153,11 @@ class SigningKey:
             blob = base64.b64decode(fields["signing-secret-key"], validate=True)
         except (binascii.Error, ValueError):  # ValueError: characters other than ASCII
             blob = b""
-        head_end = _IDENTITY_HEAD.size + _sodium.PWHASH_SALT_BYTES
-        expected = head_end + _sodium.SECRETBOX_NONCE_BYTES + 16 + _sodium.SIGN_SEED_BYTES
-        if len(blob) != expected:
+        if len(blob) != _BLOB_BYTES:
             raise InvalidIdentityFile(
                 "the signing-secret-key line is damaged or cut short; restore it from backup"
             )
-        version, opslimit, memlimit = _IDENTITY_HEAD.unpack_from(blob)
-        if version != _FILE_VERSION:
-            raise InvalidIdentityFile(f"signing key file version {version} is not supported")
-        if not (
-            _sodium.ARGON2ID_OPSLIMIT_MIN <= opslimit <= _MAX_OPSLIMIT
-            and _sodium.ARGON2ID_MEMLIMIT_MIN <= memlimit <= _MAX_MEMLIMIT
-        ):
-            raise InvalidIdentityFile("this signing key file has impossible passphrase settings")
-        salt = blob[_IDENTITY_HEAD.size : head_end]
-        key = _sodium.passphrase_key(_normalize(passphrase), salt, opslimit, memlimit)
-        try:
-            seed = _sodium.secretbox_open(key, blob[head_end:])
-        except _sodium.AuthenticationFailed:
-            raise WrongPassphrase() from None
+        seed = unlock_secret(blob, passphrase, "signing key file")
         signing_key = cls(seed)
         listed = fields.get("signing-public-key")
         if listed and SigningPublicKey.from_line(listed) != signing_key.public_key:
