@@ -406,19 +406,23 @@ class Store:
         target = self.blob_path(submission_id)
         hour = this_hour(self.clock())
         os.utime(handle.fileno(), (hour, hour))  # no more precise time on disk than in the DB
-        os.rename(source, target)
-        os.utime(self._blob_dir_fd(), (hour, hour))
-        os.fsync(self._blob_dir_fd())
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    insert(Submission).values(id=submission_id, received_hour=hour, size=size)
-                )
-                connection.execute(
-                    update(Ledger).where(Ledger.id == 1).values(stored=Ledger.stored + size)
-                )
-                if upload_id is not None:
-                    row = _forget_upload(connection, upload_id)
+        # Under the creation lock (shared), so that cleanup in another process, which holds
+        # it exclusively, never sees the upload's row without its file in between.
+        with self._creating():
+            os.rename(source, target)
+            os.utime(self._blob_dir_fd(), (hour, hour))
+            os.fsync(self._blob_dir_fd())
+            try:
+                with self.engine.begin() as connection:
+                    # The upload's row before the ledger, as every transaction takes them:
+                    # the other order deadlocks against one forgetting the same upload.
+                    row = None if upload_id is None else _forget_upload(connection, upload_id)
+                    connection.execute(
+                        insert(Submission).values(id=submission_id, received_hour=hour, size=size)
+                    )
+                    connection.execute(
+                        update(Ledger).where(Ledger.id == 1).values(stored=Ledger.stored + size)
+                    )
                     if row is not None and not row.nojs:
                         connection.execute(
                             insert(FinishedUpload).values(
@@ -426,11 +430,11 @@ class Store:
                                 expires_hour=hour + self.settings.upload_ttl_hours * 3600,
                             )
                         )
-        except BaseException:
-            # Back where it was: the temp file is then removed by its owner, and an upload
-            # can be finished again once the database answers.
-            os.rename(target, source)
-            raise
+            except BaseException:
+                # Back where it was: the temp file is then removed by its owner, and an upload
+                # can be finished again once the database answers.
+                os.rename(target, source)
+                raise
         blur_time(source.parent)
         if upload_id is not None:
             forget_deleted(self.engine)
