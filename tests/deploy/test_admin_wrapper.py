@@ -51,7 +51,13 @@ def admin(tmp_path: Path):
         )
 
     assert run("init").returncode == 0
-    run.config = {"DATA_DIR": str(data), "RECIPIENTS": str(key)}  # type: ignore[attr-defined]
+    # The database the wrapper's commands use (the env file names none: SQLite in the data
+    # directory), named so that the PostgreSQL test run does not swap it for its own.
+    run.config = {  # type: ignore[attr-defined]
+        "DATA_DIR": str(data),
+        "RECIPIENTS": str(key),
+        "DATABASE_URL": f"sqlite:///{data / 'sealdrop.db'}",
+    }
     return run, work
 
 
