@@ -21,6 +21,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${1:-/var/tmp/sealdrop-fresh}
+mkdir -p "$WORK"
 ROOT=$WORK/root
 BASE=$WORK/base        # an untouched debootstrap, reused between runs
 PIDS=()
