@@ -56,6 +56,9 @@ def test_two_builds_of_one_commit_are_identical_and_complete(tmp_path: Path) -> 
         members = archive.namelist()
         assert members[-1].endswith(".dist-info/RECORD")
         assert not [m for m in members if "node_modules" in m or "__pycache__" in m]
+        # The compiled catalogs the server and the staff app need to start in Russian.
+        assert "intake/translations/ru/LC_MESSAGES/messages.mo" in members
+        assert "reviewer/locale/ru/LC_MESSAGES/sealdrop-reviewer.mo" in members
         manifest = json.loads(archive.read("intake/assets.json"))["assets"]
         for name in ("js/app.js", "js/worker.js", "js/sodium.js", "css/style.css"):
             data = archive.read(f"intake/static/{name}")

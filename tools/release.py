@@ -121,6 +121,14 @@ def build(commit: str, out: Path, node_modules: Path | None) -> list[Path]:
         else:
             run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], src, env)
         run(["npm", "run", "--silent", "build"], src, env)
+        # The gettext catalogs the pages and the staff app read (the .mo files are built, not
+        # committed; without them the server refuses to start).
+        for directory, domain in (
+            ("intake/translations", "messages"),
+            ("reviewer/locale", "sealdrop-reviewer"),
+        ):
+            babel = [sys.executable, "-m", "babel.messages.frontend", "compile"]
+            run([*babel, "-q", "-d", directory, "-D", domain], src, env)
         if node_modules is not None:
             (src / "node_modules").unlink()
         else:
