@@ -127,8 +127,8 @@ def build(commit: str, out: Path, node_modules: Path | None) -> list[Path]:
             ("intake/translations", "messages"),
             ("reviewer/locale", "sealdrop-reviewer"),
         ):
-            babel = [sys.executable, "-m", "babel.messages.frontend", "compile"]
-            run([*babel, "-q", "-d", directory, "-D", domain], src, env)
+            babel = [sys.executable, "-m", "babel.messages.frontend", "-q", "compile"]
+            run([*babel, "-d", directory, "-D", domain], src, env)
         if node_modules is not None:
             (src / "node_modules").unlink()
         else:
