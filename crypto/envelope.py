@@ -1,23 +1,28 @@
-"""Sealing and opening envelopes (format v1, docs/FORMAT.md), both streaming.
+"""Sealing and opening envelopes (docs/FORMAT.md sections 3 and 9), both streaming.
 
-header  := "SEALDROP" || version=1 || n || n * (key_id || crypto_box_seal(payload_key))
-           || secretstream_header
-payload := secretstream chunks of the padded plaintext, 64 KiB each, the last one FINAL,
-           every chunk authenticated with BLAKE2b-256(header) as associated data.
+Version 2 (section 9) is what is written; version 1 (section 3) is still read:
+
+v1: header  := "SEALDROP" || 1 || n || n * (key_id || crypto_box_seal(payload_key))
+               || secretstream_header
+    payload := secretstream chunks of the padded plaintext, 64 KiB each, the last one FINAL,
+               every chunk authenticated with BLAKE2b-256(header) as associated data.
+v2: header  := "SEALDROP" || 2 || n || n * (key_id || HPKE(file_key)) || HMAC(header)
+    payload := AES-256-GCM STREAM chunks of the padded plaintext (crypto.envelope_v2).
+
+The padded plaintext (records, then Padmé padding) is the same in both (crypto.records).
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
-from . import _sodium, framing
+from . import _sodium, envelope_v2, gcm_stream, hpke_stanza
 from .errors import (
     CorruptedEnvelope,
-    MalformedContent,
     NotAnEnvelope,
     NotForYou,
     StanzaNotForYourKey,
@@ -27,36 +32,75 @@ from .errors import (
 from .framing import PartInfo
 from .keys import KEY_ID_BYTES, Identity, PublicKey
 from .padding import padded_length
+from .records import CHUNK_SIZE, Contents, Part, RecordReader, RecordWriter, Sink
+
+__all__ = ["CHUNK_SIZE", "Contents", "Part", "Sink"]
 
 MAGIC = b"SEALDROP"
-VERSION = 1
+VERSION = 1  # the version section 3 describes (kept for callers that check v1 only)
+VERSIONS = (1, 2)
+WRITTEN_VERSION = 2
 MAX_RECIPIENTS = 64
-CHUNK_SIZE = 65536
-SEALED_CHUNK_SIZE = CHUNK_SIZE + _sodium.STREAM_ABYTES
+SEALED_CHUNK_SIZE = CHUNK_SIZE + _sodium.STREAM_ABYTES  # version 1
 _PREAMBLE = struct.Struct(">8sBB")  # magic, version, recipient count
+PREAMBLE_BYTES = _PREAMBLE.size
 _STANZA_BYTES = KEY_ID_BYTES + _sodium.SEALED_KEY_BYTES
-_ZEROS = bytes(CHUNK_SIZE)
+# per version: stanza size, bytes after the stanzas, sealed chunk size, tag size
+_LAYOUT = {
+    1: (_STANZA_BYTES, _sodium.STREAM_HEADER_BYTES, SEALED_CHUNK_SIZE, _sodium.STREAM_ABYTES),
+    2: (
+        envelope_v2.STANZA_BYTES,
+        envelope_v2.MAC_BYTES,
+        gcm_stream.SEALED_CHUNK_SIZE,
+        gcm_stream.TAG_BYTES,
+    ),
+}
 
 
-def header_length(recipient_count: int) -> int:
-    return _PREAMBLE.size + recipient_count * _STANZA_BYTES + _sodium.STREAM_HEADER_BYTES
+def _layout(version: int) -> tuple[int, int, int, int]:
+    try:
+        return _LAYOUT[version]
+    except KeyError:
+        raise UnsupportedVersion(version) from None
 
 
-def sealed_payload_length(plaintext_length: int) -> int:
+def header_length(recipient_count: int, version: int = 1) -> int:
+    stanza, tail, _, _ = _layout(version)
+    return _PREAMBLE.size + recipient_count * stanza + tail
+
+
+def sealed_chunk_size(version: int) -> int:
+    return _layout(version)[2]
+
+
+def sealed_payload_length(plaintext_length: int, version: int = 1) -> int:
     """The length of the chunks that carry plaintext_length (> 0) bytes of padded plaintext."""
     chunks = -(-plaintext_length // CHUNK_SIZE)
-    return plaintext_length + chunks * _sodium.STREAM_ABYTES
+    return plaintext_length + chunks * _layout(version)[3]
 
 
-def plaintext_length_of(payload_length: int) -> int:
+def plaintext_length_of(payload_length: int, version: int = 1) -> int:
     """Inverse of sealed_payload_length; refuses lengths no honest sealer produces."""
-    chunks = -(-payload_length // SEALED_CHUNK_SIZE)
-    plaintext = payload_length - chunks * _sodium.STREAM_ABYTES
+    _, _, sealed_chunk, tag = _layout(version)
+    chunks = -(-payload_length // sealed_chunk)
+    plaintext = payload_length - chunks * tag
     if chunks == 0 or plaintext <= (chunks - 1) * CHUNK_SIZE:
         raise CorruptedEnvelope("the envelope's length does not fit its chunk structure")
     if padded_length(plaintext) != plaintext:
         raise CorruptedEnvelope("the envelope's length is not a padded length")
     return plaintext
+
+
+def length_fits(total_length: int, recipient_count: int) -> bool:
+    """Whether an envelope of ``total_length`` bytes for ``recipient_count`` recipients has a
+    length an honest sealer of some readable version writes (before its version is known)."""
+    for version in VERSIONS:
+        try:
+            plaintext_length_of(total_length - header_length(recipient_count, version), version)
+        except CorruptedEnvelope:
+            continue
+        return True
+    return False
 
 
 # --- header ----------------------------------------------------------------------------
@@ -65,8 +109,8 @@ def plaintext_length_of(payload_length: int) -> int:
 @dataclass(frozen=True)
 class Header:
     version: int
-    stanzas: tuple[tuple[bytes, bytes], ...]  # (key_id, sealed payload key)
-    stream_header: bytes
+    stanzas: tuple[tuple[bytes, bytes], ...]  # (key_id, sealed or wrapped file key)
+    tail: bytes  # v1: the secretstream header; v2: the MAC
     raw: bytes
 
     @property
@@ -74,8 +118,21 @@ class Header:
         return [key_id.hex() for key_id, _ in self.stanzas]
 
     @property
+    def stream_header(self) -> bytes:
+        assert self.version == 1
+        return self.tail
+
+    @property
     def associated_data(self) -> bytes:
+        """Version 1: the chunks' associated data, BLAKE2b-256 of the header."""
         return _sodium.hash256(self.raw)
+
+    @property
+    def header_hash(self) -> bytes:
+        """What a follow-up's proof signs (FORMAT.md 5.5, 9.4)."""
+        if self.version == 1:
+            return _sodium.hash256(self.raw)
+        return envelope_v2.header_hash(self.raw)
 
 
 def _read_exact(source: BinaryIO, n: int) -> bytes:
@@ -95,31 +152,33 @@ def _read_exact(source: BinaryIO, n: int) -> bytes:
 
 
 def read_header(source: BinaryIO) -> Header:
-    """Reads and checks the header's structure. Authenticity is checked with the payload."""
+    """Reads and checks the header's structure (steps 1-6 of FORMAT.md 3.5 and 9.3).
+    Authenticity is checked when opening."""
     preamble = _read_exact(source, _PREAMBLE.size)
     if len(preamble) < len(MAGIC) and MAGIC.startswith(preamble) and preamble:
         raise TruncatedEnvelope("the envelope ends inside its header")
     if preamble[: len(MAGIC)] != MAGIC:
         raise NotAnEnvelope()
     # The version is judged as soon as its byte is read: another version's header may differ.
-    if len(preamble) > len(MAGIC) and preamble[len(MAGIC)] != VERSION:
+    if len(preamble) > len(MAGIC) and preamble[len(MAGIC)] not in VERSIONS:
         raise UnsupportedVersion(preamble[len(MAGIC)])
     if len(preamble) < _PREAMBLE.size:
         raise TruncatedEnvelope("the envelope ends inside its header")
     _, version, count = _PREAMBLE.unpack(preamble)
     if not 1 <= count <= MAX_RECIPIENTS:
         raise CorruptedEnvelope(f"the header names {count} recipients (1 to 64 are allowed)")
-    rest_len = count * _STANZA_BYTES + _sodium.STREAM_HEADER_BYTES
+    stanza_bytes = _layout(version)[0]
+    rest_len = header_length(count, version) - _PREAMBLE.size
     rest = _read_exact(source, rest_len)
     if len(rest) < rest_len:
         raise TruncatedEnvelope("the envelope ends inside its header")
     stanzas = tuple(
-        (rest[i : i + KEY_ID_BYTES], rest[i + KEY_ID_BYTES : i + _STANZA_BYTES])
-        for i in range(0, count * _STANZA_BYTES, _STANZA_BYTES)
+        (rest[i : i + KEY_ID_BYTES], rest[i + KEY_ID_BYTES : i + stanza_bytes])
+        for i in range(0, count * stanza_bytes, stanza_bytes)
     )
     if len({key_id for key_id, _ in stanzas}) != count:
         raise CorruptedEnvelope("the header names the same recipient twice")
-    return Header(version, stanzas, rest[count * _STANZA_BYTES :], preamble + rest)
+    return Header(version, stanzas, rest[count * stanza_bytes :], preamble + rest)
 
 
 # --- sealing ---------------------------------------------------------------------------
@@ -131,95 +190,84 @@ class Sealer:
     Use it as a context manager: leaving the block normally finishes the envelope; leaving it
     with an exception does not, and the incomplete output must be thrown away (it is refused
     as truncated by every reader anyway).
+
+    ``version`` is WRITTEN_VERSION (2) unless a test needs version 1. ``file_key`` and
+    ``wrap`` exist only for test vectors (a fixed file key, HPKE with fixed ephemeral keys);
+    never pass them otherwise.
     """
 
-    def __init__(self, out: BinaryIO, recipients: Sequence[PublicKey]) -> None:
+    def __init__(
+        self,
+        out: BinaryIO,
+        recipients: Sequence[PublicKey],
+        *,
+        version: int | None = None,
+        file_key: bytes | None = None,
+        wrap: envelope_v2.Wrap | None = None,
+    ) -> None:
         recipients = list(recipients)
         if not 1 <= len(recipients) <= MAX_RECIPIENTS:
             raise ValueError(f"an envelope needs 1 to {MAX_RECIPIENTS} recipients")
         if len({r.key_id for r in recipients}) != len(recipients):
             raise ValueError("the same recipient key is given twice")
-        key = _sodium.stream_key()
-        self._pusher = _sodium.StreamPusher(key)
-        header = _PREAMBLE.pack(MAGIC, VERSION, len(recipients))
-        header += b"".join(r.key_id + _sodium.seal_to(r.raw, key) for r in recipients)
-        header += self._pusher.header
-        self._ad = _sodium.hash256(header)
+        version = version or WRITTEN_VERSION
+        preamble = _PREAMBLE.pack(MAGIC, version, len(recipients))
+        if version == 2:
+            key = file_key or _sodium.random_bytes(hpke_stanza.FILE_KEY_BYTES)
+            header = envelope_v2.build_header(preamble, recipients, key, wrap or hpke_stanza.wrap)
+            self._header_hash = envelope_v2.header_hash(header)
+            chunks = gcm_stream.ChunkSealer(envelope_v2.payload_key(key, header))
+            self._seal_chunk = chunks.seal
+        elif version == 1:
+            key = _sodium.stream_key()
+            pusher = _sodium.StreamPusher(key)
+            header = preamble + b"".join(r.key_id + _sodium.seal_to(r.raw, key) for r in recipients)
+            header += pusher.header
+            ad = self._header_hash = _sodium.hash256(header)
+            self._seal_chunk = lambda chunk, final: pusher.push(chunk, ad, final=final)
+        else:
+            raise ValueError(f"cannot write envelope version {version}")
+        self.version = version
         self._out = out
-        self._buffer = bytearray()
-        self._content_length = 0
-        self._part_size: int | None = None
-        self._finished = False
+        self._records = RecordWriter(self._push)
         out.write(header)
         self.bytes_written = len(header)
 
     @property
     def header_hash(self) -> bytes:
-        """BLAKE2b-256 of the whole header (the chunks' associated data): what a follow-up's
-        proof binds itself to (crypto.followup)."""
-        return self._ad
+        """The hash of the whole header that a follow-up's proof binds itself to
+        (crypto.followup): BLAKE2b-256 for version 1, SHA-256 for version 2."""
+        return self._header_hash
 
     # parts
 
     def begin_part(self, info: PartInfo) -> None:
-        self._check_open()
-        if self._part_size is not None:
-            raise ValueError("end the current part before beginning another")
-        self._emit(framing.record(framing.BEGIN, info.to_json()))
-        self._part_size = 0
+        self._records.begin_part(info)
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._part_size is None:
-            raise ValueError("begin a part before writing data")
-        view = memoryview(data).cast("B")
-        for start in range(0, len(view), framing.MAX_DATA):
-            piece = view[start : start + framing.MAX_DATA]
-            self._emit(framing.RECORD_HEAD.pack(framing.DATA, len(piece)))
-            self._emit(piece)
-        self._part_size += len(view)
+        self._records.write(data)
 
     def end_part(self) -> None:
-        if self._part_size is None:
-            raise ValueError("no part is open")
-        self._emit(framing.record(framing.END, struct.pack(">Q", self._part_size)))
-        self._part_size = None
+        self._records.end_part()
 
     def add_message(self, text: str) -> None:
-        self._add_whole(PartInfo("message"), text.encode("utf-8"))
+        self._records.add_whole(PartInfo("message"), text.encode("utf-8"))
 
     def add_field(self, name: str, value: str) -> None:
-        self._add_whole(PartInfo("field", name), value.encode("utf-8"))
+        self._records.add_whole(PartInfo("field", name), value.encode("utf-8"))
 
     def add_file(self, name: str, media_type: str, content: bytes | BinaryIO) -> None:
+        info = PartInfo("file", name, media_type)
         if isinstance(content, bytes | bytearray | memoryview):
-            self._add_whole(PartInfo("file", name, media_type), content)
-            return
-        self.begin_part(PartInfo("file", name, media_type))
-        while block := content.read(CHUNK_SIZE):
-            self.write(block)
-        self.end_part()
-
-    def _add_whole(self, info: PartInfo, data: bytes | bytearray | memoryview) -> None:
-        self.begin_part(info)
-        self.write(data)
-        self.end_part()
+            self._records.add_whole(info, content)
+        else:
+            self._records.add_stream(info, content)
 
     # finishing
 
     def close(self, trailer: Mapping[str, Any] | None = None) -> None:
-        """Writes CLOSE (with the trailer), the padding and the FINAL chunk."""
-        self._check_open()
-        if self._part_size is not None:
-            raise ValueError("end the current part before closing the envelope")
-        self._emit(framing.record(framing.CLOSE, framing.encode_json(dict(trailer or {}))))
-        padding = padded_length(self._content_length) - self._content_length
-        while padding:
-            step = min(padding, CHUNK_SIZE)
-            self._append(_ZEROS[:step])
-            padding -= step
-        self._push(bytes(self._buffer), final=True)
-        self._buffer.clear()
-        self._finished = True
+        """Writes CLOSE (with the trailer), the padding and the last chunk."""
+        self._records.close(trailer)
 
     def __enter__(self) -> Sealer:
         return self
@@ -230,85 +278,17 @@ class Sealer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is None and not self._finished:
+        if exc_type is None and not self._records.finished:
             self.close()
-        self._finished = True
+        self._records.finished = True
 
-    # internals
-
-    def _check_open(self) -> None:
-        if self._finished:
-            raise ValueError("this envelope is already finished")
-
-    def _emit(self, data: bytes | memoryview) -> None:
-        self._content_length += len(data)
-        self._append(data)
-
-    def _append(self, data: bytes | memoryview) -> None:
-        # The buffer holds at most one chunk, pushed only once more data follows it (the last
-        # chunk must be FINAL). Whole chunks inside ``data`` are pushed without buffering.
-        buffer = self._buffer
-        if len(buffer) + len(data) <= CHUNK_SIZE:
-            buffer += data
-            return
-        view = memoryview(data)
-        fill = CHUNK_SIZE - len(buffer)
-        self._push(b"".join((buffer, view[:fill])), final=False)
-        buffer.clear()
-        position = fill
-        while len(view) - position > CHUNK_SIZE:
-            self._push(bytes(view[position : position + CHUNK_SIZE]), final=False)
-            position += CHUNK_SIZE
-        buffer += view[position:]
-
-    def _push(self, chunk: bytes, *, final: bool) -> None:
-        sealed = self._pusher.push(chunk, self._ad, final=final)
+    def _push(self, chunk: bytes, final: bool) -> None:
+        sealed = self._seal_chunk(chunk, final)
         self._out.write(sealed)
         self.bytes_written += len(sealed)
 
 
 # --- opening ---------------------------------------------------------------------------
-
-
-@dataclass
-class Part:
-    info: PartInfo
-    size: int
-    data: bytes | None = None  # filled by MemorySink
-    path: str | None = None  # filled by DirectorySink
-
-
-@dataclass
-class Contents:
-    """What an envelope held, known only once its FINAL chunk verified."""
-
-    key_ids: list[str]
-    parts: list[Part] = field(default_factory=list)
-    trailer: dict[str, Any] = field(default_factory=dict)
-    header_hash: bytes = b""  # BLAKE2b-256 of the header, for checking a follow-up's proof
-
-    @property
-    def message(self) -> Part | None:
-        return next((p for p in self.parts if p.info.kind == "message"), None)
-
-    @property
-    def files(self) -> list[Part]:
-        return [p for p in self.parts if p.info.kind == "file"]
-
-    @property
-    def fields(self) -> list[Part]:
-        return [p for p in self.parts if p.info.kind == "field"]
-
-
-class Sink(Protocol):
-    """Receives plaintext while an envelope is opened. Nothing it received may be shown or
-    kept unless ``commit`` is called; ``discard`` is called on every failure."""
-
-    def begin_part(self, info: PartInfo) -> None: ...
-    def write(self, data: memoryview) -> None: ...
-    def end_part(self, size: int) -> None: ...
-    def commit(self, contents: Contents) -> None: ...
-    def discard(self) -> None: ...
 
 
 def open_envelope(source: BinaryIO, identities: Iterable[Identity], sink: Sink) -> Contents:
@@ -343,10 +323,15 @@ def _payload_key(header: Header, identities: list[Identity]) -> bytes:
 
 def _open(source: BinaryIO, identities: list[Identity], sink: Sink) -> Contents:
     header = read_header(source)
+    contents = Contents(header.key_ids, header_hash=header.header_hash, version=header.version)
+    reader = RecordReader(sink, contents)
+    if header.version == 2:
+        key = envelope_v2.unlock(header.raw, header.stanzas, identities)
+        envelope_v2.read_chunks(source, key, reader, _read_exact)
+        return reader.finish()
     key = _payload_key(header, identities)
     puller = _sodium.StreamPuller(key, header.stream_header)
     ad = header.associated_data
-    reader = _RecordReader(sink, Contents(header.key_ids, header_hash=ad))
     index = 0
     chunk = _read_exact(source, SEALED_CHUNK_SIZE)
     while True:
@@ -376,91 +361,3 @@ def _open(source: BinaryIO, identities: list[Identity], sink: Sink) -> Contents:
         reader.feed(plaintext)
         index += 1
         chunk = _read_exact(source, SEALED_CHUNK_SIZE)
-
-
-class _RecordReader:
-    """Parses the plaintext records as chunks arrive, passing part data straight to the sink."""
-
-    def __init__(self, sink: Sink, contents: Contents) -> None:
-        self._sink = sink
-        self._contents = contents
-        self._head = bytearray()
-        self._kind = 0
-        self._remaining = -1  # -1: reading a record head
-        self._body = bytearray()
-        self._part: PartInfo | None = None
-        self._part_size = 0
-        self._position = 0  # plaintext bytes consumed
-        self._content_length: int | None = None  # set at CLOSE
-
-    def feed(self, chunk: bytes) -> None:
-        view = memoryview(chunk)
-        end = len(chunk)
-        pos = 0
-        while pos < end:
-            if self._content_length is not None:
-                if chunk.count(0, pos) != end - pos:
-                    raise MalformedContent("the padding after the content is not all zeros")
-                break
-            if self._remaining < 0:
-                take = min(framing.RECORD_HEAD.size - len(self._head), end - pos)
-                self._head += view[pos : pos + take]
-                pos += take
-                if len(self._head) == framing.RECORD_HEAD.size:
-                    self._start_record(*framing.RECORD_HEAD.unpack(self._head))
-                    self._head.clear()
-                continue
-            take = min(self._remaining, end - pos)
-            if self._kind == framing.DATA:
-                self._sink.write(view[pos : pos + take])
-                self._part_size += take
-            else:
-                self._body += view[pos : pos + take]
-            pos += take
-            self._remaining -= take
-            if self._remaining == 0:
-                self._finish_record(self._position + pos)
-        self._position += end
-
-    def _start_record(self, kind: int, length: int) -> None:
-        in_part = self._part is not None
-        if kind == framing.DATA:
-            ok = in_part and 1 <= length <= framing.MAX_DATA
-        elif kind == framing.END:
-            ok = in_part and length == 8
-        elif kind in (framing.BEGIN, framing.CLOSE):
-            ok = not in_part and 2 <= length <= framing.MAX_JSON
-        else:
-            raise MalformedContent(f"unknown record type {kind}")
-        if not ok:
-            raise MalformedContent(f"a record of type {kind} is out of place or of bad length")
-        self._kind, self._remaining = kind, length
-        self._body.clear()
-
-    def _finish_record(self, position: int) -> None:
-        self._remaining = -1
-        body = bytes(self._body)
-        if self._kind == framing.BEGIN:
-            info = PartInfo.from_json(body)
-            if info.kind == "message" and self._contents.message is not None:
-                raise MalformedContent("the envelope holds two messages")
-            self._part, self._part_size = info, 0
-            self._sink.begin_part(info)
-        elif self._kind == framing.END:
-            (declared,) = struct.unpack(">Q", body)
-            if declared != self._part_size:
-                raise MalformedContent("a part's declared size does not match its data")
-            assert self._part is not None
-            self._contents.parts.append(Part(self._part, self._part_size))
-            self._sink.end_part(self._part_size)
-            self._part = None
-        elif self._kind == framing.CLOSE:
-            self._contents.trailer = framing.decode_json(body, "CLOSE")
-            self._content_length = position
-
-    def finish(self) -> Contents:
-        if self._content_length is None:
-            raise MalformedContent("the envelope's content has no CLOSE record")
-        if padded_length(self._content_length) != self._position:
-            raise MalformedContent("the envelope's padding has the wrong length")
-        return self._contents

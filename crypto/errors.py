@@ -36,7 +36,7 @@ class UnsupportedVersion(EnvelopeError):
         self.version = version
         super().__init__(
             f"envelope format version {version} is not supported by this sealdrop "
-            "(it reads version 1); upgrade sealdrop and try again"
+            "(it reads versions 1 and 2); upgrade sealdrop and try again"
         )
 
 

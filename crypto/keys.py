@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import _sodium
+from . import _sodium, hpke_stanza
 from .errors import InvalidIdentityFile, InvalidPublicKey, WrongPassphrase
 
 PUBLIC_KEY_PREFIX = "sdpub1"
@@ -172,6 +172,11 @@ class Identity:
     def unseal_key(self, sealed: bytes) -> bytes:
         """Opens a sealed box addressed to this identity (raises AuthenticationFailed)."""
         return _sodium.open_sealed(sealed, self.public_key.raw, self._secret)
+
+    def unwrap_file_key(self, body: bytes) -> bytes:
+        """Opens a version 2 stanza body addressed to this identity (raises
+        hpke_stanza.UnwrapFailed)."""
+        return hpke_stanza.unwrap(self._secret, body)
 
     def to_file_text(
         self,

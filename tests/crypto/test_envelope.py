@@ -30,10 +30,24 @@ from crypto import (
     read_header,
     seal_bytes,
 )
-from crypto.envelope import SEALED_CHUNK_SIZE, header_length, sealed_payload_length
+from crypto import envelope as envelope_module
+from crypto.envelope import header_length, sealed_chunk_size, sealed_payload_length
 from crypto.padding import padded_length
 
-HEADER_1 = header_length(1)
+# Every test here runs for both versions: version 1 is still read, version 2 is written.
+HEADER_1 = 0
+SEALED_CHUNK_SIZE = 0
+VERSION = 0
+
+
+@pytest.fixture(autouse=True, params=[1, 2], ids=["v1", "v2"])
+def written_version(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    version = request.param
+    monkeypatch.setattr(envelope_module, "WRITTEN_VERSION", version)
+    monkeypatch.setitem(globals(), "HEADER_1", header_length(1, version))
+    monkeypatch.setitem(globals(), "SEALED_CHUNK_SIZE", sealed_chunk_size(version))
+    monkeypatch.setitem(globals(), "VERSION", version)
+    return version
 
 
 def test_empty_message_round_trip(alice: Identity) -> None:
@@ -113,8 +127,8 @@ def test_streamed_writes_of_any_split_round_trip(
     assert contents.message is not None and contents.message.data == message.encode()
     assert [p.data for p in contents.files] == files
     # The length is predictable from the header and the padded plaintext alone.
-    plaintext = plaintext_length_of(len(envelope) - HEADER_1)
-    assert len(envelope) == HEADER_1 + sealed_payload_length(plaintext)
+    plaintext = plaintext_length_of(len(envelope) - HEADER_1, VERSION)
+    assert len(envelope) == HEADER_1 + sealed_payload_length(plaintext, VERSION)
 
 
 @settings(max_examples=200, deadline=None)
@@ -249,7 +263,8 @@ def test_read_header_exposes_key_ids_without_any_key(alice: Identity, bob: Ident
     envelope = seal_bytes([alice.public_key, bob.public_key], "x")
     header = read_header(io.BytesIO(envelope))
     assert header.key_ids == [alice.public_key.key_id_hex, bob.public_key.key_id_hex]
-    assert len(header.raw) == header_length(2)
+    assert header.version == VERSION
+    assert len(header.raw) == header_length(2, VERSION)
 
 
 class _Repeat(io.RawIOBase):

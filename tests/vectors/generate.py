@@ -294,8 +294,8 @@ def main() -> None:
     )
     write(
         "fail-unsupported-version",
-        hello[:8] + b"\x02" + hello[9:],
-        "version byte 2",
+        hello[:8] + b"\x03" + hello[9:],
+        "version byte 3",
         "unsupported-version",
     )
     write(
@@ -446,8 +446,8 @@ def write_strictness_vectors() -> None:
     write("fail-magic-prefix", b"SEAL", "the first 4 bytes of the magic, then the end", "truncated")
     write(
         "fail-version-then-eof",
-        b"SEALDROP\x02",
-        "magic, version byte 2, then the end: the version is judged first",
+        b"SEALDROP\x03",
+        "magic, version byte 3, then the end: the version is judged first",
         "unsupported-version",
     )
     write("fail-version-1-then-eof", b"SEALDROP\x01", "magic, version 1, then the end", "truncated")

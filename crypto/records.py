@@ -1,0 +1,241 @@
+"""The sealed plaintext of every envelope version, written and read as records stream by
+(docs/FORMAT.md 3.3): parts, CLOSE with the trailer, then Padmé padding. The envelope versions
+differ only in how the padded plaintext is cut into authenticated chunks (crypto.envelope).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Protocol
+
+from . import framing
+from .errors import MalformedContent
+from .framing import PartInfo
+from .padding import padded_length
+
+CHUNK_SIZE = 65536
+_ZEROS = bytes(CHUNK_SIZE)
+
+
+class RecordWriter:
+    """Turns parts into records, cut into chunks of CHUNK_SIZE for ``push(chunk, final)``.
+
+    Memory stays at about one chunk: the buffer holds at most one chunk, pushed only once
+    more data follows it (the last chunk must be marked final).
+    """
+
+    def __init__(self, push: Callable[[bytes, bool], None]) -> None:
+        self._push = push
+        self._buffer = bytearray()
+        self._content_length = 0
+        self._part_size: int | None = None
+        self.finished = False
+
+    # parts
+
+    def begin_part(self, info: PartInfo) -> None:
+        self._check_open()
+        if self._part_size is not None:
+            raise ValueError("end the current part before beginning another")
+        self._emit(framing.record(framing.BEGIN, info.to_json()))
+        self._part_size = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._part_size is None:
+            raise ValueError("begin a part before writing data")
+        view = memoryview(data).cast("B")
+        for start in range(0, len(view), framing.MAX_DATA):
+            piece = view[start : start + framing.MAX_DATA]
+            self._emit(framing.RECORD_HEAD.pack(framing.DATA, len(piece)))
+            self._emit(piece)
+        self._part_size += len(view)
+
+    def end_part(self) -> None:
+        if self._part_size is None:
+            raise ValueError("no part is open")
+        self._emit(framing.record(framing.END, struct.pack(">Q", self._part_size)))
+        self._part_size = None
+
+    def add_whole(self, info: PartInfo, data: bytes | bytearray | memoryview) -> None:
+        self.begin_part(info)
+        self.write(data)
+        self.end_part()
+
+    def add_stream(self, info: PartInfo, content: BinaryIO) -> None:
+        self.begin_part(info)
+        while block := content.read(CHUNK_SIZE):
+            self.write(block)
+        self.end_part()
+
+    def close(self, trailer: Mapping[str, Any] | None = None) -> None:
+        """Writes CLOSE (with the trailer), the padding and the final chunk."""
+        self._check_open()
+        if self._part_size is not None:
+            raise ValueError("end the current part before closing the envelope")
+        self._emit(framing.record(framing.CLOSE, framing.encode_json(dict(trailer or {}))))
+        padding = padded_length(self._content_length) - self._content_length
+        while padding:
+            step = min(padding, CHUNK_SIZE)
+            self._append(_ZEROS[:step])
+            padding -= step
+        self._push(bytes(self._buffer), True)
+        self._buffer.clear()
+        self.finished = True
+
+    def _check_open(self) -> None:
+        if self.finished:
+            raise ValueError("this envelope is already finished")
+
+    def _emit(self, data: bytes | memoryview) -> None:
+        self._content_length += len(data)
+        self._append(data)
+
+    def _append(self, data: bytes | memoryview) -> None:
+        # Whole chunks inside ``data`` are pushed without buffering.
+        buffer = self._buffer
+        if len(buffer) + len(data) <= CHUNK_SIZE:
+            buffer += data
+            return
+        view = memoryview(data)
+        fill = CHUNK_SIZE - len(buffer)
+        self._push(b"".join((buffer, view[:fill])), False)
+        buffer.clear()
+        position = fill
+        while len(view) - position > CHUNK_SIZE:
+            self._push(bytes(view[position : position + CHUNK_SIZE]), False)
+            position += CHUNK_SIZE
+        buffer += view[position:]
+
+
+@dataclass
+class Part:
+    info: PartInfo
+    size: int
+    data: bytes | None = None  # filled by MemorySink
+    path: str | None = None  # filled by DirectorySink
+
+
+@dataclass
+class Contents:
+    """What an envelope held, known only once its FINAL chunk verified."""
+
+    key_ids: list[str]
+    parts: list[Part] = field(default_factory=list)
+    trailer: dict[str, Any] = field(default_factory=dict)
+    # The header hash a follow-up's proof signs (FORMAT.md 5.5): BLAKE2b-256 of a version 1
+    # header, SHA-256 of a version 2 header.
+    header_hash: bytes = b""
+    version: int = 1
+
+    @property
+    def message(self) -> Part | None:
+        return next((p for p in self.parts if p.info.kind == "message"), None)
+
+    @property
+    def files(self) -> list[Part]:
+        return [p for p in self.parts if p.info.kind == "file"]
+
+    @property
+    def fields(self) -> list[Part]:
+        return [p for p in self.parts if p.info.kind == "field"]
+
+
+class Sink(Protocol):
+    """Receives plaintext while an envelope is opened. Nothing it received may be shown or
+    kept unless ``commit`` is called; ``discard`` is called on every failure."""
+
+    def begin_part(self, info: PartInfo) -> None: ...
+    def write(self, data: memoryview) -> None: ...
+    def end_part(self, size: int) -> None: ...
+    def commit(self, contents: Contents) -> None: ...
+    def discard(self) -> None: ...
+
+
+class RecordReader:
+    """Parses the plaintext records as chunks arrive, passing part data straight to the sink."""
+
+    def __init__(self, sink: Sink, contents: Contents) -> None:
+        self._sink = sink
+        self._contents = contents
+        self._head = bytearray()
+        self._kind = 0
+        self._remaining = -1  # -1: reading a record head
+        self._body = bytearray()
+        self._part: PartInfo | None = None
+        self._part_size = 0
+        self._position = 0  # plaintext bytes consumed
+        self._content_length: int | None = None  # set at CLOSE
+
+    def feed(self, chunk: bytes) -> None:
+        view = memoryview(chunk)
+        end = len(chunk)
+        pos = 0
+        while pos < end:
+            if self._content_length is not None:
+                if chunk.count(0, pos) != end - pos:
+                    raise MalformedContent("the padding after the content is not all zeros")
+                break
+            if self._remaining < 0:
+                take = min(framing.RECORD_HEAD.size - len(self._head), end - pos)
+                self._head += view[pos : pos + take]
+                pos += take
+                if len(self._head) == framing.RECORD_HEAD.size:
+                    self._start_record(*framing.RECORD_HEAD.unpack(self._head))
+                    self._head.clear()
+                continue
+            take = min(self._remaining, end - pos)
+            if self._kind == framing.DATA:
+                self._sink.write(view[pos : pos + take])
+                self._part_size += take
+            else:
+                self._body += view[pos : pos + take]
+            pos += take
+            self._remaining -= take
+            if self._remaining == 0:
+                self._finish_record(self._position + pos)
+        self._position += end
+
+    def _start_record(self, kind: int, length: int) -> None:
+        in_part = self._part is not None
+        if kind == framing.DATA:
+            ok = in_part and 1 <= length <= framing.MAX_DATA
+        elif kind == framing.END:
+            ok = in_part and length == 8
+        elif kind in (framing.BEGIN, framing.CLOSE):
+            ok = not in_part and 2 <= length <= framing.MAX_JSON
+        else:
+            raise MalformedContent(f"unknown record type {kind}")
+        if not ok:
+            raise MalformedContent(f"a record of type {kind} is out of place or of bad length")
+        self._kind, self._remaining = kind, length
+        self._body.clear()
+
+    def _finish_record(self, position: int) -> None:
+        self._remaining = -1
+        body = bytes(self._body)
+        if self._kind == framing.BEGIN:
+            info = PartInfo.from_json(body)
+            if info.kind == "message" and self._contents.message is not None:
+                raise MalformedContent("the envelope holds two messages")
+            self._part, self._part_size = info, 0
+            self._sink.begin_part(info)
+        elif self._kind == framing.END:
+            (declared,) = struct.unpack(">Q", body)
+            if declared != self._part_size:
+                raise MalformedContent("a part's declared size does not match its data")
+            assert self._part is not None
+            self._contents.parts.append(Part(self._part, self._part_size))
+            self._sink.end_part(self._part_size)
+            self._part = None
+        elif self._kind == framing.CLOSE:
+            self._contents.trailer = framing.decode_json(body, "CLOSE")
+            self._content_length = position
+
+    def finish(self) -> Contents:
+        if self._content_length is None:
+            raise MalformedContent("the envelope's content has no CLOSE record")
+        if padded_length(self._content_length) != self._position:
+            raise MalformedContent("the envelope's padding has the wrong length")
+        return self._contents
