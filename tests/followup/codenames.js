@@ -8,54 +8,67 @@ const sodium = require('libsodium-wrappers');
 const codename = require('../../intake/static/src/codename.js');
 const opener = require('../../intake/static/src/opener.js');
 
+codename.useLegacyWords(require('../../intake/static/src/legacy-words.js'));
+
+const fromHex = (text) => Uint8Array.from(Buffer.from(text, 'hex'));
+// What the replies worker does for a version 1 reply: load libsodium, then open with it.
+let sodiumLoads = 0;
+const loadSodium = async () => {
+  sodiumLoads += 1;
+  await sodium.ready;
+  return sodium;
+};
+
+async function openReply(keys, reply) {
+  try {
+    const contents = await opener.open(keys, fromHex(reply.envelope_hex), loadSodium);
+    const files = contents.files.map((f) => ({ name: f.name, hex: codename.hex(f.data) }));
+    return { message: contents.message, files };
+  } catch (error) {
+    return { error: error instanceof opener.OpenError ? error.message : `BUG ${error}` };
+  }
+}
+
+function tryParse(text) {
+  try {
+    return codename.parse(text);
+  } catch (error) {
+    return [error.reason, error.value];
+  }
+}
+
 async function main() {
   const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  await sodium.ready;
-  const derived = spec.vectors.map((vector) => {
+  const derived = [];
+  for (const vector of spec.vectors) {
     const canonical = codename.parse(vector.typed);
-    const keys = codename.derive(sodium, canonical);
-    const others = vector.same_codename.map((text) => {
-      const other = codename.derive(sodium, text);
-      return { line: other.publicKeyLine, mailbox: other.mailbox };
-    });
-    const verifyKey = sodium.to_hex(keys.verifyKey);
-    return { canonical, line: keys.publicKeyLine, mailbox: keys.mailbox, verifyKey, others };
-  });
+    const keys = await codename.derive(canonical);
+    const others = [];
+    for (const text of vector.same_codename) {
+      const other = await codename.derive(text);
+      others.push({ line: other.publicKeyLine, mailbox: other.mailbox });
+    }
+    const verifyKey = codename.hex(keys.verifyKey);
+    derived.push({ canonical, line: keys.publicKeyLine, mailbox: keys.mailbox, verifyKey, others });
+  }
   const proof = spec.proof;
-  const trailer = codename.signedTrailer(
-    sodium,
-    codename.derive(sodium, proof.codename),
-    sodium.from_hex(proof.header_hash_hex),
+  const trailer = await codename.signedTrailer(
+    await codename.derive(proof.codename),
+    fromHex(proof.header_hash_hex),
   );
-  const opened = spec.replies.map((reply) => {
-    const keys = codename.derive(sodium, codename.parse(reply.codename));
-    try {
-      const contents = opener.open(sodium, keys, sodium.from_hex(reply.envelope_hex));
-      const files = contents.files.map((f) => ({ name: f.name, hex: sodium.to_hex(f.data) }));
-      return { message: contents.message, files };
-    } catch (error) {
-      return { error: error instanceof opener.OpenError ? error.message : `BUG ${error}` };
-    }
-  });
+  const opened = [];
+  for (const reply of spec.replies) {
+    opened.push(await openReply(await codename.derive(codename.parse(reply.codename)), reply));
+  }
   const errors = spec.invalid.map((text) => {
-    try {
-      codename.parse(text);
-      return null;
-    } catch (error) {
-      return [error.reason, error.value];
-    }
+    const result = tryParse(text);
+    return typeof result === 'string' ? null : result;
   });
-  const generated = codename.parse(codename.generate(sodium));
-  const generatedRu = codename.generate(sodium, 'ru');
-  const parsed = spec.parse.map((text) => {
-    try {
-      return codename.parse(text);
-    } catch (error) {
-      return [error.reason, error.value];
-    }
-  });
+  const generated = codename.parse(codename.generate());
+  const generatedRu = codename.generate('ru');
+  const parsed = spec.parse.map(tryParse);
   process.stdout.write(
-    JSON.stringify({ derived, opened, errors, generated, generatedRu, trailer, parsed }),
+    JSON.stringify({ derived, opened, errors, generated, generatedRu, trailer, parsed, sodiumLoads }),
   );
 }
 

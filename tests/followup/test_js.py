@@ -4,6 +4,7 @@ that is tampered with, cut short or sealed to someone else is refused rather tha
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crypto import Attachment, seal_bytes, wordlists
+from crypto import Attachment, Sealer, seal_bytes, wordlists
 from crypto.codename import Codename, InvalidCodename, legacy_wordlist
 
 HERE = Path(__file__).resolve().parent
@@ -77,11 +78,16 @@ def test_js_codenames_and_reply_opening_match_python(tmp_path):
     whole = seal_bytes([key], "Привет <b>", [Attachment("a.bin", "x/y", big)])
     tampered = bytearray(whole)
     tampered[-40] ^= 1
+    # Replies written before format v2 still open (with libsodium, loaded for them alone).
+    v1 = io.BytesIO()
+    with Sealer(v1, [key], version=1) as sealer:
+        sealer.add_message("старый ответ")
     replies = [
         (person, whole),
         (person, bytes(tampered)),
         (person, whole[:-100]),
         (stranger, whole),
+        (person, v1.getvalue()),
     ]
     report = run_node(
         tmp_path,
@@ -114,8 +120,11 @@ def test_js_codenames_and_reply_opening_match_python(tmp_path):
         assert parsed == expected, text
     russian = Codename.parse(report["generatedRu"])
     assert russian.language == "ru" and str(russian) == report["generatedRu"]
-    ok, flipped, cut, foreign = report["opened"]
+    ok, flipped, cut, foreign, old = report["opened"]
+    assert whole[8] == 2 and v1.getvalue()[8] == 1
     assert ok == {"message": "Привет <b>", "files": [{"name": "a.bin", "hex": big.hex()}]}
+    assert old == {"message": "старый ответ", "files": []}
+    assert report["sodiumLoads"] == 1  # the v1 reply alone asked for libsodium
     assert flipped == {"error": "corrupted"}
     assert cut["error"] in ("truncated", "corrupted")
     assert foreign == {"error": "not for you"}

@@ -1,25 +1,20 @@
 'use strict';
-// Seals an envelope in Node with the browser's own sealing module (intake/static/src).
+// Seals a format v2 envelope in Node with the browser's own sealing module (intake/static/src).
 // Usage: node seal.js SPEC.json   where SPEC is
 //   {"recipients": ["sdpub1..."], "message": "...", "files": [{"path","name","type"}],
 //    "out": "file.sdenv", "chunk_bytes": 1048576, "slice_bytes": 1048576, "trailer": {},
-//    "codename": "..."}   (codename: sign the trailer with it instead, as the worker does)
+//    "codename": "...",          (sign the trailer with it instead, as the worker does)
+//    "file_key_hex": "...", "ephemeral_secrets_hex": ["..."]}   (fixed randomness: vectors)
 // Writes the envelope through the same Chunker the worker uses (each piece at its offset)
-// and prints {"predicted", "written", "offsets", "wasm"} as JSON.
+// and prints {"predicted", "written", "offsets", "header_hash", "wasm"} as JSON.
 const fs = require('node:fs');
-const sodium = require('libsodium-wrappers');
 const envelope = require('../../intake/static/src/envelope.js');
 const codenames = require('../../intake/static/src/codename.js');
+const { fixedRandom } = require('./fixed-random.js');
 
-// Without WebAssembly libsodium's first attempt rejects unhandled, then its pure-JS build runs.
-process.on('unhandledRejection', (error) => {
-  if (!/WebAssembly is not defined/.test(String(error))) throw error;
-});
+codenames.useLegacyWords(require('../../intake/static/src/legacy-words.js'));
 
-async function main() {
-  const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  await sodium.ready;
-  const keys = spec.recipients.map((line) => envelope.parsePublicKey(sodium, line));
+function partsOf(spec) {
   const message = new TextEncoder().encode(spec.message || '');
   const parts = [
     {
@@ -40,12 +35,23 @@ async function main() {
       },
     });
   }
+  return parts;
+}
+
+async function main() {
+  const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+  const keys = spec.recipients.map((line) => envelope.parsePublicKey(line));
+  const parts = partsOf(spec);
   let trailer = spec.trailer || {};
   let sized = trailer;
+  let headerHash = null;
   if (spec.codename) {
-    const derived = codenames.derive(sodium, spec.codename);
-    trailer = (headerHash) => codenames.signedTrailer(sodium, derived, headerHash);
-    sized = trailer(new Uint8Array(32));
+    const derived = await codenames.derive(spec.codename);
+    trailer = (hash) => {
+      headerHash = hash;
+      return codenames.signedTrailer(derived, hash);
+    };
+    sized = await codenames.signedTrailer(derived, new Uint8Array(32));
   }
   const predicted = envelope.envelopeLength(keys.length, parts, sized);
   const out = fs.openSync(spec.out, 'w');
@@ -54,14 +60,16 @@ async function main() {
     offsets.push(offset);
     fs.writeSync(out, data, 0, data.length, offset);
   });
-  const written = await envelope.sealParts(sodium, keys, parts, (data) => chunker.write(data), {
+  const written = await envelope.sealParts(keys, parts, (data) => chunker.write(data), {
     sliceBytes: spec.slice_bytes,
     trailer,
+    random: fixedRandom(spec),
   });
   chunker.flush();
   fs.closeSync(out);
+  const hash = headerHash && Buffer.from(headerHash).toString('hex');
   const wasm = typeof WebAssembly !== 'undefined';
-  process.stdout.write(JSON.stringify({ predicted, written, offsets, wasm }));
+  process.stdout.write(JSON.stringify({ predicted, written, offsets, header_hash: hash, wasm }));
 }
 
 main().catch((error) => {

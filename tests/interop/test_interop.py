@@ -1,6 +1,7 @@
-"""Envelopes sealed by the browser's JS (run in Node) open in Python, and the reverse.
+"""Format v2 envelopes sealed by the browser's JS (run in Node) open in Python, and the reverse.
 
-The JS side is intake/static/src/envelope.js, the very module the Web Worker bundles.
+The JS side is intake/static/src/envelope.js (sealing, as the Web Worker bundles it) and
+opener.js (opening, as the replies page does), on WebCrypto and the `hpke` package.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def js_seal(
     chunk_bytes: int = MIB,
     trailer: dict | None = None,
     codename: str | None = None,
+    random: dict | None = None,
 ) -> tuple[bytes, dict]:
     specs = []
     for index, (name, media_type, data) in enumerate(files):
@@ -56,6 +58,7 @@ def js_seal(
         "chunk_bytes": chunk_bytes,
         "trailer": trailer or {},
         "codename": codename,
+        **(random or {}),
     }
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
@@ -69,17 +72,18 @@ def js_seal(
 
 
 def js_open(node: str, tmp_path: Path, secret_hex: str, envelope: bytes) -> tuple[dict, list]:
+    """Opens with the replies page's opener; returns its listing and [message, *files]."""
     path = tmp_path / "py.sdenv"
     path.write_bytes(envelope)
     outdir = tmp_path / "opened"
     result = subprocess.run(
-        [node, str(HERE / "open.js"), secret_hex, str(path), str(outdir)],
+        [node, str(HERE / "open-v2.js"), secret_hex, str(path), str(outdir)],
         capture_output=True,
         check=True,
         timeout=120,
     )
     listing = json.loads(result.stdout)
-    datas = [(outdir / f"part-{i:03d}").read_bytes() for i in range(len(listing["parts"]))]
+    datas = [(outdir / f"part-{i:03d}").read_bytes() for i in range(1 + len(listing["files"]))]
     return listing, datas
 
 
@@ -88,6 +92,7 @@ def py_open(envelope: bytes, identity: Identity):
 
 
 def check_js_envelope(envelope, report, identity, message, files):
+    assert envelope[:9] == b"SEALDROP\x02"
     assert report["predicted"] == report["written"] == len(envelope)
     contents = py_open(envelope, identity)
     assert contents.trailer == {}
@@ -133,9 +138,9 @@ def test_js_sealed_opens_in_python(node, tmp_path, case):
 def test_one_chunk_case_really_is_one_chunk(node, tmp_path):
     identity, _ = new_identity()
     envelope, _ = js_seal(node, tmp_path, [identity], "x" * ONE_CHUNK_MESSAGE)
-    assert len(envelope) == 122 + CHUNK + 17
+    assert len(envelope) == 130 + CHUNK + 16
     envelope, _ = js_seal(node, tmp_path, [identity], "x" * (ONE_CHUNK_MESSAGE + 1))
-    assert len(envelope) > 122 + CHUNK + 17
+    assert len(envelope) > 130 + CHUNK + 16
 
 
 def test_js_upload_chunks_and_several_recipients(node, tmp_path):
@@ -153,7 +158,7 @@ def test_js_upload_chunks_and_several_recipients(node, tmp_path):
 
 
 def test_js_without_webassembly(node, tmp_path):
-    """Tor Browser's Safer level has no WebAssembly: the pure-JS libsodium must agree."""
+    """Tor Browser's Safer level has no WebAssembly; format v2 needs none (WebCrypto)."""
     identity, _ = new_identity()
     files = [("doc.pdf", "application/pdf", b"%PDF" + bytes(70000))]
     envelope, report = js_seal(
@@ -194,16 +199,12 @@ def test_python_sealed_opens_in_js(node, tmp_path, case):
     other, _ = new_identity()
     message, attachments = PY_CASES[case]
     envelope = seal_bytes([other.public_key, identity.public_key], message, attachments)
+    assert envelope[8] == 2
     listing, datas = js_open(node, tmp_path, secret_hex, envelope)
     assert listing["trailer"] == {}
-    assert listing["parts"][0]["info"] == {"kind": "message"}
     assert datas[0] == message.encode("utf-8")
-    for part, data, attachment in zip(listing["parts"][1:], datas[1:], attachments, strict=True):
-        assert part["info"] == {
-            "kind": "file",
-            "name": attachment.name,
-            "type": attachment.media_type,
-        }
+    for part, data, attachment in zip(listing["files"], datas[1:], attachments, strict=True):
+        assert (part["name"], part["type"]) == (attachment.name, attachment.media_type)
         assert data == attachment.data
 
 
@@ -215,18 +216,32 @@ def test_python_streamed_file_opens_in_js(node, tmp_path):
         sealer.add_message("streamed")
         sealer.add_file("stream.bin", "application/octet-stream", io.BytesIO(data))
     listing, datas = js_open(node, tmp_path, secret_hex, out.getvalue())
-    assert [p["info"]["kind"] for p in listing["parts"]] == ["message", "file"]
+    assert [f["name"] for f in listing["files"]] == ["stream.bin"]
     assert datas == [b"streamed", data]
 
 
 def test_js_opener_refuses_tampering(node, tmp_path):
-    """The JS opener is a test oracle; it must not accept what Python would refuse."""
+    """The replies page's opener refuses what Python refuses: a flipped payload bit, a changed
+    header (the MAC), a cut-off last chunk, an envelope for someone else."""
     identity, secret_hex = new_identity()
-    envelope = bytearray(seal_bytes([identity.public_key], "secret"))
-    envelope[-5] ^= 1
-    with pytest.raises(subprocess.CalledProcessError) as failure:
-        js_open(node, tmp_path, secret_hex, bytes(envelope))
-    assert b"corrupted" in failure.value.stderr or b"ciphertext" in failure.value.stderr
+    other, _ = new_identity()
+    whole = seal_bytes([identity.public_key], "secret", [Attachment("a", "x/y", bytes(70000))])
+    flipped = bytearray(whole)
+    flipped[-5] ^= 1
+    stanza = bytearray(whole)
+    stanza[10 + 8 + 3] ^= 1  # the stanza's enc: HPKE refuses it
+    mac = bytearray(whole)
+    mac[129] ^= 1  # the header's MAC
+    cases = {
+        "corrupted": [bytes(flipped), bytes(stanza), bytes(mac)],
+        "truncated": [whole[: 130 + CHUNK + 16]],
+        "not for you": [seal_bytes([other.public_key], "not yours")],
+    }
+    for expected, envelopes in cases.items():
+        for envelope in envelopes:
+            with pytest.raises(subprocess.CalledProcessError) as failure:
+                js_open(node, tmp_path, secret_hex, envelope)
+            assert failure.value.stderr.decode().strip() == expected
 
 
 def test_js_trailer_is_sealed_and_counted(node, tmp_path):

@@ -5,14 +5,12 @@
 //   "files": [{"path", "name", "type"}], "chunk_bytes", "backoff_ms", "max_attempts"}
 // Prints {"ok", "code", "message", "statuses", "size"} as JSON; exits 0 either way.
 const fs = require('node:fs');
-const sodium = require('libsodium-wrappers');
 const envelope = require('../../intake/static/src/envelope.js');
 const { UploadClient } = require('../../intake/static/src/upload.js');
 
 async function main() {
   const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  await sodium.ready;
-  const keys = spec.recipients.map((line) => envelope.parsePublicKey(sodium, line));
+  const keys = spec.recipients.map((line) => envelope.parsePublicKey(line));
   const message = new TextEncoder().encode(spec.message);
   const parts = [
     { info: { kind: 'message' }, size: message.length, read: async (a, b) => message.subarray(a, b) },
@@ -28,7 +26,7 @@ async function main() {
   const size = envelope.envelopeLength(keys.length, parts);
   const chunks = [];
   const chunker = new envelope.Chunker(spec.chunk_bytes, (offset, data) => chunks.push({ offset, data }));
-  await envelope.sealParts(sodium, keys, parts, (data) => chunker.write(data));
+  await envelope.sealParts(keys, parts, (data) => chunker.write(data));
   chunker.flush();
   const statuses = [];
   const client = new UploadClient({

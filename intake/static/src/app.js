@@ -89,6 +89,7 @@ class Submission {
     worker.post({
       type: 'start',
       recipients: this.config.recipients,
+      epochs: this.config.epochs || null, // format v2: each reviewer's signed epoch keys
       message,
       files,
       chunkBytes: this.config.chunk_bytes,

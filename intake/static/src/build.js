@@ -1,11 +1,14 @@
 'use strict';
 // `npm run build`: bundles the browser code into intake/static/js/, minified, each file with
 // a gzip -9 sibling that the server sends as is.
-//   sodium.js  libsodium-wrappers' CommonJS build (it carries the pure-JS fallback that
-//              Tor Browser's Safer level needs: the ESM build requires WebAssembly)
-//   worker.js  the sealing Web Worker (loads sodium.js with importScripts)
-//   app.js     the page script: form interception, progress, chunked upload
+//   app.js     the submission page's script: form interception, progress, chunked upload
+//   worker.js  its sealing Web Worker: format v2 on WebCrypto (hpke, @noble/hashes' BLAKE2b
+//              for codenames), no libsodium
+//   legacy-words.js  the BIP39 list, which worker.js fetches only to read a typed codename
 //   replies.js, replies-worker.js   the replies page (keys from the codename, opening replies)
+//   sodium.js  libsodium-wrappers' CommonJS build (it carries the pure-JS fallback that
+//              Tor Browser's Safer level needs: the ESM build requires WebAssembly), loaded by
+//              replies-worker.js only to open a version 1 reply
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
@@ -17,6 +20,16 @@ const OUT = path.resolve(SRC, '..', 'js');
 // Tor Browser follows Firefox ESR; keep the syntax older browsers of the same family parse.
 const TARGET = ['firefox115', 'chrome109'];
 
+// Which words of each codename list a version 1 reader takes for BIP39 words: all that issuing
+// a codename needs of the BIP39 list (codename.js), so the worker does without the list.
+function clashTable() {
+  const codename = require('./codename.js');
+  codename.useLegacyWords(require('./legacy-words.js'));
+  const table = {};
+  for (const language of codename.LANGUAGES) table[language] = codename.clashPositions(language);
+  return JSON.stringify(table);
+}
+
 const bundles = [
   {
     name: 'sodium.js',
@@ -24,7 +37,8 @@ const bundles = [
     // Reached only under Node; the browser build never calls them.
     external: ['crypto', 'fs', 'path', 'node:fs', 'node:crypto', 'node:path'],
   },
-  { name: 'worker.js', entry: 'worker.js' },
+  { name: 'worker.js', entry: 'worker.js', define: { SEALDROP_CLASHES: clashTable() } },
+  { name: 'legacy-words.js', stdin: "self.sealdropLegacyWords = require('./legacy-words.js');" },
   { name: 'app.js', entry: 'app.js' },
   // The replies page: its script, and the worker that derives keys and opens replies.
   { name: 'replies.js', entry: 'replies.js' },
@@ -46,6 +60,7 @@ async function build() {
       charset: 'utf8',
       outfile,
       external: bundle.external || [],
+      define: bundle.define || {},
       logLevel: 'warning',
     };
     if (bundle.stdin) {
@@ -59,8 +74,23 @@ async function build() {
     fs.writeFileSync(`${outfile}.gz`, gz);
     sizes.push(`${bundle.name} ${raw.length} bytes, gzip ${gz.length}`);
   }
+  sizes.push(...gzipStyles());
   writeAssetManifest();
   process.stdout.write(`${sizes.join('\n')}\n`);
+}
+
+// The style sheets get their gzip -9 siblings too (the server sends them to browsers that take
+// gzip); css/*.gz is built, never committed.
+function gzipStyles() {
+  const dir = path.resolve(SRC, '..', 'css');
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.css'))
+    .map((name) => {
+      const gz = zlib.gzipSync(fs.readFileSync(path.join(dir, name)), { level: 9 });
+      fs.writeFileSync(path.join(dir, `${name}.gz`), gz);
+      return `css/${name} gzip ${gz.length}`;
+    });
 }
 
 // intake/assets.json: the SHA-256 of every file the server serves from static/ (css/ and js/,

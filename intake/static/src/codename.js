@@ -3,10 +3,18 @@
 // crypto/codename.py and crypto/followup.py. Version 2: eight positions in lists of 1,056
 // words, written with the page language's list (wordlists.js: English, Russian; over 80 bits);
 // the positions are the secret, so a codename typed in either list derives the same keys. Version 1 (issued before):
-// eight BIP39 English words, read by the rules they were issued with. Takes libsodium as an
-// argument, like envelope.js, so Node tests run the very code the browser runs.
-const { wordlist: legacyList } = require('@scure/bip39/wordlists/english.js');
+// eight BIP39 English words, read by the rules they were issued with. BLAKE2b from
+// @noble/hashes, the key pairs and signatures from WebCrypto (webkeys.js): no libsodium, and
+// Node tests run the very code the browser runs.
+//
+// The BIP39 list (legacy-words.js) is needed only to read a typed codename: the caller hands it
+// over with useLegacyWords before read/parse, so the submission page fetches it only for a
+// follow-up. Issuing a codename needs only which list words a version 1 reader would take for
+// BIP39 words: build.js computes that table here (clashPositions) and writes it into the
+// bundle as SEALDROP_CLASHES.
 const lists = require('./wordlists.js');
+const pubkeys = require('./pubkeys.js');
+const webkeys = require('./webkeys.js');
 
 const WORD_COUNT = 8;
 const LIST_SIZE = 1056;
@@ -19,15 +27,14 @@ const LEGACY_LABEL = 'sealdrop-codename-v1';
 const CODENAME_LABEL = 'sealdrop-codename-v2';
 const REPLY_KEY_LABEL = 'sealdrop-reply-key-v1';
 const MAILBOX_LABEL = 'sealdrop-mailbox-v1';
-const CHECKSUM_LABEL = 'sealdrop-pubkey-checksum-v1';
 const PROOF_LABEL = 'sealdrop-followup-v1';
 // Spelt out, as in crypto/codename.py: \s and \d differ between Python and JavaScript.
 const SEPARATORS =
   /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff0-9\-_.,;:/()]+/;
 const FOLD = { ё: 'е', й: 'и', щ: 'ш', ъ: 'ь' };
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 const utf8 = new TextEncoder();
+let legacyList = null;
 let legacyIndex = null;
 let entries = null;
 let newIndex = null;
@@ -47,7 +54,13 @@ function fold(text) {
     .replace(/[ёйщъ]/g, (letter) => FOLD[letter]);
 }
 
+function useLegacyWords(words) {
+  legacyList = words;
+  legacyIndex = null;
+}
+
 function legacy() {
+  if (legacyList === null) throw new Error('the BIP39 list is not loaded (useLegacyWords)');
   if (legacyIndex === null) {
     legacyIndex = new Map();
     for (const word of legacyList) legacyIndex.set(word.slice(0, PREFIX), word);
@@ -163,14 +176,29 @@ function parse(text) {
   return read(text).words.join(' ');
 }
 
+// The positions in a language's list whose word is not apart from BIP39 (apart counts word by
+// word, so a codename's count is how many of its positions are not in here).
+function clashPositions(language) {
+  return lists[language].flatMap((word, position) => (apart([word]) === 0 ? [position] : []));
+}
+
+function clashes(language) {
+  /* global SEALDROP_CLASHES */
+  if (legacyList === null && typeof SEALDROP_CLASHES !== 'undefined') {
+    return new Set(SEALDROP_CLASHES[language]);
+  }
+  return new Set(clashPositions(language));
+}
+
 // A new codename in the page language's list (English for any other); returns its text.
-function generate(sodium, language = 'en') {
+function generate(language = 'en') {
   const chosen = LANGUAGES.includes(language) ? language : 'en';
+  const clashing = clashes(chosen);
   for (;;) {
     const positions = [];
-    for (let i = 0; i < WORD_COUNT; i += 1) positions.push(sodium.randombytes_uniform(LIST_SIZE));
-    const codename = fromPositions(positions, chosen);
-    if (apart(codename.words) >= APART_ISSUED) return codename.words.join(' ');
+    for (let i = 0; i < WORD_COUNT; i += 1) positions.push(webkeys.randomBelow(LIST_SIZE));
+    const apartCount = positions.filter((position) => !clashing.has(position)).length;
+    if (apartCount >= APART_ISSUED) return fromPositions(positions, chosen).words.join(' ');
   }
 }
 
@@ -184,60 +212,41 @@ function secret(codename) {
   return bytes;
 }
 
-function base32(bytes) {
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const byte of bytes) {
-    value = ((value << 8) | byte) & 0xffff;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += BASE32[(value >>> bits) & 31];
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
-}
-
-function hash(sodium, label, data, length) {
-  return sodium.crypto_generichash(length, data, utf8.encode(label));
-}
-
-function publicKeyLine(sodium, publicKey) {
-  const checksum = hash(sodium, CHECKSUM_LABEL, publicKey, 4);
-  const both = new Uint8Array(36);
-  both.set(publicKey);
-  both.set(checksum, 32);
-  return `sdpub1${base32(both)}`;
-}
-
-// {publicKey, privateKey, publicKeyLine, mailbox, verifyKey, signingKey} from a codename's
-// text (as parse returns it, or as typed).
-function derive(sodium, text) {
+// {publicKey, privateKey, x25519Key, publicKeyLine, mailbox, verifyKey, signingKey} from a
+// codename's text (as parse returns it, or as typed), as crypto/codename.py derives them.
+// publicKey and verifyKey are bytes; x25519Key and signingKey are WebCrypto keys; privateKey
+// is the raw X25519 scalar that only libsodium's v1 opener needs: callers wipe it.
+async function derive(text) {
   const codename = read(text);
   const label = codename.language === LEGACY ? LEGACY_LABEL : CODENAME_LABEL;
-  const master = hash(sodium, label, secret(codename), 32);
-  const seed = hash(sodium, REPLY_KEY_LABEL, master, 32);
-  const mailbox = base32(hash(sodium, MAILBOX_LABEL, master, 16));
-  const signing = sodium.crypto_sign_seed_keypair(seed);
-  const publicKey = sodium.crypto_sign_ed25519_pk_to_curve25519(signing.publicKey);
-  const privateKey = sodium.crypto_sign_ed25519_sk_to_curve25519(signing.privateKey);
-  sodium.memzero(seed);
-  sodium.memzero(master);
-  return {
-    publicKey,
-    privateKey,
-    publicKeyLine: publicKeyLine(sodium, publicKey),
-    mailbox,
-    verifyKey: signing.publicKey,
-    signingKey: signing.privateKey,
-  };
+  const master = pubkeys.keyedHash(label, secret(codename), 32);
+  const seed = pubkeys.keyedHash(REPLY_KEY_LABEL, master, 32);
+  const mailbox = pubkeys.base32(pubkeys.keyedHash(MAILBOX_LABEL, master, 16));
+  try {
+    const signing = await webkeys.ed25519FromSeed(seed);
+    const reply = await webkeys.x25519FromEd25519Seed(seed);
+    return {
+      publicKey: reply.publicKey,
+      privateKey: reply.scalar,
+      x25519Key: reply.privateKey,
+      publicKeyLine: pubkeys.publicKeyLine(reply.publicKey),
+      mailbox,
+      verifyKey: signing.publicKey,
+      signingKey: signing.privateKey,
+    };
+  } finally {
+    seed.fill(0);
+    master.fill(0);
+  }
+}
+
+function hex(bytes) {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 // What a submission's CLOSE record carries (never the codename itself): the reply key, the
 // mailbox, the verify key, and its signature binding them to this envelope's header hash.
-function signedTrailer(sodium, keys, headerHash) {
+async function signedTrailer(keys, headerHash) {
   const label = utf8.encode(PROOF_LABEL);
   const mailbox = utf8.encode(keys.mailbox);
   const message = new Uint8Array(label.length + 64 + mailbox.length);
@@ -248,16 +257,19 @@ function signedTrailer(sodium, keys, headerHash) {
   return {
     reply_key: keys.publicKeyLine,
     mailbox: keys.mailbox,
-    verify_key: sodium.to_hex(keys.verifyKey),
-    proof: sodium.to_hex(sodium.crypto_sign_detached(message, keys.signingKey)),
+    verify_key: hex(keys.verifyKey),
+    proof: hex(await webkeys.sign(keys.signingKey, message)),
   };
 }
 
 module.exports = {
   CodenameError,
+  clashPositions,
+  useLegacyWords,
   LANGUAGES,
   WORD_COUNT,
   derive,
+  hex,
   fold,
   generate,
   parse,

@@ -1,357 +1,214 @@
 'use strict';
-// Sealing sealdrop envelopes, format v1 (docs/FORMAT.md), byte-compatible with crypto.Sealer.
-// Shared by the browser's Web Worker (bundled by build.js) and the Node interop tests, so it
-// takes the libsodium-wrappers object as an argument and touches no browser or Node API.
+// Sealing sealdrop envelopes, format v2 (docs/FORMAT.md §9), byte-compatible with crypto/'s
+// v2 sealer: one random file key per envelope, wrapped to each recipient with HPKE (RFC 9180,
+// the `hpke` package on WebCrypto), an HMAC committing the header to it, and the records of
+// records.js sealed with AES-256-GCM in 64 KiB chunks (STREAM, as age does it). WebCrypto
+// only: the page, its Worker and the Node tests run this very module.
+const hpke = require('./hpke-suite.mjs');
+const pubkeys = require('./pubkeys.js');
+const records = require('./records.js');
+const webkeys = require('./webkeys.js');
 
 const MAGIC = [0x53, 0x45, 0x41, 0x4c, 0x44, 0x52, 0x4f, 0x50]; // "SEALDROP"
-const VERSION = 1;
+const VERSION = 2;
+const PREAMBLE = 10;
 const MAX_RECIPIENTS = 64;
-const CHUNK_SIZE = 65536;
-const STREAM_ABYTES = 17;
-const STREAM_HEADER_BYTES = 24;
-const SEALED_KEY_BYTES = 80;
 const KEY_ID_BYTES = 8;
-const MIN_PADDED_LENGTH = 2048;
-const MAX_JSON = 8192;
-const RECORD_HEAD = 5;
-const BEGIN = 1;
-const DATA = 2;
-const END = 3;
-const CLOSE = 4;
-
-const PUBLIC_KEY_PREFIX = 'sdpub1';
-const CHECKSUM_LABEL = 'sealdrop-pubkey-checksum-v1';
-const FINGERPRINT_LABEL = 'sealdrop-fingerprint-v1';
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+const ENC_BYTES = 32;
+const WRAPPED_BYTES = 48;
+const STANZA_BYTES = KEY_ID_BYTES + ENC_BYTES + WRAPPED_BYTES;
+const MAC_BYTES = 32;
+const TAG_BYTES = 16;
+const FILE_KEY_BYTES = 32;
+const { CHUNK_SIZE } = records;
 
 const utf8 = new TextEncoder();
+const STANZA_INFO = utf8.encode('sealdrop-v2/stanza');
+const HEADER_INFO = utf8.encode('sealdrop-v2/header');
+const PAYLOAD_INFO = utf8.encode('sealdrop-v2/payload');
 
-class KeyError extends Error {}
+function subtle() {
+  return globalThis.crypto.subtle;
+}
+
+// kem: the HPKE KEM factory; only tests replace it (to fix the ephemeral keys for vectors).
+function hpkeSuite(kem = hpke.KEM_DHKEM_X25519_HKDF_SHA256) {
+  return new hpke.CipherSuite(kem, hpke.KDF_HKDF_SHA256, hpke.AEAD_AES_256_GCM);
+}
 
 // --- lengths ---------------------------------------------------------------------------
 
-function padme(length) {
-  if (length < 2) return length;
-  let exponent = 0; // floor(log2 length), exact for lengths up to 2^53
-  while (2 ** (exponent + 1) <= length) exponent += 1;
-  let sizeBits = 0; // floor(log2 exponent) + 1
-  while (2 ** sizeBits <= exponent) sizeBits += 1;
-  const step = 2 ** (exponent - sizeBits);
-  return Math.ceil(length / step) * step;
-}
-
-function paddedLength(contentLength) {
-  return padme(Math.max(contentLength, MIN_PADDED_LENGTH));
-}
-
 function headerLength(recipientCount) {
-  return 10 + recipientCount * (KEY_ID_BYTES + SEALED_KEY_BYTES) + STREAM_HEADER_BYTES;
+  return PREAMBLE + recipientCount * STANZA_BYTES + MAC_BYTES;
 }
 
 function sealedPayloadLength(plaintextLength) {
-  return plaintextLength + Math.ceil(plaintextLength / CHUNK_SIZE) * STREAM_ABYTES;
-}
-
-function dataRecordsLength(size) {
-  return size + Math.ceil(size / CHUNK_SIZE) * RECORD_HEAD;
+  return plaintextLength + Math.ceil(plaintextLength / CHUNK_SIZE) * TAG_BYTES;
 }
 
 // The exact envelope length for parts [{info, size}] and a trailer, known before sealing:
 // the server needs it when the upload is created.
 function envelopeLength(recipientCount, parts, trailer = {}) {
-  let content = 0;
-  for (const part of parts) {
-    content += RECORD_HEAD + partInfoJson(part.info).length;
-    content += dataRecordsLength(part.size);
-    content += RECORD_HEAD + 8;
-  }
-  content += RECORD_HEAD + jsonBytes(trailer).length;
-  return headerLength(recipientCount) + sealedPayloadLength(paddedLength(content));
+  return (
+    headerLength(recipientCount) + sealedPayloadLength(records.plaintextLength(parts, trailer))
+  );
 }
 
-// --- records ---------------------------------------------------------------------------
+// --- keys from the file key (§9.1, §9.2) -------------------------------------------------
 
-function jsonBytes(obj) {
-  const body = utf8.encode(JSON.stringify(obj));
-  if (body.length > MAX_JSON) throw new Error('record metadata is larger than 8192 bytes');
-  return body;
+// HKDF-SHA256 to a WebCrypto key; an empty salt is HashLen zeros in WebCrypto as in RFC 5869.
+async function derive(fileKey, salt, info, algorithm, usages) {
+  const base = await subtle().importKey('raw', fileKey, 'HKDF', false, ['deriveKey']);
+  return subtle().deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt, info },
+    base,
+    algorithm,
+    false,
+    usages,
+  );
 }
 
-// {kind, name?, type?} as BEGIN's JSON, in crypto.PartInfo's member order. A file name too
-// long for a record is shortened (keeping its end, where the extension is) rather than
-// refusing the whole submission.
-function partInfoJson(info) {
-  const obj = { kind: info.kind };
-  if (info.name !== undefined && info.name !== null) obj.name = String(info.name);
-  if (info.type !== undefined && info.type !== null) obj.type = String(info.type).slice(0, 255);
-  let body = utf8.encode(JSON.stringify(obj));
-  while (body.length > MAX_JSON && obj.name) {
-    const chars = Array.from(obj.name);
-    obj.name = '…' + chars.slice(Math.ceil(chars.length / 4)).join('');
-    body = utf8.encode(JSON.stringify(obj));
-  }
-  return body;
+// 32 bytes: WebCrypto's default HMAC key length would be SHA-256's block size, 64.
+function macKey(fileKey, usage) {
+  const algorithm = { name: 'HMAC', hash: 'SHA-256', length: 256 };
+  return derive(fileKey, new Uint8Array(0), HEADER_INFO, algorithm, [usage]);
 }
 
-function recordHead(kind, length) {
-  const head = new Uint8Array(RECORD_HEAD);
-  head[0] = kind;
-  new DataView(head.buffer).setUint32(1, length);
-  return head;
+function payloadKey(fileKey, headerHash, usage) {
+  return derive(fileKey, headerHash, PAYLOAD_INFO, { name: 'AES-GCM', length: 256 }, [usage]);
 }
 
-function endRecord(size) {
-  const record = new Uint8Array(RECORD_HEAD + 8);
-  record.set(recordHead(END, 8));
-  const view = new DataView(record.buffer);
-  view.setUint32(RECORD_HEAD, Math.floor(size / 2 ** 32));
-  view.setUint32(RECORD_HEAD + 4, size % 2 ** 32);
-  return record;
-}
-
-// --- public keys -----------------------------------------------------------------------
-
-function base32Decode(text) {
-  const out = new Uint8Array(Math.floor((text.length * 5) / 8));
-  let bits = 0;
-  let value = 0;
-  let index = 0;
-  for (const char of text) {
-    const digit = BASE32.indexOf(char);
-    if (digit < 0) throw new KeyError('this public key has characters that cannot appear in one');
-    value = (value << 5) | digit;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out[index++] = (value >>> bits) & 0xff;
-    }
-  }
-  return out;
-}
-
-function equalBytes(a, b) {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i += 1) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
-
-// An "sdpub1..." line to the 32-byte X25519 public key; refuses typos by the checksum.
-function parsePublicKey(sodium, line) {
-  const text = String(line).replace(/\s+/g, '').toLowerCase();
-  if (!text.startsWith(PUBLIC_KEY_PREFIX)) throw new KeyError('not a sealdrop public key');
-  const data = base32Decode(text.slice(PUBLIC_KEY_PREFIX.length));
-  if (data.length !== 36) throw new KeyError('this public key is too short or too long');
-  const raw = data.slice(0, 32);
-  const checksum = sodium.crypto_generichash(4, raw, utf8.encode(CHECKSUM_LABEL));
-  if (!equalBytes(checksum, data.slice(32))) {
-    throw new KeyError("this public key's checksum does not match");
-  }
-  return raw;
-}
-
-function keyId(sodium, publicKey) {
-  return sodium.crypto_generichash(32, publicKey, utf8.encode(FINGERPRINT_LABEL)).slice(0, 8);
+// nonce_i = i as 11 bytes big-endian || last flag.
+function chunkNonce(counter, last) {
+  const nonce = new Uint8Array(12);
+  const view = new DataView(nonce.buffer);
+  view.setUint32(3, Math.floor(counter / 2 ** 32));
+  view.setUint32(7, counter % 2 ** 32);
+  nonce[11] = last ? 1 : 0;
+  return nonce;
 }
 
 // --- sealing ---------------------------------------------------------------------------
 
-// Writes one envelope through output(Uint8Array), called synchronously as sealed bytes
-// become ready. Memory stays at one 64 KiB chunk.
+// Writes one envelope through output(Uint8Array), called as sealed bytes become ready.
+// Create with `await Sealer.create(publicKeys, output)`; then beginPart/write/endPart and
+// close, each awaited. Memory stays at one 64 KiB chunk.
 class Sealer {
-  constructor(sodium, publicKeys, output) {
+  // options: {fileKey, kem} fix the randomness, for byte-for-byte vectors (tests only).
+  static async create(publicKeys, output, options = {}) {
     if (publicKeys.length < 1 || publicKeys.length > MAX_RECIPIENTS) {
-      throw new KeyError('an envelope needs 1 to 64 recipients');
+      throw new pubkeys.KeyError('an envelope needs 1 to 64 recipients');
     }
-    const ids = publicKeys.map((pk) => keyId(sodium, pk));
+    const ids = publicKeys.map((pk) => pubkeys.keyId(pk));
     if (new Set(ids.map((id) => id.join(','))).size !== ids.length) {
-      throw new KeyError('the same recipient key is given twice');
+      throw new pubkeys.KeyError('the same recipient key is given twice');
     }
-    this._sodium = sodium;
+    const fileKey = options.fileKey
+      ? Uint8Array.from(options.fileKey)
+      : webkeys.randomBytes(FILE_KEY_BYTES);
+    try {
+      const header = new Uint8Array(headerLength(publicKeys.length));
+      header.set(MAGIC);
+      header[8] = VERSION;
+      header[9] = publicKeys.length;
+      const suite = hpkeSuite(options.kem);
+      for (let i = 0; i < publicKeys.length; i += 1) {
+        const recipient = await suite.DeserializePublicKey(publicKeys[i]);
+        const sealed = await suite.Seal(recipient, fileKey, { info: STANZA_INFO });
+        const at = PREAMBLE + i * STANZA_BYTES;
+        header.set(ids[i], at);
+        header.set(sealed.encapsulatedSecret, at + KEY_ID_BYTES);
+        header.set(sealed.ciphertext, at + KEY_ID_BYTES + ENC_BYTES);
+      }
+      const macAt = header.length - MAC_BYTES;
+      const mac = await subtle().sign('HMAC', await macKey(fileKey, 'sign'), header.subarray(0, macAt));
+      header.set(new Uint8Array(mac), macAt);
+      const headerHash = await webkeys.sha256(header);
+      const key = await payloadKey(fileKey, headerHash, 'encrypt');
+      return new Sealer(header, headerHash, key, output);
+    } finally {
+      fileKey.fill(0);
+    }
+  }
+
+  constructor(header, headerHash, key, output) {
+    this._key = key;
     this._output = output;
-    const key = sodium.crypto_secretstream_xchacha20poly1305_keygen();
-    const { state, header: streamHeader } =
-      sodium.crypto_secretstream_xchacha20poly1305_init_push(key);
-    const header = new Uint8Array(headerLength(publicKeys.length));
-    header.set(MAGIC);
-    header[8] = VERSION;
-    header[9] = publicKeys.length;
-    let position = 10;
-    publicKeys.forEach((pk, i) => {
-      header.set(ids[i], position);
-      header.set(sodium.crypto_box_seal(key, pk), position + KEY_ID_BYTES);
-      position += KEY_ID_BYTES + SEALED_KEY_BYTES;
-    });
-    header.set(streamHeader, position);
-    sodium.memzero(key);
-    this._state = state;
-    this._ad = sodium.crypto_generichash(32, header, null);
-    this._buffer = new Uint8Array(CHUNK_SIZE);
-    this._fill = 0;
-    this._contentLength = 0;
-    this._partSize = null;
-    this._finished = false;
+    this._counter = 0;
+    this._framer = new records.Framer((chunk, last) => this._push(chunk, last));
+    // SHA-256 of the whole header: a follow-up's proof binds to it (§9.4).
+    this.headerHash = headerHash;
     this.bytesWritten = header.length;
     output(header);
   }
 
-  // BLAKE2b-256 of the header (the chunks' associated data): a follow-up's proof binds to it.
-  get headerHash() {
-    return this._ad;
-  }
-
   beginPart(info) {
-    this._checkOpen();
-    if (this._partSize !== null) throw new Error('end the current part first');
-    const body = partInfoJson(info);
-    this._emit(recordHead(BEGIN, body.length));
-    this._emit(body);
-    this._partSize = 0;
+    return this._framer.beginPart(info);
   }
 
   write(data) {
-    if (this._partSize === null) throw new Error('begin a part before writing data');
-    for (let start = 0; start < data.length; start += CHUNK_SIZE) {
-      const piece = data.subarray(start, start + CHUNK_SIZE);
-      this._emit(recordHead(DATA, piece.length));
-      this._emit(piece);
-    }
-    this._partSize += data.length;
+    return this._framer.write(data);
   }
 
   endPart() {
-    if (this._partSize === null) throw new Error('no part is open');
-    this._emit(endRecord(this._partSize));
-    this._partSize = null;
+    return this._framer.endPart();
   }
 
   close(trailer = {}) {
-    this._checkOpen();
-    if (this._partSize !== null) throw new Error('end the current part before closing');
-    const body = jsonBytes(trailer);
-    this._emit(recordHead(CLOSE, body.length));
-    this._emit(body);
-    let padding = paddedLength(this._contentLength) - this._contentLength;
-    const zeros = new Uint8Array(Math.min(padding, CHUNK_SIZE));
-    while (padding > 0) {
-      const step = Math.min(padding, CHUNK_SIZE);
-      this._append(zeros.subarray(0, step));
-      padding -= step;
-    }
-    this._push(this._buffer.subarray(0, this._fill), true);
-    this._fill = 0;
-    this._finished = true;
+    return this._framer.close(trailer);
   }
 
-  _checkOpen() {
-    if (this._finished) throw new Error('this envelope is already finished');
-  }
-
-  _emit(data) {
-    this._contentLength += data.length;
-    this._append(data);
-  }
-
-  // A full chunk is pushed only once more data follows it, because the last one is FINAL.
-  _append(data) {
-    let position = 0;
-    while (position < data.length) {
-      if (this._fill === CHUNK_SIZE) {
-        this._push(this._buffer, false);
-        this._fill = 0;
-      }
-      const take = Math.min(CHUNK_SIZE - this._fill, data.length - position);
-      this._buffer.set(data.subarray(position, position + take), this._fill);
-      this._fill += take;
-      position += take;
-    }
-  }
-
-  _push(chunk, final) {
-    const sodium = this._sodium;
-    const tag = final
-      ? sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
-      : sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
-    const sealed = sodium.crypto_secretstream_xchacha20poly1305_push(
-      this._state,
-      chunk,
-      this._ad,
-      tag,
-    );
+  async _push(chunk, last) {
+    const iv = chunkNonce(this._counter, last);
+    this._counter += 1;
+    const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv }, this._key, chunk));
     this.bytesWritten += sealed.length;
     this._output(sealed);
-  }
-}
-
-// Cuts a byte stream into pieces of exactly `size` bytes (the last may be shorter), each
-// handed to onChunk(offset, Uint8Array) with its offset in the stream.
-class Chunker {
-  constructor(size, onChunk) {
-    this._size = size;
-    this._onChunk = onChunk;
-    this._buffer = new Uint8Array(size);
-    this._fill = 0;
-    this.offset = 0;
-  }
-
-  write(data) {
-    let position = 0;
-    while (position < data.length) {
-      const take = Math.min(this._size - this._fill, data.length - position);
-      this._buffer.set(data.subarray(position, position + take), this._fill);
-      this._fill += take;
-      position += take;
-      if (this._fill === this._size) this.flush();
-    }
-  }
-
-  flush() {
-    if (this._fill === 0) return;
-    const chunk = this._buffer.slice(0, this._fill);
-    const offset = this.offset;
-    this.offset += this._fill;
-    this._fill = 0;
-    this._onChunk(offset, chunk);
   }
 }
 
 // Seals parts [{info, size, read(start, end) -> Promise<Uint8Array>}] in order, reading each
 // part `sliceBytes` at a time. output(bytes) receives the sealed stream; after every slice
 // `pause()` is awaited, which is where a caller applies back-pressure.
-async function sealParts(sodium, publicKeys, parts, output, options = {}) {
+async function sealParts(publicKeys, parts, output, options = {}) {
   const sliceBytes = options.sliceBytes || 1 << 20;
   const pause = options.pause || (() => Promise.resolve());
   // DATA records are cut per write, so slices must be whole chunks for envelopeLength to hold.
   if (sliceBytes % CHUNK_SIZE !== 0) throw new Error('sliceBytes must be a multiple of 64 KiB');
-  const sealer = new Sealer(sodium, publicKeys, output);
+  const sealer = await Sealer.create(publicKeys, output, options.random);
   for (const part of parts) {
-    sealer.beginPart(part.info);
+    await sealer.beginPart(part.info);
     for (let start = 0; start < part.size; start += sliceBytes) {
       const end = Math.min(start + sliceBytes, part.size);
       const data = await part.read(start, end);
       if (data.length !== end - start) throw new Error('a file changed while it was read');
-      sealer.write(data);
+      await sealer.write(data);
       await pause();
     }
-    sealer.endPart();
+    await sealer.endPart();
   }
-  // options.trailer: the CLOSE object, or a function of the header hash returning it.
+  // options.trailer: the CLOSE object, or an (async) function of the header hash giving it.
   const trailer = options.trailer || {};
-  sealer.close(typeof trailer === 'function' ? trailer(sealer.headerHash) : trailer);
+  await sealer.close(typeof trailer === 'function' ? await trailer(sealer.headerHash) : trailer);
   return sealer.bytesWritten;
 }
 
 module.exports = {
   CHUNK_SIZE,
-  KeyError,
+  MAC_BYTES,
+  PREAMBLE,
+  STANZA_BYTES,
+  STANZA_INFO,
+  TAG_BYTES,
+  Chunker: records.Chunker,
+  KeyError: pubkeys.KeyError,
   Sealer,
-  Chunker,
-  sealParts,
+  chunkNonce,
   envelopeLength,
   headerLength,
-  keyId,
-  padme,
-  paddedLength,
-  parsePublicKey,
-  partInfoJson,
+  hpkeSuite,
+  macKey,
+  parsePublicKey: pubkeys.parsePublicKey,
+  payloadKey,
+  sealParts,
 };

@@ -1,5 +1,6 @@
 'use strict';
-// Loads libsodium into a Web Worker, the same way for every worker.
+// Loads libsodium into the replies page's Web Worker, only to open a version 1 reply (the
+// submission page never loads it: format v2 seals with WebCrypto).
 //
 // The page's CSP (script-src 'self', no 'wasm-unsafe-eval') forbids compiling WebAssembly,
 // which keeps the browser's WebAssembly compilers out of reach, as Tor Browser's Safer level

@@ -10,11 +10,21 @@
 const codename = require('./codename.js');
 const opener = require('./opener.js');
 
-const sodium = require('./load-sodium.js').loadSodium();
+codename.useLegacyWords(require('./legacy-words.js'));
+
+const { loadSodium } = require('./load-sodium.js');
+
 let keys = null;
+let sodium = null;
+
+// libsodium (1 MB) is fetched only for a version 1 reply; version 2 opens with WebCrypto.
+async function sodiumForV1() {
+  if (sodium === null) sodium = loadSodium();
+  await sodium.ready;
+  return sodium;
+}
 
 async function handle(request) {
-  await sodium.ready;
   if (request.type === 'derive') {
     let canonical;
     try {
@@ -24,14 +34,14 @@ async function handle(request) {
       self.postMessage({ type: 'invalid', reason: error.reason, value: error.value });
       return;
     }
-    if (keys !== null) sodium.memzero(keys.privateKey);
-    keys = codename.derive(sodium, canonical);
-    sodium.memzero(keys.signingKey); // reading replies needs no signature
+    if (keys !== null) keys.privateKey.fill(0);
+    keys = await codename.derive(canonical);
+    keys.signingKey = null; // reading replies needs no signature
     self.postMessage({ type: 'derived', mailbox: keys.mailbox, canonical });
   } else if (request.type === 'open') {
     let contents;
     try {
-      contents = opener.open(sodium, keys, new Uint8Array(request.data));
+      contents = await opener.open(keys, new Uint8Array(request.data), sodiumForV1);
     } catch (error) {
       self.postMessage({ type: 'unreadable', id: request.id });
       return;

@@ -1,7 +1,7 @@
 'use strict';
-// The sealing Web Worker. app.js posts {type: 'start', recipients, message, files,
-// chunkBytes, credits, trailer?} (trailer: the CLOSE record's object, {} by default); the
-// worker answers
+// The sealing Web Worker. app.js posts {type: 'start', recipients, epochs?, message, files,
+// chunkBytes, credits, trailer?} (epochs: the server's signed epoch statements, epochs.js;
+// trailer: the CLOSE record's object, {} by default); the worker answers
 //   {type: 'size', size}                       exact envelope length, before sealing
 //   {type: 'chunk', offset, data}              upload pieces of chunkBytes (data transferred)
 //   {type: 'done', size}                       after the last chunk
@@ -14,12 +14,11 @@
 // so at most a few chunks are ever held in memory, whatever the files' size.
 const envelope = require('./envelope.js');
 const codenames = require('./codename.js');
+const epochs = require('./epochs.js');
 
-// Files are read in whole-chunk slices, small enough that the worker answers credits promptly
-// at Tor Browser's Safer level, where libsodium runs interpreted at well under 1 MB/s.
-const SLICE_BYTES = 256 * 1024;
-
-const sodium = require('./load-sodium.js').loadSodium();
+// Files are read in whole-chunk slices (format v2 with WebCrypto's AES-GCM: no libsodium, so
+// sealing runs natively even at Tor Browser's Safer level, without JIT or WebAssembly).
+const SLICE_BYTES = 1024 * 1024;
 
 let credits = 0;
 let wake = null;
@@ -94,25 +93,30 @@ function partsOf(message, files) {
 // The follow-up's codename, or a new one in the page's language. Returns the trailer as a
 // function of the envelope's header hash (the proof signs it; docs/FORMAT.md §5), and the
 // keys, whose secret halves the caller wipes once sealed.
-function chooseCodename(typed, language) {
+async function chooseCodename(typed, language) {
   let chosen;
   let keys;
+  if (typed) {
+    // Reading a typed codename needs the BIP39 list (version 1 codenames); only now fetched.
+    importScripts('/static/js/legacy-words.js');
+    codenames.useLegacyWords(self.sealdropLegacyWords);
+  }
   try {
-    chosen = typed ? codenames.parse(typed) : codenames.generate(sodium, language);
-    keys = codenames.derive(sodium, chosen);
+    chosen = typed ? codenames.parse(typed) : codenames.generate(language);
+    keys = await codenames.derive(chosen);
   } catch (error) {
     throw new StepError('codename', 'not a codename');
   }
-  sodium.memzero(keys.privateKey); // a submission needs only the public half of the reply key
+  keys.privateKey.fill(0); // a submission needs only the public half of the reply key
   self.postMessage({ type: 'codename', codename: chosen, isNew: !typed });
-  return { keys, trailer: (headerHash) => codenames.signedTrailer(sodium, keys, headerHash) };
+  return { keys, trailer: (headerHash) => codenames.signedTrailer(keys, headerHash) };
 }
 
 async function seal(request) {
-  await sodium.ready;
   let keys;
   try {
-    keys = request.recipients.map((line) => envelope.parsePublicKey(sodium, line));
+    const lines = await epochs.chooseRecipients(request.recipients, request.epochs, Date.now());
+    keys = lines.map((line) => envelope.parsePublicKey(line));
   } catch (error) {
     throw new StepError('keys', String(error.message || error));
   }
@@ -121,11 +125,11 @@ async function seal(request) {
   let trailer = request.trailer || {};
   let signer = null;
   if ('codename' in request) {
-    signer = chooseCodename(request.codename, request.language);
+    signer = await chooseCodename(request.codename, request.language);
     trailer = signer.trailer;
   }
   // A signed trailer has the same length whatever header it signs.
-  const sized = signer ? signer.trailer(new Uint8Array(32)) : trailer;
+  const sized = signer ? await signer.trailer(new Uint8Array(32)) : trailer;
   const size = envelope.envelopeLength(keys.length, parts, sized);
   self.postMessage({ type: 'size', size });
   credits = request.credits;
@@ -133,12 +137,11 @@ async function seal(request) {
     credits -= 1;
     self.postMessage({ type: 'chunk', offset, data: data.buffer }, [data.buffer]);
   });
-  const written = await envelope.sealParts(sodium, keys, parts, (data) => chunker.write(data), {
+  const written = await envelope.sealParts(keys, parts, (data) => chunker.write(data), {
     sliceBytes: SLICE_BYTES,
     pause: waitForCredit,
     trailer,
   });
-  if (signer) sodium.memzero(signer.keys.signingKey);
   chunker.flush();
   if (written !== size) throw new StepError('crypto', `sealed ${written} bytes, expected ${size}`);
   self.postMessage({ type: 'done', size: written });
