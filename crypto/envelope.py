@@ -69,6 +69,29 @@ def header_length(recipient_count: int, version: int = 1) -> int:
     return _PREAMBLE.size + recipient_count * stanza + tail
 
 
+def max_header_length(recipient_count: int) -> int:
+    """The longest header of any readable version for this many recipients."""
+    return max(header_length(recipient_count, version) for version in VERSIONS)
+
+
+def header_length_from(preamble: bytes) -> int:
+    """The length of the header that starts with ``preamble`` (its first PREAMBLE_BYTES
+    bytes), or PREAMBLE_BYTES when they do not name a readable version and recipient count:
+    for reading exactly one header from a stream, whatever its version."""
+    if len(preamble) < PREAMBLE_BYTES or not preamble.startswith(MAGIC):
+        return PREAMBLE_BYTES
+    version, count = preamble[len(MAGIC)], preamble[len(MAGIC) + 1]
+    if version not in VERSIONS or not 1 <= count <= MAX_RECIPIENTS:
+        return PREAMBLE_BYTES
+    return header_length(count, version)
+
+
+def check_length(header: Header, total_length: int) -> None:
+    """Refuses (CorruptedEnvelope) an envelope of ``total_length`` bytes that no honest
+    sealer of its header's version writes."""
+    plaintext_length_of(total_length - len(header.raw), header.version)
+
+
 def sealed_chunk_size(version: int) -> int:
     return _layout(version)[2]
 

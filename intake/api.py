@@ -16,7 +16,14 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import ClientDisconnected
 
 from crypto import EnvelopeError, plaintext_length_of, read_header, strictjson
-from crypto.envelope import MAGIC, VERSION, header_length
+from crypto.envelope import (
+    MAGIC,
+    PREAMBLE_BYTES,
+    VERSIONS,
+    header_length,
+    length_fits,
+    max_header_length,
+)
 
 from .errors import IntakeError, malformed, too_large
 from .fairness import StreamGuard, socket_closer
@@ -69,11 +76,8 @@ def create() -> Response:
         raise malformed()
     if size > settings.max_submission_bytes:
         raise too_large()
-    header_bytes = header_length(len(settings.recipients))
-    try:
-        plaintext_length_of(size - header_bytes)
-    except EnvelopeError:
-        raise malformed() from None
+    if not length_fits(size, len(settings.recipients)):
+        raise malformed()
     store.maybe_cleanup_expired_uploads()
     upload_id = store.create_upload(size)
     return _json({"id": upload_id, "chunk_bytes": settings.chunk_bytes}, 201)
@@ -118,7 +122,7 @@ def put_chunk(upload_id: str) -> Response:
                 raise
             blur_time(handle.fileno())
             previous, received = received, received + len(body)
-            if previous < header_length(len(store.settings.recipients)):
+            if previous < max_header_length(len(store.settings.recipients)):
                 _check_header(store, handle, received, upload.id)
         elif not (offset <= received and offset + len(body) <= received):
             raise IntakeError("conflict", received=received)
@@ -145,9 +149,10 @@ def _finish(store: Store, upload_id: str) -> None:
         if received != upload.size:
             store.discard_upload(upload.id)
             raise IntakeError("malformed", "error_broken")
-        _check_header(store, handle, received, upload.id)
+        version = _check_header(store, handle, received, upload.id)
         try:
-            plaintext_length_of(received - header_length(len(store.settings.recipients)))
+            needed = header_length(len(store.settings.recipients), version or 0)
+            plaintext_length_of(received - needed, version or 0)
         except EnvelopeError:
             store.discard_upload(upload.id)
             raise malformed() from None
@@ -195,20 +200,23 @@ def _find(store: Store, upload_id: str) -> UploadInfo:
     return upload
 
 
-def _check_header(store: Store, handle: BinaryIO, received: int, upload_id: str) -> None:
-    """Refuses, as soon as enough has arrived, an envelope that is not version 1 for exactly
-    our recipients."""
+def _check_header(store: Store, handle: BinaryIO, received: int, upload_id: str) -> int | None:
+    """Refuses, as soon as enough has arrived, an envelope that is not of a readable version
+    (1 or 2) for exactly our recipients. Returns its version once the header is all there."""
     recipients = store.settings.recipients
-    needed = header_length(len(recipients))
-    head = os.pread(handle.fileno(), needed, 0)
+    head = os.pread(handle.fileno(), PREAMBLE_BYTES, 0)
     key = "error_malformed"
     ok = head[: len(MAGIC)] == MAGIC[: len(head)]
     if ok and len(head) > len(MAGIC):
-        ok = head[len(MAGIC)] == VERSION
+        ok = head[len(MAGIC)] in VERSIONS
     if ok and len(head) > len(MAGIC) + 1:
         ok = head[len(MAGIC) + 1] == len(recipients)
         key = "error_wrong_keys"
-    if ok and len(head) == needed:
+    version = head[len(MAGIC)] if ok and len(head) == PREAMBLE_BYTES else None
+    if version:
+        needed = header_length(len(recipients), version)
+        head = os.pread(handle.fileno(), needed, 0)
+    if ok and version and len(head) == needed:
         try:
             header = read_header(io.BytesIO(head))
         except EnvelopeError:
@@ -218,3 +226,4 @@ def _check_header(store: Store, handle: BinaryIO, received: int, upload_id: str)
     if not ok:
         store.discard_upload(upload_id)
         raise malformed(key)
+    return version

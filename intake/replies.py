@@ -26,9 +26,9 @@ from sqlalchemy import BigInteger, String, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from crypto import EnvelopeError, plaintext_length_of, read_header
+from crypto import EnvelopeError, read_header
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry, parse_hour
-from crypto.envelope import MAGIC, header_length
+from crypto.envelope import MAGIC, PREAMBLE_BYTES, check_length, header_length_from
 from crypto.sinks import fsync_dir
 
 from . import config as config_module
@@ -43,7 +43,6 @@ DEFAULT_REPLY_TTL_DAYS = 30
 DEFAULT_CHECKS_PER_MINUTE = 600
 DEFAULT_CHECKS_PER_CIRCUIT_PER_MINUTE = 10
 DEFAULT_FLOOR_MS = 300
-REPLY_HEADER_BYTES = header_length(1)
 _COPY = 1 << 20
 
 
@@ -272,13 +271,12 @@ def _check_envelope(entry: Entry, reader: CheckedReader, max_bytes: int) -> None
     name = f"reply {entry.id}"
     if entry.size > max_bytes:
         raise BundleError(f"{name} is larger than this server accepts ({max_bytes} bytes)")
-    head = reader.read(len(MAGIC) + 2)  # magic, version, number of recipients
-    if len(head) == len(MAGIC) + 2 and head.startswith(MAGIC) and head[-1] != 1:
+    head = reader.read(PREAMBLE_BYTES)  # magic, version, number of recipients
+    if len(head) == PREAMBLE_BYTES and head.startswith(MAGIC) and head[-1] != 1:
         raise BundleError(f"{name} is encrypted to {head[-1]} keys; a reply has exactly one")
-    head += reader.read(REPLY_HEADER_BYTES - len(head))
+    head += reader.read(header_length_from(head) - len(head))
     try:
-        read_header(io.BytesIO(head))
-        plaintext_length_of(entry.size - REPLY_HEADER_BYTES)
+        check_length(read_header(io.BytesIO(head)), entry.size)
     except EnvelopeError as error:
         raise BundleError(f"{name} is not a well-formed reply envelope: {error}") from None
     reader.check()

@@ -24,9 +24,9 @@ from sqlalchemy import BigInteger, String, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from crypto import EnvelopeError, plaintext_length_of, read_header
+from crypto import EnvelopeError, read_header
 from crypto.bundle import Acks, Bundle, BundleError, BundleWriter, CheckedReader, Entry
-from crypto.envelope import MAGIC
+from crypto.envelope import PREAMBLE_BYTES, check_length, header_length_from
 from crypto.sinks import fsync_dir
 
 from .db import Base, Submission, this_hour
@@ -71,12 +71,10 @@ def check_event(entry: Entry, reader: CheckedReader) -> None:
     name = f"staff event {entry.id}"
     if entry.size > MAX_EVENT_ENVELOPE:
         raise BundleError(f"{name} is larger than a staff event can be")
-    head = reader.read(len(MAGIC) + 2)
-    if len(head) == len(MAGIC) + 2 and head.startswith(MAGIC):
-        head += reader.read(10 + 88 * head[-1] + 24 - len(head))
+    head = reader.read(PREAMBLE_BYTES)
+    head += reader.read(header_length_from(head) - len(head))
     try:
-        header = read_header(io.BytesIO(head))
-        plaintext_length_of(entry.size - len(header.raw))
+        check_length(read_header(io.BytesIO(head)), entry.size)
     except EnvelopeError as error:
         raise BundleError(f"{name} is not a well-formed envelope: {error}") from None
     reader.check()

@@ -24,11 +24,10 @@ from collections.abc import Callable
 
 from crypto import Contents, DirectorySink, PartInfo
 from crypto.bundle import CheckedReader
-from crypto.envelope import MAX_RECIPIENTS, SEALED_CHUNK_SIZE, header_length
+from crypto.envelope import PREAMBLE_BYTES, SEALED_CHUNK_SIZE, header_length_from, sealed_chunk_size
 
 BATCH = 16  # sealed chunks per hand-over between the threads: about 1 MiB
 DEPTH = 8
-_PREAMBLE = 10  # magic, version, recipient count (docs/FORMAT.md, 3.1)
 
 
 class SpanReader:
@@ -65,12 +64,14 @@ class Prefetcher:
 
     def _produce(self) -> None:
         try:
-            pieces = [self._reader.read(_PREAMBLE)]
-            count = pieces[0][-1] if len(pieces[0]) == _PREAMBLE else 0
-            if 1 <= count <= MAX_RECIPIENTS:
-                pieces.append(self._reader.read(header_length(count) - _PREAMBLE))
+            pieces = [self._reader.read(PREAMBLE_BYTES)]
+            header_bytes = header_length_from(pieces[0])
+            chunk_bytes = SEALED_CHUNK_SIZE
+            if header_bytes > PREAMBLE_BYTES:
+                pieces.append(self._reader.read(header_bytes - PREAMBLE_BYTES))
+                chunk_bytes = sealed_chunk_size(pieces[0][8])
             while not self._stop.is_set():
-                chunk = self._reader.read(SEALED_CHUNK_SIZE)
+                chunk = self._reader.read(chunk_bytes)
                 if not chunk:
                     self._queue.put([*pieces, b""])
                     return

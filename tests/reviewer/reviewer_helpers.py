@@ -11,9 +11,13 @@ from pathlib import Path
 
 from crypto import Identity, PublicKey, Sealer
 from crypto.bundle import BundleWriter, Entry
+from crypto.envelope import WRITTEN_VERSION, header_length, sealed_chunk_size
 
 PASSPHRASE = "correct horse battery staple"
 RECEIVED = "2026-11-24T12:00Z"
+# The layout of what Sealer writes now, for tests that cut or flip an envelope at a chunk.
+HEADER_1 = header_length(1, WRITTEN_VERSION)
+SEALED_CHUNK = sealed_chunk_size(WRITTEN_VERSION)
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from reviewer_helpers import Keys, seal, vault_tree, write_bundle
+from reviewer_helpers import HEADER_1, SEALED_CHUNK, Keys, seal, vault_tree, write_bundle
 
 import crypto.sinks
 from crypto import Identity
@@ -194,7 +194,7 @@ def test_a_damaged_small_submission_writes_no_plaintext_at_all(
 ):
     """Small envelopes are verified whole in memory first: the sink never sees a byte."""
     whole = seal([keys.public], "secret words", [("f.bin", "a/b", PHOTO)])
-    cut = whole[: 122 + 65553]  # authentic so far, but its FINAL chunk is missing
+    cut = whole[: HEADER_1 + SEALED_CHUNK]  # authentic so far, but its FINAL chunk is missing
     path = tmp_path / "b.tar"
     write_bundle(path, {"cut": cut})  # the manifest matches: damaged before the export
     written = []

@@ -12,7 +12,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from reviewer_helpers import RECEIVED, Keys, seal, vault_tree, write_bundle
+from reviewer_helpers import HEADER_1, RECEIVED, SEALED_CHUNK, Keys, seal, vault_tree, write_bundle
 
 from crypto import Identity
 from crypto.bundle import MANIFEST, Bundle, BundleError
@@ -101,8 +101,9 @@ def test_a_flipped_bit_inside_an_envelope_fails_that_submission_only(
         member.offset_data
         + {
             "envelope header": 40,  # inside the recipient stanza
-            "middle chunk": 122 + 65553 + 1000,
-            "final chunk tag": 122 + 2 * 65553,  # the encrypted tag byte of the FINAL chunk
+            "middle chunk": HEADER_1 + SEALED_CHUNK + 1000,
+            "final chunk tag": HEADER_1
+            + 2 * SEALED_CHUNK,  # the final chunk
             "last byte": member.size - 1,
         }[where]
     )
@@ -295,7 +296,9 @@ def test_an_envelope_damaged_before_export_is_told_apart(cli, tmp_path, keys, va
     """The manifest matches (the damage happened on the server), so the envelope's own
     authentication is what catches it, and the message says so."""
     good = seal([keys.public], "x", [("f", "a/b", BIG)])
-    cut = good[: 122 + 65553]  # a whole number of chunks, as an interrupted write leaves
+    cut = good[
+        : HEADER_1 + SEALED_CHUNK
+    ]  # whole chunks, as a cut write leaves
     bad = bytearray(good)
     bad[200] ^= 1
     members = [member("cut", cut), member("bad", bytes(bad))]
