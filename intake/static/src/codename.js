@@ -190,16 +190,22 @@ function clashes(language) {
   return new Set(clashPositions(language));
 }
 
-// A new codename in the page language's list (English for any other); returns its text.
-function generate(language = 'en') {
+// A new codename in the page language's list (English for any other), as read() gives it;
+// derive() takes it as it is, so issuing one needs no BIP39 list.
+function issue(language = 'en') {
   const chosen = LANGUAGES.includes(language) ? language : 'en';
   const clashing = clashes(chosen);
   for (;;) {
     const positions = [];
     for (let i = 0; i < WORD_COUNT; i += 1) positions.push(webkeys.randomBelow(LIST_SIZE));
     const apartCount = positions.filter((position) => !clashing.has(position)).length;
-    if (apartCount >= APART_ISSUED) return fromPositions(positions, chosen).words.join(' ');
+    if (apartCount >= APART_ISSUED) return fromPositions(positions, chosen);
   }
+}
+
+// A new codename's text.
+function generate(language = 'en') {
+  return issue(language).words.join(' ');
 }
 
 function secret(codename) {
@@ -213,11 +219,12 @@ function secret(codename) {
 }
 
 // {publicKey, privateKey, x25519Key, publicKeyLine, mailbox, verifyKey, signingKey} from a
-// codename's text (as parse returns it, or as typed), as crypto/codename.py derives them.
+// codename's text (as parse returns it, or as typed) or as issue() gives it, as
+// crypto/codename.py derives them.
 // publicKey and verifyKey are bytes; x25519Key and signingKey are WebCrypto keys; privateKey
 // is the raw X25519 scalar that only libsodium's v1 opener needs: callers wipe it.
 async function derive(text) {
-  const codename = read(text);
+  const codename = typeof text === 'string' ? read(text) : text;
   const label = codename.language === LEGACY ? LEGACY_LABEL : CODENAME_LABEL;
   const master = pubkeys.keyedHash(label, secret(codename), 32);
   const seed = pubkeys.keyedHash(REPLY_KEY_LABEL, master, 32);
@@ -272,6 +279,7 @@ module.exports = {
   hex,
   fold,
   generate,
+  issue,
   parse,
   read,
   signedTrailer,

@@ -20,6 +20,9 @@ const STANZA_BYTES = KEY_ID_BYTES + ENC_BYTES + WRAPPED_BYTES;
 const MAC_BYTES = 32;
 const TAG_BYTES = 16;
 const FILE_KEY_BYTES = 32;
+// Chunks handed to WebCrypto before the first is awaited: each call returns only after a trip
+// to WebCrypto's thread, so sealing one at a time would wait on those trips, not on AES.
+const IN_FLIGHT = 16;
 const { CHUNK_SIZE } = records;
 
 const utf8 = new TextEncoder();
@@ -135,6 +138,7 @@ class Sealer {
     this._key = key;
     this._output = output;
     this._counter = 0;
+    this._pending = [];
     this._framer = new records.Framer((chunk, last) => this._push(chunk, last));
     // SHA-256 of the whole header: a follow-up's proof binds to it (§9.4).
     this.headerHash = headerHash;
@@ -158,12 +162,17 @@ class Sealer {
     return this._framer.close(trailer);
   }
 
+  // WebCrypto copies `chunk` before encrypt() returns, so the framer may reuse its buffer at
+  // once; sealed chunks are written out in order.
   async _push(chunk, last) {
     const iv = chunkNonce(this._counter, last);
     this._counter += 1;
-    const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv }, this._key, chunk));
-    this.bytesWritten += sealed.length;
-    this._output(sealed);
+    this._pending.push(subtle().encrypt({ name: 'AES-GCM', iv }, this._key, chunk));
+    while (this._pending.length >= (last ? 1 : IN_FLIGHT)) {
+      const sealed = new Uint8Array(await this._pending.shift());
+      this.bytesWritten += sealed.length;
+      this._output(sealed);
+    }
   }
 }
 

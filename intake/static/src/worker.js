@@ -102,8 +102,9 @@ async function chooseCodename(typed, language) {
     codenames.useLegacyWords(self.sealdropLegacyWords);
   }
   try {
-    chosen = typed ? codenames.parse(typed) : codenames.generate(language);
-    keys = await codenames.derive(chosen);
+    const codename = typed ? codenames.read(typed) : codenames.issue(language);
+    chosen = codename.words.join(' ');
+    keys = await codenames.derive(codename);
   } catch (error) {
     throw new StepError('codename', 'not a codename');
   }
