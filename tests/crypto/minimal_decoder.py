@@ -7,10 +7,16 @@ is enough to implement the format. Whole-buffer, no streaming, no speed: clarity
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 
 import nacl.bindings as sodium
 import nacl.exceptions
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from . import rfc9180
 
 
 class Refused(Exception):
@@ -42,6 +48,8 @@ def decode(envelope: bytes, secret_keys: list[bytes]) -> tuple[list[dict], dict]
         if envelope and len(envelope) < 8 and b"SEALDROP".startswith(envelope):
             raise Refused("truncated")
         raise Refused("not-an-envelope")
+    if len(envelope) >= 9 and envelope[8] == 2:
+        return decode_v2(envelope, secret_keys)
     if len(envelope) >= 9 and envelope[8] != 1:
         raise Refused("unsupported-version")
     if len(envelope) < 10:
@@ -96,6 +104,66 @@ def decode(envelope: bytes, secret_keys: list[bytes]) -> tuple[list[dict], dict]
         if final:
             assert result is not None
             return result
+
+
+def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+    prk = hmac.digest(salt or bytes(32), ikm, "sha256")
+    return hmac.digest(prk, info + b"\x01", "sha256")  # RFC 5869 with L = 32: one block
+
+
+def decode_v2(envelope: bytes, secret_keys: list[bytes]) -> tuple[list[dict], dict]:
+    """FORMAT.md section 9, check order 9.3. HPKE from tests/crypto/rfc9180.py, not pyca's."""
+    if len(envelope) < 10:
+        raise Refused("truncated")
+    n = envelope[9]
+    if not 1 <= n <= 64:
+        raise Refused("corrupted")
+    header_len = 10 + 88 * n + 32
+    if len(envelope) < header_len:
+        raise Refused("truncated")
+    header = envelope[:header_len]
+    stanzas = [header[10 + 88 * i : 10 + 88 * (i + 1)] for i in range(n)]
+    if len({s[:8] for s in stanzas}) != n:
+        raise Refused("corrupted")
+    file_key = None
+    mine = False
+    for stanza in stanzas:
+        for sk in secret_keys:
+            if stanza[:8] == key_id(rfc9180.public_of(sk)) and file_key is None:
+                mine = True
+                with contextlib.suppress(InvalidTag):
+                    file_key = rfc9180.open_base(
+                        stanza[8:40], sk, b"sealdrop-v2/stanza", b"", stanza[40:88]
+                    )
+    if file_key is None:
+        raise Refused("corrupted" if mine else "not-for-you")
+    mac_key = _hkdf(file_key, b"", b"sealdrop-v2/header")
+    if not hmac.compare_digest(hmac.digest(mac_key, header[:-32], "sha256"), header[-32:]):
+        raise Refused("corrupted")
+    aead = AESGCM(_hkdf(file_key, hashlib.sha256(header).digest(), b"sealdrop-v2/payload"))
+    body = envelope[header_len:]
+    plaintext = b""
+    index = start = 0
+    while True:
+        chunk = body[start : start + 65552]
+        start += len(chunk)
+        if len(chunk) <= 16:
+            raise Refused("truncated")
+        last = start == len(body)
+        try:
+            m = aead.decrypt(index.to_bytes(11, "big") + bytes([last]), chunk, None)
+        except InvalidTag:
+            try:
+                aead.decrypt(index.to_bytes(11, "big") + bytes([not last]), chunk, None)
+            except InvalidTag:
+                raise Refused("corrupted") from None
+            raise Refused("truncated" if last else "corrupted") from None
+        plaintext += m
+        result = parse_records(plaintext, complete=last)
+        if last:
+            assert result is not None
+            return result
+        index += 1
 
 
 def parse_records(plaintext: bytes, complete: bool = True) -> tuple[list[dict], dict] | None:

@@ -102,8 +102,7 @@ def test_a_flipped_bit_inside_an_envelope_fails_that_submission_only(
         + {
             "envelope header": 40,  # inside the recipient stanza
             "middle chunk": HEADER_1 + SEALED_CHUNK + 1000,
-            "final chunk tag": HEADER_1
-            + 2 * SEALED_CHUNK,  # the final chunk
+            "final chunk tag": HEADER_1 + 2 * SEALED_CHUNK,  # the final chunk
             "last byte": member.size - 1,
         }[where]
     )
@@ -296,9 +295,7 @@ def test_an_envelope_damaged_before_export_is_told_apart(cli, tmp_path, keys, va
     """The manifest matches (the damage happened on the server), so the envelope's own
     authentication is what catches it, and the message says so."""
     good = seal([keys.public], "x", [("f", "a/b", BIG)])
-    cut = good[
-        : HEADER_1 + SEALED_CHUNK
-    ]  # whole chunks, as a cut write leaves
+    cut = good[: HEADER_1 + SEALED_CHUNK]  # whole chunks, as a cut write leaves
     bad = bytearray(good)
     bad[200] ^= 1
     members = [member("cut", cut), member("bad", bytes(bad))]
