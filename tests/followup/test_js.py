@@ -127,7 +127,7 @@ def test_js_codenames_and_reply_opening_match_python(tmp_path):
     assert report["sodiumLoads"] == 1  # the v1 reply alone asked for libsodium
     assert flipped == {"error": "corrupted"}
     assert cut["error"] in ("truncated", "corrupted")
-    assert foreign == {"error": "not for you"}
+    assert foreign == {"error": "not-for-you"}
     assert report["errors"] == [["count", 2], ["word", 8]]
     generated = Codename.parse(report["generated"])
     assert str(generated) == report["generated"]

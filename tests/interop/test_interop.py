@@ -235,7 +235,7 @@ def test_js_opener_refuses_tampering(node, tmp_path):
     cases = {
         "corrupted": [bytes(flipped), bytes(stanza), bytes(mac)],
         "truncated": [whole[: 130 + CHUNK + 16]],
-        "not for you": [seal_bytes([other.public_key], "not yours")],
+        "not-for-you": [seal_bytes([other.public_key], "not yours")],
     }
     for expected, envelopes in cases.items():
         for envelope in envelopes:

@@ -12,6 +12,7 @@ const SEALED_CHUNK = CHUNK_SIZE + STREAM_ABYTES;
 
 // Returns the padded plaintext; fail(reason) throws the caller's error.
 function openV1(sodium, keys, data, fail) {
+  if (data.length < 10) fail('truncated');
   const count = data[9];
   if (count < 1 || count > 64) fail('corrupted');
   const headerEnd = 10 + count * STANZA + STREAM_HEADER;
@@ -32,7 +33,7 @@ function openV1(sodium, keys, data, fail) {
       }
     }
   }
-  if (payloadKey === null) fail('not for you');
+  if (payloadKey === null) fail('not-for-you');
   const header = data.subarray(0, headerEnd);
   const state = sodium.crypto_secretstream_xchacha20poly1305_init_pull(
     header.subarray(headerEnd - STREAM_HEADER),

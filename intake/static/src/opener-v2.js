@@ -3,6 +3,7 @@
 // replies page: the checks of §9.3 in their order, and nothing returned unless the last chunk
 // verified.
 const envelope = require('./envelope.js');
+const records = require('./records.js');
 const pubkeys = require('./pubkeys.js');
 const webkeys = require('./webkeys.js');
 
@@ -27,7 +28,7 @@ async function unwrap(keys, data, count, fail) {
   if (new Set(ids.map((id) => id.join(','))).size !== count) fail('corrupted');
   const myId = pubkeys.keyId(keys.publicKey);
   const ours = ids.map((id, i) => i).filter((i) => pubkeys.equalBytes(ids[i], myId));
-  if (ours.length === 0) fail('not for you');
+  if (ours.length === 0) fail('not-for-you');
   const suite = envelope.hpkeSuite();
   for (const i of ours) {
     const at = envelope.PREAMBLE + i * envelope.STANZA_BYTES + 8;
@@ -64,8 +65,17 @@ async function openV2(keys, data, fail) {
   const plaintext = new Uint8Array(data.length - headerEnd);
   let filled = 0;
   let position = headerEnd;
+  // A record already broken in the chunks verified so far is named before what broke later.
+  const failAfter = (reason) => {
+    try {
+      records.parseRecords(plaintext.subarray(0, filled), true);
+    } catch (error) {
+      fail('malformed-content');
+    }
+    fail(reason);
+  };
   for (let counter = 0; ; counter += 1) {
-    if (data.length - position <= envelope.TAG_BYTES) fail('truncated');
+    if (data.length - position <= envelope.TAG_BYTES) failAfter('truncated');
     const sealed = data.subarray(position, position + SEALED_CHUNK);
     position += sealed.length;
     const last = sealed.length < SEALED_CHUNK || position === data.length;
@@ -81,7 +91,7 @@ async function openV2(keys, data, fail) {
         other = false;
       }
       // A final-looking chunk that was not the last: cut short; anything else: changed.
-      fail(other && last ? 'truncated' : 'corrupted');
+      failAfter(other && last ? 'truncated' : 'corrupted');
     }
     plaintext.set(opened, filled);
     filled += opened.length;

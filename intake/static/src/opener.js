@@ -6,7 +6,7 @@ const { openV1 } = require('./opener-v1.js');
 const { openV2 } = require('./opener-v2.js');
 const records = require('./records.js');
 
-const MAGIC = 'SEALDROP';
+const MAGIC = new TextEncoder().encode('SEALDROP');
 
 class OpenError extends Error {}
 
@@ -14,15 +14,17 @@ function fail(reason) {
   throw new OpenError(reason);
 }
 
+// Steps 1 and 2 of docs/FORMAT.md §9.3 (the same in §3): the magic, then the version byte.
 function version(data) {
-  if (data.length < 9 || new TextDecoder().decode(data.subarray(0, 8)) !== MAGIC) {
-    fail('not an envelope');
-  }
-  return data[8];
+  const head = data.subarray(0, MAGIC.length);
+  if (data.length === 0 || head.some((byte, i) => byte !== MAGIC[i])) fail('not-an-envelope');
+  if (data.length <= MAGIC.length) fail('truncated');
+  return data[MAGIC.length];
 }
 
 // keys: as codename.derive gives them; loadSodium: async () => ready libsodium. Returns
-// {message: string, files: [{name, type, data: Uint8Array}], trailer}.
+// {message: string, files: [{name, type, data: Uint8Array}], trailer}; throws OpenError whose
+// message is the error class of docs/FORMAT.md §6 (not-for-you, corrupted, truncated, ...).
 async function open(keys, data, loadSodium) {
   let plaintext;
   const found = version(data);
@@ -31,12 +33,12 @@ async function open(keys, data, loadSodium) {
   } else if (found === 1) {
     plaintext = openV1(await loadSodium(), keys, data, fail);
   } else {
-    fail('unsupported version');
+    fail('unsupported-version');
   }
   try {
     return records.parseRecords(plaintext);
   } catch (error) {
-    return fail('malformed');
+    return fail('malformed-content');
   }
 }
 

@@ -211,56 +211,74 @@ function readUint32(bytes, at) {
 }
 
 // The whole opened plaintext to {message, files: [{name, type, data}], trailer}; refuses
-// anything but exactly well-formed records and zero padding of the right length.
-function parseRecords(plaintext) {
+// anything but exactly well-formed records and zero padding of the right length. With
+// `partial` (the plaintext of the chunks verified so far, when a later one failed) it only
+// looks for a record already broken, returns null otherwise, and never calls a cut short
+// record or a missing CLOSE broken: a reader names the first error in the order it meets it.
+function parseRecords(plaintext, partial = false) {
   const decoder = new TextDecoder('utf-8', { fatal: false });
   const parts = [];
   let current = null;
   let position = 0;
   for (;;) {
-    if (position + RECORD_HEAD > plaintext.length) fail('malformed');
+    if (position + RECORD_HEAD > plaintext.length) return partial ? null : fail('malformed');
     const kind = plaintext[position];
     const length = readUint32(plaintext, position + 1);
+    if (!fits(kind, length, current !== null)) fail('malformed');
     const body = plaintext.subarray(position + RECORD_HEAD, position + RECORD_HEAD + length);
-    if (body.length !== length) fail('malformed');
+    if (body.length !== length) return partial ? null : fail('malformed');
     position += RECORD_HEAD + length;
-    if (kind === BEGIN && current === null && length >= 2 && length <= MAX_JSON) {
+    if (kind === BEGIN) {
       current = { info: JSON.parse(decoder.decode(body)), chunks: [], size: 0 };
-    } else if (kind === DATA && current !== null && length >= 1 && length <= CHUNK_SIZE) {
+    } else if (kind === DATA) {
       current.chunks.push(body);
       current.size += length;
-    } else if (kind === END && current !== null && length === 8) {
+    } else if (kind === END) {
       const declared = readUint32(body, 0) * 2 ** 32 + readUint32(body, 4);
       if (declared !== current.size) fail('malformed');
-      const joined = new Uint8Array(current.size);
-      let at = 0;
-      for (const chunk of current.chunks) {
-        joined.set(chunk, at);
-        at += chunk.length;
-      }
-      parts.push({ info: current.info, data: joined });
+      parts.push({ info: current.info, data: joined(current.chunks, current.size) });
       current = null;
-    } else if (kind === CLOSE && current === null && length >= 2 && length <= MAX_JSON) {
-      const trailer = JSON.parse(decoder.decode(body));
-      if (plaintext.length !== paddedLength(position)) fail('malformed');
-      for (let i = position; i < plaintext.length; i += 1) if (plaintext[i] !== 0) fail('malformed');
-      const messages = parts.filter((part) => part.info.kind === 'message');
-      if (messages.length > 1) fail('malformed');
-      return {
-        message: messages.length ? decoder.decode(messages[0].data) : '',
-        files: parts
-          .filter((part) => part.info.kind === 'file')
-          .map((part) => ({
-            name: String(part.info.name || 'file'),
-            type: String(part.info.type || 'application/octet-stream'),
-            data: part.data,
-          })),
-        trailer,
-      };
     } else {
-      fail('malformed');
+      const trailer = JSON.parse(decoder.decode(body));
+      for (let i = position; i < plaintext.length; i += 1) if (plaintext[i] !== 0) fail('malformed');
+      if (partial) return null;
+      if (plaintext.length !== paddedLength(position)) fail('malformed');
+      return contents(parts, trailer, decoder);
     }
   }
+}
+
+// Whether a record of this kind and length may come here (inside a part or between parts).
+function fits(kind, length, inPart) {
+  if (kind === BEGIN || kind === CLOSE) return !inPart && length >= 2 && length <= MAX_JSON;
+  if (kind === DATA) return inPart && length >= 1 && length <= CHUNK_SIZE;
+  return kind === END && inPart && length === 8;
+}
+
+function joined(chunks, size) {
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.length;
+  }
+  return whole;
+}
+
+function contents(parts, trailer, decoder) {
+  const messages = parts.filter((part) => part.info.kind === 'message');
+  if (messages.length > 1) fail('malformed');
+  return {
+    message: messages.length ? decoder.decode(messages[0].data) : '',
+    files: parts
+      .filter((part) => part.info.kind === 'file')
+      .map((part) => ({
+        name: String(part.info.name || 'file'),
+        type: String(part.info.type || 'application/octet-stream'),
+        data: part.data,
+      })),
+    trailer,
+  };
 }
 
 module.exports = {
