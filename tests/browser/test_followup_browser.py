@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crypto import seal_bytes
+from crypto import Sealer
 from crypto.bundle import BundleWriter, hour_stamp
 from crypto.codename import Codename
 from intake.export import export_bundle
@@ -39,6 +39,7 @@ REPLY_CANARY = "reply-canary-0c4d7e19"
 FIRST = "First message: we need help leaving the city."
 SECOND = "Follow-up: thank you, the address is safe."
 REPLY = f"We received it. Can you tell us more? {REPLY_CANARY}"
+SODIUM = "/static/js/sodium.js"
 
 
 def drive(node: str, tmp_path: Path, spec: dict) -> dict:
@@ -130,6 +131,8 @@ def test_submit_reply_read_follow_up_one_thread(node, tmp_path, intake_server, l
     if scripted:
         # The browser fetched ciphertext by mailbox; the codename never went to the server.
         assert lookups and "/replies" not in posts and "/submit" not in posts
+        # The reply is format v2, opened with WebCrypto: libsodium was never fetched.
+        assert SODIUM not in server.recorder.paths("GET")
     else:
         assert "/replies" in posts and posts.count("/submit") == 2 and lookups == []
 
@@ -153,7 +156,11 @@ def test_replies_page_with_javascript_typo_wrong_codename_and_delete(node, tmp_p
     server = intake_server
     codename = Codename.generate()
     keys = codename.derive()
-    envelope = seal_bytes([keys.public_key], REPLY)
+    # A reply written before format v2: the page fetches libsodium for it, and opens it.
+    old = io.BytesIO()
+    with Sealer(old, [keys.public_key], version=1) as sealer:
+        sealer.add_message(REPLY)
+    envelope = old.getvalue()
     bundle = tmp_path / "replies.tar"
     with bundle.open("wb") as out:
         writer = BundleWriter(out, kind="replies")
@@ -178,4 +185,5 @@ def test_replies_page_with_javascript_typo_wrong_codename_and_delete(node, tmp_p
     assert server.app.extensions["sealdrop_replies"].list(keys.mailbox) == []
     assert server.recorder.paths("DELETE") == [f"/api/v1/mailboxes/{keys.mailbox}/replies/r1"]
     assert server.recorder.paths("POST") == []  # the codename never left the browser
+    assert server.recorder.paths("GET").count(SODIUM) == 1
     assert server.recorder.csp_reports == []
