@@ -58,7 +58,11 @@ def test_v2_vectors_in_js(node):
         messages = [_content(p).decode() for p in parts if p["kind"] == "message"]
         assert opened["message"] == "".join(messages), name
         files = [
-            {"name": p["name"], "type": p["type"], "sha256": hashlib.sha256(_content(p)).hexdigest()}
+            {
+                "name": p["name"],
+                "type": p["type"],
+                "sha256": hashlib.sha256(_content(p)).hexdigest(),
+            }
             for p in parts
             if p["kind"] == "file"
         ]
