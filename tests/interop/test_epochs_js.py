@@ -63,7 +63,7 @@ def served(entries: list, now: datetime = MONDAY) -> dict:
 
 def test_the_page_seals_to_the_current_epoch_and_never_to_an_expired_one(node, tmp_path):
     anna, boris, clara = Identity.generate(), Identity.generate(), Identity.generate()
-    anna_signer, boris_signer, clara_signer = Signer(anna), Signer(boris), Signer(clara)
+    anna_signer, boris_signer = Signer(anna), Signer(boris)
     anna_epochs = weekly(3)
     # Boris's runway lapsed a week ago; Clara has no statement on the server.
     boris_epochs = weekly(1, MONDAY - timedelta(weeks=1))
@@ -121,6 +121,6 @@ def test_forged_and_malformed_statements_are_refused(node, tmp_path):
     assert refused[2]["error"].startswith("malformed")
     # The page then ignores a forged statement and seals to the long-term key.
     config = served([(anna, signer, forged)])
-    report = run(node, tmp_path, {"recipients": [anna.public_key.line], "served": config,
-                                  "cases": [{"device_now": hour(MONDAY)}], "verify": []})  # fmt: skip
+    spec = {"recipients": [anna.public_key.line], "served": config, "verify": []}
+    report = run(node, tmp_path, {**spec, "cases": [{"device_now": hour(MONDAY)}]})
     assert report["chosen"] == [[anna.public_key.line]]
