@@ -25,9 +25,10 @@ def seal_bytes(
     attachments: Iterable[Attachment] = (),
     fields: Mapping[str, str] | None = None,
     trailer: Mapping[str, Any] | None = None,
+    version: int | None = None,
 ) -> bytes:
     out = io.BytesIO()
-    sealer = Sealer(out, recipients)
+    sealer = Sealer(out, recipients, version=version)
     sealer.add_message(message)
     for name, value in (fields or {}).items():
         sealer.add_field(name, value)

@@ -210,6 +210,9 @@ def read_header(source: BinaryIO) -> Header:
 class Sealer:
     """Writes one envelope to ``out`` as parts are added; memory stays at about one chunk.
 
+    ``out.write`` must be done with the bytes it is given when it returns (as io's writers
+    are): they live in a buffer that the next chunk overwrites.
+
     Use it as a context manager: leaving the block normally finishes the envelope; leaving it
     with an exception does not, and the incomplete output must be thrown away (it is refused
     as truncated by every reader anyway).
@@ -247,7 +250,7 @@ class Sealer:
             header = preamble + b"".join(r.key_id + _sodium.seal_to(r.raw, key) for r in recipients)
             header += pusher.header
             ad = self._header_hash = _sodium.hash256(header)
-            self._seal_chunk = lambda chunk, final: pusher.push(chunk, ad, final=final)
+            self._seal_chunk = lambda chunk, final: pusher.push(bytes(chunk), ad, final=final)
         else:
             raise ValueError(f"cannot write envelope version {version}")
         self.version = version
@@ -305,7 +308,7 @@ class Sealer:
             self.close()
         self._records.finished = True
 
-    def _push(self, chunk: bytes, final: bool) -> None:
+    def _push(self, chunk: memoryview, final: bool) -> None:
         sealed = self._seal_chunk(chunk, final)
         self._out.write(sealed)
         self.bytes_written += len(sealed)

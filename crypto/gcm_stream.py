@@ -26,17 +26,23 @@ def nonce(index: int, last: bool) -> bytes:
 
 class ChunkSealer:
     """Seals chunks 0, 1, 2, … in order; each index is used once, so no nonce ever meets two
-    different plaintexts under one key."""
+    different plaintexts under one key.
+
+    Both classes work in one buffer of their own (a fresh 64 KiB object per chunk costs more
+    than the AES-GCM itself): what they return is a view valid until their next call.
+    """
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
         self._index = 0
         self._ended = False
+        self._out = memoryview(bytearray(SEALED_CHUNK_SIZE))
 
-    def seal(self, chunk: bytes, last: bool) -> bytes:
+    def seal(self, chunk: bytes | memoryview, last: bool) -> memoryview:
         if self._ended:
             raise ValueError("the last chunk is already sealed")
-        sealed = self._aead.encrypt(nonce(self._index, last), chunk, None)
+        sealed = self._out[: len(chunk) + TAG_BYTES]
+        self._aead.encrypt_into(nonce(self._index, last), chunk, None, sealed)
         self._index += 1
         self._ended = last
         return sealed
@@ -45,9 +51,16 @@ class ChunkSealer:
 class ChunkOpener:
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        self._out = memoryview(bytearray(CHUNK_SIZE))
 
-    def open(self, index: int, sealed: bytes, last: bool) -> bytes:
+    def open(self, index: int, sealed: bytes, last: bool) -> memoryview:
+        """The chunk's plaintext (a view valid until the next call); nothing of it may be used
+        if ChunkFailed is raised."""
+        if not TAG_BYTES < len(sealed) <= SEALED_CHUNK_SIZE:
+            raise ChunkFailed
+        plaintext = self._out[: len(sealed) - TAG_BYTES]
         try:
-            return self._aead.decrypt(nonce(index, last), sealed, None)
+            self._aead.decrypt_into(nonce(index, last), sealed, None, plaintext)
         except InvalidTag:
             raise ChunkFailed from None
+        return plaintext

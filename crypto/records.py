@@ -22,13 +22,16 @@ _ZEROS = bytes(CHUNK_SIZE)
 class RecordWriter:
     """Turns parts into records, cut into chunks of CHUNK_SIZE for ``push(chunk, final)``.
 
-    Memory stays at about one chunk: the buffer holds at most one chunk, pushed only once
-    more data follows it (the last chunk must be marked final).
+    Memory stays at one chunk: every byte is copied once, into the chunk buffer, which is
+    pushed only once more data follows it (the last chunk must be marked final). ``push`` gets
+    a view of the buffer, valid only during the call.
     """
 
-    def __init__(self, push: Callable[[bytes, bool], None]) -> None:
+    def __init__(self, push: Callable[[memoryview, bool], None]) -> None:
         self._push = push
-        self._buffer = bytearray()
+        self._chunk = bytearray(CHUNK_SIZE)
+        self._view = memoryview(self._chunk)
+        self._fill = 0
         self._content_length = 0
         self._part_size: int | None = None
         self.finished = False
@@ -80,8 +83,8 @@ class RecordWriter:
             step = min(padding, CHUNK_SIZE)
             self._append(_ZEROS[:step])
             padding -= step
-        self._push(bytes(self._buffer), True)
-        self._buffer.clear()
+        self._push(self._view[: self._fill], True)
+        self._fill = 0
         self.finished = True
 
     def _check_open(self) -> None:
@@ -93,20 +96,23 @@ class RecordWriter:
         self._append(data)
 
     def _append(self, data: bytes | memoryview) -> None:
-        # Whole chunks inside ``data`` are pushed without buffering.
-        buffer = self._buffer
-        if len(buffer) + len(data) <= CHUNK_SIZE:
-            buffer += data
+        size = len(data)
+        fill = self._fill
+        if fill + size <= CHUNK_SIZE:
+            self._view[fill : fill + size] = data
+            self._fill = fill + size
             return
         view = memoryview(data)
-        fill = CHUNK_SIZE - len(buffer)
-        self._push(b"".join((buffer, view[:fill])), False)
-        buffer.clear()
-        position = fill
-        while len(view) - position > CHUNK_SIZE:
-            self._push(bytes(view[position : position + CHUNK_SIZE]), False)
-            position += CHUNK_SIZE
-        buffer += view[position:]
+        position = 0
+        while position < size:
+            if fill == CHUNK_SIZE:
+                self._push(self._view, False)
+                fill = 0
+            take = min(CHUNK_SIZE - fill, size - position)
+            self._view[fill : fill + take] = view[position : position + take]
+            fill += take
+            position += take
+        self._fill = fill
 
 
 @dataclass
@@ -168,13 +174,14 @@ class RecordReader:
         self._position = 0  # plaintext bytes consumed
         self._content_length: int | None = None  # set at CLOSE
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes | memoryview) -> None:
+        """Parses one chunk's plaintext; nothing of ``chunk`` is kept after it returns."""
         view = memoryview(chunk)
         end = len(chunk)
         pos = 0
         while pos < end:
             if self._content_length is not None:
-                if chunk.count(0, pos) != end - pos:
+                if view[pos:].tobytes().count(0) != end - pos:
                     raise MalformedContent("the padding after the content is not all zeros")
                 break
             if self._remaining < 0:

@@ -67,11 +67,19 @@ class MemorySink:
         self._done.clear()
 
 
+WRITEBACK_STEP = 8 << 20
+_START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None)
+
+
 class DirectorySink:
     """Writes each part to a private temporary directory beside ``destination`` and renames it
     into place only on commit, so a failed envelope leaves nothing behind.
 
     The result: ``destination/part-000``, ``part-001``, … (mode 0600) and ``contents.json``.
+    Each file is fsynced once. While a large part is written, the kernel is asked every
+    WRITEBACK_STEP bytes to start writing what came before (posix_fadvise DONTNEED starts
+    writeback without waiting, and lets the page cache drop what is already on disk), so the
+    disk works while the next chunks decrypt and the one fsync at the end has little left.
     """
 
     def __init__(self, destination: str | Path) -> None:
@@ -86,15 +94,25 @@ class DirectorySink:
         )
         self._file: BinaryIO | None = None
         self._count = 0
+        self._written = 0
+        self._kicked = 0
 
     def begin_part(self, info: PartInfo) -> None:
         path = self._workdir / f"part-{self._count:03d}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb")
+        self._written = self._kicked = 0
 
     def write(self, data: memoryview) -> None:
         assert self._file is not None
         self._file.write(data)
+        self._written += len(data)
+        if self._written - self._kicked >= WRITEBACK_STEP and _START_WRITEBACK is not None:
+            self._file.flush()
+            os.posix_fadvise(
+                self._file.fileno(), self._kicked, self._written - self._kicked, _START_WRITEBACK
+            )
+            self._kicked = self._written
 
     def end_part(self, size: int) -> None:
         assert self._file is not None

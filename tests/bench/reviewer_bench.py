@@ -1,10 +1,11 @@
 """The reviewer opening bundles, next to age and gpg decrypting the same bytes, in one run.
 
-1. One submission of BENCH_SIZE_MIB (default 1 GiB): ``sealdrop-reviewer open`` on the bundle
-   (tar read, SHA-256 check, secretstream decryption, plaintext written to the vault), next
-   to ``age -d`` (X25519 identity) and ``gpg --decrypt`` (a test Curve25519 key, no
-   compression: the path SecureDrop's viewing station uses) writing the same number of bytes
-   to the same disk. Targets: within 1.5x of age, faster than gpg.
+1. One submission of BENCH_SIZE_MIB (default 1 GiB), sealed as format v1 and as v2:
+   ``sealdrop-reviewer open`` on the bundle (tar read, SHA-256 check, decryption, plaintext
+   written to the vault and fsynced), next to ``age -d`` (X25519 identity), ``age -d`` then
+   fsync, and ``gpg --decrypt`` (a test Curve25519 key, no compression: the path SecureDrop's
+   viewing station uses) writing the same number of bytes to the same disk. Targets: v1 within
+   1.2x and v2 within 1.0x of age -d then fsync; faster than gpg.
 2. One bundle of 10,000 small submissions opened. Target: under 30 s.
 
 Every tool runs as its own process, timed from start to exit, its peak RSS taken from wait4;
@@ -135,22 +136,25 @@ def run(size: int | None = None, rounds: int = 3) -> None:
 
         payload = work / "payload"
         expected = _payload(payload, size)
-        envelope = work / "payload.sdenv"
-        with (
-            envelope.open("wb") as out,
-            payload.open("rb") as source,
-            Sealer(out, [identity.public_key]) as sealer,
-        ):
-            sealer.add_file("payload.bin", "application/octet-stream", source)
-        bundle = work / "one.tar"
-        _bundle(bundle, [("one", envelope)])
-        _remove(envelope)
+        bundles = {}
+        for version in (1, 2):
+            envelope = work / "payload.sdenv"
+            with (
+                envelope.open("wb") as out,
+                payload.open("rb") as source,
+                Sealer(out, [identity.public_key], version=version) as sealer,
+            ):
+                sealer.add_file("payload.bin", "application/octet-stream", source)
+            bundles[version] = work / f"one-v{version}.tar"
+            _bundle(bundles[version], [("one", envelope)])
+            _remove(envelope)
 
         Steps = list[list[str | Path]]
         commands: dict[str, tuple[Steps, dict[str, str] | None, list[Path]]] = {}
-        vault = work / "vault"
-        ours_argv = _reviewer(bundle, vault, key, passphrase)
-        commands["sealdrop-reviewer open"] = ([ours_argv], None, [vault])
+        for version in (2, 1):
+            vault = work / f"vault-v{version}"
+            argv = _reviewer(bundles[version], vault, key, passphrase)
+            commands[f"sealdrop-reviewer open, v{version}"] = ([argv], None, [vault])
         if "age" not in missing and "age-keygen" not in missing:
             subprocess.run(["age-keygen", "-o", work / "age.key"], check=True, capture_output=True)
             recipient = subprocess.run(
@@ -187,7 +191,7 @@ def run(size: int | None = None, rounds: int = 3) -> None:
                             max(t[2] for t in timings),
                         )
                     )
-                    if name.startswith("sealdrop") and _vault_digest(vault) != expected:
+                    if name.startswith("sealdrop") and _vault_digest(outputs[0]) != expected:
                         raise RuntimeError("the vault's copy differs from the payload")
                     _remove(*outputs)
         finally:
@@ -196,7 +200,8 @@ def run(size: int | None = None, rounds: int = 3) -> None:
         def median(name: str, column: int = 0) -> float:
             return statistics.median(row[column] for row in results[name])
 
-        ours, ours_cpu = median("sealdrop-reviewer open"), median("sealdrop-reviewer open", 1)
+        ours_name = "sealdrop-reviewer open, v2"
+        ours, ours_cpu = median(ours_name), median(ours_name, 1)
         print(
             f"\n== reviewer: open a bundle of one {size / GiB:.2f} GiB submission "
             f"(median of {rounds} alternating rounds) =="
@@ -212,28 +217,35 @@ def run(size: int | None = None, rounds: int = 3) -> None:
                 f"{name:<28}{seconds:>8.2f}{size / seconds / 1e6:>7.0f}{ours / seconds:>11.2f}x"
                 f"{cpu:>8.2f}{ours_cpu / cpu:>10.2f}x{peak:>14.1f}"
             )
-        print("(ratio = reviewer's time / this tool's time)")
+        print("(ratio = the reviewer's v2 open time / this tool's time)")
         if missing:
             print(f"(not installed, not measured: {', '.join(missing)})")
         if "age -d" in results:
-            print(f"reviewer / age: {ours / median('age -d'):.2f} wall (target <= 1.5)")
+            age_sync = median("age -d, then fsync")
+            for version, target in ((1, 1.2), (2, 1.0)):
+                mine = median(f"sealdrop-reviewer open, v{version}")
+                print(
+                    f"reviewer v{version} / (age -d, then fsync): {mine / age_sync:.2f} wall "
+                    f"(target <= {target}); / age -d: {mine / median('age -d'):.2f}"
+                )
         if "gpg --decrypt" in results:
-            print(f"reviewer / gpg: {ours / median('gpg --decrypt'):.2f} wall (target < 1.0)")
-        _stages(bundle, identity, work)
-        _remove(bundle)
+            print(f"reviewer v2 / gpg: {ours / median('gpg --decrypt'):.2f} wall (target < 1.0)")
+        for version in (1, 2):
+            _stages(bundles[version], identity, work, version)
+            _remove(bundles[version])
 
         _small(work, identity, key, passphrase)
         _unlock_cost(work, identity)
     print(f"(reviewer bench: load average after {os.getloadavg()[0]:.1f})")
 
 
-def _stages(bundle: Path, identity: Identity, work: Path) -> None:
+def _stages(bundle: Path, identity: Identity, work: Path, version: int) -> None:
     """Where the reviewer's time goes, in this process: each row adds one stage."""
     from crypto import DirectorySink, NullSink, open_envelope
     from crypto.bundle import Bundle, CheckedReader
     from reviewer.streaming import Prefetcher, SpanReader
 
-    print("reviewer stages (in process; each row adds a stage):")
+    print(f"reviewer stages, v{version} (in process; each row adds a stage):")
     with Bundle(bundle) as opened:
         (entry,) = opened.entries
         fd = os.open(bundle, os.O_RDONLY)

@@ -148,7 +148,7 @@ def test_wrong_headers_are_refused_as_soon_as_they_arrive(intake: Intake, where:
     if where == "magic":
         envelope = b"NOTSEAL!" + envelope[8:]
     elif where == "version":
-        envelope = tampered(envelope, 8, 2)
+        envelope = tampered(envelope, 8, 3)
     elif where == "count":
         envelope = tampered(envelope, 9, 2)
     elif where == "stranger":
