@@ -75,9 +75,7 @@ def test_js_codenames_and_reply_opening_match_python(tmp_path):
     person, stranger = Codename.generate(), Codename.generate()
     key = person.derive().public_key
     big = bytes(range(256)) * 400  # 100 KiB: more than one chunk
-    # Replies written before format v2 stay readable on the replies page (libsodium, loaded
-    # for v1 replies only); reading v2 replies is the browser's v2 code's to test.
-    whole = seal_bytes([key], "Привет <b>", [Attachment("a.bin", "x/y", big)], version=1)
+    whole = seal_bytes([key], "Привет <b>", [Attachment("a.bin", "x/y", big)])  # format v2
     tampered = bytearray(whole)
     tampered[-40] ^= 1
     # Replies written before format v2 still open (with libsodium, loaded for them alone).
