@@ -3,14 +3,14 @@
 // worker seals SIZE_MIB of a file (format v2, WebCrypto) with no upload, then, in the same
 // page, libsodium.js (what format v1 sealed with) pushes V1_MIB through secretstream in
 // 64 KiB chunks. Prints {"v2_ms", "v2_bytes", "v1_ms", "v1_bytes", "webassembly"} as JSON.
-// Usage: node browser_bench.js URL BROWSER LEVEL SIZE_MIB V1_MIB
+// Usage: node browser_bench.js URL BROWSER LEVEL LANG SIZE_MIB V1_MIB
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { launch } = require('../browser/browsers.js');
 
-async function sealV2(page, sizeMiB) {
-  return page.evaluate(async (size) => {
+async function sealV2(page, sizeMiB, lang) {
+  return page.evaluate(async (size, language) => {
     const config = JSON.parse(document.getElementById('sealdrop-config').textContent);
     const worker = new Worker('/static/js/worker.js');
     const file = new File([new Uint8Array(size).fill(7)], 'bench.bin');
@@ -30,10 +30,10 @@ async function sealV2(page, sizeMiB) {
         chunkBytes: config.chunk_bytes,
         credits: 2,
         codename: null,
-        language: 'en',
+        language,
       });
     });
-  }, sizeMiB << 20);
+  }, sizeMiB << 20, lang);
 }
 
 async function sealV1(page, sizeMiB) {
@@ -62,15 +62,15 @@ async function sealV1(page, sizeMiB) {
 }
 
 async function main() {
-  const [url, browserName, level, sizeMiB, v1MiB] = process.argv.slice(2);
+  const [url, browserName, level, lang, sizeMiB, v1MiB] = process.argv.slice(2);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'sealdrop-bench-'));
   const browser = await launch({ browser: browserName, level }, profile);
   try {
     const page = await browser.newPage();
     page.on('pageerror', () => {}); // libsodium's failed WebAssembly attempt, at Safer
-    await page.goto(`${url}/?lang=en`, { waitUntil: 'load' });
+    await page.goto(`${url}/?lang=${lang}`, { waitUntil: 'load' });
     const webassembly = await page.evaluate(() => typeof WebAssembly);
-    const v2 = await sealV2(page, Number(sizeMiB));
+    const v2 = await sealV2(page, Number(sizeMiB), lang);
     const v1 = Number(v1MiB) > 0 ? await sealV1(page, Number(v1MiB)) : { ms: 0, bytes: 0 };
     const report = { v2_ms: v2.ms, v2_bytes: v2.bytes, v1_ms: v1.ms, v1_bytes: v1.bytes };
     process.stdout.write(JSON.stringify({ ...report, webassembly }));

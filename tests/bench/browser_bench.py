@@ -25,14 +25,18 @@ SIZE_MIB = 50
 V1_MIB = 8  # libsodium.js at Safer runs at about 1 MB/s: a few MiB give its rate
 SODIUM = "/static/js/sodium.js"
 V1_FIRST_LOAD_KB = 383  # measured before format v2 (issue 22)
-RUNS = [("firefox", "safer", V1_MIB), ("firefox", "standard", V1_MIB), ("chromium", "standard", 0)]
+RUNS = [
+    ("firefox", "safer", "ru", V1_MIB),
+    ("firefox", "standard", "en", V1_MIB),
+    ("chromium", "standard", "en", 0),
+]
 
 
-def _seal(server: Server, browser: str, level: str, v1_mib: int) -> dict:
+def _seal(server: Server, browser: str, level: str, lang: str, v1_mib: int) -> dict:
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node is not installed")
-    args = [server.url, browser, level, str(SIZE_MIB), str(v1_mib)]
+    args = [server.url, browser, level, lang, str(SIZE_MIB), str(v1_mib)]
     result = subprocess.run(
         [node, str(HERE / "browser_bench.js"), *args], capture_output=True, text=True, timeout=600
     )
@@ -58,8 +62,8 @@ def _rate(bytes_: int, ms: float) -> float:
 
 
 def _rates(server: Server) -> None:
-    for browser, level, v1_mib in RUNS:
-        report = _seal(server, browser, level, v1_mib)
+    for browser, level, lang, v1_mib in RUNS:
+        report = _seal(server, browser, level, lang, v1_mib)
         v2 = _rate(report["v2_bytes"], report["v2_ms"])
         line = f"  {browser:8s} {level:8s} v2 (WebCrypto AES-GCM): {v2:7.1f} MiB/s"
         if v1_mib:
@@ -72,19 +76,28 @@ def _rates(server: Server) -> None:
 
 
 def _first_load(server: Server) -> None:
-    # Every request the page made (the bench's own v1 step aside, which loaded sodium.js).
-    paths = dict.fromkeys(p for p in server.recorder.paths("GET") if p != SODIUM)
-    print("  submission page, first load to a sealed submission, bytes as served (gzip):")
-    total = 0
-    for path in paths:
-        size = _gzip_bytes(server, path)
-        total += size
-        print(f"    {path:28s} {size / 1000:7.1f} KB")
-    print(f"    {'total (v2)':28s} {total / 1000:7.1f} KB   (target <= 40 KB)")
-    print(f"    {'v1, before format v2':28s} {V1_FIRST_LOAD_KB:7.1f} KB   of which "
-          f"{SODIUM} {_gzip_bytes(server, SODIUM) / 1000:.1f} KB")  # fmt: skip
-    words = _gzip_bytes(server, "/static/js/legacy-words.js")
-    print(f"    a follow-up also fetches /static/js/legacy-words.js: {words / 1000:.1f} KB")
+    """Every file the page fetched up to a sealed submission, per language (the bench's own v1
+    step aside, which loaded sodium.js), next to v1's total."""
+    fetched = dict.fromkeys(server.recorder.paths("GET"))
+    shared = [p for p in fetched if p.startswith("/static/") and p != SODIUM and "/words-" not in p]
+    print("  submission page, first load up to a sealed submission, bytes as served (gzip):")
+    for lang in ("en", "ru"):
+        words = f"/static/js/words-{lang}.js"
+        assert words in fetched, f"no run fetched {words}"
+        sizes = {path: _gzip_bytes(server, path) for path in [f"/?lang={lang}", *shared, words]}
+        listed = ", ".join(
+            f"{path.rsplit('/', 1)[-1]} {size / 1000:.1f}" for path, size in sizes.items()
+        )
+        total = sum(sizes.values())
+        print(f"    {lang}: {total / 1000:5.1f} KB   (target <= 40 KB)   {listed}")
+    sodium = _gzip_bytes(server, SODIUM) / 1000
+    print(
+        f"    v1, before format v2: {V1_FIRST_LOAD_KB:.1f} KB, of which sodium.js {sodium:.1f} KB"
+    )
+    legacy = _gzip_bytes(server, "/static/js/legacy-words.js")
+    print(
+        f"    a follow-up also fetches the other list and legacy-words.js ({legacy / 1000:.1f} KB)"
+    )
 
 
 def run() -> None:

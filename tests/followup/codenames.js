@@ -8,7 +8,7 @@ const sodium = require('libsodium-wrappers');
 const codename = require('../../intake/static/src/codename.js');
 const opener = require('../../intake/static/src/opener.js');
 
-codename.useLegacyWords(require('../../intake/static/src/legacy-words.js'));
+require('../../intake/static/src/word-tables.js').loadAll(codename);
 
 const fromHex = (text) => Uint8Array.from(Buffer.from(text, 'hex'));
 // What the replies worker does for a version 1 reply: load libsodium, then open with it.

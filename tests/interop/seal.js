@@ -12,7 +12,7 @@ const envelope = require('../../intake/static/src/envelope.js');
 const codenames = require('../../intake/static/src/codename.js');
 const { fixedRandom } = require('./fixed-random.js');
 
-codenames.useLegacyWords(require('../../intake/static/src/legacy-words.js'));
+require('../../intake/static/src/word-tables.js').loadAll(codenames);
 
 function partsOf(spec) {
   const message = new TextEncoder().encode(spec.message || '');

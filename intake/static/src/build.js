@@ -4,6 +4,8 @@
 //   app.js     the submission page's script: form interception, progress, chunked upload
 //   worker.js  its sealing Web Worker: format v2 on WebCrypto (hpke, @noble/hashes' BLAKE2b
 //              for codenames), no libsodium
+//   words-en.js, words-ru.js  the codename lists: worker.js fetches the page language's to
+//              issue a codename, and all of them to read a typed one
 //   legacy-words.js  the BIP39 list, which worker.js fetches only to read a typed codename
 //   replies.js, replies-worker.js   the replies page (keys from the codename, opening replies)
 //   sodium.js  libsodium-wrappers' CommonJS build (it carries the pure-JS fallback that
@@ -20,14 +22,17 @@ const OUT = path.resolve(SRC, '..', 'js');
 // Tor Browser follows Firefox ESR; keep the syntax older browsers of the same family parse.
 const TARGET = ['firefox115', 'chrome109'];
 
-// Which words of each codename list a version 1 reader takes for BIP39 words: all that issuing
-// a codename needs of the BIP39 list (codename.js), so the worker does without the list.
-function clashTable() {
+// words-<language>.js: a codename list with the table of its words that a version 1 reader
+// takes for BIP39 words (all that issuing a codename needs of the BIP39 list; codename.js).
+function wordBundles() {
   const codename = require('./codename.js');
-  codename.useLegacyWords(require('./legacy-words.js'));
-  const table = {};
-  for (const language of codename.LANGUAGES) table[language] = codename.clashPositions(language);
-  return JSON.stringify(table);
+  require('./word-tables.js').loadAll(codename);
+  const wordlists = require('./wordlists.js');
+  return codename.LANGUAGES.map((language) => {
+    const table = { words: wordlists[language], clashes: codename.clashPositions(language) };
+    const contents = `(self.sealdropWords = self.sealdropWords || {})[${JSON.stringify(language)}] = ${JSON.stringify(table)};`;
+    return { name: `words-${language}.js`, stdin: contents };
+  });
 }
 
 const bundles = [
@@ -37,7 +42,8 @@ const bundles = [
     // Reached only under Node; the browser build never calls them.
     external: ['crypto', 'fs', 'path', 'node:fs', 'node:crypto', 'node:path'],
   },
-  { name: 'worker.js', entry: 'worker.js', define: { SEALDROP_CLASHES: clashTable() } },
+  { name: 'worker.js', entry: 'worker.js' },
+  ...wordBundles(),
   { name: 'legacy-words.js', stdin: "self.sealdropLegacyWords = require('./legacy-words.js');" },
   { name: 'app.js', entry: 'app.js' },
   // The replies page: its script, and the worker that derives keys and opens replies.
@@ -60,7 +66,6 @@ async function build() {
       charset: 'utf8',
       outfile,
       external: bundle.external || [],
-      define: bundle.define || {},
       logLevel: 'warning',
     };
     if (bundle.stdin) {

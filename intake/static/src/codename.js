@@ -7,12 +7,11 @@
 // @noble/hashes, the key pairs and signatures from WebCrypto (webkeys.js): no libsodium, and
 // Node tests run the very code the browser runs.
 //
-// The BIP39 list (legacy-words.js) is needed only to read a typed codename: the caller hands it
-// over with useLegacyWords before read/parse, so the submission page fetches it only for a
-// follow-up. Issuing a codename needs only which list words a version 1 reader would take for
-// BIP39 words: build.js computes that table here (clashPositions) and writes it into the
-// bundle as SEALDROP_CLASHES.
-const lists = require('./wordlists.js');
+// The word lists are handed over by the caller (useWords, useLegacyWords; word-tables.js hands
+// over all of them, for Node and the replies page), so the submission worker fetches only the
+// page language's list to issue a codename, and every list only to read a typed one. Issuing
+// needs of the BIP39 list only which words of the list a version 1 reader would take for BIP39
+// words: build.js computes that table (clashPositions) into each language's list file.
 const pubkeys = require('./pubkeys.js');
 const webkeys = require('./webkeys.js');
 
@@ -34,6 +33,8 @@ const SEPARATORS =
 const FOLD = { ё: 'е', й: 'и', щ: 'ш', ъ: 'ь' };
 
 const utf8 = new TextEncoder();
+const lists = {};
+const clashTables = {};
 let legacyList = null;
 let legacyIndex = null;
 let entries = null;
@@ -54,9 +55,27 @@ function fold(text) {
     .replace(/[ёйщъ]/g, (letter) => FOLD[letter]);
 }
 
+// words: a language's list; clashes: its clashPositions, when known (else computed, which
+// needs the BIP39 list).
+function useWords(language, words, clashes = null) {
+  lists[language] = words;
+  if (clashes !== null) clashTables[language] = clashes;
+  newIndex = null;
+  entries = null;
+}
+
+function hasWords(language) {
+  return language in lists;
+}
+
 function useLegacyWords(words) {
   legacyList = words;
   legacyIndex = null;
+}
+
+function wordsOf(language) {
+  if (!hasWords(language)) throw new Error(`the ${language} word list is not loaded (useWords)`);
+  return lists[language];
 }
 
 function legacy() {
@@ -73,7 +92,7 @@ function index() {
   if (newIndex === null) {
     entries = [];
     for (const language of LANGUAGES) {
-      lists[language].forEach((word, position) => {
+      wordsOf(language).forEach((word, position) => {
         entries.push({ language, position, folded: fold(word) });
       });
     }
@@ -149,7 +168,8 @@ function apart(words) {
 }
 
 function fromPositions(positions, language) {
-  return { language, words: positions.map((p) => lists[language][p]), positions };
+  const words = wordsOf(language);
+  return { language, words: positions.map((p) => words[p]), positions };
 }
 
 // {language, words, positions} from typed text; throws CodenameError.
@@ -179,21 +199,22 @@ function parse(text) {
 // The positions in a language's list whose word is not apart from BIP39 (apart counts word by
 // word, so a codename's count is how many of its positions are not in here).
 function clashPositions(language) {
-  return lists[language].flatMap((word, position) => (apart([word]) === 0 ? [position] : []));
+  return wordsOf(language).flatMap((word, position) => (apart([word]) === 0 ? [position] : []));
 }
 
 function clashes(language) {
-  /* global SEALDROP_CLASHES */
-  if (legacyList === null && typeof SEALDROP_CLASHES !== 'undefined') {
-    return new Set(SEALDROP_CLASHES[language]);
-  }
-  return new Set(clashPositions(language));
+  return new Set(clashTables[language] || clashPositions(language));
 }
 
-// A new codename in the page language's list (English for any other), as read() gives it;
-// derive() takes it as it is, so issuing one needs no BIP39 list.
+// The list a new codename is written with: the page language's, English for any other.
+function issuingLanguage(language) {
+  return LANGUAGES.includes(language) ? language : 'en';
+}
+
+// A new codename in the page language's list, as read() gives it; derive() takes it as it is,
+// so issuing one needs no BIP39 list.
 function issue(language = 'en') {
-  const chosen = LANGUAGES.includes(language) ? language : 'en';
+  const chosen = issuingLanguage(language);
   const clashing = clashes(chosen);
   for (;;) {
     const positions = [];
@@ -272,7 +293,10 @@ async function signedTrailer(keys, headerHash) {
 module.exports = {
   CodenameError,
   clashPositions,
+  hasWords,
+  issuingLanguage,
   useLegacyWords,
+  useWords,
   LANGUAGES,
   WORD_COUNT,
   derive,
@@ -283,5 +307,4 @@ module.exports = {
   parse,
   read,
   signedTrailer,
-  lists,
 };

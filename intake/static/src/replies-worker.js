@@ -10,7 +10,7 @@
 const codename = require('./codename.js');
 const opener = require('./opener.js');
 
-codename.useLegacyWords(require('./legacy-words.js'));
+require('./word-tables.js').loadAll(codename);
 
 const { loadSodium } = require('./load-sodium.js');
 

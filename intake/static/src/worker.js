@@ -93,13 +93,28 @@ function partsOf(message, files) {
 // The follow-up's codename, or a new one in the page's language. Returns the trailer as a
 // function of the envelope's header hash (the proof signs it; docs/FORMAT.md §5), and the
 // keys, whose secret halves the caller wipes once sealed.
+// Fetches the word lists codename.js needs that this worker does not have yet.
+function loadWords(languages, legacy) {
+  for (const language of languages.filter((name) => !codenames.hasWords(name))) {
+    importScripts(`/static/js/words-${language}.js`);
+    const table = self.sealdropWords[language];
+    codenames.useWords(language, table.words, table.clashes);
+  }
+  if (legacy) {
+    importScripts('/static/js/legacy-words.js');
+    codenames.useLegacyWords(self.sealdropLegacyWords);
+  }
+}
+
 async function chooseCodename(typed, language) {
   let chosen;
   let keys;
+  // Issuing needs the page language's list; reading a typed codename every list and BIP39's
+  // (version 1 codenames).
   if (typed) {
-    // Reading a typed codename needs the BIP39 list (version 1 codenames); only now fetched.
-    importScripts('/static/js/legacy-words.js');
-    codenames.useLegacyWords(self.sealdropLegacyWords);
+    loadWords(codenames.LANGUAGES, true);
+  } else {
+    loadWords([codenames.issuingLanguage(language)], false);
   }
   try {
     const codename = typed ? codenames.read(typed) : codenames.issue(language);
