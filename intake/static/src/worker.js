@@ -124,6 +124,7 @@ async function chooseCodename(typed, language) {
     throw new StepError('codename', 'not a codename');
   }
   keys.privateKey.fill(0); // a submission needs only the public half of the reply key
+  keys.x25519Key = null;
   self.postMessage({ type: 'codename', codename: chosen, isNew: !typed });
   return { keys, trailer: (headerHash) => codenames.signedTrailer(keys, headerHash) };
 }
