@@ -30,14 +30,17 @@ DEFAULT_GRACE_DAYS = 35  # the server's upload lifetime plus an export interval,
 WARN_DAYS = 21
 
 
-def _dir(vault: Vault) -> Path:
+def _dir(vault: Vault, *, create: bool = False) -> Path:
     path = vault.root / "epochs"
-    path.mkdir(mode=0o700, exist_ok=True)
+    if create:
+        path.mkdir(mode=0o700, exist_ok=True)
     return path
 
 
 def _records(vault: Vault) -> list[dict[str, Any]]:
     records = []
+    if not _dir(vault).is_dir():
+        return records
     for path in sorted(_dir(vault).glob("*.json")):
         records.append(json.loads(path.read_text("utf-8")))
     return sorted(records, key=lambda r: r["not_before"])
@@ -45,7 +48,7 @@ def _records(vault: Vault) -> list[dict[str, Any]]:
 
 def _write(vault: Vault, record: dict[str, Any]) -> None:
     key = PublicKey.from_line(record["public_key"])
-    path = _dir(vault) / f"{key.key_id_hex}.json"
+    path = _dir(vault, create=True) / f"{key.key_id_hex}.json"
     write_atomically(path, json.dumps(record, indent=1).encode("utf-8"))
 
 
@@ -83,7 +86,7 @@ def top_up(vault: Vault, identity: Identity, now: float | None = None) -> str:
         identity.public_key, signer.public_key, int(now) // 3600 * 3600, tuple(current)
     )
     text = statement.signed_by(signer)
-    write_atomically(_dir(vault) / "statement.txt", text.encode("ascii"))
+    write_atomically(_dir(vault, create=True) / "statement.txt", text.encode("ascii"))
     return text
 
 

@@ -121,6 +121,9 @@ def export_replies(
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
     out = console()
+    lapse = epochs.lapse_warning(vault) if epochs.runway_end(vault) is not None else None
+    if lapse:
+        out.print(f"[bold red]WARNING[/]: {lapse}")
     if not exported and not events and acks is None and statement is None:
         out.print("No replies are waiting to be exported; no file was written.")
         return
