@@ -26,6 +26,7 @@ from .envelope import (
 from .errors import (
     CorruptedEnvelope,
     EnvelopeError,
+    EpochKeyDeleted,
     InvalidIdentityFile,
     InvalidPublicKey,
     MalformedContent,
@@ -48,6 +49,7 @@ __all__ = [
     "CorruptedEnvelope",
     "DirectorySink",
     "EnvelopeError",
+    "EpochKeyDeleted",
     "Header",
     "Identity",
     "InvalidIdentityFile",

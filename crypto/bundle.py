@@ -18,7 +18,7 @@ import json
 import re
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,6 +34,9 @@ SUBMISSIONS = "submissions"
 REPLIES = "replies"
 KINDS = (SUBMISSIONS, REPLIES)
 EVENTS = "events"
+EPOCHS = "epochs"  # a replies bundle's signed epoch statements (FORMAT.md 10.3)
+MAX_EPOCH_STATEMENTS = 8
+MAX_EPOCH_STATEMENT = 16 << 10
 KEY_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 SUFFIX = ".sdenv"
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
@@ -142,7 +145,7 @@ class BundleWriter:
         self._event_ids.add(event_id)
         return entry
 
-    def close(self, acks: Acks | None = None) -> None:
+    def close(self, acks: Acks | None = None, epochs: Sequence[str] = ()) -> None:
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
@@ -156,6 +159,10 @@ class BundleWriter:
             if self.kind != REPLIES:
                 raise ValueError("only a replies bundle carries confirmations")
             manifest["acks"] = acks.to_json()
+        if epochs:
+            if self.kind != REPLIES:
+                raise ValueError("only a replies bundle carries epoch statements")
+            manifest[EPOCHS] = list(epochs)
         data = json.dumps(manifest, indent=1).encode("utf-8")
         self._tar.addfile(_member(MANIFEST, len(data)), io.BytesIO(data))
         self._tar.close()
@@ -240,6 +247,7 @@ class Bundle:
             ) from None
         self.events: list[Entry] = []
         self.acks: Acks | None = None
+        self.epochs: list[str] = []
         self._event_members: dict[str, ustar.Member] = {}
         try:
             self.entries, self._members = self._verify_structure()
@@ -389,6 +397,15 @@ class Bundle:
         self.events = [self._entry(item, EVENTS) for item in events]
         if len({e.id for e in self.events}) != len(self.events):
             raise BundleError("the manifest lists a staff event twice; it was altered")
+        epochs = manifest.get(EPOCHS, [])
+        if not (
+            isinstance(epochs, list)
+            and len(epochs) <= MAX_EPOCH_STATEMENTS
+            and all(isinstance(e, str) and len(e) <= MAX_EPOCH_STATEMENT for e in epochs)
+            and (kind == REPLIES or not epochs)
+        ):
+            raise BundleError("the bundle's epoch statements are malformed; it was altered")
+        self.epochs = epochs
         if "acks" in manifest:
             if kind != REPLIES:
                 raise BundleError("this bundle carries confirmations in the wrong place")

@@ -18,7 +18,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import hpke_stanza
-from .errors import CorruptedEnvelope, NotForYou, StanzaNotForYourKey, TruncatedEnvelope
+from .errors import (
+    CorruptedEnvelope,
+    EpochKeyDeleted,
+    NotForYou,
+    StanzaNotForYourKey,
+    TruncatedEnvelope,
+)
 from .gcm_stream import SEALED_CHUNK_SIZE, TAG_BYTES, ChunkFailed, ChunkOpener
 from .keys import KEY_ID_BYTES, Identity, PublicKey
 from .records import RecordReader
@@ -66,6 +72,7 @@ def unlock(
     gives the file key, which must verify the header's MAC (no other stanza is tried then)."""
     mine = {identity.public_key.key_id: identity for identity in identities}
     failed: list[bytes] = []
+    deleted: EpochKeyDeleted | None = None
     for key_id, body in stanzas:
         identity = mine.get(key_id)
         if identity is None:
@@ -74,6 +81,9 @@ def unlock(
             file_key = identity.unwrap_file_key(body)
         except hpke_stanza.UnwrapFailed:
             failed.append(key_id)
+            continue
+        except EpochKeyDeleted as error:  # a deleted epoch key (crypto.epochs.DeletedKey)
+            deleted = deleted or error
             continue
         before_mac = raw[:-MAC_BYTES]
         if not hmac.compare_digest(header_mac(file_key, before_mac), raw[-MAC_BYTES:]):
@@ -84,6 +94,8 @@ def unlock(
         return payload_key(file_key, raw)
     if failed:
         raise StanzaNotForYourKey(failed[0].hex(), len(stanzas) - len(failed))
+    if deleted is not None:
+        raise deleted
     raise NotForYou([key_id.hex() for key_id, _ in stanzas])
 
 

@@ -75,6 +75,19 @@ class StanzaNotForYourKey(CorruptedEnvelope):
         )
 
 
+class EpochKeyDeleted(EnvelopeError):
+    """The envelope was sealed to an epoch key (FORMAT.md section 10) that this reviewer's
+    tool has deleted, as it must once the week and its grace are over: nobody can open it."""
+
+    def __init__(self, week_ending: str, deleted_on: str) -> None:
+        self.week_ending = week_ending
+        self.deleted_on = deleted_on
+        super().__init__(
+            f"sealed to the week ending {week_ending}, whose key was deleted for your safety "
+            f"on {deleted_on}; nobody can open it any more"
+        )
+
+
 class TruncatedEnvelope(EnvelopeError):
     """Every byte present is authentic, but the envelope ends before its final chunk."""
 

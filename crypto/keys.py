@@ -26,6 +26,7 @@ _LINE_BODY_CHARS = 58  # base32 of 32 + 4 bytes, unpadded
 _CHECKSUM_LABEL = b"sealdrop-pubkey-checksum-v1"
 _FINGERPRINT_LABEL = b"sealdrop-fingerprint-v1"
 _SIGNING_SEED_LABEL = b"sealdrop-signing-seed-v1"
+_EPOCH_VAULT_LABEL = b"sealdrop-epoch-vault-v1"
 
 # White space, in key lines and files, is exactly these ASCII characters (FORMAT.md §1, §2).
 _SPACE = " \t\r"
@@ -168,6 +169,11 @@ class Identity:
         """The seed of this identity's Ed25519 signing key (docs/FORMAT.md, section 8).
         Derived from the X25519 secret, so identity files made before teams existed sign."""
         return _sodium.keyed_hash(_SIGNING_SEED_LABEL, self._secret, _sodium.KEY_BYTES)
+
+    def epoch_vault_key(self) -> bytes:
+        """The key that encrypts this reviewer's epoch secrets in the vault (reviewer.epochs):
+        they are as safe at rest as the identity file itself."""
+        return _sodium.keyed_hash(_EPOCH_VAULT_LABEL, self._secret, _sodium.KEY_BYTES)
 
     def unseal_key(self, sealed: bytes) -> bytes:
         """Opens a sealed box addressed to this identity (raises AuthenticationFailed)."""

@@ -25,6 +25,7 @@ from crypto.envelope import (
     max_header_length,
 )
 
+from . import epochs
 from .errors import IntakeError, malformed, too_large
 from .fairness import StreamGuard, socket_closer
 from .storage import Store, UploadInfo, blur_time
@@ -59,6 +60,12 @@ def config() -> Response:
             "chunk_bytes": settings.chunk_bytes,
         }
     )
+
+
+@bp.get("/epochs")
+def epoch_statements() -> Response:
+    """The reviewers' signed weekly keys, for the page to verify and seal to (FORMAT.md 10.3)."""
+    return _json(epochs.served(_store().settings))
 
 
 @bp.post("/uploads")
@@ -222,7 +229,11 @@ def _check_header(store: Store, handle: BinaryIO, received: int, upload_id: str)
         except EnvelopeError:
             ok, key = False, "error_malformed"
         else:
-            ok = set(header.key_ids) == {r.key_id_hex for r in recipients}
+            # one stanza per reviewer: their long-term key or a weekly key (FORMAT.md 10.2)
+            ids = set(header.key_ids)
+            ok = all(
+                len(ids & accepted) == 1 for accepted in epochs.acceptable_key_ids(store.settings)
+            )
     if not ok:
         store.discard_upload(upload_id)
         raise malformed(key)

@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from . import check_nginx
+from . import check_nginx, epochs
 from . import config as config_module
 from .check_nginx import NGINX_CONFIG, NginxConfigError
 from .config import ConfigError, Settings
@@ -115,6 +115,7 @@ def check_recipients(settings: Settings) -> list[Finding]:
                 )
             )
         findings.append(_ok(f"reviewer key {path.name} is valid, fingerprint {key.fingerprint}"))
+    findings += [_problem(warning) for warning in epochs.warnings(settings, lapses_only=True)]
     return findings
 
 

@@ -18,6 +18,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from crypto import PartInfo, Sealer
 
+from . import epochs
 from .codenames import SubmissionCodename, submission_codename
 from .config import SMALL_ENVELOPE_BYTES
 from .errors import IntakeError, Kept, malformed, too_large
@@ -136,7 +137,7 @@ def _receive(store: Store, request: Request, stream: BinaryIO, typed: _Typed) ->
     store.maybe_cleanup_expired_uploads()  # idle uploads give their share back
     with store.nojs_upload(small, declared) as (upload_id, path, handle):
         out = _ChargingWriter(handle, store, upload_id)
-        sealer = Sealer(out, settings.recipients)  # type: ignore[arg-type]
+        sealer = Sealer(out, epochs.sealing_keys(settings))  # type: ignore[arg-type]
         try:
             has_content = _seal_parts(sealer, stream, boundary, limit, typed)
         except (ValueError, RequestEntityTooLarge):

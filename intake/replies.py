@@ -32,7 +32,7 @@ from crypto.envelope import MAGIC, PREAMBLE_BYTES, check_length, header_length_f
 from crypto.sinks import fsync_dir
 
 from . import config as config_module
-from . import team
+from . import epochs, team
 from .config import ConfigError, Settings
 from .db import Base, forget_deleted, make_engine, this_hour
 from .errors import IntakeError
@@ -174,6 +174,7 @@ class ReplyStore:
                 for entry, reader in bundle.event_envelopes():
                     team.check_event(entry, reader)
                 team.check_acks(self.store, bundle.acks)
+                statements = epochs.check(self.store.settings, bundle.epochs)
                 with Session(self.store.engine) as session:
                     known = set(session.scalars(select(Reply.id)))
                 todo = [entry for entry in bundle.entries if entry.id not in known]
@@ -187,8 +188,9 @@ class ReplyStore:
                         new.append(entry.id)
                 events = team.import_events(self.store, bundle)
                 confirmed = team.record_acks(self.store, bundle.acks)
+                epochs.store(self.store.settings, list(zip(statements, bundle.epochs, strict=True)))
                 if report is not None:
-                    report.update(events=len(events), confirmed=confirmed)
+                    report.update(events=len(events), confirmed=confirmed, epochs=len(statements))
                 return new
         except BundleError as error:
             raise ImportError_(str(error)) from None

@@ -12,6 +12,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import epochs
 from .config import ConfigError, load
 from .db import Submission, make_engine
 from .i18n import human_size
@@ -74,3 +75,5 @@ def command() -> None:
             "purge keeps what is not confirmed; copy `sealdrop-intake export --again 7d "
             "--out FILE` to the reviewers who are behind"
         )
+    for warning in epochs.warnings(settings):
+        click.echo(f"WARNING: {warning}")

@@ -26,6 +26,7 @@ from crypto import (
     Contents,
     DirectorySink,
     EnvelopeError,
+    EpochKeyDeleted,
     Identity,
     MalformedContent,
     MemorySink,
@@ -36,7 +37,7 @@ from crypto import (
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 from crypto.errors import StanzaNotForYourKey
 
-from . import handover, sync
+from . import epochs, handover, sync
 from .streaming import Prefetcher, SpanReader, VerifiedSink
 from .vault import Record, Vault
 
@@ -94,6 +95,8 @@ def open_entries(
 ) -> list[Outcome]:
     """Opens ``todo`` into the vault, reporting each outcome in bundle order; raises DiskFull
     (after discarding what was in progress) if the vault's disk fills up."""
+    if identities:  # this week's keys and the deleted ones (FORMAT.md 10.4), after pruning
+        identities = [*identities, *epochs.for_opening(vault, identities[0])]  # type: ignore[list-item]
     wanted = {entry.id for entry in todo}
     outcomes: list[Outcome] = []
     pending: deque[tuple[Entry, Future[Outcome]]] = deque()
@@ -263,6 +266,8 @@ def _explain(
             f"{', '.join(error.key_ids)}); open it with the identity of one of those keys "
             "(`sealdrop-reviewer fingerprint` shows a key's id as its first four groups)"
         )
+    if isinstance(error, EpochKeyDeleted):
+        return f"{error}; this is how forward secrecy works (docs/REVIEWER.md, epoch keys)"
     if isinstance(error, StanzaNotForYourKey):
         return f"{error}; nothing of it was saved"
     if isinstance(error, MalformedContent):

@@ -290,6 +290,7 @@ def export_replies(
     out_path: str | Path,
     events: Sequence[tuple[str, str, bytes]] = (),
     acks: Acks | None = None,
+    epoch_statement: str | None = None,
 ) -> list[str]:
     """Writes every queued reply into one replies bundle at ``out_path`` and marks them
     exported. Returns their ids; with nothing queued, writes no file and returns []. Staff
@@ -298,14 +299,18 @@ def export_replies(
     vault = _vault(vault)
     with _exclusive(vault):
         remove_partials(vault)
-        return _export(vault, Path(out_path), events, acks)
+        return _export(vault, Path(out_path), events, acks, epoch_statement)
 
 
 def _export(
-    vault: Vault, out_path: Path, events: Sequence[tuple[str, str, bytes]], acks: Acks | None
+    vault: Vault,
+    out_path: Path,
+    events: Sequence[tuple[str, str, bytes]],
+    acks: Acks | None,
+    epoch_statement: str | None = None,
 ) -> list[str]:
     todo = queued(vault)
-    if not todo and not events and acks is None:
+    if not todo and not events and acks is None and epoch_statement is None:
         return []
     if out_path.exists():
         raise ReplyError(
@@ -324,7 +329,7 @@ def _export(
                     writer.add(reply.id, reply.written, source, size, mailbox=reply.mailbox)
             for event_id, hour, envelope in events:
                 writer.add_event(event_id, hour, io.BytesIO(envelope), len(envelope))
-            writer.close(acks)
+            writer.close(acks, [epoch_statement] if epoch_statement else [])
             out.flush()
             os.fsync(out.fileno())
         _verify(temporary, [reply.id for reply in todo])

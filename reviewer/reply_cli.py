@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import replies, sync, threads
+from . import epochs, replies, sync, threads
 from .cli_common import (
     console,
     find_submission,
@@ -113,18 +113,24 @@ def export_replies(
             identity = load_identity(identity_path(key, vault), passphrase_file)
             events = sync.outgoing(vault, identity)
             acks = sync.pending_acks(vault, identity.public_key.key_id_hex)
-        exported = replies.export_replies(vault, out_path, events, acks)
+        statement = epochs.unsent_statement(vault)
+        exported = replies.export_replies(vault, out_path, events, acks, statement)
         if out_path.exists():
             sync.acks_sent(vault, acks)
+            epochs.mark_sent(vault, statement)
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
     out = console()
-    if not exported and not events and acks is None:
+    lapse = epochs.lapse_warning(vault) if epochs.runway_end(vault) is not None else None
+    if lapse:
+        out.print(f"[bold red]WARNING[/]: {lapse}")
+    if not exported and not events and acks is None and statement is None:
         out.print("No replies are waiting to be exported; no file was written.")
         return
     noun = "reply" if len(exported) == 1 else "replies"
     extra = f", {len(events)} staff event(s)" if events else ""
     extra += ", confirmations of what you opened" if acks is not None else ""
+    extra += ", your new weekly keys" if statement is not None else ""
     out.print(f"exported {len(exported)} {noun}{extra} to {out_path}")
     out.print(
         "Give it to the server admin, who runs: sealdrop-admin import-replies "

@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from crypto import Identity, MemorySink, PartInfo, Sealer, hpke_stanza, open_envelope
@@ -107,3 +108,50 @@ def test_a_bundle_mixing_versions_opens_every_envelope() -> None:
             assert contents.message is not None and contents.message.data == b"hello"
             versions.append(contents.version)
     assert versions == [1, 2]
+
+
+def test_epoch_statement_vectors() -> None:
+    from crypto.bundle import hour_stamp, parse_hour
+    from crypto.epochs import DeletedKey, StatementError, read_statement, sealing_key
+    from crypto.errors import EpochKeyDeleted
+    from crypto.keys import PublicKey
+    from crypto.team import Signer, SigningPublicKey
+
+    folder = VECTORS / "epochs"
+    doc = json.loads((folder / "epochs.json").read_text())
+    reviewer = Identity(bytes.fromhex(doc["reviewer_secret_key_hex"]))
+    signing = SigningPublicKey.from_line(doc["signing_key_line"])
+    assert Signer(reviewer).public_key == signing
+    for name, case in doc["statements"].items():
+        text = (folder / name).read_bytes()
+        if case["expect"] != "ok":
+            with pytest.raises(StatementError) as refused:
+                read_statement(text, reviewer.public_key, signing)
+            assert refused.value.kind == case["expect"], name
+            continue
+        statement = read_statement(text, reviewer.public_key, signing)
+        listed = [
+            {
+                "not_before": hour_stamp(e.not_before),
+                "not_after": hour_stamp(e.not_after),
+                "public_key_line": e.public_key.line,
+            }
+            for e in statement.epochs
+        ]
+        assert listed == doc["ok_epochs"]
+        assert statement.signed_by(Signer(reviewer)).encode() == text  # deterministic
+        for when, line in doc["sealing_key_at"].items():
+            assert sealing_key(statement, reviewer.public_key, parse_hour(when)).line == line
+    deleted = doc["deleted_week"]
+    stand_in = DeletedKey(
+        PublicKey.from_line(deleted["sealed_to"]),
+        parse_hour(deleted["not_after"]),
+        parse_hour(deleted["deleted"]),
+    )
+    envelope = (folder / deleted["envelope"]).read_bytes()
+    with pytest.raises(EpochKeyDeleted) as error:
+        open_envelope(io.BytesIO(envelope), [reviewer, stand_in], MemorySink())
+    assert (error.value.week_ending, error.value.deleted_on) == (
+        deleted["week_ending"],
+        deleted["deleted_on"],
+    )

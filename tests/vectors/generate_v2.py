@@ -18,14 +18,17 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from crypto import Identity, PublicKey, Sealer
+from crypto.bundle import hour_stamp
 from crypto.codename import Codename
 from crypto.envelope import MAGIC, PREAMBLE_BYTES
 from crypto.envelope_v2 import header_hash, header_mac, payload_key
+from crypto.epochs import WEEK, Epoch, Statement, day_text, week_start, weeks
 from crypto.followup import signed_trailer
 from crypto.framing import BEGIN, CLOSE, DATA, END, PartInfo, record
 from crypto.gcm_stream import nonce
 from crypto.hpke_stanza import INFO
 from crypto.padding import padded_length
+from crypto.team import Signer
 from tests.crypto import rfc9180
 
 from .generate import SECRET_A, SECRET_B, SECRET_OTHER, entry_of, manifest_json, tar_member
@@ -421,9 +424,101 @@ def write_mixed_bundle(v2_envelopes: list[tuple[str, bytes]]) -> None:
     (HERE / "bundle-ok-mixed-versions.json").write_text(json.dumps(doc, indent=2) + "\n")
 
 
+def write_epoch_vectors() -> None:
+    """Statements good and bad (FORMAT.md 10.5), and an envelope sealed to a deleted week."""
+    folder = HERE / "epochs"
+    folder.mkdir(exist_ok=True)
+    reviewer = Identity(SECRET_A)
+    signer = Signer(reviewer)
+    monday = week_start(1_796_000_000)
+    keys = [Identity(hashlib.sha256(b"sealdrop-epoch-vector-%d" % i).digest()) for i in range(3)]
+    epochs = tuple(
+        Epoch(start, end, key.public_key)
+        for (start, end), key in zip(weeks(monday, 3), keys, strict=True)
+    )
+    good = Statement(reviewer.public_key, signer.public_key, monday, epochs)
+    text = good.signed_by(signer)
+    body = text.rsplit("signature: ", 1)[0]
+    stranger = Signer(Identity(SECRET_OTHER))
+    overlapping = Statement(
+        good.reviewer,
+        good.signing_key,
+        monday,
+        (epochs[0], Epoch(monday + 3600, monday + WEEK + 3600, keys[1].public_key)),
+    )
+    cases = {
+        "ok": (text, "ok", "three weeks, signed by a's signing key"),
+        "fail-other-signer": (
+            good.signed_by(stranger),
+            "bad-signature",
+            "the same body signed by another key",
+        ),
+        "fail-altered": (
+            text.replace("issued: ", "issued:  ", 1),
+            "bad-signature",
+            "a space added after the signature was made",
+        ),
+        "fail-no-newline": (text[:-1], "malformed", "the final newline missing"),
+        "fail-short-signature": (body + "signature: AAAA\n", "malformed", "a 3-byte signature"),
+        "fail-overlap": (
+            overlapping.signed_by(signer),
+            "malformed",
+            "two weeks that overlap, properly signed",
+        ),
+    }
+    for name, (statement, _, _) in cases.items():
+        (folder / f"{name}.txt").write_text(statement, encoding="ascii")
+    envelope = seal_ok_to([keys[0].public_key], [(PartInfo("message"), b"late")])
+    (folder / "deleted-week.sdenv").write_bytes(envelope)
+    doc = {
+        "reviewer_secret_key_hex": SECRET_A.hex(),
+        "reviewer_public_key_line": reviewer.public_key.line,
+        "signing_key_line": signer.public_key.line,
+        "statements": {
+            f"{name}.txt": {"expect": expect, "description": description}
+            for name, (_, expect, description) in cases.items()
+        },
+        "ok_epochs": [
+            {
+                "not_before": hour_stamp(e.not_before),
+                "not_after": hour_stamp(e.not_after),
+                "public_key_line": e.public_key.line,
+            }
+            for e in epochs
+        ],
+        "sealing_key_at": {
+            hour_stamp(monday + 3600): keys[0].public_key.line,
+            hour_stamp(monday + WEEK - 2 * 3600): keys[1].public_key.line,
+            hour_stamp(monday + 3 * WEEK): reviewer.public_key.line,
+        },
+        "deleted_week": {
+            "envelope": "deleted-week.sdenv",
+            "sealed_to": keys[0].public_key.line,
+            "not_after": hour_stamp(epochs[0].not_after),
+            "deleted": hour_stamp(monday + 6 * WEEK),
+            "expect": "epoch-key-deleted",
+            "week_ending": day_text(epochs[0].not_after - 86400),
+            "deleted_on": day_text(monday + 6 * WEEK),
+        },
+    }
+    (folder / "epochs.json").write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def seal_ok_to(recipients: Sequence[PublicKey], parts: Sequence[Part]) -> bytes:
+    out = io.BytesIO()
+    sealer = Sealer(out, recipients, version=2, file_key=FILE_KEY, wrap=FixedWrap())
+    for info, data in parts:
+        sealer.begin_part(info)
+        sealer.write(data)
+        sealer.end_part()
+    sealer.close({})
+    return out.getvalue()
+
+
 def main() -> None:
     write_hpke()
     write_mixed_bundle(write_envelopes())
+    write_epoch_vectors()
 
 
 if __name__ == "__main__":
