@@ -79,7 +79,11 @@ def _first_load(server: Server) -> None:
     """Every file the page fetched up to a sealed submission, per language (the bench's own v1
     step aside, which loaded sodium.js), next to v1's total."""
     fetched = dict.fromkeys(server.recorder.paths("GET"))
-    shared = [p for p in fetched if p.startswith("/static/") and p != SODIUM and "/words-" not in p]
+    shared = [
+        p
+        for p in fetched
+        if p.startswith(("/static/", "/api/v1/epochs")) and p != SODIUM and "/words-" not in p
+    ]
     print("  submission page, first load up to a sealed submission, bytes as served (gzip):")
     for lang in ("en", "ru"):
         words = f"/static/js/words-{lang}.js"

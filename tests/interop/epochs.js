@@ -20,7 +20,7 @@ async function main() {
       verified.push(found.map((epoch) => epoch.line));
     } catch (error) {
       if (!(error instanceof epochs.StatementError)) throw error;
-      verified.push({ error: error.message });
+      verified.push({ error: error.kind });
     }
   }
   process.stdout.write(JSON.stringify({ chosen, verified }));

@@ -14,10 +14,16 @@ const SKEW_MS = 2 * 3600 * 1000;
 const HOUR = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):00Z$/;
 const BASE64_64_BYTES = /^[A-Za-z0-9+/]{85}[AEIMQUYcgkosw048]==$/;
 
-class StatementError extends Error {}
+// kind: 'malformed' or 'bad-signature', as crypto/epochs.py names them.
+class StatementError extends Error {
+  constructor(kind, detail) {
+    super(`${kind}: ${detail}`);
+    this.kind = kind;
+  }
+}
 
 function malformed(why) {
-  throw new StatementError(`malformed: ${why}`);
+  throw new StatementError('malformed', why);
 }
 
 // "YYYY-MM-DDTHH:00Z" to milliseconds, refusing any date that does not exist.
@@ -75,7 +81,7 @@ async function verifyStatement(text, reviewerLine, signingLine) {
   const raw = Uint8Array.from(atob(signature), (char) => char.charCodeAt(0));
   const signingKey = pubkeys.parseSigningKey(signingLine);
   if (!(await webkeys.verify(signingKey, raw, new TextEncoder().encode(body)))) {
-    throw new StatementError('bad signature');
+    throw new StatementError('bad-signature', 'the signature does not verify');
   }
   if (body.includes('\r')) malformed('carriage return');
   const lines = body.slice(0, -1).split('\n');
