@@ -16,8 +16,8 @@ const envelope = require('./envelope.js');
 const codenames = require('./codename.js');
 const epochs = require('./epochs.js');
 
-// Files are read in whole-chunk slices (format v2 with WebCrypto's AES-GCM: no libsodium, so
-// sealing runs natively even at Tor Browser's Safer level, without JIT or WebAssembly).
+// Files are read 1 MiB (16 whole chunks) at a time. Format v2 seals with WebCrypto's AES-GCM,
+// natively even at Tor Browser's Safer level (no JIT, no WebAssembly): no libsodium here.
 const SLICE_BYTES = 1024 * 1024;
 
 let credits = 0;
@@ -96,9 +96,6 @@ function partsOf(message, files) {
   return parts;
 }
 
-// The follow-up's codename, or a new one in the page's language. Returns the trailer as a
-// function of the envelope's header hash (the proof signs it; docs/FORMAT.md §5), and the
-// keys, whose secret halves the caller wipes once sealed.
 // Fetches the word lists codename.js needs that this worker does not have yet.
 function loadWords(languages, legacy) {
   for (const language of languages.filter((name) => !codenames.hasWords(name))) {
@@ -112,6 +109,9 @@ function loadWords(languages, legacy) {
   }
 }
 
+// The follow-up's codename, or a new one in the page's language. Returns the trailer as a
+// function of the envelope's header hash (the proof signs it; docs/FORMAT.md §5), and the
+// keys, of which only the public reply key and the signing key are kept.
 async function chooseCodename(typed, language) {
   let chosen;
   let keys;
