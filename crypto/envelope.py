@@ -40,6 +40,10 @@ MAGIC = b"SEALDROP"
 VERSION = 1  # the version section 3 describes (kept for callers that check v1 only)
 VERSIONS = (1, 2)
 WRITTEN_VERSION = 2
+# Replies are opened in the submitter's browser, whose replies page reads version 1 until its
+# WebCrypto reader for version 2 is in place; set this to 2 together with that reader
+# (FORMAT.md 9.4). Sealing a reply the page cannot open would lose it for the person.
+REPLY_VERSION = 1
 MAX_RECIPIENTS = 64
 SEALED_CHUNK_SIZE = CHUNK_SIZE + _sodium.STREAM_ABYTES  # version 1
 _PREAMBLE = struct.Struct(">8sBB")  # magic, version, recipient count
