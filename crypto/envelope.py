@@ -40,6 +40,9 @@ MAGIC = b"SEALDROP"
 VERSION = 1  # the version section 3 describes (kept for callers that check v1 only)
 VERSIONS = (1, 2)
 WRITTEN_VERSION = 2
+# Replies are opened in the submitter's browser; its replies page reads version 2 with
+# WebCrypto (intake/static/src/opener-v2.js) and version 1 with libsodium (FORMAT.md 9.4).
+REPLY_VERSION = 2
 MAX_RECIPIENTS = 64
 SEALED_CHUNK_SIZE = CHUNK_SIZE + _sodium.STREAM_ABYTES  # version 1
 _PREAMBLE = struct.Struct(">8sBB")  # magic, version, recipient count

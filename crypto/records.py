@@ -49,11 +49,14 @@ class RecordWriter:
         if self._part_size is None:
             raise ValueError("begin a part before writing data")
         view = memoryview(data).cast("B")
-        for start in range(0, len(view), framing.MAX_DATA):
+        size = len(view)
+        append, head = self._append, framing.RECORD_HEAD.pack
+        for start in range(0, size, framing.MAX_DATA):
             piece = view[start : start + framing.MAX_DATA]
-            self._emit(framing.RECORD_HEAD.pack(framing.DATA, len(piece)))
-            self._emit(piece)
-        self._part_size += len(view)
+            append(head(framing.DATA, len(piece)))
+            append(piece)
+        self._content_length += size + framing.RECORD_HEAD.size * -(-size // framing.MAX_DATA)
+        self._part_size += size
 
     def end_part(self) -> None:
         if self._part_size is None:

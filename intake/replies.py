@@ -190,7 +190,9 @@ class ReplyStore:
                 confirmed = team.record_acks(self.store, bundle.acks)
                 epochs.store(self.store.settings, list(zip(statements, bundle.epochs, strict=True)))
                 if report is not None:
-                    report.update(events=len(events), confirmed=confirmed, epochs=len(statements))
+                    report.update(events=len(events), confirmed=confirmed)
+                    if statements:
+                        report["epochs"] = len(statements)
                 return new
         except BundleError as error:
             raise ImportError_(str(error)) from None
@@ -330,6 +332,8 @@ def import_command(bundle: Path) -> None:
         f"imported {len(ids)} new repl{'y' if len(ids) == 1 else 'ies'} from {bundle}"
         f" ({counts['expired_replies']} expired deleted)"
     )
+    if report.get("epochs"):
+        click.echo(f"and the weekly keys of {report['epochs']} reviewer(s), now served to the page")
     if report.get("events") or report.get("confirmed"):
         click.echo(
             f"and {report['events']} new staff event(s) for the next export, "

@@ -48,6 +48,7 @@ from crypto.bundle import (
     BundleWriter,
     hour_stamp,
 )
+from crypto.envelope import REPLY_VERSION
 from crypto.sinks import fsync_dir
 
 from .threads import ReplyError, check_answerable, reply_target, thread_key
@@ -175,7 +176,7 @@ def _seal(
     parts: list[dict[str, Any]] = []
     fd = os.open(envelope_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
     with os.fdopen(fd, "wb") as envelope:
-        sealer = Sealer(envelope, [key])
+        sealer = Sealer(envelope, [key], version=REPLY_VERSION)
         message = io.BytesIO(text.encode("utf-8"))
         parts.append(_tee(workdir, len(parts), sealer, PartInfo(MESSAGE), message))
         for source in sources:

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from crypto import Identity, MemorySink, PartInfo, Sealer, hpke_stanza, open_envelope
+from crypto import Identity, MemorySink, PartInfo, Sealer, followup, hpke_stanza, open_envelope
 from crypto.bundle import Bundle
 from crypto.envelope_v2 import MAC_BYTES
+from crypto.followup import Proof
 from tests.vectors.generate_v2 import FixedWrap
 
 from . import rfc9180
@@ -83,6 +84,9 @@ def test_sealing_the_ok_vectors_again_gives_the_same_bytes() -> None:
         for name in doc["recipients"]:
             contents = open_envelope(io.BytesIO(out.getvalue()), [identity(name)], MemorySink())
             assert contents.version == 2 and contents.header_hash == sealer.header_hash
+            if "proof" in doc["trailer"]:  # signed over the v2 header hash (SHA-256)
+                assert followup.check(contents.trailer, contents.header_hash) is Proof.PROVEN
+                assert followup.check(contents.trailer, bytes(32)) is Proof.FORGED
         sealed += 1
     assert sealed == 5
 

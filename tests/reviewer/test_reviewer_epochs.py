@@ -1,0 +1,43 @@
+"""Opening a bundle with weekly keys: this week's opens; a week over for longer than the
+grace is deleted by the open itself, and a late submission sealed to it says why."""
+
+from __future__ import annotations
+
+import time
+
+from reviewer_helpers import write_bundle
+
+from crypto import Identity, seal_bytes
+from crypto.bundle import Bundle
+from crypto.epochs import WEEK
+from reviewer import epochs as runway
+from reviewer import opening
+from reviewer.vault import Vault
+
+
+def test_open_uses_this_weeks_key_and_refuses_a_deleted_week_by_name(tmp_path) -> None:
+    vault = Vault(tmp_path / "vault")
+    identity = Identity.generate()
+    long_ago = time.time() - 20 * WEEK
+    old_weeks = [
+        k for k in runway.for_opening(vault, identity, long_ago) if isinstance(k, Identity)
+    ]
+    now_keys = [k for k in runway.for_opening(vault, identity) if isinstance(k, Identity)]
+    current = runway.top_up(vault, identity)  # what the page would seal to this week
+    this_week = next(k for k in now_keys if k.public_key.line in current.split("\n")[4])
+    envelopes = {
+        "late": seal_bytes([old_weeks[0].public_key], "sealed twenty weeks ago"),
+        "fresh": seal_bytes([this_week.public_key], "sealed this week"),
+    }
+    path = tmp_path / "b.tar"
+    write_bundle(path, envelopes)
+    with Bundle(path) as bundle:
+        todo, _ = opening.plan(bundle, vault)
+        outcomes = {o.id: o for o in opening.open_entries(bundle, vault, todo, [identity])}
+    assert outcomes["fresh"].status == opening.OPENED
+    late = outcomes["late"]
+    assert late.status == opening.FAILED
+    assert "sealed to the week ending" in late.detail
+    assert "whose key was deleted for your safety on" in late.detail
+    assert vault.ids() == ["fresh"]
+    assert runway.lapse_warning(vault) is None  # the open topped the runway up
