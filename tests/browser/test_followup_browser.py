@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from crypto import seal_bytes
 from crypto.bundle import BundleWriter, hour_stamp
 from crypto.codename import Codename
+from crypto.envelope import REPLY_VERSION
 from intake.export import export_bundle
 from intake.replies import import_replies
 from reviewer import replies as reviewer_replies
@@ -153,7 +154,7 @@ def test_replies_page_with_javascript_typo_wrong_codename_and_delete(node, tmp_p
     server = intake_server
     codename = Codename.generate()
     keys = codename.derive()
-    envelope = seal_bytes([keys.public_key], REPLY)
+    envelope = seal_bytes([keys.public_key], REPLY, version=REPLY_VERSION)  # as reviewers seal
     bundle = tmp_path / "replies.tar"
     with bundle.open("wb") as out:
         writer = BundleWriter(out, kind="replies")
