@@ -1,4 +1,5 @@
-"""sealdrop's cryptography: envelope format v1, reviewer keys and fingerprints (PyNaCl only).
+"""sealdrop's cryptography: envelope formats v2 (written; pyca/cryptography: HPKE, AES-GCM)
+and v1 (read; PyNaCl), reviewer keys and fingerprints.
 
 Sealing::
 

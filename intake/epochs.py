@@ -20,6 +20,7 @@ from crypto.errors import InvalidPublicKey
 from crypto.team import SigningPublicKey
 
 from .config import Settings
+from .storage import blur_time
 
 WARN_DAYS = 21
 _cache: dict[tuple[str, int], Statement | None] = {}
@@ -101,9 +102,11 @@ def store(settings: Settings, statements: list[tuple[Statement, str]]) -> None:
         with temporary.open("w", encoding="ascii") as out:
             out.write(text)
             out.flush()
+            blur_time(out.fileno())  # invariant 3: file times to the hour, like every file here
             os.fsync(out.fileno())
         os.replace(temporary, target)
     if statements:
+        blur_time(folder)
         fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)

@@ -86,7 +86,9 @@ def top_up(vault: Vault, identity: Identity, now: float | None = None) -> str:
         identity.public_key, signer.public_key, int(now) // 3600 * 3600, tuple(current)
     )
     text = statement.signed_by(signer)
-    write_atomically(_dir(vault, create=True) / "statement.txt", text.encode("ascii"))
+    path = _dir(vault, create=True) / "statement.txt"
+    if not path.exists() or path.read_text("ascii") != text:
+        write_atomically(path, text.encode("ascii"))
     return text
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 
 from crypto import Identity, Sealer
 from crypto.bundle import BundleWriter
+from reviewer.epochs import top_up
+from reviewer.vault import Vault
 
 GiB = 1 << 30
 PASSPHRASE = "bench passphrase"
@@ -154,7 +156,11 @@ def run(size: int | None = None, rounds: int = 3) -> None:
         for version in (2, 1):
             vault = work / f"vault-v{version}"
             argv = _reviewer(bundles[version], vault, key, passphrase)
-            commands[f"sealdrop-reviewer open, v{version}"] = ([argv], None, [vault])
+            # Between rounds only what the open added goes: the vault itself stays, as a
+            # reviewer's does (with its runway of weekly keys, made by the first open).
+            outputs = [vault / "submissions", vault / "index"]
+            top_up(Vault(vault), identity)
+            commands[f"sealdrop-reviewer open, v{version}"] = ([argv], None, outputs)
         if "age" not in missing and "age-keygen" not in missing:
             subprocess.run(["age-keygen", "-o", work / "age.key"], check=True, capture_output=True)
             recipient = subprocess.run(
@@ -191,7 +197,7 @@ def run(size: int | None = None, rounds: int = 3) -> None:
                             max(t[2] for t in timings),
                         )
                     )
-                    if name.startswith("sealdrop") and _vault_digest(outputs[0]) != expected:
+                    if name.startswith("sealdrop") and _vault_digest(outputs[0].parent) != expected:
                         raise RuntimeError("the vault's copy differs from the payload")
                     _remove(*outputs)
         finally:

@@ -64,6 +64,8 @@ def test_weekly_keys_travel_to_the_server_and_seal_the_no_js_form(setup, tmp_pat
     assert runway.unsent_statement(vault) == text
     import_replies(app, statement_bundle(tmp_path / "r.tar", text))
     assert client.get("/api/v1/epochs").json["reviewers"][0]["statement"] == text
+    for path in (epochs.directory(settings), *epochs.directory(settings).iterdir()):
+        assert path.stat().st_mtime % 3600 == 0  # hour-rounded, like every file it keeps
     assert epochs.warnings(settings) == []
 
     week_key = epochs.sealing_keys(settings)[0]
