@@ -224,10 +224,11 @@ def strict_json_object(body: bytes, max_depth: int = 16) -> dict:
 # --- bundles (FORMAT.md §4), whole-file ----------------------------------------------------
 
 
-def read_bundle(data: bytes, kind: str = "submissions") -> list[tuple[dict, bytes]]:
-    """(manifest entry, envelope bytes) for every entry, or Refused with the error class of
-    §4.3: not-a-bundle, unsupported-version, wrong-kind or damaged. Hashes are not checked
-    here (that is per entry: see entry_matches)."""
+def read_bundle(data: bytes, kind: str = "submissions") -> dict:
+    """``entries`` and ``events``: (manifest entry, envelope bytes) for each, and ``acks``
+    (replies only, else None); or Refused with the error class of §4.3: not-a-bundle,
+    unsupported-version, wrong-kind or damaged. Hashes are not checked here (that is per
+    entry: see entry_matches)."""
     members = _tar_members(data)
     if not members or members[-1][0] != "sealdrop-bundle/manifest.json":
         raise Refused("damaged")
@@ -244,27 +245,47 @@ def read_bundle(data: bytes, kind: str = "submissions") -> list[tuple[dict, byte
         raise Refused("damaged")
     if found != kind:
         raise Refused("wrong-kind")
-    listing = manifest.get(kind)
-    if not isinstance(listing, list):
+    acks = manifest.get("acks") if kind == "replies" else None  # §4.3: ignored in submissions
+    if "acks" in manifest and kind == "replies" and not _acks_ok(acks):
         raise Refused("damaged")
-    by_id: dict[str, bytes] = {}
+    listing, events = manifest.get(kind), manifest.get("events", [])
+    if not isinstance(listing, list) or not isinstance(events, list):
+        raise Refused("damaged")
+    bodies: dict[str, dict[str, bytes]] = {kind: {}, "events": {}}
     for name, body in members[:-1]:
-        prefix = f"sealdrop-bundle/{kind}/"
-        stem = name[len(prefix) : -len(".sdenv")]
-        ok = name.startswith(prefix) and name.endswith(".sdenv")
-        if not ok or not _id_ok(stem) or stem in by_id:
+        folder, _, file = name.removeprefix("sealdrop-bundle/").partition("/")
+        stem = file.removesuffix(".sdenv")
+        if not name.startswith("sealdrop-bundle/") or folder not in bodies:
             raise Refused("damaged")
-        by_id[stem] = body
-    result = []
-    for entry in listing:
-        if not _entry_ok(entry, kind) or entry["id"] not in by_id:
+        if not file.endswith(".sdenv") or not _id_ok(stem) or stem in bodies[folder]:
             raise Refused("damaged")
-        if len(by_id[entry["id"]]) != entry["size"]:
+        bodies[folder][stem] = body
+    result = {"acks": acks}
+    for folder, entries, entry_kind in ((kind, listing, kind), ("events", events, "events")):
+        paired = []
+        for entry in entries:
+            if not _entry_ok(entry, entry_kind) or entry["id"] not in bodies[folder]:
+                raise Refused("damaged")
+            if len(bodies[folder][entry["id"]]) != entry["size"]:
+                raise Refused("damaged")
+            paired.append((entry, bodies[folder][entry["id"]]))
+        ids = {e["id"] for e, _ in paired}
+        if len(ids) != len(paired) or len(paired) != len(bodies[folder]):
             raise Refused("damaged")
-        result.append((entry, by_id[entry["id"]]))
-    if len({e["id"] for e, _ in result}) != len(result) or len(result) != len(by_id):
-        raise Refused("damaged")
+        result["entries" if folder == kind else "events"] = paired
     return result
+
+
+def _acks_ok(acks: object) -> bool:
+    if not isinstance(acks, dict) or not isinstance(acks.get("reviewer"), str):
+        return False
+    if len(acks["reviewer"]) != 16 or any(c not in "0123456789abcdef" for c in acks["reviewer"]):
+        return False
+    lists = [acks.get("submissions"), acks.get("events")]
+    return all(
+        isinstance(ids, list) and all(isinstance(i, str) and _id_ok(i) for i in ids)
+        for ids in lists
+    )
 
 
 def entry_matches(entry: dict, envelope: bytes) -> bool:
@@ -338,6 +359,8 @@ def _tar_members(data: bytes) -> list[tuple[str, bytes]]:
         ):
             raise Refused(error)
         size = int(size_field, 8)
+        if kind == b"x" and size > 4096:  # judged from this block's size field alone
+            raise Refused(error)
         if kind == b"0" and pax is not None and "size" in pax:
             if not pax["size"].isdigit() or not pax["size"].isascii():
                 raise Refused("damaged")
