@@ -210,3 +210,10 @@ def test_the_readme_names_every_vector_file() -> None:
     for path in VECTORS.iterdir():
         if path.suffix in {".sdenv", ".tar", ".json", ".txt"}:
             assert f"`{path.stem}`" in readme or f"`{path.name}`" in readme, path.name
+
+
+def test_the_readme_tables_list_every_vector_with_its_result() -> None:
+    from tests.vectors import readme_tables
+
+    readme = (VECTORS / "README.md").read_text(encoding="utf-8")
+    assert readme_tables.tables(readme) == readme, "run python -m tests.vectors.readme_tables"
