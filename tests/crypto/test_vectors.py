@@ -207,7 +207,7 @@ def test_crypto_and_the_minimal_reader_agree_on_bundle_vectors(name: str) -> Non
 
 def test_the_readme_names_every_vector_file() -> None:
     readme = (VECTORS / "README.md").read_text()
-    for path in VECTORS.iterdir():
+    for path in VECTORS.rglob("*"):  # team/, keyfiles/ and deployment/ included
         if path.suffix in {".sdenv", ".tar", ".json", ".txt"}:
             assert f"`{path.stem}`" in readme or f"`{path.name}`" in readme, path.name
 

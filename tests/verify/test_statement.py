@@ -64,6 +64,12 @@ def test_the_signing_key_file_needs_its_passphrase_and_is_not_an_identity() -> N
         SigningKey.from_file_text(damaged, DESCRIPTION["signing_key_file_passphrase"])
 
 
+def test_the_vectors_readme_names_every_statement_with_its_result() -> None:
+    readme = (vectors.DIRECTORY.parent / "README.md").read_text(encoding="utf-8")
+    for name, expect in DESCRIPTION["files"].items():
+        assert f"| `{name}` | {expect} |" in readme, name
+
+
 def test_the_signing_key_fingerprint_is_a_16_byte_hash() -> None:
     """FORMAT.md §7: H(label, spk, 16), what signing-keygen and sealdrop-verify print."""
     assert KEY.fingerprint == DESCRIPTION["signing_key_fingerprint"]
