@@ -22,27 +22,35 @@ def _rows(pattern: str, columns: list[str], folder: Path = HERE) -> list[str]:
     return rows
 
 
+# table head -> (the heading above it, its rows)
 TABLES = {
-    "| name | expect | identities | description |": lambda: _rows(
-        "*.sdenv", ["expect", "identities", "description"]
+    "| name | expect | identities | description |": (
+        "## Envelopes: `NAME.sdenv` and `NAME.json`",
+        lambda: _rows("*.sdenv", ["expect", "identities", "description"]),
     ),
-    "| name | expect | kind | description |": lambda: _rows(
-        "bundle-*.tar", ["expect", "kind", "description"]
+    "| name | expect | kind | description |": (
+        "## Bundles: `bundle-NAME.tar` and `bundle-NAME.json`",
+        lambda: _rows("bundle-*.tar", ["expect", "kind", "description"]),
     ),
-    "| staff event | expect | description |": lambda: _rows(
-        "*.sdenv", ["expect", "description"], HERE / "team"
+    "| staff event | expect | description |": (
+        "## Staff events: `team/`",
+        lambda: _rows("*.sdenv", ["expect", "description"], HERE / "team"),
     ),
 }
 
 
 def tables(text: str) -> str:
     """``text`` with every table whose header is in TABLES rewritten."""
-    for head, rows_for in TABLES.items():
+    for head, (heading, rows_for) in TABLES.items():
+        rows = rows_for()
+        at = text.index(heading)
+        line_end = text.index("\n", at)
+        text = text[:at] + f"{heading} ({len(rows)} vectors)" + text[line_end:]
         start = text.index(head)
         end = text.find("\n\n", start)
         end = len(text) if end < 0 else end
         separator = "| " + " | ".join("---" for _ in head.strip("| ").split(" | ")) + " |"
-        text = text[:start] + "\n".join([head, separator, *rows_for()]) + text[end:]
+        text = text[:start] + "\n".join([head, separator, *rows]) + text[end:]
     return text
 
 

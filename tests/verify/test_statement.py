@@ -68,6 +68,7 @@ def test_the_vectors_readme_names_every_statement_with_its_result() -> None:
     readme = (vectors.DIRECTORY.parent / "README.md").read_text(encoding="utf-8")
     for name, expect in DESCRIPTION["files"].items():
         assert f"| `{name}` | {expect} |" in readme, name
+    assert f"`deployment/` ({len(DESCRIPTION['files'])} vectors)" in readme
 
 
 def test_the_signing_key_fingerprint_is_a_16_byte_hash() -> None:
