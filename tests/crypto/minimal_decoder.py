@@ -21,11 +21,12 @@ from .minimal.envelope import (
 from .minimal.keyfiles import read_identity, read_key_line, read_public_key_file
 from .minimal.statement import signing_fingerprint, strict_base64, verify_statement
 from .minimal.team import read_staff_event
-from .minimal.threads import thread_members
+from .minimal.threads import conversation_id, thread_members
 
 __all__ = [
     "Refused",
     "blake2b",
+    "conversation_id",
     "decode",
     "entry_matches",
     "key_id",

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from crypto.followup import Proof
+from reviewer.caselog import conversation_id
 from reviewer.threads import memberships
 from tests.crypto import minimal_decoder
 
@@ -25,3 +26,16 @@ def test_thread_vector(case: dict) -> None:
         "members"
     ]
     assert minimal_decoder.thread_members(submissions) == case["members"]
+
+
+def test_conversation_id_vectors() -> None:
+    """conversation-ids.json (FORMAT.md §8.2): the id staff events give a conversation."""
+    cases = json.loads(
+        (Path(__file__).parent.parent / "vectors" / "conversation-ids.json").read_text()
+    )
+    for case in cases:
+        assert conversation_id(case["reply_key"], case["first_submission"]) == case["conversation"]
+        assert (
+            minimal_decoder.conversation_id(case["reply_key"], case["first_submission"])
+            == case["conversation"]
+        )

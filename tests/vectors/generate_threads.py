@@ -1,6 +1,8 @@
-"""threads.json (FORMAT.md §5.6): submissions naming one reply key, in order (hour received,
-then the order they entered the vault), each with its mailbox and proof verdict (§5.5), and
-which of them belong to the person's thread.
+"""threads.json (FORMAT.md §5.6) and conversation-ids.json (§8.2).
+
+threads.json: submissions naming one reply key, in order (hour received, then the order they
+entered the vault), each with its mailbox and proof verdict (§5.5), and which of them belong
+to the person's thread.
 
 Run: .venv/bin/python -m tests.vectors.generate_threads (deterministic).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 
 from crypto.followup import Proof
+from reviewer.caselog import conversation_id
 from reviewer.threads import memberships
 
 from .generate import HERE
@@ -45,6 +48,20 @@ def main() -> None:
             }
         )
     (HERE / "threads.json").write_text(json.dumps(cases, indent=2) + "\n")
+    write_conversation_ids()
+
+
+def write_conversation_ids() -> None:
+    """conversation-ids.json (§8.2): the conversation id of each codename vector's thread, and
+    of a submission without a reply key."""
+    codenames = json.loads((HERE / "codenames.json").read_text(encoding="utf-8"))
+    cases = [
+        {"reply_key": c["reply_public_key_line"], "first_submission": "k3x9"} for c in codenames
+    ]
+    cases.append({"reply_key": None, "first_submission": "k3x9"})
+    for case in cases:
+        case["conversation"] = conversation_id(case["reply_key"], case["first_submission"])
+    (HERE / "conversation-ids.json").write_text(json.dumps(cases, indent=2) + "\n")
 
 
 if __name__ == "__main__":
