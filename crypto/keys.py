@@ -279,7 +279,17 @@ def _read_utf8(path: str | Path, error: type[InvalidPublicKey | InvalidIdentityF
         ) from None
 
 
-def _identity_fields(text: str) -> dict[str, str]:
+def _identity_fields(
+    text: str,
+    required: str = "secret-key",
+    missing: str = (
+        "this file is not a sealdrop identity (no secret-key line); "
+        "pass the identity file made by `sealdrop-reviewer keygen`"
+    ),
+    noun: str = "identity file",
+) -> dict[str, str]:
+    """The ``name: value`` fields of a §2 file (an identity, or an organisation signing key
+    file, whose secret field is named ``required``), each name at most once."""
     fields: dict[str, str] = {}
     for line in text.split("\n"):
         line = line.strip(_SPACE)
@@ -290,13 +300,10 @@ def _identity_fields(text: str) -> dict[str, str]:
             name = name.strip(_SPACE)
             if name in fields:
                 raise InvalidIdentityFile(
-                    f"this identity file has its {name} line twice, so it is ambiguous; "
+                    f"this {noun} has its {name} line twice, so it is ambiguous; "
                     "restore it from backup"
                 )
             fields[name] = value.strip(_SPACE)
-    if "secret-key" not in fields:
-        raise InvalidIdentityFile(
-            "this file is not a sealdrop identity (no secret-key line); "
-            "pass the identity file made by `sealdrop-reviewer keygen`"
-        )
+    if required not in fields:
+        raise InvalidIdentityFile(missing)
     return fields

@@ -15,7 +15,15 @@ from pathlib import Path
 
 from . import _sodium, strictbase64
 from .errors import InvalidIdentityFile, InvalidPublicKey, SealdropError
-from .keys import _IDENTITY_HEAD, _b32encode, line_data, line_text, lock_secret, unlock_secret
+from .keys import (
+    _IDENTITY_HEAD,
+    _b32encode,
+    _identity_fields,
+    line_data,
+    line_text,
+    lock_secret,
+    unlock_secret,
+)
 
 SIGNING_KEY_PREFIX = "sdsig1"
 ORGANISATION, MEMBER = "organisation", "member"
@@ -151,16 +159,13 @@ class SigningKey:
 
     @classmethod
     def from_file_text(cls, text: str, passphrase: str) -> SigningKey:
-        fields = {}
-        for line in text.splitlines():
-            name, sep, value = line.strip().partition(":")
-            if sep and not name.startswith("#"):
-                fields[name.strip()] = value.strip()
-        if "signing-secret-key" not in fields:
-            raise InvalidIdentityFile(
-                "this file is not an organisation signing key (no signing-secret-key line); "
-                "pass the file made by `sealdrop-reviewer signing-keygen`"
-            )
+        fields = _identity_fields(  # §2's rules, with the signing key file's field names
+            text,
+            "signing-secret-key",
+            "this file is not an organisation signing key (no signing-secret-key line); "
+            "pass the file made by `sealdrop-reviewer signing-keygen`",
+            "signing key file",
+        )
         try:
             blob = strictbase64.decode(fields["signing-secret-key"])
         except ValueError:

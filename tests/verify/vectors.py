@@ -114,7 +114,10 @@ def description() -> dict[str, object]:
         },
         "files": {name: expect for name, (_, expect) in build().items()},
         "signing_key_lines": _key_lines(key.public_key.line),
-        "key_files": {"fail-signing-key-not-canonical.txt": "damaged"},
+        "key_files": {
+            "fail-signing-key-not-canonical.txt": "bad-base64",
+            "fail-signing-key-repeated-field.txt": "repeated-field",
+        },
     }
 
 
@@ -153,6 +156,8 @@ def write() -> None:
     )
     (DIRECTORY / "signing-key.txt").write_text(key_file)
     (DIRECTORY / "fail-signing-key-not-canonical.txt").write_text(_loose_key_file())
+    line = f"signing-public-key: {SigningKey(SEED).public_key.line}\n"
+    (DIRECTORY / "fail-signing-key-repeated-field.txt").write_text(key_file + line)
 
 
 if __name__ == "__main__":
