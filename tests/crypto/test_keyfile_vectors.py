@@ -58,3 +58,11 @@ def test_identity_check_order_vector(name: str) -> None:
 def test_the_minimal_reader_opens_the_identity_vector() -> None:
     text = (HERE.parent / "identity-a.txt").read_bytes()
     assert minimal_decoder.read_identity(text, DOC["passphrase"]).hex() == DOC["secret_key_hex"]
+
+
+def test_the_vectors_readme_names_each_key_file_with_its_result() -> None:
+    readme = " ".join((HERE.parent / "README.md").read_text(encoding="utf-8").split())
+    for name, expect in DOC["public_key_files"].items():
+        assert f"`{name}` ({expect}" in readme, name
+    for name, case in DOC["identity_files"].items():
+        assert f"`{name}` ({case['expect']}" in readme, name
