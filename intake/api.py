@@ -99,10 +99,12 @@ def put_chunk(upload_id: str) -> Response:
     offset = request.args.get("offset", type=int)
     if offset is None or offset < 0:
         raise malformed()
-    stored = _stored_size(store, upload_id)
-    if stored is not None:  # a retry after a lost answer: all of it is here
-        return _json({"received": stored})
-    upload = _find(store, upload_id)
+    upload = store.find_upload(upload_id) if ID_PATTERN.fullmatch(upload_id) else None
+    if upload is None:
+        stored = _stored_size(store, upload_id)
+        if stored is not None:  # a retry after a lost answer: all of it is here
+            return _json({"received": stored})
+        raise IntakeError("not-found")
     with _streams().streaming(request.stream, socket_closer(request.environ)) as stream:
         body = _read_up_to(stream, chunk_bytes + 1 if length is None else length)
     if len(body) > chunk_bytes or (length is not None and len(body) != length):
@@ -164,13 +166,14 @@ def _stored_size(store: Store, upload_id: str) -> int | None:
 @bp.post("/uploads/<upload_id>/finish")
 def finish(upload_id: str) -> Response:
     store = _store()
-    try:
-        _finish(store, upload_id)
-    except IntakeError as error:
-        # A retry after a lost answer, or a finish racing another: it is stored already.
-        finished = ID_PATTERN.fullmatch(upload_id) and store.is_finished(upload_id)
-        if not (error.code == "not-found" and finished):
-            raise
+    # Stored already: a small upload at its PUT, or a retry after a lost answer.
+    if not (ID_PATTERN.fullmatch(upload_id) and store.is_finished(upload_id)):
+        try:
+            _finish(store, upload_id)
+        except IntakeError as error:
+            # A finish racing another: it is stored already.
+            if not (error.code == "not-found" and store.is_finished(upload_id)):
+                raise
     return _json({"status": "stored"}, 201)
 
 

@@ -287,23 +287,27 @@ class Store(Cleanup):
                     blur_time(self.settings.upload_dir)
 
     def find_upload(self, upload_id: str, now: float | None = None) -> UploadInfo | None:
-        """The upload, unless it is unknown, finished or expired."""
+        """The upload, unless it is unknown, finished or expired (one connection, at most
+        two primary-key reads)."""
         token = UploadToken.parse(upload_id)
         if token is None:
             return None
         now = self.clock() if now is None else now
-        with Session(self.engine) as session:
-            row = session.get(Upload, token.row_id)
+        row_id = token.row_id
+        with self.engine.connect() as connection:
+            row = connection.execute(select(Upload.__table__).where(Upload.id == row_id)).first()
             if row is not None:
-                if row.nojs or row.size != token.size or self._expired(row, now):
+                upload = Upload(**row._asdict())
+                if upload.nojs or upload.size != token.size or self._expired(upload, now):
                     return None
-                return _info(row)
+                return _info(upload)
             if token.tick <= self._tick(now) - IDLE_TICKS or token.tick > self._tick(now):
                 return None
-            if session.get(FinishedUpload, token.row_id) is not None:
+            finished = select(FinishedUpload.id).where(FinishedUpload.id == row_id)
+            if connection.execute(finished).first() is not None:
                 return None
         small = token.size <= SMALL_ENVELOPE_BYTES
-        return UploadInfo(token.row_id, token.size, 0, small, False, this_hour(now), False)
+        return UploadInfo(row_id, token.size, 0, small, False, this_hour(now), False)
 
     @contextlib.contextmanager
     def locked_upload(self, upload_id: str) -> Iterator[BinaryIO]:
@@ -489,10 +493,9 @@ class Store(Cleanup):
         token = UploadToken.parse(upload_id)
         if token is None:
             return False
-        with Session(self.engine) as session:
-            return session.get(FinishedUpload, token.row_id) is not None
-
-    # cleanup
+        finished = select(FinishedUpload.id).where(FinishedUpload.id == token.row_id)
+        with self.engine.connect() as connection:
+            return connection.execute(finished).first() is not None
 
 
 def _info(row: Upload) -> UploadInfo:
