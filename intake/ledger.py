@@ -18,7 +18,7 @@ import contextlib
 import shutil
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, column, delete, func, select, table, update
 from sqlalchemy.orm import Session
 
 from .config import Settings
@@ -26,6 +26,9 @@ from .db import Ledger, Submission, Upload
 from .errors import IntakeError, busy_uploads, storage_full
 
 LEDGER = update(Ledger).where(Ledger.id == 1)
+# Replies and staff events the team imports are stored ciphertext too (issue 17, G9): charged
+# to ``stored`` like submissions, within the budget less the slice kept for texts.
+STAFF_TABLES = (table("replies", column("size")), table("staff_events", column("size")))
 
 
 def read(engine: Engine) -> Ledger:
@@ -81,6 +84,19 @@ def refusal(connection: Connection, settings: Settings, n: int, small: bool) -> 
     return busy_uploads()
 
 
+def reserve_staff(engine: Engine, settings: Settings, n: int) -> bool:
+    """Charges ``n`` bytes of replies and staff events about to be imported, if they fit
+    beside everything else within the budget less the slice kept for texts."""
+    conditions = []
+    if settings.general_limit is not None:
+        total = Ledger.stored + Ledger.unfinished_large + Ledger.unfinished_small + n
+        conditions.append(total <= settings.general_limit)
+    with engine.begin() as connection:
+        return bool(
+            connection.execute(LEDGER.where(*conditions).values(stored=Ledger.stored + n)).rowcount
+        )
+
+
 @contextlib.contextmanager
 def quick(engine: Engine) -> Iterator[Connection]:
     """A transaction committed without waiting for the disk: for charges of uploads in
@@ -111,6 +127,8 @@ def recount(engine: Engine) -> None:
         connection.execute(LEDGER.values(stored=Ledger.stored))  # takes the row lock
         received = func.coalesce(func.sum(Upload.received), 0)
         stored = connection.scalar(select(func.coalesce(func.sum(Submission.size), 0)))
+        for staff in STAFF_TABLES:
+            stored += connection.scalar(select(func.coalesce(func.sum(staff.c.size), 0)))
         large = connection.scalar(select(received).where(Upload.small.is_(False)))
         small = connection.scalar(select(received).where(Upload.small.is_(True)))
         count = connection.scalar(select(func.count()).select_from(Upload))
