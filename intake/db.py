@@ -81,10 +81,17 @@ def this_hour(now: float | None = None) -> int:
     return int(now) // 3600 * 3600
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, durable: bool = True) -> Engine:
+    """``durable=False``: commits do not wait for the disk (SQLite synchronous=NORMAL,
+    PostgreSQL synchronous_commit off), for the charges of uploads in progress only."""
     # Up to 32 connections per process (gunicorn's threads, deploy/gunicorn.conf.py), each
     # held only for a statement or a commit; waiting longer than 10 s is "busy".
-    engine = create_engine(url, pool_size=5, max_overflow=27, pool_timeout=10)
+    args = (
+        {}
+        if durable or not url.startswith("postgresql")
+        else {"options": "-c synchronous_commit=off"}
+    )
+    engine = create_engine(url, pool_size=5, max_overflow=27, pool_timeout=10, connect_args=args)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -92,7 +99,7 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             # Deleted rows (reply ids, mailboxes, finished uploads) are zeroed in the file.
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()

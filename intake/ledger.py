@@ -99,24 +99,13 @@ def reserve_staff(engine: Engine, settings: Settings, n: int) -> bool:
 
 @contextlib.contextmanager
 def quick(engine: Engine) -> Iterator[Connection]:
-    """A transaction committed without waiting for the disk: for charges of uploads in
-    progress, whose bytes are not durable either until they are published (that commit is).
-    A crash may lose it; the ledger is then recounted from the rows (``recount``) and the
-    upload resumes from what its file holds."""
-    with engine.connect() as connection:
-        sqlite = engine.dialect.name == "sqlite"
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
-            connection.commit()  # ends SQLAlchemy's autobegun transaction (nothing was written)
-        try:
-            with connection.begin():
-                if not sqlite:
-                    connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
-                yield connection
-        finally:
-            if sqlite:
-                connection.exec_driver_sql("PRAGMA synchronous=FULL")
-                connection.commit()
+    """A transaction on an engine whose commits do not wait for the disk (db.make_engine
+    with durable=False): for charges of uploads in progress, whose bytes are not durable
+    either until they are published (that commit is). A crash may lose one; the ledger is
+    then recounted from the rows (``recount``) and the upload resumes from what its file
+    holds."""
+    with engine.begin() as connection:
+        yield connection
 
 
 def recount(engine: Engine) -> None:

@@ -26,7 +26,6 @@ ledger off, cleanup recounts it from the rows.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
 import fcntl
@@ -45,7 +44,15 @@ from sqlalchemy.orm import Session
 from . import ledger
 from .cleanup import IDLE_TICKS, Cleanup
 from .config import SMALL_ENVELOPE_BYTES, Settings
-from .db import FinishedUpload, Ledger, Submission, Upload, forget_deleted, this_hour
+from .db import (
+    FinishedUpload,
+    Ledger,
+    Submission,
+    Upload,
+    forget_deleted,
+    make_engine,
+    this_hour,
+)
 from .errors import IntakeError, busy_uploads, storage_full
 from .files import (
     BLOB_SUFFIX,
@@ -76,7 +83,7 @@ class UploadInfo:
 @dataclass(frozen=True)
 class UploadToken:
     """What a JS upload's id says: 16 random bytes, the declared size and the idle tick it
-    was started in (base32, 42 characters). Nothing is stored for it until bytes arrive; the
+    was started in (hex, 52 characters). Nothing is stored for it until bytes arrive; the
     size is checked again then, so a made-up token gains nothing. Its row, and the record of
     it once finished, are named by the random part only (never by its size)."""
 
@@ -89,28 +96,22 @@ class UploadToken:
         return cls(secrets.token_bytes(16), size, tick)
 
     def __str__(self) -> str:
-        raw = (
-            self.nonce + self.size.to_bytes(6, "big") + (self.tick & 0xFFFFFFFF).to_bytes(4, "big")
-        )
-        return _b32(raw)
+        tick = (self.tick & 0xFFFFFFFF).to_bytes(4, "big")
+        return (self.nonce + self.size.to_bytes(6, "big") + tick).hex()
 
     @property
     def row_id(self) -> str:
-        return _b32(self.nonce)
+        return self.nonce.hex()
 
     @classmethod
     def parse(cls, text: str) -> UploadToken | None:
-        if len(text) != 42:
+        if len(text) != 52:
             return None
         try:
-            raw = base64.b32decode(text.upper() + "======")
+            raw = bytes.fromhex(text)
         except ValueError:
             return None
         return cls(raw[:16], int.from_bytes(raw[16:22], "big"), int.from_bytes(raw[22:], "big"))
-
-
-def _b32(raw: bytes) -> str:
-    return base64.b32encode(raw).decode("ascii").rstrip("=").lower()
 
 
 @dataclass
@@ -140,6 +141,15 @@ class Store(Cleanup):
         self._next_expiry_check = 0.0
         self._blob_dir = -1
         self.commits: GroupCommit[_Entry, BaseException | None] = GroupCommit(self._register)
+        self._quick_engine: Engine | None = None
+
+    @property
+    def quick_engine(self) -> Engine:
+        """The same database, for charges of uploads in progress (ledger.quick); made on
+        first use, so a command that charges nothing opens no second pool."""
+        if self._quick_engine is None:
+            self._quick_engine = make_engine(self.settings.database_url, durable=False)
+        return self._quick_engine
 
     def _blob_dir_fd(self) -> int:
         """The blob directory, opened once per process for its fsyncs."""
@@ -174,7 +184,7 @@ class Store(Cleanup):
         making progress), or refuses: busy (unfinished uploads hold the space; try again),
         storage-full, or not-found (it expired). Not waiting for the disk: see ledger.quick."""
         self.check_disk(n, small)
-        with ledger.quick(self.engine) as connection:
+        with ledger.quick(self.quick_engine) as connection:
             hit = connection.execute(
                 update(Upload)
                 .where(Upload.id == upload_id)
@@ -192,7 +202,7 @@ class Store(Cleanup):
     def uncharge(self, upload_id: str, n: int, small: bool) -> None:
         """Gives back a charge whose bytes were not written after all."""
         column = Ledger.unfinished_small if small else Ledger.unfinished_large
-        with ledger.quick(self.engine) as connection:
+        with ledger.quick(self.quick_engine) as connection:
             hit = connection.execute(
                 update(Upload).where(Upload.id == upload_id).values(received=Upload.received - n)
             ).rowcount
@@ -219,7 +229,7 @@ class Store(Cleanup):
                 Ledger.stored + (size or 0) <= settings.general_limit,
                 Ledger.unfinished_large < settings.unfinished_limit,
             ]
-        with ledger.quick(self.engine) as connection:
+        with ledger.quick(self.quick_engine) as connection:
             taken = connection.execute(
                 update(Ledger)
                 .where(*conditions)
@@ -301,7 +311,8 @@ class Store(Cleanup):
                 if upload.nojs or upload.size != token.size or self._expired(upload, now):
                     return None
                 return _info(upload)
-            if token.tick <= self._tick(now) - IDLE_TICKS or token.tick > self._tick(now):
+            # (A tick ahead is another instance's clock a moment ahead of ours.)
+            if not self._tick(now) - IDLE_TICKS < token.tick <= self._tick(now) + 1:
                 return None
             finished = select(FinishedUpload.id).where(FinishedUpload.id == row_id)
             if connection.execute(finished).first() is not None:
