@@ -46,7 +46,6 @@ class _ChargingWriter:
     disk reserve) before it reaches the file. Only bytes already received are charged."""
 
     def __init__(self, out: BinaryIO, store: Store, upload_id: str) -> None:
-        self._small = False  # small posts are sealed in memory and stored whole
         self._out = out
         self._store = store
         self._upload_id = upload_id
@@ -62,7 +61,7 @@ class _ChargingWriter:
     def flush(self) -> None:
         if not self._pending:
             return
-        self._store.charge(self._upload_id, len(self._pending), self._small)
+        self._store.charge(self._upload_id, len(self._pending), small=False)
         self._out.write(self._pending)
         self.written += len(self._pending)
         self._pending.clear()
