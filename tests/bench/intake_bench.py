@@ -321,10 +321,10 @@ def _upload_file(client: Client, path: Path) -> float:
             connection = http.client.HTTPConnection("127.0.0.1", client.port, timeout=300)
             connection.request("PUT", f"/api/v1/uploads/{upload_id}?offset={offset}", block)
             response = connection.getresponse()
-            response.read()
+            answer = response.read()
             connection.close()
             if response.status != 200:
-                raise RuntimeError(f"chunk refused: {response.status}")
+                raise RuntimeError(f"chunk refused: {response.status} at {offset}: {answer!r}")
             offset += len(block)
     status, body = client.request("POST", f"/api/v1/uploads/{upload_id}/finish", b"{}", **JSON)
     if status != 201:
