@@ -82,8 +82,9 @@ def this_hour(now: float | None = None) -> int:
 
 
 def make_engine(url: str, durable: bool = True) -> Engine:
-    """``durable=False``: commits do not wait for the disk (SQLite synchronous=NORMAL,
-    PostgreSQL synchronous_commit off), for the charges of uploads in progress only."""
+    """``durable=False`` (SQLite only): commits do not wait for the disk (synchronous=NORMAL),
+    for the charges of uploads in progress only; such connections touch a few rows, so they
+    keep a small page cache."""
     # Up to 32 connections per process (gunicorn's threads, deploy/gunicorn.conf.py), each
     # held only for a statement or a commit; waiting longer than 10 s is "busy".
     args = (
@@ -100,6 +101,8 @@ def make_engine(url: str, durable: bool = True) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            if not durable:
+                cursor.execute("PRAGMA cache_size=-256")
             # Deleted rows (reply ids, mailboxes, finished uploads) are zeroed in the file.
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()

@@ -99,12 +99,14 @@ def reserve_staff(engine: Engine, settings: Settings, n: int) -> bool:
 
 @contextlib.contextmanager
 def quick(engine: Engine) -> Iterator[Connection]:
-    """A transaction on an engine whose commits do not wait for the disk (db.make_engine
-    with durable=False): for charges of uploads in progress, whose bytes are not durable
-    either until they are published (that commit is). A crash may lose one; the ledger is
-    then recounted from the rows (``recount``) and the upload resumes from what its file
-    holds."""
+    """A transaction whose commit does not wait for the disk (SQLite: an engine made by
+    db.make_engine with durable=False; PostgreSQL: synchronous_commit off for it), for the
+    charges of uploads in progress, whose bytes are not durable either until they are
+    published (that commit is). A crash may lose one; the ledger is then recounted from the
+    rows (``recount``) and the upload resumes from what its file holds."""
     with engine.begin() as connection:
+        if engine.dialect.name != "sqlite":
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
         yield connection
 
 

@@ -102,6 +102,8 @@ class Store(Cleanup):
     def quick_engine(self) -> Engine:
         """The same database, for charges of uploads in progress (ledger.quick); made on
         first use, so a command that charges nothing opens no second pool."""
+        if self.engine.dialect.name != "sqlite":
+            return self.engine  # PostgreSQL relaxes it per transaction (ledger.quick)
         if self._quick_engine is None:
             self._quick_engine = make_engine(self.settings.database_url, durable=False)
         return self._quick_engine

@@ -198,14 +198,20 @@ def legit_traffic(
     def upload() -> None:
         samples["upload"].append(js_upload(stack, envelope, until + 10))
 
-    uploader = threading.Thread(target=upload)
-    uploader.start()
+    def send_js_texts() -> None:  # another person, beside the first, using JavaScript
+        while time.monotonic() < until:
+            samples["js text"].append(js_text(stack, canaries, time.monotonic() + 30))
+
+    helpers = [threading.Thread(target=upload)]
+    if js_texts:
+        helpers.append(threading.Thread(target=send_js_texts))
+    for helper in helpers:
+        helper.start()
     while time.monotonic() < until:
         samples["text"].append(nojs_text(stack, canaries))
         samples["reply check"].append(reply_check(stack))
-        if js_texts:
-            samples["js text"].append(js_text(stack, canaries, time.monotonic() + 30))
-    uploader.join()
+    for helper in helpers:
+        helper.join()
 
 
 # --- the attacks --------------------------------------------------------------------------
