@@ -84,7 +84,13 @@ def create() -> Response:
 @bp.get("/uploads/<upload_id>")
 def status(upload_id: str) -> Response:
     store = _store()
-    upload = _find(store, upload_id)
+    upload = store.find_upload(upload_id) if ID_PATTERN.fullmatch(upload_id) else None
+    if upload is None:
+        stored = _stored_size(store, upload_id)
+        if stored is None:
+            raise IntakeError("not-found")
+        # Stored whole at a PUT whose answer was lost: all of it is here, nothing to finish.
+        return _json({"received": stored, "size": stored, "stored": True})
     return _json({"received": upload.received, "size": upload.size})
 
 
@@ -103,7 +109,7 @@ def put_chunk(upload_id: str) -> Response:
     if upload is None:
         stored = _stored_size(store, upload_id)
         if stored is not None:  # a retry after a lost answer: all of it is here
-            return _json({"received": stored})
+            return _json({"received": stored, "stored": True})
         raise IntakeError("not-found")
     with _streams().streaming(request.stream, socket_closer(request.environ)) as stream:
         body = _read_up_to(stream, chunk_bytes + 1 if length is None else length)
@@ -116,7 +122,8 @@ def put_chunk(upload_id: str) -> Response:
             return _json({"received": 0})
         if upload.small and len(body) == upload.size:
             _store_whole(store, upload, body)  # a text: one write, one commit
-            return _json({"received": len(body)})
+            # "stored": the page need not send finish (one request less per text).
+            return _json({"received": len(body), "stored": True})
         store.begin_upload(upload)
     store.maybe_cleanup_expired_uploads()
     with store.locked_upload(upload.id) as handle:

@@ -379,3 +379,20 @@ def test_expired_uploads_go_when_the_app_starts_and_when_uploads_are_created(
     }
     create_app(config)
     assert intake.counts() == (0, 0) and intake.files("uploads") == []
+
+
+def test_a_small_upload_sent_whole_is_stored_at_its_put(intake: Intake) -> None:
+    """Issue 18: a text through the JS API costs one durable write, at its PUT; the page then
+    skips finish (a retried PUT, a status check or a finish all still hear "stored")."""
+    envelope = seal([intake.public_key], "hello")
+    upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
+    assert intake.files("uploads") == [] and intake.counts() == (0, 0)  # a start is a name
+    put = intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
+    assert put.json == {"received": len(envelope), "stored": True}
+    assert intake.counts() == (1, 0) and intake.files("uploads") == []
+    again = intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
+    assert again.json == {"received": len(envelope), "stored": True}  # not stored twice
+    status = intake.client.get(f"/api/v1/uploads/{upload_id}").json
+    assert status == {"received": len(envelope), "size": len(envelope), "stored": True}
+    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={}).status_code == 201
+    assert intake.counts() == (1, 0)
