@@ -176,11 +176,15 @@ def small_submissions(client: Client, envelope: bytes) -> dict[str, float]:
         )  # fmt: skip
         check(status, 201)
         upload_id = body.split(b'"id":"', 1)[1].split(b'"', 1)[0].decode()
-        check(client.request("PUT", f"/api/v1/uploads/{upload_id}?offset=0", envelope)[0], 200)
-        check(client.request("POST", f"/api/v1/uploads/{upload_id}/finish", b"{}", **JSON)[0], 201)
+        status, body = client.request("PUT", f"/api/v1/uploads/{upload_id}?offset=0", envelope)
+        check(status, 200)
+        if b'"stored":true' not in body:  # as the page: a text sent whole needs no finish
+            check(
+                client.request("POST", f"/api/v1/uploads/{upload_id}/finish", b"{}", **JSON)[0], 201
+            )
 
-    def three_noops() -> None:
-        for _ in range(3):
+    def two_noops() -> None:
+        for _ in range(2):
             check(client.request("POST", "/bench/noop", envelope)[0], 204)
 
     boundary = "benchboundary"
@@ -206,16 +210,16 @@ def small_submissions(client: Client, envelope: bytes) -> dict[str, float]:
     rates = _alternate(
         {
             "js": js_submission,
-            "noop3": three_noops,
+            "noop2": two_noops,
             "nojs": nojs_submission,
             "noop": one_noop,
             "page": page,
             "noop_get": noop_get,
         }
     )
-    print(f"  small JS submissions (2 KiB envelope, 3 requests): {rates['js']:7.1f}/s")
-    print(f"  no-op baseline, 3 requests each:                   {rates['noop3']:7.1f}/s")
-    print(f"    ratio {rates['js'] / rates['noop3']:.2f}  (target >= 0.5)")
+    print(f"  small JS submissions (2 KiB envelope, 2 requests): {rates['js']:7.1f}/s")
+    print(f"  no-op baseline, 2 requests each:                   {rates['noop2']:7.1f}/s")
+    print(f"    ratio {rates['js'] / rates['noop2']:.2f}  (target >= 0.5)")
     print(f"  small no-JS submissions (2 KB message, 1 request):  {rates['nojs']:7.1f}/s")
     print(f"  no-op baseline, 1 request:                         {rates['noop']:7.1f}/s")
     print(f"  the form page, GET /:                              {rates['page']:7.1f}/s")
@@ -436,7 +440,7 @@ def measure(work_dir: Path, database_url: str | None, scale: int) -> dict[str, f
             floor=floor,
             nojs_ratio=rates["nojs"] / floor,
             js=rates["js"],
-            js_ratio=rates["js"] / rates["noop3"],
+            js_ratio=rates["js"] / rates["noop2"],
             page=rates["page"],
             page_ratio=rates["page"] / rates["noop_get"],
         )
@@ -477,7 +481,7 @@ def measure(work_dir: Path, database_url: str | None, scale: int) -> dict[str, f
 
 SUMMARY = [
     ("small no-JS submissions / the disk's durable floor", "nojs_ratio", 0.5),
-    ("small JS submissions (3 requests) / their no-op", "js_ratio", 0.5),
+    ("small JS submissions (2 requests) / their no-op", "js_ratio", 0.5),
     ("the form page (GET /) / a no-op GET", "page_ratio", 0.5),
     ("1 GiB chunked upload / disk write", "upload_ratio", 0.5),
     ("no-JS 256 MiB post / the same post to the no-op", "post_ratio", 0.5),
