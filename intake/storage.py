@@ -383,6 +383,7 @@ class Store(Cleanup):
                 for path in (target, partial):
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
+                blur_time(self.settings.blob_dir)  # the unlink set its time to now
                 if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
                     raise storage_full() from None
                 raise
