@@ -185,7 +185,8 @@ class Acks:
 
     @classmethod
     def from_json(cls, data: Any) -> Acks:
-        if not isinstance(data, dict) or not KEY_ID_PATTERN.fullmatch(str(data["reviewer"])):
+        reviewer = data.get("reviewer") if isinstance(data, dict) else None
+        if not isinstance(reviewer, str) or not KEY_ID_PATTERN.fullmatch(reviewer):
             raise ValueError("malformed acks")
         submissions, events = data["submissions"], data["events"]
         if not isinstance(submissions, list) or not isinstance(events, list):
@@ -193,7 +194,7 @@ class Acks:
         ids = submissions + events
         if not all(isinstance(i, str) and ID_PATTERN.fullmatch(i) for i in ids):
             raise ValueError("malformed acks")
-        return cls(str(data["reviewer"]), tuple(map(str, submissions)), tuple(map(str, events)))
+        return cls(reviewer, tuple(submissions), tuple(events))
 
 
 def _valid_mailbox(mailbox: str) -> bool:
@@ -397,18 +398,15 @@ class Bundle:
         self.events = [self._entry(item, EVENTS) for item in events]
         if len({e.id for e in self.events}) != len(self.events):
             raise BundleError("the manifest lists a staff event twice; it was altered")
-        epochs = manifest.get(EPOCHS, [])
+        epochs = manifest.get(EPOCHS, []) if kind == REPLIES else []  # others: ignored
         if not (
             isinstance(epochs, list)
             and len(epochs) <= MAX_EPOCH_STATEMENTS
             and all(isinstance(e, str) and len(e) <= MAX_EPOCH_STATEMENT for e in epochs)
-            and (kind == REPLIES or not epochs)
         ):
             raise BundleError("the bundle's epoch statements are malformed; it was altered")
         self.epochs = epochs
-        if "acks" in manifest:
-            if kind != REPLIES:
-                raise BundleError("this bundle carries confirmations in the wrong place")
+        if "acks" in manifest and kind == REPLIES:  # a submissions bundle's is ignored (§4.3)
             try:
                 self.acks = Acks.from_json(manifest["acks"])
             except (ValueError, KeyError, TypeError):

@@ -23,7 +23,9 @@ from .config import Settings
 from .storage import blur_time
 
 WARN_DAYS = 21
-_cache: dict[tuple[str, int], Statement | None] = {}
+# path: (identity of the file, its verified statement). File times are blurred to the hour,
+# so the identity is the inode (a new statement is a new file renamed into place) and size.
+_cache: dict[str, tuple[tuple[int, int, int], Statement | None]] = {}
 
 
 def directory(settings: Settings) -> Path:
@@ -134,13 +136,16 @@ def current(settings: Settings) -> dict[str, Statement]:
         path = folder / f"{key.key_id_hex}.txt"
         if signing is None or not path.exists():
             continue
-        stamp = (str(path), path.stat().st_mtime_ns)
-        if stamp not in _cache:
+        info = path.stat()
+        stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+        cached = _cache.get(str(path))
+        if cached is None or cached[0] != stamp:
             try:
-                _cache[stamp] = read_statement(path.read_bytes(), key, signing)
+                cached = (stamp, read_statement(path.read_bytes(), key, signing))
             except StatementError:
-                _cache[stamp] = None
-        statement = _cache[stamp]
+                cached = (stamp, None)
+            _cache[str(path)] = cached
+        statement = cached[1]
         if statement is not None:
             result[key.key_id_hex] = statement
     return result

@@ -14,7 +14,7 @@ import pytest
 
 from crypto import Identity, MemorySink, open_envelope, read_header
 from crypto.bundle import REPLIES, BundleError, BundleWriter
-from crypto.epochs import WEEK
+from crypto.epochs import WEEK, read_statement
 from crypto.errors import EpochKeyDeleted
 from crypto.team import Member, Signer
 from intake import create_app, epochs
@@ -89,6 +89,15 @@ def test_weekly_keys_travel_to_the_server_and_seal_the_no_js_form(setup, tmp_pat
     assert runway.prune(vault, later) == []  # pruned once, by the open above
     stored = (vault.root / "epochs" / f"{week_key.key_id_hex}.json").read_text()
     assert '"secret"' not in stored and '"deleted"' in stored
+
+    # a newer statement in the same hour (file times are blurred to it) replaces the old one
+    newer = runway.top_up(vault, reviewer, time.time() + 3600)
+    import_replies(app, statement_bundle(tmp_path / "r2.tar", newer))
+    assert client.get("/api/v1/epochs").json["reviewers"][0]["statement"] == newer
+    signing = Signer(reviewer).public_key
+    assert epochs.current(settings)[reviewer.public_key.key_id_hex] == read_statement(
+        newer, reviewer.public_key, signing
+    )
 
 
 def test_the_server_refuses_forged_expired_and_unknown_statements(setup, tmp_path) -> None:
