@@ -142,7 +142,9 @@ class BundleWriter:
         self._event_ids.add(event_id)
         return entry
 
-    def close(self, acks: Acks | None = None) -> None:
+    def close(self, acks: Acks | None = None, confirmation: str | None = None) -> None:
+        """``confirmation``: a signed confirmation (crypto.confirmation, FORMAT.md §8.5);
+        ``acks``, the unsigned form older versions wrote, only for tests of its refusal."""
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
@@ -156,6 +158,10 @@ class BundleWriter:
             if self.kind != REPLIES:
                 raise ValueError("only a replies bundle carries confirmations")
             manifest["acks"] = acks.to_json()
+        if confirmation is not None:
+            if self.kind != REPLIES:
+                raise ValueError("only a replies bundle carries confirmations")
+            manifest["confirmation"] = confirmation
         data = json.dumps(manifest, indent=1).encode("utf-8")
         self._tar.addfile(_member(MANIFEST, len(data)), io.BytesIO(data))
         self._tar.close()
@@ -239,7 +245,8 @@ class Bundle:
                 "copy it from the server again"
             ) from None
         self.events: list[Entry] = []
-        self.acks: Acks | None = None
+        self.acks: Acks | None = None  # unsigned, from an older version: never trusted
+        self.confirmation: str | None = None  # signed; checked by whoever holds the keys
         self._event_members: dict[str, ustar.Member] = {}
         try:
             self.entries, self._members = self._verify_structure()
@@ -398,6 +405,10 @@ class Bundle:
                 raise BundleError(
                     "the bundle's confirmations are malformed; it was altered"
                 ) from None
+        if "confirmation" in manifest:
+            if kind != REPLIES or not isinstance(manifest["confirmation"], str):
+                raise BundleError("this bundle carries confirmations in the wrong place")
+            self.confirmation = manifest["confirmation"]
         return entries
 
     def _entry(self, item: object, kind: str) -> Entry:

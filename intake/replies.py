@@ -175,6 +175,7 @@ class ReplyStore:
                 for entry, reader in bundle.event_envelopes():
                     team.check_event(entry, reader)
                 team.check_acks(self.store, bundle.acks)
+                signed = team.check_confirmation(self.store, bundle)
                 with Session(self.store.engine) as session:
                     known = set(session.scalars(select(Reply.id)))
                 todo = [entry for entry in bundle.entries if entry.id not in known]
@@ -187,7 +188,7 @@ class ReplyStore:
                     if entry.id not in known and self._publish(entry, reader, hours[entry.id]):
                         new.append(entry.id)
                 events = team.import_events(self.store, bundle)
-                confirmed = team.record_acks(self.store, bundle.acks)
+                confirmed = team.record_acks(self.store, bundle.acks, signed)
                 if report is not None:
                     report.update(events=len(events), confirmed=confirmed)
                 return new

@@ -42,12 +42,12 @@ from crypto.bundle import (
     ID_PATTERN,
     MAILBOX_PATTERN,
     REPLIES,
-    Acks,
     Bundle,
     BundleError,
     BundleWriter,
     hour_stamp,
 )
+from crypto.confirmation import SignedConfirmation
 from crypto.sinks import fsync_dir
 
 from .threads import ReplyError, check_answerable, reply_target, thread_key
@@ -289,7 +289,7 @@ def export_replies(
     vault: Vault | str | Path,
     out_path: str | Path,
     events: Sequence[tuple[str, str, bytes]] = (),
-    acks: Acks | None = None,
+    acks: SignedConfirmation | None = None,
 ) -> list[str]:
     """Writes every queued reply into one replies bundle at ``out_path`` and marks them
     exported. Returns their ids; with nothing queued, writes no file and returns []. Staff
@@ -302,7 +302,10 @@ def export_replies(
 
 
 def _export(
-    vault: Vault, out_path: Path, events: Sequence[tuple[str, str, bytes]], acks: Acks | None
+    vault: Vault,
+    out_path: Path,
+    events: Sequence[tuple[str, str, bytes]],
+    acks: SignedConfirmation | None,
 ) -> list[str]:
     todo = queued(vault)
     if not todo and not events and acks is None:
@@ -324,7 +327,7 @@ def _export(
                     writer.add(reply.id, reply.written, source, size, mailbox=reply.mailbox)
             for event_id, hour, envelope in events:
                 writer.add_event(event_id, hour, io.BytesIO(envelope), len(envelope))
-            writer.close(acks)
+            writer.close(confirmation=acks.text if acks is not None else None)
             out.flush()
             os.fsync(out.fileno())
         _verify(temporary, [reply.id for reply in todo])

@@ -14,7 +14,9 @@ colleague's thread shows it with its author. The submitter's copy never names an
 
     <vault>/sync/signed/<event id>   signed items (to pass on unchanged: handover)
     <vault>/sync/state.json          {"back": [own event ids seen coming back],
-                                      "acks": {"submissions": [...], "events": [...]}}
+                                      "acks": {"submissions": [...], "events": [...]},
+                                      "confirmed": [submission ids a signed confirmation
+                                                    has carried] (reviewer.confirming)}
     <vault>/sync/refused.jsonl       events refused, with the reason (also printed)
 """
 
@@ -33,7 +35,6 @@ from typing import Any
 from crypto import EnvelopeError, Identity, NotForYou, PublicKey
 from crypto.bundle import (
     ID_PATTERN,
-    Acks,
     Bundle,
     BundleError,
     hour_stamp,
@@ -44,7 +45,6 @@ from crypto.team import (
     ForgedEvent,
     Member,
     Signer,
-    intact,
     open_event,
     seal_event,
     sign_event,
@@ -62,8 +62,10 @@ from .caselog import (
     conversation_id,
     from_record,
 )
+from .confirming import acks_sent, pending_acks, record_opened
+from .syncstate import SyncState
 from .team import Team
-from .vault import Vault, VaultError, write_atomically
+from .vault import Vault, VaultError
 
 MAX_REPLY_FILES = 512 * 1024  # attachment bytes carried in a reply's staff copy
 MAX_ITEM = MAX_EVENT_BYTES - 4096
@@ -79,52 +81,7 @@ class Received:
     destroyed: int = 0
 
 
-class SyncState:
-    def __init__(self, vault: Vault) -> None:
-        self.directory = vault.root / "sync"
-        self.signed = self.directory / "signed"
-        self.signed.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.path = self.directory / "state.json"
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            data = {}
-        except (OSError, ValueError):
-            data = {}  # only bookkeeping: at worst events are sent or confirmed again
-        acks = data.get("acks") if isinstance(data.get("acks"), dict) else {}
-        self.back: set[str] = set(data.get("back", []))
-        self.acked_submissions: set[str] = set(acks.get("submissions", []))
-        self.acked_events: set[str] = set(acks.get("events", []))
-
-    def save(self) -> None:
-        data = {
-            "back": sorted(self.back),
-            "acks": {
-                "submissions": sorted(self.acked_submissions),
-                "events": sorted(self.acked_events),
-            },
-        }
-        fsync_dir(self.signed)
-        write_atomically(self.path, json.dumps(data).encode("utf-8"))
-
-    def blob(self, event_id: str) -> bytes | None:
-        try:
-            blob = (self.signed / event_id).read_bytes()
-        except FileNotFoundError:
-            return None
-        return blob if intact(blob) else None
-
-    def keep(self, event_id: str, blob: bytes) -> None:
-        """Keeps a signed item without an fsync each (``save`` syncs the folder once): one
-        lost in a crash is signed again (Ed25519 is deterministic) or arrives again."""
-        path = self.signed / event_id
-        if self.blob(event_id) is not None:
-            return
-        temporary = self.signed / f".{event_id}.partial"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(blob)
-        os.replace(temporary, path)
+__all__ = ["SyncState", "acks_sent", "pending_acks", "record_opened"]  # for their callers
 
 
 # --- outgoing -------------------------------------------------------------------------------
@@ -230,29 +187,6 @@ def outgoing(vault: Vault, identity: Identity) -> list[tuple[str, str, bytes]]:
         out.append((event.id, event.hour, seal_event(blob, recipients)))
     state.save()
     return out
-
-
-def pending_acks(vault: Vault, reviewer: str) -> Acks | None:
-    state = SyncState(vault)
-    if not state.acked_submissions and not state.acked_events:
-        return None
-    return Acks(reviewer, tuple(state.acked_submissions), tuple(state.acked_events))
-
-
-def acks_sent(vault: Vault, acks: Acks | None) -> None:
-    if acks is None:
-        return
-    state = SyncState(vault)
-    state.acked_submissions -= set(acks.submissions)
-    state.acked_events -= set(acks.events)
-    state.save()
-
-
-def record_opened(vault: Vault, submission_ids: Iterable[str]) -> None:
-    """Remembers submissions now in the vault, to confirm them to the server."""
-    state = SyncState(vault)
-    state.acked_submissions |= set(submission_ids)
-    state.save()
 
 
 # --- incoming -------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ _names = itertools.count()
 def send(reviewer: Reviewer, directory: Path) -> Path | None:
     """What `sealdrop-reviewer export-replies` does: replies, events, confirmations."""
     events = sync.outgoing(reviewer.vault, reviewer.identity)
-    acks = sync.pending_acks(reviewer.vault, reviewer.key_id)
+    acks = sync.pending_acks(reviewer.vault, reviewer.identity)
     path = directory / f"replies-{next(_names)}.tar"
     replies.export_replies(reviewer.vault, path, events, acks)
     if not path.exists():
