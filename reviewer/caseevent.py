@@ -38,6 +38,13 @@ REPLY_WRITTEN = "reply-written"
 DESTROYED = "destroyed"
 KINDS = (STATUS, NOTE, TAG_ADDED, TAG_REMOVED, ASSIGNED, URGENT, REPLY_WRITTEN, DESTROYED)
 
+# The clock rule (docs/FORMAT.md §8.7): an event more than MAX_CLOCK_STEP ahead of the
+# receiving vault's clock is set aside, not merged, and one at or above CLOCK_LIMIT is never
+# used (an older version merged any clock below 2^53): no member can push a vault's clock to
+# where its next event cannot be written. Honest clocks grow by one per event.
+MAX_CLOCK_STEP = 1 << 32
+CLOCK_LIMIT = 1 << 48
+
 MAX_NOTE = 64 * 1024
 MAX_LABEL = 64
 MAX_RECORD = 256 * 1024
@@ -195,6 +202,16 @@ def _ids(value: Any) -> bool:
 
 def _is_id(value: Any) -> bool:
     return isinstance(value, str) and bool(ID_PATTERN.fullmatch(value))
+
+
+def clock_refusal(clock: int, current: int) -> str | None:
+    """Why an imported event's clock is set aside (``current``: the vault's highest), or None."""
+    if clock >= CLOCK_LIMIT or clock > current + MAX_CLOCK_STEP:
+        return (
+            f"its clock ({clock}) is too far ahead of this vault's ({current}); it was set "
+            "aside so that one member's broken or hostile clock cannot stop this vault"
+        )
+    return None
 
 
 def new_event_id() -> str:

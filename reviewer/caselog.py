@@ -22,6 +22,7 @@ from crypto.bundle import hour_stamp
 
 from .caseevent import (
     ASSIGNED,
+    CLOCK_LIMIT,
     CLOSED,
     DESTROYED,
     KINDS,
@@ -107,6 +108,7 @@ class CaseLog:
         self.directory = vault.root / "caselog"
         self.path = self.directory / "events.jsonl"
         self._cache: tuple[tuple[int, int], list[Event]] | None = None
+        self.set_aside = 0  # events of the log past the clock limit (caseevent.CLOCK_LIMIT)
         self._state: tuple[list[int], dict[str, CaseState], int] | None = None
 
     def events(self) -> list[Event]:
@@ -130,11 +132,16 @@ class CaseLog:
                 "permissions"
             ) from None
         lines = data.split(b"\n")
+        self.set_aside = 0
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                yield trusted_record(json.loads(line))
+                event = trusted_record(json.loads(line))
+                if event.clock >= CLOCK_LIMIT:  # merged by an older version: never used
+                    self.set_aside += 1
+                    continue
+                yield event
             except (ValueError, CaseLogError) as exc:
                 if number == len(lines):  # a torn last line: never acknowledged
                     continue
@@ -163,7 +170,7 @@ class CaseLog:
             return self._state[1], self._state[2]
         try:
             data = json.loads((self.directory / "state.json").read_text("utf-8"))
-            if data["log"] != key or data["v"] != VERSION:
+            if data["log"] != key or data["v"] != VERSION or data.get("limit") != CLOCK_LIMIT:
                 return None
             states = {cid: thaw_state(cid, fields) for cid, fields in data["states"].items()}
             clock = int(data["clock"])
@@ -179,6 +186,7 @@ class CaseLog:
             "v": VERSION,
             "log": key,
             "clock": clock,
+            "limit": CLOCK_LIMIT,
             "states": {cid: freeze_state(state) for cid, state in states.items()},
         }
         with suppress(OSError):  # only a cache: the next start folds again
@@ -195,11 +203,18 @@ class CaseLog:
         self._keep(states, max((e.clock for e in events), default=0))
         return dict(states)
 
-    def next_clock(self) -> int:
+    def clock(self) -> int:
+        """The highest clock of the events in use (0 for an empty log)."""
         cached = self._cached()
         if cached is not None:
-            return cached[1] + 1
-        return max((e.clock for e in self.events()), default=0) + 1
+            return cached[1]
+        return max((e.clock for e in self.events()), default=0)
+
+    def next_clock(self) -> int:
+        clock = self.clock() + 1
+        if clock >= CLOCK_LIMIT:  # cannot happen under the clock rule; said, not crashed
+            raise CaseLogError("the case log's clock is exhausted; restore the vault's backup")
+        return clock
 
     def new(self, author: str, conversation: str, kind: str, payload: Mapping[str, Any]) -> Event:
         """Makes and appends this machine's next event."""

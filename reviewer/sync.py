@@ -51,6 +51,7 @@ from crypto.team import (
 )
 
 from . import replies
+from .caseevent import clock_refusal
 from .caselog import (
     ASSIGNED,
     DESTROYED,
@@ -202,6 +203,7 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
     state = SyncState(vault)
     log = CaseLog(vault)
     known = {e.id: e for e in log.events()}
+    current = log.clock()
     batch: dict[str, Event] = {}
     for entry, reader in bundle.event_envelopes():
         try:
@@ -220,6 +222,10 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
             result.refused.append((entry.id, str(exc)))
             continue
         existing = known.get(event.id) or batch.get(event.id)
+        too_far = clock_refusal(event.clock, current) if existing is None else None
+        if too_far is not None:
+            result.refused.append((entry.id, too_far))
+            continue
         if existing is not None and existing.canonical() != event.canonical():
             result.refused.append((entry.id, "it reuses the id of a different event"))
             continue

@@ -97,7 +97,6 @@ class SimServer:
     events: dict[str, bytes] = field(default_factory=dict)
     exported: set[str] = field(default_factory=set)
     replies: set[str] = field(default_factory=set)
-    confirmed: dict[str, set[str]] = field(default_factory=dict)
 
     def import_replies(self, path: Path) -> None:
         with Bundle(path, REPLIES) as bundle:
@@ -106,9 +105,6 @@ class SimServer:
                 data = reader.read()
                 reader.check()
                 self.events.setdefault(entry.id, data)
-            if bundle.acks is not None:
-                done = self.confirmed.setdefault(bundle.acks.reviewer, set())
-                done |= set(bundle.acks.events)
 
     def export(self, again: bool = False) -> Path:
         chosen = {i: e for i, e in self.events.items() if again or i not in self.exported}
