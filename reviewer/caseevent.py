@@ -37,6 +37,10 @@ URGENT = "urgent"
 REPLY_WRITTEN = "reply-written"
 DESTROYED = "destroyed"
 KINDS = (STATUS, NOTE, TAG_ADDED, TAG_REMOVED, ASSIGNED, URGENT, REPLY_WRITTEN, DESTROYED)
+# Events about the team rather than a conversation (FORMAT.md §8.6): the fold skips them.
+MEMBER_REMOVED = "member-removed"
+TEAM_CONVERSATION = "team"
+TEAM_KINDS = (MEMBER_REMOVED,)
 
 # The clock rule (docs/FORMAT.md §8.7): an event more than MAX_CLOCK_STEP ahead of the
 # receiving vault's clock is set aside, not merged, and one at or above CLOCK_LIMIT is never
@@ -190,6 +194,12 @@ def check_event(event: Event, *, measured: bool = True) -> None:
         raise bad("a malformed reply id")
     if event.kind == DESTROYED and not _ids(payload.get("ids")):
         raise bad("a malformed list of destroyed ids")
+    if event.kind == MEMBER_REMOVED and (
+        event.conversation != TEAM_CONVERSATION
+        or not isinstance(payload.get("key"), str)
+        or not _AUTHOR.fullmatch(payload["key"])
+    ):
+        raise bad("a member removal that names no member key id")
 
 
 def _text(value: Any, limit: int, empty: bool = False) -> bool:

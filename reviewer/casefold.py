@@ -29,6 +29,7 @@ from .caseevent import (
     STATUS,
     TAG_ADDED,
     TAG_REMOVED,
+    TEAM_KINDS,
     URGENT,
     Event,
 )
@@ -149,6 +150,8 @@ def fold(events: Iterable[Event]) -> dict[str, CaseState]:
             unique[event.id] = event
     building: dict[str, Building] = {}
     for event in sorted(unique.values(), key=lambda e: e.order):
+        if event.kind in TEAM_KINDS:
+            continue
         case = building.get(event.conversation)
         if case is None:
             case = building[event.conversation] = Building(event.conversation)

@@ -107,21 +107,38 @@ class CaseLog:
         self.vault = vault
         self.directory = vault.root / "caselog"
         self.path = self.directory / "events.jsonl"
-        self._cache: tuple[tuple[int, int], list[Event]] | None = None
+        self.rejected_path = self.directory / "rejected.json"  # destroys undone (reviewer.trash)
+        self._cache: tuple[list[int], list[Event]] | None = None
         self.set_aside = 0  # events of the log past the clock limit (caseevent.CLOCK_LIMIT)
         self._state: tuple[list[int], dict[str, CaseState], int] | None = None
 
     def events(self) -> list[Event]:
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
+        """The events in use: those of the log, less those set aside (the clock rule) and the
+        destroys this machine rejected."""
+        if not self.path.exists():
             return []
-        key = (stat.st_size, stat.st_mtime_ns)
+        key = self._log_key()
         if self._cache is not None and self._cache[0] == key:
             return list(self._cache[1])
-        events = list(self._read())
+        rejected = self.rejected()
+        events = [e for e in self._read() if e.id not in rejected]
         self._cache = (key, events)
         return list(events)
+
+    def rejected(self) -> set[str]:
+        try:
+            data = json.loads(self.rejected_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return set()
+        return {str(i) for i in data} if isinstance(data, list) else set()
+
+    def reject(self, event_id: str) -> None:
+        """This machine no longer uses the event (a colleague's destroy, undone here)."""
+        with self._locked():
+            rejected = self.rejected() | {event_id}
+            write_atomically(self.rejected_path, json.dumps(sorted(rejected)).encode())
+            self._cache = self._state = None
+            (self.directory / "state.json").unlink(missing_ok=True)
 
     def _read(self) -> Iterator[Event]:
         try:
@@ -158,11 +175,15 @@ class CaseLog:
         return ":".join(map(str, self._log_key()))
 
     def _log_key(self) -> list[int]:
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
-            return [0, 0]
-        return [stat.st_size, stat.st_mtime_ns]
+        key = []
+        for path in (self.path, self.rejected_path):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                key += [0, 0]
+            else:
+                key += [stat.st_size, stat.st_mtime_ns]
+        return key
 
     def _cached(self) -> tuple[dict[str, CaseState], int] | None:
         key = self._log_key()

@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ from crypto.team import (
     sign_event,
 )
 
-from . import replies
+from . import destroying, replies
 from .caseevent import clock_refusal
 from .caselog import (
     ASSIGNED,
@@ -58,7 +58,6 @@ from .caselog import (
     REPLY_WRITTEN,
     CaseLog,
     CaseLogError,
-    CaseState,
     Event,
     conversation_id,
     from_record,
@@ -79,7 +78,9 @@ class Received:
     own_back: int = 0
     duplicates: int = 0
     refused: list[tuple[str, str]] = field(default_factory=list)  # (entry id, why)
-    destroyed: int = 0
+    destroyed: int = 0  # by this reviewer's own destroys (from another of their machines)
+    trashed: int = 0  # by a colleague's: in the trash for its grace period (reviewer.trash)
+    removed: list[str] = field(default_factory=list)  # members a colleague removed
 
 
 __all__ = ["SyncState", "acks_sent", "pending_acks", "record_opened"]  # for their callers
@@ -244,7 +245,11 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
     result.merged = len(batch)
     state.save()
     _log_refused(state, result.refused)
-    result.destroyed = apply_destroyed(vault, log.state().values())
+    result.removed = destroying.apply_removals(vault, list(batch.values()), me)
+    applied = destroying.apply_destroyed(vault, me)
+    result.destroyed, result.trashed = applied.destroyed, applied.trashed
+    result.refused += applied.refused
+    _log_refused(state, applied.refused)
     return result
 
 
@@ -331,25 +336,10 @@ def in_team(vault: Vault) -> bool:
     return Team(vault).path.exists()
 
 
-def settle(vault: Vault) -> int:
-    """Destroys what the case log says was destroyed (a submission may arrive again)."""
-    return apply_destroyed(vault, CaseLog(vault).state().values())
-
-
-def apply_destroyed(vault: Vault, states: Iterable[CaseState]) -> int:
-    """Destroys here what a destroy event names (from this machine or a colleague's)."""
-    gone = 0
-    replies_dir = vault.root / "replies"
-    for case in states:
-        for item in case.destroyed_ids:
-            if vault.contains(item):
-                vault.destroy(item)
-                gone += 1
-            if ID_PATTERN.fullmatch(item) and (replies_dir / item).is_dir():
-                shutil.rmtree(replies_dir / item, ignore_errors=True)
-                (vault.root / "outbox" / f"{item}.sdenv").unlink(missing_ok=True)
-                gone += 1
-    return gone
+def settle(vault: Vault) -> destroying.Applied:
+    """Destroys, or moves to the trash, what the case log says was destroyed (a submission
+    may arrive again)."""
+    return destroying.apply_destroyed(vault)
 
 
 # --- "mine": who a conversation is assigned to ----------------------------------------------

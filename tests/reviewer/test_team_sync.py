@@ -4,13 +4,14 @@ destroyed submission arrives again), events a member's own team does not reach."
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from team_helpers import make_team, open_into, person_submission, send, write_submissions
 
 from crypto.bundle import REPLIES, Bundle
 from crypto.team import Signer, seal_event, sign_event
-from reviewer import caselog, replies, sync
+from reviewer import caselog, replies, sync, trash
 from reviewer.caselog import CaseLog, conversation_id
 from reviewer.team import Team
 
@@ -62,12 +63,16 @@ def test_retention_destroys_on_every_machine_even_what_arrives_again(tmp_path: P
     sent = send(anna, tmp_path)
     assert sent is not None
     carried = write_submissions(tmp_path / "e.tar", {}, events_of(sent))
-    assert open_into(boris, carried).destroyed == 1
+    assert open_into(boris, carried).trashed == 1  # a colleague's destroy: the trash first
     assert not boris.vault.contains("sub")
+    assert [t.id for t in trash.entries(boris.vault)] == ["sub"]
     # The server repeats the export (someone had not confirmed): it stays destroyed.
     again = write_submissions(tmp_path / "again.tar", {"sub": envelope}, events_of(sent))
     open_into(boris, again)
     assert not boris.vault.contains("sub")
+    # After the grace period it is gone for good.
+    assert trash.expire(boris.vault, time.time() + trash.GRACE_DAYS * 86400 + 3600) == 1
+    assert trash.entries(boris.vault) == []
 
 
 def test_an_event_not_sealed_to_you_is_refused_with_the_reason(tmp_path: Path):
