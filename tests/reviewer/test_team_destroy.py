@@ -102,3 +102,42 @@ def test_removing_a_member_reaches_every_machine_and_undoes_their_pending_destro
     CaseLog(chen.vault).new(chen.key_id, conv("s1"), caselog.DESTROYED, {"ids": ["s1"]})
     received = open_into(boris, _carry(tmp_path, chen, "e3"))
     assert received.merged == 0 and boris.vault.contains("s1")
+
+
+def test_the_app_restores_from_the_trash_with_t(tmp_path: Path):
+    import asyncio
+
+    from textual.widgets import OptionList
+
+    from reviewer import i18n
+    from reviewer.app.app import InboxApp
+    from reviewer.app.dialogs import ChoiceDialog, MessageDialog
+    from reviewer.conversations import Inbox
+
+    _, boris, chen, conv = _two_conversations(tmp_path)
+    CaseLog(chen.vault).new(chen.key_id, conv("s2"), caselog.DESTROYED, {"ids": ["s2"]})
+    open_into(boris, _carry(tmp_path, chen, "e1"))
+    assert not boris.vault.contains("s2")
+
+    async def work() -> None:
+        i18n.use("ru")
+        inbox = Inbox(boris.vault)
+        inbox.refresh()
+        app = InboxApp(inbox)
+        async with app.run_test(size=(80, 24)) as pilot:
+            shown = len(app.screen.rows)
+            await pilot.press("T")
+            assert isinstance(app.screen, ChoiceDialog)
+            [option] = app.screen.query_one(OptionList)._options
+            assert "s2: удалено участником chen" in str(option.prompt)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, MessageDialog)
+            await pilot.press("escape")
+            assert len(app.screen.rows) == shown + 1  # the conversation is back in the list
+
+    try:
+        asyncio.run(work())
+    finally:
+        i18n.use("en")
+    assert boris.vault.contains("s2") and trash.entries(boris.vault) == []
