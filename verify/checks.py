@@ -11,6 +11,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
@@ -87,6 +88,12 @@ def _merged(results: list[tuple[Client, list[Line]]], how: str) -> list[Line]:
     return merged
 
 
+def _outcome(fetched: Response | FetchError) -> Response:
+    if isinstance(fetched, FetchError):
+        raise fetched
+    return fetched
+
+
 class Verifier:
     def __init__(
         self,
@@ -99,6 +106,21 @@ class Verifier:
         self.host, self.port, self.key, self.proxy, self.timeout = host, port, key, proxy, timeout
         self.netloc = host if port == 80 else f"{host}:{port}"
         self.clients = clients()
+
+    def _each(
+        self, path: str, ways: list[tuple[Client, str]], *, site: str, method: str = "GET"
+    ) -> dict[tuple[Client, str], Response | FetchError]:
+        """Every way of asking for one address, at once (over Tor each waits on its own
+        circuit); a failed fetch is kept as its error, for the caller to report in order."""
+
+        def one(way: tuple[Client, str]) -> Response | FetchError:
+            try:
+                return self._get(path, client=way[0], destination=way[1], site=site, method=method)
+            except FetchError as exc:
+                return exc
+
+        with ThreadPoolExecutor(max_workers=len(ways)) as pool:
+            return dict(zip(ways, pool.map(one, ways), strict=True))
 
     def _get(
         self,
@@ -176,9 +198,11 @@ class Verifier:
         found = _Found()
         results = []
         site = "none" if visit.path == FIRST_PAGE else "same-origin"
+        ways = [(client, "document") for client in self.clients]
+        fetched = self._each(visit.path, ways, site=site, method=visit.method)
         for client in self.clients:
             try:
-                response = self._get(visit.path, client=client, site=site, method=visit.method)
+                response = _outcome(fetched[client, "document"])
             except UnreadableEncoding as exc:
                 results.append((client, [Line(FAIL, f"page {visit}: {exc}")]))
                 continue
@@ -338,11 +362,11 @@ class Verifier:
 
     def _check_config_api(self, signed: set[str]) -> Iterator[Line]:
         results = []
+        ways = [(client, "empty") for client in self.clients]
+        fetched = self._each(CONFIG_API, ways, site="same-origin")
         for client in self.clients:
             try:
-                response = self._get(
-                    CONFIG_API, client=client, destination="empty", site="same-origin"
-                )
+                response = _outcome(fetched[client, "empty"])
                 offered = _fingerprints(json.loads(response.body).get("recipients"))
             except UnreadableEncoding as exc:
                 results.append((client, [Line(FAIL, f"recipients: {CONFIG_API}: {exc}")]))
@@ -381,17 +405,14 @@ class Verifier:
             destinations = ("script",)
         problems: dict[str, list[str]] = {}
         asked = 0
+        ways = [(client, destination) for client in self.clients for destination in destinations]
+        fetched = self._each(STATIC_PREFIX + path, ways, site="same-origin")
         for client in self.clients:
             for destination in destinations:
                 asked += 1
                 way = f"{client}, as a {destination}"
                 try:
-                    response = self._get(
-                        STATIC_PREFIX + path,
-                        client=client,
-                        destination=destination,
-                        site="same-origin",
-                    )
+                    response = _outcome(fetched[client, destination])
                 except UnreadableEncoding as exc:
                     problems.setdefault(str(exc).split(": ", 1)[1], []).append(way)
                     continue
