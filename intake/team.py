@@ -218,8 +218,15 @@ def record_acks(store: Store, acks: Acks | None, confirmed: Confirmed | None = N
     return fresh
 
 
+# Kept per reviewer once they have confirmed anything (never an item id, never purged):
+# purge keeps waiting for confirmations even after it deleted every confirmed item.
+CONFIRMING = "-"
+
+
 def _record(store: Store, reviewer: str, items: set[str], *, signed: bool) -> int:
     with Session(store.engine) as session, session.begin():
+        if session.get(Confirmation, (CONFIRMING, reviewer)) is None:
+            session.add(Confirmation(item=CONFIRMING, reviewer=reviewer, hour=0, signed=False))
         held = set()
         listed = sorted(items)
         for start in range(0, len(listed), 500):

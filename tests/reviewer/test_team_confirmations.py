@@ -66,6 +66,10 @@ def test_confirmations_nobody_signed_never_let_purge_delete(tmp_path: Path, team
         run("import-replies", tmp_path / f"r-{who.label}.tar")
     assert "has not confirmed" not in run("status").output
     assert "deleted 2" in run("purge", "--all-exported").output
+    # Every confirmed item is gone, yet purge still waits for the next one's confirmations.
+    submit(env, team, "S6")
+    run("export", "--out", tmp_path / "e2.tar")
+    assert "deleted 0" in run("purge", "--all-exported").output
 
 
 def test_a_reviewer_who_opened_before_joining_catches_up_on_the_next_export(
