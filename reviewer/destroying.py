@@ -1,8 +1,8 @@
 """Applying what the case log says about destroying and removing (docs/FORMAT.md §8.6).
 
 A ``destroyed`` event is applied only to messages of its own conversation: one that names a
-submission or reply of another conversation on this machine is refused whole (a member
-removed elsewhere, or a stolen key, must not reach other cases through it). This machine's
+submission or reply of another conversation on this machine is refused whole and rejected
+(a member removed elsewhere, or a stolen key, must not reach other cases through it). This machine's
 own destroys take effect at once; a colleague's go to the trash (reviewer.trash) for its
 grace period. A ``member-removed`` event from a member removes the member it names from this
 machine's team too, and undoes their destroys still waiting in the trash.
@@ -54,7 +54,8 @@ def apply_destroyed(vault: Vault, author: str | None = None) -> Applied:
     team = Team(vault)
     applied = Applied()
     replies_dir = vault.root / "replies"
-    for event in CaseLog(vault).events():
+    log = CaseLog(vault)
+    for event in log.events():
         if event.kind != DESTROYED:
             continue
         targets, foreign = [], []
@@ -70,6 +71,7 @@ def apply_destroyed(vault: Vault, author: str | None = None) -> Applied:
             else:
                 foreign.append(item)
         if foreign:
+            log.reject(event.id)  # refused once, said once: not folded, not applied again
             applied.refused.append(
                 (
                     event.id,

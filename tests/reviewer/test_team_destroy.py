@@ -59,6 +59,10 @@ def test_a_destroy_naming_another_conversation_destroys_nothing(tmp_path: Path):
     )
     assert boris.vault.contains("s1") and boris.vault.contains("s2")
     assert received.trashed == 0 and trash.entries(boris.vault) == []
+    # Refused once: opening the same export again neither applies nor reports it again,
+    # and s1's conversation is not wiped by it.
+    assert open_into(boris, tmp_path / "e1.tar").refused == []
+    assert not CaseLog(boris.vault).state().get(conv("s1"), caselog.CaseState("")).destroyed_ids
 
 
 def test_a_colleagues_destroy_waits_in_the_trash_and_can_be_undone(tmp_path: Path):
