@@ -57,18 +57,17 @@ def put(vault: Vault, item: str, kind: str, event: Event) -> None:
     one, a repeated export, is simply deleted)."""
     source = _source(vault, item, kind)
     home = _directory(vault) / item
-    if (home / "trashed.json").is_file():
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if (home / "item").exists():
         shutil.rmtree(source, ignore_errors=True)
-    else:
-        shutil.rmtree(home, ignore_errors=True)  # an interrupted move
-        home.mkdir(mode=0o700, parents=True)
+    else:  # what is written first says what the item is, should the move be cut short
         record = None
         if kind == SUBMISSION:
             found = vault.record(item)
             record = found.__dict__ if found else None
-        os.rename(source, home / "item")
         meta = {"kind": kind, "event": event.id, "author": event.author, "hour": hour_stamp()}
         write_atomically(home / "trashed.json", json.dumps({**meta, "record": record}).encode())
+        os.rename(source, home / "item")
     if kind == SUBMISSION:
         (vault.index_dir / f"{item}.json").unlink(missing_ok=True)
     else:
@@ -90,7 +89,7 @@ def entries(vault: Vault) -> list[Trashed]:
     found = []
     for path in sorted(directory.iterdir()):
         meta = _meta(vault, path.name) if ID_PATTERN.fullmatch(path.name) else None
-        if meta is not None:
+        if meta is not None and (path / "item").exists():
             found.append(
                 Trashed(path.name, meta["kind"], meta["event"], meta["author"], meta["hour"])
             )
@@ -136,4 +135,4 @@ def expire(vault: Vault, now: float | None = None) -> int:
 
 
 def is_trashed(vault: Vault, item: str) -> bool:
-    return (_directory(vault) / item / "trashed.json").is_file()
+    return (_directory(vault) / item / "item").exists()
