@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from crypto.signing import SigningPublicKey
 
 from . import csp
 from .fetch import Client, FetchError, Response, UnreadableEncoding, clients, headers, request
+from .pace import Pace
 from .page import Page, parse, refresh_target, within
 
 STATEMENT_PATH = "/.well-known/sealdrop-deployment"
@@ -32,6 +34,7 @@ OPTIONAL_PAGES = ("/replies",)  # a service may run without follow-up replies
 NOT_A_PAGE = "/sealdrop-verify-no-such-page"  # what a mistyped address shows
 NOT_PAGES = ("/static/", "/api/", "/.well-known/")  # checked as assets or not pages at all
 MAX_PAGES = 60
+RETRIES, DEFAULT_WAIT, MAX_WAIT = 3, 10, 60  # seconds, when the service says to slow down
 CONFIG_API = "/api/v1/config"
 STATIC_PREFIX = "/static/"
 _FINGERPRINT = re.compile(r"\b[0-9a-f]{4}(?: [0-9a-f]{4}){7}\b")
@@ -102,16 +105,19 @@ class Verifier:
         key: SigningPublicKey,
         proxy: tuple[str, int] | None,
         timeout: float,
+        rate: float = 0,
     ) -> None:
         self.host, self.port, self.key, self.proxy, self.timeout = host, port, key, proxy, timeout
+        self.pace = Pace(rate)
         self.netloc = host if port == 80 else f"{host}:{port}"
         self.clients = clients()
 
     def _each(
         self, path: str, ways: list[tuple[Client, str]], *, site: str, method: str = "GET"
     ) -> dict[tuple[Client, str], Response | FetchError]:
-        """Every way of asking for one address, at once (over Tor each waits on its own
-        circuit); a failed fetch is kept as its error, for the caller to report in order."""
+        """Every way of asking for one address, at once (over Tor, each on its own stream);
+        posts one after another (the service lets a circuit post only so fast). A failed
+        fetch is kept as its error, for the caller to report in order."""
 
         def one(way: tuple[Client, str]) -> Response | FetchError:
             try:
@@ -119,7 +125,7 @@ class Verifier:
             except FetchError as exc:
                 return exc
 
-        with ThreadPoolExecutor(max_workers=len(ways)) as pool:
+        with ThreadPoolExecutor(max_workers=1 if method == "POST" else len(ways)) as pool:
             return dict(zip(ways, pool.map(one, ways), strict=True))
 
     def _get(
@@ -131,7 +137,19 @@ class Verifier:
         site: str = "none",
         method: str = "GET",
     ) -> Response:
+        """One request; asked again, as a browser's user would, when the service says to
+        slow down (429, or 503 with Retry-After), waiting what it says (at most a minute)."""
         sent = headers(client or self.clients[0], destination, site, origin=method == "POST")
+        for _ in range(RETRIES):
+            self.pace.take(method)
+            response = request(
+                self.host, self.port, path, self.proxy, sent, method=method, timeout=self.timeout
+            )
+            wait = response.headers.get("Retry-After", "").strip()
+            if response.status != 429 and not (response.status == 503 and wait):
+                return response
+            time.sleep(min(int(wait), MAX_WAIT) if wait.isdigit() else DEFAULT_WAIT)
+        self.pace.take(method)
         return request(
             self.host, self.port, path, self.proxy, sent, method=method, timeout=self.timeout
         )
@@ -198,9 +216,12 @@ class Verifier:
         found = _Found()
         results = []
         site = "none" if visit.path == FIRST_PAGE else "same-origin"
-        ways = [(client, "document") for client in self.clients]
+        asking = self.clients
+        if visit.method == "POST":  # a desktop and a phone: posts are limited per circuit
+            asking = [self.clients[0], *(c for c in self.clients if "Android" in c.name)]
+        ways = [(client, "document") for client in asking]
         fetched = self._each(visit.path, ways, site=site, method=visit.method)
-        for client in self.clients:
+        for client in asking:
             try:
                 response = _outcome(fetched[client, "document"])
             except UnreadableEncoding as exc:
@@ -367,6 +388,9 @@ class Verifier:
         for client in self.clients:
             try:
                 response = _outcome(fetched[client, "empty"])
+                if response.status != 200:
+                    yield Line(ERROR, f"recipients: {CONFIG_API} answered HTTP {response.status}")
+                    return
                 offered = _fingerprints(json.loads(response.body).get("recipients"))
             except UnreadableEncoding as exc:
                 results.append((client, [Line(FAIL, f"recipients: {CONFIG_API}: {exc}")]))
@@ -420,6 +444,9 @@ class Verifier:
                     yield Line(ERROR, f"asset {path}: cannot fetch it ({exc})")
                     return
                 encoding = (response.headers.get("Content-Encoding") or "plain").lower()
+                if response.status == 429 or response.status >= 500:
+                    yield Line(ERROR, f"asset {path}: answered HTTP {response.status}")
+                    return
                 if response.status != 200:
                     problem = f"it answered HTTP {response.status}"
                 elif sha256_hex(response.body) != digest:

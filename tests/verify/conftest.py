@@ -75,6 +75,8 @@ class Service:
                 self.socks.address,
                 "--timeout",
                 "20",
+                "--rate",  # this test server has no per-circuit limits to stay within
+                "0",
                 *extra,
             ],
         )

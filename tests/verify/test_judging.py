@@ -88,3 +88,39 @@ def test_one_strict_policy_among_several_is_enough() -> None:
     assert csp.judge(["default-src *", POLICY]) is None
     assert csp.judge(["default-src *"]) is not None
     assert csp.judge([]) == "it has no Content-Security-Policy"
+
+
+def test_asked_to_slow_down_it_waits_what_the_service_says_and_asks_again(monkeypatch) -> None:
+    answers = [429, 429, 200]
+    waited: list[float] = []
+
+    def fake_request(*args: object, **kwargs: object) -> checks.Response:
+        message = http.client.HTTPMessage()
+        message["Retry-After"] = "60"
+        return checks.Response(answers.pop(0), message, b"")
+
+    monkeypatch.setattr(checks, "request", fake_request)
+    monkeypatch.setattr(checks.time, "sleep", waited.append)
+    verifier = Verifier(ONION, 80, None, None, 1.0)  # type: ignore[arg-type]
+    assert verifier._get("/").status == 200
+    assert waited == [60, 60]
+
+
+def test_the_pace_keeps_within_a_circuits_budget(monkeypatch) -> None:
+    from verify import pace
+
+    clock = [100.0]
+    waits: list[float] = []
+    monkeypatch.setattr(pace.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(pace.time, "sleep", waits.append)
+    paced = pace.Pace(8)
+    for _ in range(30):  # the burst goes at once
+        paced.take("GET")
+    assert waits == []
+    paced.take("GET")
+    assert waits == [pytest.approx(1 / 8)]
+    for _ in range(8):
+        paced.take("POST")
+    paced.take("POST")
+    assert waits[-1] == pytest.approx(60 / pace.POSTS_PER_MINUTE)
+    assert pace.Pace(0).gets.per_second == 0  # no pacing at all
