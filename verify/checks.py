@@ -13,17 +13,16 @@ import time
 from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
 
 from crypto import PublicKey, SealdropError
 from crypto.deployment import Statement, sha256_hex
 from crypto.signing import SigningPublicKey
 
-from . import csp
+from . import judge
 from .fetch import Client, FetchError, Response, UnreadableEncoding, clients, headers, request
+from .lines import ERROR, FAIL, OK, Found, Line, Visit, merged
 from .pace import Pace
-from .page import Page, parse, refresh_target, within
+from .page import parse, within
 
 STATEMENT_PATH = "/.well-known/sealdrop-deployment"
 FIRST_PAGE = "/"
@@ -32,63 +31,17 @@ FIRST_PAGE = "/"
 KNOWN_PAGES = (("GET", "/replies"), ("GET", "/sent"), ("POST", "/sent"))
 OPTIONAL_PAGES = ("/replies",)  # a service may run without follow-up replies
 NOT_A_PAGE = "/sealdrop-verify-no-such-page"  # what a mistyped address shows
-NOT_PAGES = ("/static/", "/api/", "/.well-known/")  # checked as assets or not pages at all
 MAX_PAGES = 60
 RETRIES, DEFAULT_WAIT, MAX_WAIT = 3, 10, 60  # seconds, when the service says to slow down
 CONFIG_API = "/api/v1/config"
-STATIC_PREFIX = "/static/"
+STATIC_PREFIX = judge.STATIC_PREFIX
 _FINGERPRINT = re.compile(r"\b[0-9a-f]{4}(?: [0-9a-f]{4}){7}\b")
-
-OK, FAIL, ERROR = "ok", "FAIL", "ERROR"
-
-
-@dataclass(frozen=True)
-class Line:
-    status: str  # OK; FAIL: served something other than what was signed; ERROR: unreachable
-    text: str
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.text}"
 
 
 def _fingerprints(lines: object) -> set[str]:
     if not isinstance(lines, list):
         raise ValueError("no list of recipients")
     return {PublicKey.from_line(str(line)).fingerprint for line in lines}
-
-
-@dataclass(frozen=True)
-class _Visit:
-    method: str
-    path: str
-
-    def __str__(self) -> str:
-        return self.path if self.method == "GET" else f"{self.path} (a form posted to it)"
-
-
-@dataclass
-class _Found:
-    """What the pages of one address lead to, whichever browser asked."""
-
-    visits: set[_Visit] = field(default_factory=set)
-    languages: set[str] = field(default_factory=set)
-
-
-def _merged(results: list[tuple[Client, list[Line]]], how: str) -> list[Line]:
-    """One line per finding; a finding that only some ways of asking met says which."""
-    everyone = len(results)
-    seen: dict[Line, list[str]] = {}
-    for client, lines in results:
-        for line in lines:
-            seen.setdefault(line, []).append(str(client))
-    merged = []
-    for line, names in seen.items():
-        if line.status == OK and len(names) < everyone:
-            continue  # the others' lines say what differs
-        if len(names) < everyone:
-            line = Line(line.status, f"{line.text} ({how} {'; '.join(names)})")
-        merged.append(line)
-    return merged
 
 
 def _outcome(fetched: Response | FetchError) -> Response:
@@ -191,7 +144,7 @@ class Verifier:
     def _check_pages(self, assets: dict[str, str], signed: set[str]) -> Iterator[Line]:
         """From the first page, every page its links and forms lead to, in every language
         its language switch offers, and the not-found page in each."""
-        seeds = [_Visit("GET", FIRST_PAGE), *(_Visit(*seed) for seed in KNOWN_PAGES)]
+        seeds = [Visit("GET", FIRST_PAGE), *(Visit(*seed) for seed in KNOWN_PAGES)]
         queue, queued = deque(seeds), set(seeds)
         probed: set[str] = set()
         while queue:
@@ -204,16 +157,16 @@ class Verifier:
                 if language not in probed:
                     probed.add(language)
                     query = f"?lang={language}" if language else ""
-                    found.visits.add(_Visit("GET", NOT_A_PAGE + query))
-                    found.visits |= {_Visit(method, path + query) for method, path in KNOWN_PAGES}
+                    found.visits.add(Visit("GET", NOT_A_PAGE + query))
+                    found.visits |= {Visit(method, path + query) for method, path in KNOWN_PAGES}
             for target in sorted(found.visits - queued, key=str):
                 queued.add(target)
                 queue.append(target)
 
     def _check_page(
-        self, visit: _Visit, assets: dict[str, str], signed: set[str]
-    ) -> Generator[Line, None, _Found]:
-        found = _Found()
+        self, visit: Visit, assets: dict[str, str], signed: set[str]
+    ) -> Generator[Line, None, Found]:
+        found = Found()
         results = []
         site = "none" if visit.path == FIRST_PAGE else "same-origin"
         asking = self.clients
@@ -231,16 +184,16 @@ class Verifier:
                 yield Line(ERROR, f"page {visit}: cannot fetch it ({exc})")
                 return found
             results.append((client, self._judge_page(visit, response, assets, signed, found)))
-        yield from _merged(results, "only as it is served to")
+        yield from merged(results, "only as it is served to")
         return found
 
     def _judge_page(
         self,
-        visit: _Visit,
+        visit: Visit,
         response: Response,
         assets: dict[str, str],
         signed: set[str],
-        found: _Found,
+        found: Found,
     ) -> list[Line]:
         name = f"page {visit}"
         status = response.status
@@ -252,7 +205,7 @@ class Verifier:
             expected = status == 200 or (
                 status == 404 and visit.path.split("?")[0] in OPTIONAL_PAGES
             )
-        lines = self._judge_headers(name, visit, response, found)
+        lines = judge.headers(self.netloc, name, visit, response, found)
         if 300 <= status < 400:
             return lines
         if not expected:
@@ -261,8 +214,8 @@ class Verifier:
             return [Line(OK, f"{name}: not offered by this service")]
         text = response.body.decode("utf-8", "replace")
         page = parse(text)
-        lines += self._judge_loads(name, visit, page, assets)
-        lines += self._judge_navigation(name, visit, page, found)
+        lines += judge.loads(self.netloc, name, visit, page, assets)
+        lines += judge.navigation(self.netloc, name, visit, page, found)
         if not [line for line in lines if line.status != OK]:
             loaded = sorted(
                 (within(visit.path, ref, self.netloc) or "")[len(STATIC_PREFIX) :]
@@ -277,97 +230,6 @@ class Verifier:
             )
         if page.config_text is not None:
             lines += self._judge_config(name, page.config_text, text, signed)
-        return lines
-
-    def _judge_headers(
-        self, name: str, visit: _Visit, response: Response, found: _Found
-    ) -> list[Line]:
-        lines = []
-        policy = csp.judge(response.headers.get_all("Content-Security-Policy") or [])
-        if policy and not 300 <= response.status < 400:  # a redirect shows nothing
-            lines.append(Line(FAIL, f"{name}: {policy}"))
-        refresh = response.headers.get("Refresh")
-        if refresh is not None:
-            lines.append(
-                Line(
-                    FAIL,
-                    f"{name}: sends a Refresh header to {refresh_target(refresh) or 'itself'}; "
-                    "the signed pages have none",
-                )
-            )
-        if response.headers.get("Link") is not None:
-            lines.append(
-                Line(
-                    FAIL,
-                    f"{name}: has a Link header ({response.headers['Link']}), which makes the "
-                    "browser load or go elsewhere",
-                )
-            )
-        if 300 <= response.status < 400:
-            location = response.headers.get("Location", "")
-            target = within(visit.path, location, self.netloc)
-            if target is None:
-                lines.append(Line(FAIL, f"{name}: redirects to {location}, away from this service"))
-            else:
-                found.visits.add(_Visit("GET", target))
-        return lines
-
-    def _judge_loads(
-        self, name: str, visit: _Visit, page: Page, assets: dict[str, str]
-    ) -> list[Line]:
-        lines = []
-        unsigned = sorted(
-            ref
-            for ref in set(page.loads)
-            if not (
-                (path := within(visit.path, ref, self.netloc) or "").startswith(STATIC_PREFIX)
-                and path[len(STATIC_PREFIX) :] in assets
-            )
-        )
-        if unsigned:
-            lines.append(Line(FAIL, f"{name}: loads {', '.join(unsigned)}, not in the statement"))
-        if page.inline_scripts:
-            lines.append(Line(FAIL, f"{name}: has {page.inline_scripts} inline script(s)"))
-        if page.handlers:
-            lines.append(
-                Line(
-                    FAIL, f"{name}: has inline event handlers ({', '.join(sorted(page.handlers))})"
-                )
-            )
-        return lines
-
-    def _judge_navigation(self, name: str, visit: _Visit, page: Page, found: _Found) -> list[Line]:
-        lines = []
-        away = sorted(
-            {
-                f"{what} to {address}"
-                for what, address in page.navigation
-                if within(visit.path, address, self.netloc) is None
-            }
-        )
-        if away:
-            lines.append(Line(FAIL, f"{name}: has a {', a '.join(away)}, away from this service"))
-        for content in page.refreshes:
-            lines.append(
-                Line(
-                    FAIL,
-                    f"{name}: has a meta refresh to {refresh_target(content) or 'itself'}; the "
-                    "signed pages have none",
-                )
-            )
-        for base in page.bases:
-            lines.append(Line(FAIL, f"{name}: has a <base href={base!r}>, which moves its links"))
-        for what, address in page.navigation:
-            target = within(visit.path, address, self.netloc)
-            if target is None or target.startswith(NOT_PAGES):
-                continue
-            method = "POST" if what == "form" and address in page.forms else "GET"
-            if what == "form" and method == "GET" and address not in page.forms:
-                continue  # a form that gets: the page it leads to is a link's
-            found.visits.add(_Visit(method, target))
-            query = dict(parse_qsl(urlsplit(target).query))
-            if query.get("lang"):
-                found.languages.add(query["lang"])
         return lines
 
     def _judge_config(self, name: str, config_text: str, text: str, signed: set[str]) -> list[Line]:
@@ -408,7 +270,7 @@ class Verifier:
                 results.append(
                     (client, [self._compare_keys(f"{CONFIG_API} lists", offered, signed)])
                 )
-        yield from _merged(results, "only as it is served to")
+        yield from merged(results, "only as it is served to")
 
     @staticmethod
     def _compare_keys(what: str, offered: set[str], signed: set[str]) -> Line:

@@ -93,7 +93,7 @@ def test_a_hostile_page_gives_lines_not_a_traceback(body: bytes) -> None:
     verifier = checks.Verifier("x.onion", 80, KEY, None, 1.0)
     verifier._get = lambda path, **how: _response(body)  # type: ignore[method-assign]
     signed = set(DESCRIPTION["statement"]["recipients"])
-    visit = checks._Visit("GET", "/")
+    visit = checks.Visit("GET", "/")
     lines = list(verifier._check_page(visit, {"js/app.js": "0" * 64}, signed))
     assert lines and all(line.status in (checks.OK, checks.FAIL, checks.ERROR) for line in lines)
     lines = list(verifier._check_config_api(signed))

@@ -8,7 +8,7 @@ import http.client
 import pytest
 
 from verify import checks, csp
-from verify.checks import FAIL, OK, Verifier, _Found, _Visit
+from verify.checks import FAIL, OK, Found, Verifier, Visit
 
 ONION = "x" * 56 + ".onion"
 POLICY = (
@@ -25,8 +25,8 @@ def _judge(body: str, **headers: str) -> list[str]:
         message[name.replace("_", "-")] = value
     verifier = Verifier(ONION, 80, None, None, 1.0)  # type: ignore[arg-type]
     response = checks.Response(200, message, body.encode())
-    found = _Found()
-    lines = verifier._judge_page(_Visit("GET", "/"), response, {"js/app.js": "0"}, set(), found)
+    found = Found()
+    lines = verifier._judge_page(Visit("GET", "/"), response, {"js/app.js": "0"}, set(), found)
     return [line.text for line in lines if line.status == FAIL]
 
 
@@ -34,13 +34,13 @@ def test_a_faithful_page_passes_and_its_links_are_followed() -> None:
     body = '<a href="/replies?lang=ru">r</a><form method="post" action="/submit?lang=ru"></form>'
     message = http.client.HTTPMessage()
     message["Content-Security-Policy"] = POLICY
-    found = _Found()
+    found = Found()
     verifier = Verifier(ONION, 80, None, None, 1.0)  # type: ignore[arg-type]
     lines = verifier._judge_page(
-        _Visit("GET", "/"), checks.Response(200, message, body.encode()), {}, set(), found
+        Visit("GET", "/"), checks.Response(200, message, body.encode()), {}, set(), found
     )
     assert [line.status for line in lines] == [OK]
-    assert found.visits == {_Visit("GET", "/replies?lang=ru"), _Visit("POST", "/submit?lang=ru")}
+    assert found.visits == {Visit("GET", "/replies?lang=ru"), Visit("POST", "/submit?lang=ru")}
     assert found.languages == {"ru"}
 
 
