@@ -43,7 +43,10 @@ def acks_sent(vault: Vault, acks: SignedConfirmation | None) -> None:
 
 def record_opened(vault: Vault, submission_ids: Iterable[str]) -> None:
     """Remembers submissions now in the vault, to confirm them to the server (even should
-    they be destroyed before the next export)."""
+    they be destroyed before the next export). One that arrives again was sent again because
+    the server still waits for it (a bundle lost on the way): it is confirmed again."""
+    ids = set(submission_ids)
     state = SyncState(vault)
-    state.acked_submissions |= set(submission_ids)
+    state.acked_submissions |= ids
+    state.confirmed -= ids
     state.save()

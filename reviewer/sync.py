@@ -83,7 +83,8 @@ class Received:
     removed: list[str] = field(default_factory=list)  # members a colleague removed
 
 
-__all__ = ["SyncState", "acks_sent", "pending_acks", "record_opened"]  # for their callers
+# Re-exported: their callers import them from here (this module once held them).
+__all__ = ["SyncState", "acks_sent", "pending_acks", "record_opened"]
 
 
 # --- outgoing -------------------------------------------------------------------------------

@@ -96,6 +96,22 @@ def test_a_reviewer_who_opened_before_joining_catches_up_on_the_next_export(
     assert "No replies are waiting" in anna.export_replies(tmp_path / "r2.tar").output
 
 
+def test_a_confirmation_lost_on_the_way_is_made_again(tmp_path: Path, team, server):
+    run, env = server
+    anna = team[0]
+    submit(env, team, "hello")
+    run("export", "--out", tmp_path / "e1.tar")
+    anna.open(tmp_path / "e1.tar")
+    anna.export_replies(tmp_path / "lost.tar")  # the stick is lost: never imported
+    assert "has not confirmed 1 submission(s)" in run("status").output
+    run("export", "--again", "7d", "--out", tmp_path / "again.tar")
+    anna.open(tmp_path / "again.tar")
+    anna.export_replies(tmp_path / "r.tar")
+    run("import-replies", tmp_path / "r.tar")
+    line = next(x for x in run("status").output.splitlines() if anna.keys.public.key_id_hex in x)
+    assert "has confirmed everything exported" in line
+
+
 def test_a_server_without_the_reviewers_signing_key_says_so(tmp_path: Path, team, server):
     run, env = server
     anna = team[0]
