@@ -271,8 +271,11 @@ class CaseLog:
             check_event(event)
         with self._locked():
             known = {e.id: e for e in self.events()}
+            rejected = self.rejected()  # in the log already, and not to be used
             added: list[Event] = []
             for event in incoming:
+                if event.id in rejected:
+                    continue
                 existing = known.get(event.id)
                 if existing is None:
                     known[event.id] = event

@@ -61,7 +61,9 @@ def test_a_destroy_naming_another_conversation_destroys_nothing(tmp_path: Path):
     assert received.trashed == 0 and trash.entries(boris.vault) == []
     # Refused once: opening the same export again neither applies nor reports it again,
     # and s1's conversation is not wiped by it.
+    lines = (boris.vault.root / "caselog" / "events.jsonl").read_bytes().count(b"\n")
     assert open_into(boris, tmp_path / "e1.tar").refused == []
+    assert (boris.vault.root / "caselog" / "events.jsonl").read_bytes().count(b"\n") == lines
     assert not CaseLog(boris.vault).state().get(conv("s1"), caselog.CaseState("")).destroyed_ids
 
 
