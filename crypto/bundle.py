@@ -145,7 +145,15 @@ class BundleWriter:
         self._event_ids.add(event_id)
         return entry
 
-    def close(self, acks: Acks | None = None, epochs: Sequence[str] = ()) -> None:
+    def close(
+        self,
+        acks: Acks | None = None,
+        epochs: Sequence[str] = (),
+        confirmation: str | None = None,
+    ) -> None:
+        """``confirmation``: a signed confirmation (crypto.confirmation, FORMAT.md §8.5);
+        ``acks``, the unsigned form older versions wrote, only for tests of its refusal;
+        ``epochs``: epoch statements (FORMAT.md §10.3)."""
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
@@ -163,6 +171,10 @@ class BundleWriter:
             if self.kind != REPLIES:
                 raise ValueError("only a replies bundle carries epoch statements")
             manifest[EPOCHS] = list(epochs)
+        if confirmation is not None:
+            if self.kind != REPLIES:
+                raise ValueError("only a replies bundle carries confirmations")
+            manifest["confirmation"] = confirmation
         data = json.dumps(manifest, indent=1).encode("utf-8")
         self._tar.addfile(_member(MANIFEST, len(data)), io.BytesIO(data))
         self._tar.close()
@@ -247,7 +259,8 @@ class Bundle:
                 "copy it from the server again"
             ) from None
         self.events: list[Entry] = []
-        self.acks: Acks | None = None
+        self.acks: Acks | None = None  # unsigned, from an older version: never trusted
+        self.confirmation: str | None = None  # signed; checked by whoever holds the keys
         self.epochs: list[str] = []
         self._event_members: dict[str, ustar.Member] = {}
         try:
@@ -413,6 +426,10 @@ class Bundle:
                 raise BundleError(
                     "the bundle's confirmations are malformed; it was altered"
                 ) from None
+        if "confirmation" in manifest and kind == REPLIES:  # likewise (FORMAT.md §8.5)
+            if not isinstance(manifest["confirmation"], str):
+                raise BundleError("the bundle's confirmation is malformed; it was altered")
+            self.confirmation = manifest["confirmation"]
         return entries
 
     def _entry(self, item: object, kind: str) -> Entry:

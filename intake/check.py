@@ -114,7 +114,15 @@ def check_recipients(settings: Settings) -> list[Finding]:
                     "(whoever replaces it can read every new submission)"
                 )
             )
-        findings.append(_ok(f"reviewer key {path.name} is valid, fingerprint {key.fingerprint}"))
+        note = (
+            ""
+            if "signing-key:" in text
+            else " (no signing-key line: in a team, give the server their member card so "
+            "their confirmations can be checked)"
+        )
+        findings.append(
+            _ok(f"reviewer key {path.name} is valid, fingerprint {key.fingerprint}{note}")
+        )
     findings += [_problem(warning) for warning in epochs.warnings(settings, lapses_only=True)]
     return findings
 

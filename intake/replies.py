@@ -178,6 +178,7 @@ class ReplyStore:
                 for entry, reader in bundle.event_envelopes():
                     team.check_event(entry, reader)
                 team.check_acks(self.store, bundle.acks)
+                signed = team.check_confirmation(self.store, bundle)
                 statements = epochs.check(self.store.settings, bundle.epochs)
                 with Session(self.store.engine) as session:
                     known = set(session.scalars(select(Reply.id)))
@@ -194,7 +195,7 @@ class ReplyStore:
                     events = team.import_events(self.store, bundle)
                 finally:
                     self.store.recount()  # charged for what was stored, not what was reserved
-                confirmed = team.record_acks(self.store, bundle.acks)
+                confirmed = team.record_acks(self.store, bundle.acks, signed)
                 epochs.store(self.store.settings, list(zip(statements, bundle.epochs, strict=True)))
                 if report is not None:
                     report.update(events=len(events), confirmed=confirmed)

@@ -81,6 +81,11 @@ def command() -> None:
             if subs + events
             else "has confirmed everything exported"
         )
+        if subs + events and key.key_id_hex not in team.signing_keys:
+            state += (
+                " (this server has no signing key for them, so cannot check a confirmation: "
+                "put their member card in SEALDROP_RECIPIENTS)"
+            )
         click.echo(f"reviewer {key.key_id_hex} ({key.fingerprint[:19]}): {state}")
     if any(sum(counts) for counts in team.pending.values()):
         click.echo(

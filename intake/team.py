@@ -2,13 +2,17 @@
 
     DATA_DIR/events/<id>.sdenv   a staff event, sealed to every team member (FORMAT.md §8)
     table `staff_events`         id, hour it arrived, size, hour it was first exported
-    table `confirmations`        (submission or event id, reviewer key id, hour confirmed)
+    table `confirmations`        (submission or event id, reviewer key id, hour confirmed,
+                                  signed: whether a signature by that reviewer proved it)
 
 Events arrive in replies bundles (`import-replies`) and leave in the next submissions export,
 so one export serves every reviewer's machine. The server cannot open them: it learns how
 many there are, their sizes and hours. Reviewers confirm in their replies bundle what they
-have opened; `export --again` repeats what someone has not confirmed, `purge` keeps it, and
-`status` shows what is pending.
+have opened, signed with their team signing key (FORMAT.md §8.5), which the server reads from
+the `signing-key:` line of their file in SEALDROP_RECIPIENTS (a member card); `export --again`
+repeats what someone has not confirmed, `purge` keeps it, and `status` shows what is pending.
+Only signed confirmations count: the unsigned ones older versions sent (and any a forger
+adds) are kept as "unsigned", which keeps purge careful, and never count as confirmed.
 """
 
 from __future__ import annotations
@@ -20,14 +24,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import BigInteger, String, delete, insert, select, update
+from sqlalchemy import BigInteger, Boolean, String, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from crypto import EnvelopeError, read_header
+from crypto import EnvelopeError, SealdropError, read_header
 from crypto.bundle import Acks, Bundle, BundleError, BundleWriter, CheckedReader, Entry
+from crypto.confirmation import (
+    Confirmed,
+    ForgedConfirmation,
+    UncheckableConfirmation,
+    verify_confirmation,
+)
 from crypto.envelope import PREAMBLE_BYTES, check_length, header_length_from
 from crypto.sinks import fsync_dir
+from crypto.team import SigningPublicKey
 
 from .db import Base, Submission, this_hour
 from .storage import BLOB_SUFFIX, Store, remove_unlocked
@@ -52,6 +63,7 @@ class Confirmation(Base):
     item: Mapped[str] = mapped_column(String(64), primary_key=True)
     reviewer: Mapped[str] = mapped_column(String(16), primary_key=True)
     hour: Mapped[int] = mapped_column(BigInteger)
+    signed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 def events_dir(store: Store) -> Path:
@@ -152,29 +164,96 @@ def check_acks(store: Store, acks: Acks | None) -> None:
         )
 
 
-def record_acks(store: Store, acks: Acks | None) -> int:
+def signing_keys(store: Store) -> dict[str, SigningPublicKey]:
+    """Reviewer key id -> their signing key, from the `signing-key:` line of their file in
+    SEALDROP_RECIPIENTS (a member card, FORMAT.md §8.1); a plain public key file has none."""
+    keys = {}
+    for path, key in zip(store.settings.recipient_files, store.settings.recipients, strict=True):
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in lines:
+            name, sep, value = line.partition(":")
+            if sep and name.strip() == "signing-key":
+                with contextlib.suppress(SealdropError):
+                    keys[key.key_id_hex] = SigningPublicKey.from_line(value.strip())
+    return keys
+
+
+def check_confirmation(store: Store, bundle: Bundle) -> Confirmed | None:
+    """The bundle's signed confirmation, checked against the reviewers' signing keys. A forged
+    one refuses the bundle (it was altered); one from a reviewer whose signing key the server
+    was not given is None here, and ``record_confirmations`` notes it as unsigned."""
+    if bundle.confirmation is None:
+        return None
+    try:
+        confirmed = verify_confirmation(bundle.confirmation, signing_keys(store))
+    except UncheckableConfirmation:
+        return None
+    except ForgedConfirmation as exc:
+        raise BundleError(f"{exc}: the bundle was altered; nothing was imported") from None
+    if confirmed.reviewer not in recipient_ids(store):
+        raise BundleError(
+            f"the bundle confirms on behalf of key {confirmed.reviewer}, which is not one of "
+            "this server's SEALDROP_RECIPIENTS; nothing was imported"
+        )
+    return confirmed
+
+
+def record_acks(store: Store, acks: Acks | None, confirmed: Confirmed | None = None) -> int:
     """Records a reviewer's confirmations of items this server holds (others are ignored:
-    purged already, or handed over between reviewers). Only current recipients count."""
-    if acks is None:
-        return 0
-    check_acks(store, acks)
-    items = set(acks.submissions) | set(acks.events)
+    purged already, or handed over between reviewers). Only a signed ``confirmed`` counts;
+    unsigned ``acks`` (an older reviewer tool) are kept as unsigned, never as confirmed.
+    Returns how many items became confirmed."""
+    fresh = 0
+    if confirmed is not None:
+        items = set(confirmed.submissions) | set(confirmed.events)
+        fresh = _record(store, confirmed.reviewer, items, signed=True)
+    if acks is not None:
+        check_acks(store, acks)
+        _record(store, acks.reviewer, set(acks.submissions) | set(acks.events), signed=False)
+    return fresh
+
+
+# Kept per reviewer once they have confirmed anything (never an item id, never purged):
+# purge keeps waiting for confirmations even after it deleted every confirmed item.
+CONFIRMING = "-"
+
+
+def _record(store: Store, reviewer: str, items: set[str], *, signed: bool) -> int:
     with Session(store.engine) as session, session.begin():
+        if session.get(Confirmation, (CONFIRMING, reviewer)) is None:
+            session.add(Confirmation(item=CONFIRMING, reviewer=reviewer, hour=0, signed=False))
         held = set()
         listed = sorted(items)
         for start in range(0, len(listed), 500):
             chunk = listed[start : start + 500]
             held |= set(session.scalars(select(Submission.id).where(Submission.id.in_(chunk))))
             held |= set(session.scalars(select(StaffEvent.id).where(StaffEvent.id.in_(chunk))))
-        already = set(
-            session.scalars(select(Confirmation.item).where(Confirmation.reviewer == acks.reviewer))
+        known = dict(
+            session.execute(
+                select(Confirmation.item, Confirmation.signed).where(
+                    Confirmation.reviewer == reviewer
+                )
+            ).all()
         )
-        fresh = sorted(held - already)
+        fresh = sorted(held - set(known))
         for item in fresh:
             session.execute(
-                insert(Confirmation).values(item=item, reviewer=acks.reviewer, hour=this_hour())
+                insert(Confirmation).values(
+                    item=item, reviewer=reviewer, hour=this_hour(), signed=signed
+                )
             )
-    return len(fresh)
+        upgraded = sorted(i for i in held & set(known) if signed and not known[i])
+        for start in range(0, len(upgraded), 500):
+            session.execute(
+                update(Confirmation)
+                .where(Confirmation.reviewer == reviewer)
+                .where(Confirmation.item.in_(upgraded[start : start + 500]))
+                .values(signed=True)
+            )
+    return len(fresh) + len(upgraded) if signed else 0
 
 
 def recipient_ids(store: Store) -> list[str]:
@@ -207,7 +286,9 @@ def unconfirmed(store: Store, session: Session, ids: Iterable[str]) -> set[str]:
     for start in range(0, len(listed), 500):
         chunk = listed[start : start + 500]
         for item, reviewer in session.execute(
-            select(Confirmation.item, Confirmation.reviewer).where(Confirmation.item.in_(chunk))
+            select(Confirmation.item, Confirmation.reviewer)
+            .where(Confirmation.item.in_(chunk))
+            .where(Confirmation.signed.is_(True))
         ):
             confirmed.setdefault(item, set()).add(reviewer)
     return {i for i in listed if not sealed_to(store, i) <= confirmed.get(i, set())}
@@ -310,6 +391,7 @@ class Status:
     events_new: int
     # reviewer key id -> (submissions, events) exported but not confirmed by them
     pending: dict[str, tuple[int, int]]
+    signing_keys: frozenset[str] = frozenset()  # reviewers whose confirmations can be checked
 
 
 def status(store: Store) -> Status:
@@ -328,7 +410,9 @@ def status(store: Store) -> Status:
             session.scalars(select(StaffEvent.id).where(StaffEvent.exported_hour.is_not(None)))
         )
         confirmed: dict[str, set[str]] = {}
-        for item, reviewer in session.execute(select(Confirmation.item, Confirmation.reviewer)):
+        for item, reviewer in session.execute(
+            select(Confirmation.item, Confirmation.reviewer).where(Confirmation.signed.is_(True))
+        ):
             confirmed.setdefault(reviewer, set()).add(item)
     owed = {i: sealed_to(store, i) for i in subs + events}
     pending = {
@@ -338,4 +422,4 @@ def status(store: Store) -> Status:
         )
         for r in reviewers
     }
-    return Status(new_subs, new_events, pending)
+    return Status(new_subs, new_events, pending, frozenset(signing_keys(store)))

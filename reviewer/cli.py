@@ -1,7 +1,7 @@
 """``sealdrop-reviewer``: the offline staff tool.
 
 With no command it opens the inbox app (reviewer.app). The commands, for scripting: keys
-(keygen, fingerprint), the vault (open, list, show, save, config, destroy), replies (reply,
+(keygen, fingerprint), the vault (open, list, show, save, config, destroy, trash), replies (reply,
 export-replies) and case state (status, note, tag, assign, search). Every error a person can
 meet ends the command with one sentence saying what to do next and a non-zero exit status.
 Nothing here opens a network connection.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import case_cli, deployment_cli, keys_cli, reply_cli, team_cli, vault_cli
+from . import case_cli, deployment_cli, keys_cli, reply_cli, team_cli, trash_cli, vault_cli
 from .cli_common import key_option, vault_option
 
 
@@ -37,6 +37,7 @@ for command in (
     vault_cli.save,
     vault_cli.config,
     vault_cli.destroy,
+    trash_cli.trash,
     reply_cli.reply,
     reply_cli.export_replies,
     *case_cli.COMMANDS,

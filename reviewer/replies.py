@@ -42,12 +42,12 @@ from crypto.bundle import (
     ID_PATTERN,
     MAILBOX_PATTERN,
     REPLIES,
-    Acks,
     Bundle,
     BundleError,
     BundleWriter,
     hour_stamp,
 )
+from crypto.confirmation import SignedConfirmation
 from crypto.envelope import REPLY_VERSION
 from crypto.sinks import fsync_dir
 
@@ -290,7 +290,7 @@ def export_replies(
     vault: Vault | str | Path,
     out_path: str | Path,
     events: Sequence[tuple[str, str, bytes]] = (),
-    acks: Acks | None = None,
+    acks: SignedConfirmation | None = None,
     epoch_statement: str | None = None,
 ) -> list[str]:
     """Writes every queued reply into one replies bundle at ``out_path`` and marks them
@@ -307,7 +307,7 @@ def _export(
     vault: Vault,
     out_path: Path,
     events: Sequence[tuple[str, str, bytes]],
-    acks: Acks | None,
+    acks: SignedConfirmation | None,
     epoch_statement: str | None = None,
 ) -> list[str]:
     todo = queued(vault)
@@ -330,7 +330,10 @@ def _export(
                     writer.add(reply.id, reply.written, source, size, mailbox=reply.mailbox)
             for event_id, hour, envelope in events:
                 writer.add_event(event_id, hour, io.BytesIO(envelope), len(envelope))
-            writer.close(acks, [epoch_statement] if epoch_statement else [])
+            writer.close(
+                epochs=[epoch_statement] if epoch_statement else [],
+                confirmation=acks.text if acks is not None else None,
+            )
             out.flush()
             os.fsync(out.fileno())
         _verify(temporary, [reply.id for reply in todo])

@@ -112,7 +112,7 @@ def export_replies(
         if Team(vault).path.exists():
             identity = load_identity(identity_path(key, vault), passphrase_file)
             events = sync.outgoing(vault, identity)
-            acks = sync.pending_acks(vault, identity.public_key.key_id_hex)
+            acks = sync.pending_acks(vault, identity)
         statement = epochs.unsent_statement(vault)
         exported = replies.export_replies(vault, out_path, events, acks, statement)
         if out_path.exists():

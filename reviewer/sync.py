@@ -14,7 +14,9 @@ colleague's thread shows it with its author. The submitter's copy never names an
 
     <vault>/sync/signed/<event id>   signed items (to pass on unchanged: handover)
     <vault>/sync/state.json          {"back": [own event ids seen coming back],
-                                      "acks": {"submissions": [...], "events": [...]}}
+                                      "acks": {"submissions": [...], "events": [...]},
+                                      "confirmed": [submission ids a signed confirmation
+                                                    has carried] (reviewer.confirming)}
     <vault>/sync/refused.jsonl       events refused, with the reason (also printed)
 """
 
@@ -25,7 +27,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,6 @@ from crypto.bundle import (
     HOUR_PATTERN,
     ID_PATTERN,
     MAILBOX_PATTERN,
-    Acks,
     Bundle,
     BundleError,
     hour_stamp,
@@ -54,26 +55,27 @@ from crypto.team import (
     ForgedEvent,
     Member,
     Signer,
-    intact,
     open_event,
     seal_event,
     sign_event,
 )
 
-from . import replies
+from . import destroying, replies
+from .caseevent import clock_refusal
 from .caselog import (
     ASSIGNED,
     DESTROYED,
     REPLY_WRITTEN,
     CaseLog,
     CaseLogError,
-    CaseState,
     Event,
     conversation_id,
     from_record,
 )
+from .confirming import acks_sent, pending_acks, record_opened
+from .syncstate import SyncState
 from .team import Team
-from .vault import Vault, VaultError, write_atomically
+from .vault import Vault, VaultError
 
 MAX_REPLY_FILES = 512 * 1024  # attachment bytes carried in a reply's staff copy
 MAX_ITEM = MAX_EVENT_BYTES - 4096
@@ -86,55 +88,13 @@ class Received:
     own_back: int = 0
     duplicates: int = 0
     refused: list[tuple[str, str]] = field(default_factory=list)  # (entry id, why)
-    destroyed: int = 0
+    destroyed: int = 0  # by this reviewer's own destroys (from another of their machines)
+    trashed: int = 0  # by a colleague's: in the trash for its grace period (reviewer.trash)
+    removed: list[str] = field(default_factory=list)  # members a colleague removed
 
 
-class SyncState:
-    def __init__(self, vault: Vault) -> None:
-        self.directory = vault.root / "sync"
-        self.signed = self.directory / "signed"
-        self.signed.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.path = self.directory / "state.json"
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            data = {}
-        except (OSError, ValueError):
-            data = {}  # only bookkeeping: at worst events are sent or confirmed again
-        acks = data.get("acks") if isinstance(data.get("acks"), dict) else {}
-        self.back: set[str] = set(data.get("back", []))
-        self.acked_submissions: set[str] = set(acks.get("submissions", []))
-        self.acked_events: set[str] = set(acks.get("events", []))
-
-    def save(self) -> None:
-        data = {
-            "back": sorted(self.back),
-            "acks": {
-                "submissions": sorted(self.acked_submissions),
-                "events": sorted(self.acked_events),
-            },
-        }
-        fsync_dir(self.signed)
-        write_atomically(self.path, json.dumps(data).encode("utf-8"))
-
-    def blob(self, event_id: str) -> bytes | None:
-        try:
-            blob = (self.signed / event_id).read_bytes()
-        except FileNotFoundError:
-            return None
-        return blob if intact(blob) else None
-
-    def keep(self, event_id: str, blob: bytes) -> None:
-        """Keeps a signed item without an fsync each (``save`` syncs the folder once): one
-        lost in a crash is signed again (Ed25519 is deterministic) or arrives again."""
-        path = self.signed / event_id
-        if self.blob(event_id) is not None:
-            return
-        temporary = self.signed / f".{event_id}.partial"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(blob)
-        os.replace(temporary, path)
+# Re-exported: their callers import them from here (this module once held them).
+__all__ = ["SyncState", "acks_sent", "pending_acks", "record_opened"]
 
 
 # --- outgoing -------------------------------------------------------------------------------
@@ -242,29 +202,6 @@ def outgoing(vault: Vault, identity: Identity) -> list[tuple[str, str, bytes]]:
     return out
 
 
-def pending_acks(vault: Vault, reviewer: str) -> Acks | None:
-    state = SyncState(vault)
-    if not state.acked_submissions and not state.acked_events:
-        return None
-    return Acks(reviewer, tuple(state.acked_submissions), tuple(state.acked_events))
-
-
-def acks_sent(vault: Vault, acks: Acks | None) -> None:
-    if acks is None:
-        return
-    state = SyncState(vault)
-    state.acked_submissions -= set(acks.submissions)
-    state.acked_events -= set(acks.events)
-    state.save()
-
-
-def record_opened(vault: Vault, submission_ids: Iterable[str]) -> None:
-    """Remembers submissions now in the vault, to confirm them to the server."""
-    state = SyncState(vault)
-    state.acked_submissions |= set(submission_ids)
-    state.save()
-
-
 # --- incoming -------------------------------------------------------------------------------
 
 
@@ -278,6 +215,7 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
     state = SyncState(vault)
     log = CaseLog(vault)
     known = {e.id: e for e in log.events()}
+    current = log.clock()
     batch: dict[str, Event] = {}
     for entry, reader in bundle.event_envelopes():
         try:
@@ -296,6 +234,10 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
             result.refused.append((entry.id, str(exc)))
             continue
         existing = known.get(event.id) or batch.get(event.id)
+        too_far = clock_refusal(event.clock, current) if existing is None else None
+        if too_far is not None:
+            result.refused.append((entry.id, too_far))
+            continue
         if existing is not None and existing.canonical() != event.canonical():
             result.refused.append((entry.id, "it reuses the id of a different event"))
             continue
@@ -314,7 +256,11 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
     result.merged = len(batch)
     state.save()
     _log_refused(state, result.refused)
-    result.destroyed = apply_destroyed(vault, log.state().values())
+    result.removed = destroying.apply_removals(vault, list(batch.values()), me)
+    applied = destroying.apply_destroyed(vault, me)
+    result.destroyed, result.trashed = applied.destroyed, applied.trashed
+    result.refused += applied.refused
+    _log_refused(state, applied.refused)
     return result
 
 
@@ -446,25 +392,10 @@ def in_team(vault: Vault) -> bool:
     return Team(vault).path.exists()
 
 
-def settle(vault: Vault) -> int:
-    """Destroys what the case log says was destroyed (a submission may arrive again)."""
-    return apply_destroyed(vault, CaseLog(vault).state().values())
-
-
-def apply_destroyed(vault: Vault, states: Iterable[CaseState]) -> int:
-    """Destroys here what a destroy event names (from this machine or a colleague's)."""
-    gone = 0
-    replies_dir = vault.root / "replies"
-    for case in states:
-        for item in case.destroyed_ids:
-            if vault.contains(item):
-                vault.destroy(item)
-                gone += 1
-            if ID_PATTERN.fullmatch(item) and (replies_dir / item).is_dir():
-                shutil.rmtree(replies_dir / item, ignore_errors=True)
-                (vault.root / "outbox" / f"{item}.sdenv").unlink(missing_ok=True)
-                gone += 1
-    return gone
+def settle(vault: Vault) -> destroying.Applied:
+    """Destroys, or moves to the trash, what the case log says was destroyed (a submission
+    may arrive again)."""
+    return destroying.apply_destroyed(vault)
 
 
 # --- "mine": who a conversation is assigned to ----------------------------------------------

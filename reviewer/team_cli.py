@@ -13,6 +13,7 @@ from crypto import PublicKey, SealdropError
 from crypto.team import Member, team_file_text
 
 from . import handover as handing
+from . import removal
 from .cli_common import (
     console,
     identity_path,
@@ -130,17 +131,27 @@ def list_(vault_path: Path | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @vault_option
 def remove(name: str, yes: bool, vault_path: Path | None) -> None:
-    """Remove a member: their events from now on are refused on this machine."""
+    """Remove a member: their events from now on are refused on this machine, and on your
+    colleagues' once your next export-replies reaches them."""
     vault = open_vault(vault_path)
     the_team = Team(vault)
     try:
         member = the_team.find(name)
         if not yes:
             click.confirm(f"Remove {clean_name(member.label)} from the team?", abort=True)
-        the_team.remove(member.label)
+        announced = removal.remove_member(vault, member)
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"removed {clean_name(member.label)}; do the same on every team machine")
+    if announced:
+        click.echo(
+            f"removed {clean_name(member.label)}; your next export-replies tells every "
+            "colleague's machine"
+        )
+    else:
+        click.echo(
+            f"removed {clean_name(member.label)} here only (no identity is set, so the "
+            "removal cannot be signed): do the same on every team machine"
+        )
 
 
 @team.command(name="export")

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from crypto.bundle import Bundle, BundleError
 
-from . import attachments, opening, sync, threadview
+from . import attachments, opening, sync, threadview, trash
 from .cli_common import (
     console,
     find_submission,
@@ -122,8 +122,16 @@ def _report_staff_events(received: sync.Received) -> None:
     click.echo(
         f"staff events: {received.merged} new, {received.own_back} of yours came back, "
         f"{len(received.refused)} refused"
-        + (f"; {received.destroyed} destroyed by the team" if received.destroyed else "")
+        + (f"; {received.destroyed} destroyed by you elsewhere" if received.destroyed else "")
+        + (
+            f"; {received.trashed} destroyed by a colleague, in the trash for "
+            f"{trash.GRACE_DAYS} days (`sealdrop-reviewer trash`)"
+            if received.trashed
+            else ""
+        )
     )
+    for label in received.removed:
+        click.echo(f"{clean_name(label)} was removed from the team by a colleague")
     if received.refused:
         raise click.ClickException(
             f"{len(received.refused)} staff event(s) were refused for the reasons above; "

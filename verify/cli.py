@@ -53,8 +53,15 @@ def _proxy(value: str) -> tuple[str, int] | None:
     help="Tor's SOCKS port. 'none' connects directly (not allowed for .onion addresses).",
 )
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--rate",
+    default=8.0,
+    show_default=True,
+    help="Requests a second at most (posts: 18 a minute), within what the service lets one "
+    "Tor circuit ask; 0 for no limit (a service without per-circuit limits).",
+)
 @click.option("--quiet", is_flag=True, help="Print only the lines that are not ok.")
-def main(url: str, key: str, socks: str, timeout: float, quiet: bool) -> None:
+def main(url: str, key: str, socks: str, timeout: float, rate: float, quiet: bool) -> None:
     """Check that ONION_URL serves exactly what its organisation signed: the statement at
     /.well-known/sealdrop-deployment, the pages' scripts and styles, the reviewers' keys."""
     signing_key = _key(key)
@@ -64,7 +71,7 @@ def main(url: str, key: str, socks: str, timeout: float, quiet: bool) -> None:
         raise click.BadParameter("give the service's address, e.g. http://abc...xyz.onion/")
     if proxy is None and parts.hostname.endswith(".onion"):
         raise click.BadParameter("an onion address is reached through Tor: give --socks")
-    verifier = Verifier(parts.hostname, parts.port or 80, signing_key, proxy, timeout)
+    verifier = Verifier(parts.hostname, parts.port or 80, signing_key, proxy, timeout, rate)
     statuses = set()
     for line in verifier.run():
         statuses.add(line.status)

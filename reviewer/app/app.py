@@ -29,6 +29,7 @@ class InboxApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Keys", key_display="?", show=False),
         Binding("f1", "help", "Keys (also while writing)", show=False),
+        Binding("T", "trash", "Trash", show=False),
     ]
 
     def __init__(self, inbox: Inbox, passphrase_file: Path | None = None) -> None:
@@ -43,6 +44,17 @@ class InboxApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    def action_trash(self) -> None:
+        from .trash_dialog import show_trash
+
+        def restored() -> None:
+            self.inbox.refresh()
+            for screen in self.screen_stack:
+                if isinstance(screen, InboxScreen):
+                    screen.redraw()
+
+        show_trash(self, self.inbox.vault, restored)
 
     @staticmethod
     def check_resources() -> None:

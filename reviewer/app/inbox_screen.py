@@ -268,7 +268,7 @@ class InboxScreen(CaseActions):
                     return
                 identity = Identity.from_file_text(Path(key).read_text("utf-8"), passphrase)
                 events = sync.outgoing(vault, identity)
-                acks = sync.pending_acks(vault, identity.public_key.key_id_hex)
+                acks = sync.pending_acks(vault, identity)
             exported = replies.export_replies(vault, target, events, acks)
             if target.exists():
                 sync.acks_sent(vault, acks)

@@ -95,7 +95,7 @@ def week(root: Path) -> None:
     print(f"\n== team: {EVENTS} staff events, anna -> server -> boris ==")
     began = time.perf_counter()
     events = sync.outgoing(anna_vault, anna)
-    acks = sync.pending_acks(anna_vault, anna.public_key.key_id_hex)
+    acks = sync.pending_acks(anna_vault, anna)
     sent = root / "replies.tar"
     replies.export_replies(anna_vault, sent, events, acks)
     took = time.perf_counter() - began

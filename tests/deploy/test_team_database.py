@@ -12,6 +12,7 @@ import pytest
 
 from crypto import Identity
 from crypto.bundle import REPLIES, Acks, Bundle, BundleWriter, hour_stamp
+from crypto.confirmation import SignedConfirmation, sign_confirmation
 from crypto.team import Member, Signer, open_event, seal_event, sign_event
 from intake.config import load
 from intake.db import make_engine
@@ -30,12 +31,17 @@ def cluster() -> Iterator[Cluster]:
         yield cluster
 
 
-def replies_bundle(path: Path, events: dict[str, bytes], acks: Acks | None) -> Path:
+def replies_bundle(
+    path: Path,
+    events: dict[str, bytes],
+    acks: Acks | None,
+    confirmation: SignedConfirmation | None = None,
+) -> Path:
     with path.open("wb") as out:
         writer = BundleWriter(out, REPLIES)
         for event_id, envelope in events.items():
             writer.add_event(event_id, hour_stamp(), io.BytesIO(envelope), len(envelope))
-        writer.close(acks)
+        writer.close(acks, confirmation.text if confirmation else None)
     return path
 
 
@@ -83,8 +89,14 @@ def exercise(deployment: Deployment, tmp_path: Path) -> None:
             "event1.sdenv",
         ]
         assert status(store).pending[key_id] == (0, 2)
-        confirm = Acks(key_id, (), ("event0", "event1", "unknown"))
-        import_replies(config, replies_bundle(tmp_path / "r2.tar", {}, confirm), report)
+        unsigned = Acks(key_id, (), ("event0", "event1", "unknown"))
+        import_replies(config, replies_bundle(tmp_path / "r2.tar", {}, unsigned), report)
+        assert report == {"events": 0, "confirmed": 0}  # never trusted
+        assert status(store).pending[key_id] == (0, 2)
+        # The server checks a signed one against the signing key in the reviewer's card.
+        settings.recipient_files[0].write_text(team[0].card_text(), encoding="utf-8")
+        signed = sign_confirmation(Signer(reviewer), key_id, (), ("event0", "event1", "unknown"))
+        import_replies(config, replies_bundle(tmp_path / "r3.tar", {}, None, signed), report)
         assert report == {"events": 0, "confirmed": 2}
         assert status(store).pending[key_id] == (0, 0)
     finally:

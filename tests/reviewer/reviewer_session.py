@@ -79,4 +79,5 @@ def exercise_every_command(run: Run, work: Path, keys: Keys, *, with_mat2: bool)
     ok("save", "s1", "--out", work / "saved", strip, *v)
     assert (work / "saved" / "a.bin").read_bytes() == ATTACHMENT
     ok("destroy", "--all", "--yes", *v)
+    assert "The trash is empty." in ok("trash", *v)  # one's own destroys take effect at once
     return ran

@@ -79,7 +79,7 @@ _names = itertools.count()
 def send(reviewer: Reviewer, directory: Path) -> Path | None:
     """What `sealdrop-reviewer export-replies` does: replies, events, confirmations."""
     events = sync.outgoing(reviewer.vault, reviewer.identity)
-    acks = sync.pending_acks(reviewer.vault, reviewer.key_id)
+    acks = sync.pending_acks(reviewer.vault, reviewer.identity)
     path = directory / f"replies-{next(_names)}.tar"
     replies.export_replies(reviewer.vault, path, events, acks)
     if not path.exists():
@@ -97,7 +97,6 @@ class SimServer:
     events: dict[str, bytes] = field(default_factory=dict)
     exported: set[str] = field(default_factory=set)
     replies: set[str] = field(default_factory=set)
-    confirmed: dict[str, set[str]] = field(default_factory=dict)
 
     def import_replies(self, path: Path) -> None:
         with Bundle(path, REPLIES) as bundle:
@@ -106,9 +105,6 @@ class SimServer:
                 data = reader.read()
                 reader.check()
                 self.events.setdefault(entry.id, data)
-            if bundle.acks is not None:
-                done = self.confirmed.setdefault(bundle.acks.reviewer, set())
-                done |= set(bundle.acks.events)
 
     def export(self, again: bool = False) -> Path:
         chosen = {i: e for i, e in self.events.items() if again or i not in self.exported}

@@ -94,6 +94,7 @@ def test_every_command_works_with_the_network_blocked(tmp_path: Path, keys: Keys
         "team",
         "save",
         "destroy",
+        "trash",
     ]
     assert set(ran) == set(main.commands)  # a new command must join the session
     lines = log.read_text().splitlines()

@@ -13,6 +13,7 @@ from test_team_sync import events_of
 from textual.widgets import Input, Static
 
 from crypto.bundle import REPLIES, Bundle
+from crypto.confirmation import verify_confirmation
 from reviewer import caselog, i18n, replies, sync
 from reviewer.app.app import InboxApp
 from reviewer.app.dialogs import MessageDialog, TextDialog
@@ -88,4 +89,5 @@ def test_chen_sees_annas_work_and_his_case_in_the_app(tmp_path: Path):
     assert sync.mine(chen.vault, chen.key_id) == {conv}
     with Bundle(out, REPLIES) as bundle:
         assert len(bundle.events) == 1  # chen's note; anna's came back to her, not to him
-        assert bundle.acks is not None and "sub" in bundle.acks.submissions
+        keys = {chen.key_id: chen.member.signing_key}  # as the server checks it
+        assert "sub" in verify_confirmation(bundle.confirmation, keys).submissions

@@ -4,12 +4,14 @@ destroyed submission arrives again), events a member's own team does not reach."
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from team_helpers import make_team, open_into, person_submission, send, write_submissions
 
 from crypto.bundle import REPLIES, Bundle
-from reviewer import caselog, replies, sync
+from crypto.team import Signer, seal_event, sign_event
+from reviewer import caselog, replies, sync, trash
 from reviewer.caselog import CaseLog, conversation_id
 from reviewer.team import Team
 
@@ -61,12 +63,16 @@ def test_retention_destroys_on_every_machine_even_what_arrives_again(tmp_path: P
     sent = send(anna, tmp_path)
     assert sent is not None
     carried = write_submissions(tmp_path / "e.tar", {}, events_of(sent))
-    assert open_into(boris, carried).destroyed == 1
+    assert open_into(boris, carried).trashed == 1  # a colleague's destroy: the trash first
     assert not boris.vault.contains("sub")
+    assert [t.id for t in trash.entries(boris.vault)] == ["sub"]
     # The server repeats the export (someone had not confirmed): it stays destroyed.
     again = write_submissions(tmp_path / "again.tar", {"sub": envelope}, events_of(sent))
     open_into(boris, again)
     assert not boris.vault.contains("sub")
+    # After the grace period it is gone for good.
+    assert trash.expire(boris.vault, time.time() + trash.GRACE_DAYS * 86400 + 3600) == 1
+    assert trash.entries(boris.vault) == []
 
 
 def test_an_event_not_sealed_to_you_is_refused_with_the_reason(tmp_path: Path):
@@ -119,3 +125,51 @@ def test_a_damaged_stored_signature_is_made_again_not_sent(tmp_path: Path):
     carried = write_submissions(tmp_path / "e.tar", {"sub": envelope}, {event.id: again})
     assert open_into(boris, carried).merged == 1
     assert first != again  # sealed afresh, the same signed event inside
+
+
+def _signed(reviewer, event: caselog.Event) -> bytes:
+    """The envelope a member's machine would send for this event (whatever its clock)."""
+    blob = sign_event(Signer(reviewer.identity), sync.staff_item(reviewer.vault, event))
+    return seal_event(blob, [m.public_key for m in Team(reviewer.vault).members()])
+
+
+def test_one_event_with_an_absurd_clock_never_stops_a_vault(tmp_path: Path):
+    """Issue 17 G4: a member's event with clock 2^53 - 1 is set aside with the reason; the
+    other events of the bundle merge and every later change still works. A vault that an
+    older version let such an event into works too, and a clock ahead by less than the
+    step (an honest colleague's long week offline) is merged."""
+    anna, boris, _ = make_team(tmp_path)
+    envelope, _ = person_submission([anna, boris], "hello")
+    start = write_submissions(tmp_path / "s.tar", {"sub": envelope}, {})
+    open_into(anna, start)
+    open_into(boris, start)
+    conv = conversation_id(replies.thread_key(anna.vault.submission("sub")), "sub")
+    note = CaseLog(anna.vault).new(anna.key_id, conv, caselog.NOTE, {"text": "fine"})
+
+    def event(clock: int, kind: str, payload: dict) -> caselog.Event:
+        return caselog.Event(
+            caselog.new_event_id(), anna.key_id, clock, conv, kind, payload, note.hour
+        )
+
+    poisoned = event((1 << 53) - 1, caselog.STATUS, {"status": "spam", "seen": []})
+    carried = {"good": _signed(anna, note), "bad": _signed(anna, poisoned)}
+    received = open_into(boris, write_submissions(tmp_path / "e.tar", {}, carried))
+    [(entry, why)] = received.refused
+    assert entry == "bad" and received.merged == 1
+    assert f"its clock ({(1 << 53) - 1}) is too far ahead of this vault's (0)" in why
+    assert "set aside" in why
+    assert CaseLog(boris.vault).new(boris.key_id, conv, caselog.NOTE, {"text": "ok"}).clock == 2
+
+    # An older version merged it: it is set aside when read, and the vault goes on.
+    CaseLog(boris.vault)._write([poisoned])
+    log = CaseLog(boris.vault)
+    assert log.new(boris.key_id, conv, caselog.URGENT, {"urgent": True}).clock == 3
+    assert log.set_aside == 1
+    [case] = log.state().values()
+    assert case.status != caselog.SPAM and case.urgent
+
+    far = event(3 + (1 << 32), caselog.TAG_ADDED, {"tag": "far"})
+    received = open_into(
+        boris, write_submissions(tmp_path / "e2.tar", {}, {"far": _signed(anna, far)})
+    )
+    assert received.refused == [] and received.merged == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +45,16 @@ def signed_statement(
     ).signed_by(key)
 
 
+class Switch:
+    """The WSGI app served; a test may put a tampering one in front (tests/verify/tamper.py)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return self.app(environ, start_response)
+
+
 @dataclass
 class Service:
     key: SigningKey
@@ -52,6 +62,7 @@ class Service:
     data_dir: Path
     static: Path  # the served static directory (a copy the test may alter)
     socks: SocksServer
+    switch: Switch
 
     def verify(self, *extra: str, key: str | None = None) -> tuple[int, list[str]]:
         result = CliRunner().invoke(
@@ -64,6 +75,8 @@ class Service:
                 self.socks.address,
                 "--timeout",
                 "20",
+                "--rate",  # this test server has no per-circuit limits to stay within
+                "0",
                 *extra,
             ],
         )
@@ -104,8 +117,9 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service
         shutil.copytree(assets.STATIC_DIR / directory, static / directory)
     monkeypatch.setattr(pages, "STATIC_DIR", static)
     key = SigningKey.generate()
-    for address in _serve(create_app(config)):
+    switch = Switch(create_app(config))
+    for address in _serve(switch):
         with SocksServer(address) as socks:
-            result = Service(key, reviewers, tmp_path / "data", static, socks)
+            result = Service(key, reviewers, tmp_path / "data", static, socks, switch)
             result.publish(signed_statement(key, ONION, reviewers))
             yield result

@@ -91,9 +91,10 @@ def _response(body: bytes, csp: str = "script-src 'self'") -> Response:
 )
 def test_a_hostile_page_gives_lines_not_a_traceback(body: bytes) -> None:
     verifier = checks.Verifier("x.onion", 80, KEY, None, 1.0)
-    verifier._get = lambda path, gzip_ok=True: _response(body)  # type: ignore[method-assign]
+    verifier._get = lambda path, **how: _response(body)  # type: ignore[method-assign]
     signed = set(DESCRIPTION["statement"]["recipients"])
-    lines = list(verifier._check_page("/", {"js/app.js": "0" * 64}, signed))
+    visit = checks.Visit("GET", "/")
+    lines = list(verifier._check_page(visit, {"js/app.js": "0" * 64}, signed))
     assert lines and all(line.status in (checks.OK, checks.FAIL, checks.ERROR) for line in lines)
     lines = list(verifier._check_config_api(signed))
     assert len(lines) == 1 and lines[0].status in (checks.OK, checks.FAIL)

@@ -12,6 +12,7 @@ from crypto import Identity
 from crypto.signing import SigningKey
 from intake.deployment import FILE_NAME
 
+from . import tamper
 from .conftest import ONION, Service, signed_statement
 
 
@@ -20,11 +21,18 @@ def test_a_faithful_service_passes_every_check(service: Service) -> None:
     assert status == 0, "\n".join(lines)
     assert lines[0].startswith("ok: statement: signed by the organisation key")
     assert "ok: onion: the statement is for this address" in lines
-    assert any(re.match(r"ok: page /: loads only signed assets \(.*js/app\.js", x) for x in lines)
+    for page in ("/", "/?lang=ru", "/replies?lang=ru", "/sent", "/sent (a form posted to it)"):
+        assert any(
+            re.match(rf"ok: page {re.escape(page)}: loads only signed assets \(.*css/style\.css", x)
+            for x in lines
+        ), page
     assert "ok: recipients: page / seals to the 2 signed key(s)" in lines
+    assert "ok: recipients: page /?lang=ru seals to the 2 signed key(s)" in lines
     assert "ok: recipients: /api/v1/config lists the 2 signed key(s)" in lines
     for asset in ("js/app.js", "js/worker.js", "js/sodium.js", "css/style.css"):
-        assert f"ok: asset {asset}: matches the signed hash (plain and gzip)" in lines
+        assert (
+            f"ok: asset {asset}: matches the signed hash, in every encoding, to every browser"
+        ) in lines
     assert lines[-1] == "everything served matches the signed statement"
     assert not [x for x in lines[:-1] if not x.startswith("ok: ")]
     assert set(service.socks.names) == {ONION}  # every request went through the proxy by name
@@ -38,9 +46,10 @@ def test_one_altered_byte_in_a_served_script_is_named(service: Service) -> None:
     status, lines = service.verify()
     assert status == 1
     failures = [x for x in lines if x.startswith("FAIL")]
-    assert failures == [
+    assert failures == [  # only a browser asking for no compression gets the plain file
         f"FAIL: asset js/worker.js: the plain bytes served differ from the signed hash "
-        f"(sha256 {_sha(data)})"
+        f"(sha256 {_sha(data)}) when asked by Tor Browser (Windows) asking for identity, as a "
+        "script; Tor Browser (Windows) asking for identity, as a worker"
     ]
 
 
@@ -128,3 +137,55 @@ def _sha(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+# --- evasions of a checker that looks at too little (issue 17, G2) -----------------------
+
+
+def _failures(service: Service) -> list[str]:
+    status, lines = service.verify("--quiet")
+    assert status == 1, "\n".join(lines)
+    assert lines[-1] == "" or "everything served matches" not in "\n".join(lines)
+    return [x for x in lines if x.startswith("FAIL: ")]
+
+
+def test_a_script_added_to_russian_pages_only_fails(service: Service) -> None:
+    service.switch.app = tamper.russian_pages_load_a_script(service.switch.app)
+    failures = _failures(service)
+    assert "FAIL: page /?lang=ru: loads /static/js/extra.js, not in the statement" in failures
+    assert "FAIL: page /replies?lang=ru: loads /static/js/extra.js, not in the statement" in (
+        failures
+    )
+    assert not [x for x in failures if "lang=ru" not in x]  # English pages are faithful
+
+
+def test_a_meta_refresh_or_a_link_to_another_onion_fails(service: Service) -> None:
+    service.switch.app = tamper.pages_lead_elsewhere(service.switch.app)
+    failures = _failures(service)
+    evil = tamper.EVIL_ONION
+    assert (
+        f"FAIL: page /replies?lang=ru: has a meta refresh to http://{evil}/; the signed pages "
+        "have none"
+    ) in failures
+    assert (
+        f"FAIL: page /: has a link to http://{evil}/replies?lang=en, away from this service"
+    ) in failures
+
+
+def test_a_script_altered_only_for_requests_with_accept_fails(service: Service) -> None:
+    service.switch.app = tamper.script_altered_for_browsers(service.switch.app)
+    failures = _failures(service)
+    (failure,) = failures
+    assert failure.startswith(
+        "FAIL: asset js/app.js: the plain bytes served differ from the signed hash (sha256 "
+    )
+    assert " when asked by " not in failure  # every way the checker asks met it
+
+
+def test_a_policy_weakened_for_android_only_fails(service: Service) -> None:
+    service.switch.app = tamper.csp_weakened_for_android(service.switch.app)
+    failures = _failures(service)
+    assert (
+        "FAIL: page /: its Content-Security-Policy's img-src allows * (only as it is served "
+        "to Tor Browser (Android))"
+    ) in failures
