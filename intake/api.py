@@ -19,7 +19,7 @@ from crypto import EnvelopeError, plaintext_length_of, read_header, strictjson
 from crypto.envelope import MAGIC, VERSION, header_length
 
 from .errors import IntakeError, malformed, too_large
-from .fairness import StreamGuard, socket_closer
+from .fairness import StreamGuard, held_by_front, socket_closer
 from .storage import Store, UploadInfo, blur_time
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -98,7 +98,8 @@ def put_chunk(upload_id: str) -> Response:
     if offset is None or offset < 0:
         raise malformed()
     upload = _find(store, upload_id)
-    with _streams().streaming(request.stream, socket_closer(request.environ)) as stream:
+    closer = socket_closer(request.environ)
+    with _streams().streaming(request.stream, closer, held_by_front(request.headers)) as stream:
         body = _read_up_to(stream, chunk_bytes + 1 if length is None else length)
     if len(body) > chunk_bytes or (length is not None and len(body) != length):
         raise IntakeError("malformed", "error_broken")

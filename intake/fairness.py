@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import BinaryIO
 
@@ -22,13 +22,19 @@ from .errors import busy_streams, too_slow
 
 CIRCUIT_HEADER = "X-Sealdrop-Circuit"
 # nginx sets this to "1" (and only nginx: it overwrites any client's value) when it read the
-# whole body into memory before passing it on: a small no-JS post (deploy/nginx/). Such a body
-# arrives at once, so it needs no slot among the slow streams.
+# whole body into memory before passing it on: a text, as a no-JS post or as the one chunk of
+# a JS upload, under 64,000 bytes (deploy/nginx/). Such a body arrives at once, so it needs no
+# slot among the slow streams, which large slow uploads may hold.
 BUFFERED_HEADER = "X-Sealdrop-Buffered"
 # A read asks the server for at most this much at once, so that the bytes counted lag the
 # bytes received by no more than this (gunicorn's body reader waits until it has them all).
 READ_PIECE = 64 * 1024
 WATCH_EVERY_SECONDS = 1.0
+
+
+def held_by_front(headers: Mapping[str, str]) -> bool:
+    """The front server read this request's whole body before passing it on."""
+    return headers.get(BUFFERED_HEADER) == "1"
 
 
 class WatchedStream:
