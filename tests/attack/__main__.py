@@ -9,9 +9,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .harness import ATTACKS, Outcome, run, summary
+from .harness import Outcome, run, summary
+from .registry import ATTACKS
 
-KINDS = ("text", "reply check", "upload")
+KINDS = ("text", "js text", "reply check", "upload")
 # The target: with every attack running, texts and reply checks succeed 100 % with
 # p95 under 5 s.
 P95_TARGET_S = 5.0

@@ -167,6 +167,15 @@ def js_upload(stack: Stack, envelope: bytes, deadline: float) -> Sample:
     return Sample(status == 201, time.monotonic() - began, status)
 
 
+def js_text(stack: Stack, canaries: list[bytes]) -> Sample:
+    """A text sent as Tor Browser at Standard or Safer sends it: sealed in the browser, then
+    uploaded whole in one chunk (upload.js; issue 17, G5)."""
+    token = f"legit-js-text-{secrets.token_hex(6)}"
+    canaries.append(token.encode())
+    envelope = seal(stack.deployment.identity, f"{token}: what happened", [])
+    return js_upload(stack, envelope, time.monotonic() + 30)
+
+
 def legit_traffic(stack: Stack, until: float, samples: dict[str, list[Sample]], canaries) -> None:
     """Texts and reply checks in a loop, and one 10 MiB upload alongside, until ``until``."""
     token = f"legit-upload-{secrets.token_hex(6)}"
@@ -182,6 +191,7 @@ def legit_traffic(stack: Stack, until: float, samples: dict[str, list[Sample]], 
     uploader.start()
     while time.monotonic() < until:
         samples["text"].append(nojs_text(stack, canaries))
+        samples["js text"].append(js_text(stack, canaries))
         samples["reply check"].append(reply_check(stack))
     uploader.join()
 
@@ -431,7 +441,7 @@ def search_written(stack: Stack, needles: list[bytes]) -> list[tuple[str, bytes]
 
 
 def run(attack: Attack, root: Path, under_attack: bool = True) -> Outcome:
-    samples: dict[str, list[Sample]] = {"text": [], "reply check": [], "upload": []}
+    samples: dict[str, list[Sample]] = {"text": [], "js text": [], "reply check": [], "upload": []}
     canaries: list[bytes] = []
     log = AttackLog()
     with running_stack(root, attack.env) as stack:
