@@ -89,17 +89,17 @@ def test_the_app_unreachable_is_a_busy_page_in_the_persons_language(front: Front
     for name, value in HEADERS.items():
         assert reply.headers[name] == value, name
     assert "Server" not in reply.headers
-    assert "go back" not in body  # a page load, not a form: nothing to go back to
+    assert "did not arrive" not in body  # a page load, not a form
 
 
-def test_a_refused_post_says_the_form_still_holds_what_was_typed(front: Front) -> None:
+def test_a_refused_post_says_what_became_of_the_form(front: Front) -> None:
     text, content_type = multipart({"message": "a text"}, [])
     reply = front.get(2, "POST", "/submit?lang=en", text, **{"Content-Type": content_type})
     assert reply.status == 502
     body = reply.body.decode()
     readable_page(body, "en")
-    assert "go back with your browser's Back button: what you typed is still there" in body
-    assert "вернитесь кнопкой «Назад»" in body
+    assert "did not arrive, and your browser does not keep this site's forms" in body
+    assert "если вернуться назад, форма будет пустой" in body
 
 
 def test_too_large_names_what_to_do(front: Front) -> None:

@@ -206,11 +206,16 @@ class _App:
         self, command: list[str], env: dict[str, str], log: Path, socket_path: Path
     ) -> None:
         self.command, self.env, self.log, self.socket_path = command, env, log, socket_path
-        self.listener = socket.socket(socket.AF_UNIX)
-        self.listener.bind(str(socket_path))
-        os.chmod(socket_path, 0o660)
-        self.listener.listen(1024)
         self.process: subprocess.Popen[bytes] | None = None
+        self.open()
+
+    def open(self) -> None:
+        """The socket, as systemd makes it when the socket unit starts."""
+        self.socket_path.unlink(missing_ok=True)
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(str(self.socket_path))
+        os.chmod(self.socket_path, 0o660)
+        self.listener.listen(1024)
 
     def start(self) -> subprocess.Popen[bytes]:
         fd = self.listener.fileno()
@@ -240,6 +245,7 @@ class _App:
             _stop(self.process)
 
     def close(self) -> None:
+        """gunicorn and its socket gone (nginx is refused): a stopped socket unit."""
         self.stop()
         self.listener.close()
 
