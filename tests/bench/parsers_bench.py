@@ -1,14 +1,15 @@
 """Every parser of untrusted bytes is linear: time per MiB of its worst-case input we know, at
 two sizes (256 KiB and 4 MiB, 16 times larger). A linear parser keeps the time per MiB about flat
-(within a factor of RATIO_LIMIT: caches and the garbage collector make large inputs
-a little dearer); a quadratic one multiplies it
-by the size ratio (16x). A ratio above RATIO_LIMIT is flagged.
+(within a factor of RATIO_LIMIT: caches and the garbage collector make large inputs a
+little dearer); a quadratic one multiplies it by the size ratio (16x). A ratio above
+RATIO_LIMIT is flagged.
 
 The inputs are the attacks of issue 17 (G3) and their relatives: a JSON string of escaped
 quotes that never ends (the old reader rescanned to the end at every quote), empty containers,
-integers, a tar of empty members, a bundle listing many envelopes, a multipart body of line
-breaks and near-boundaries. Inputs of bounded size (key lines, identity files, codenames, the
-4 KiB upload body, the 4 KiB reply-check form) cost at most a constant and are not listed.
+integers, a tar of empty members, a bundle listing many envelopes, an envelope of one-byte
+records, a multipart body of line breaks and near-boundaries. Inputs of bounded size (key
+lines, identity files, codenames, the 4 KiB upload body, the 4 KiB reply-check form) cost at
+most a constant and are not listed.
 
     python -m tests.bench parsers          (or `make bench`)
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from werkzeug.sansio.multipart import Epilogue, MultipartDecoder, NeedData
 
-from crypto import ustar
+from crypto import Identity, MemorySink, PartInfo, Sealer, open_envelope, ustar
 from crypto.bundle import Bundle, BundleWriter
 from crypto.strictjson import JSONRefused, loads
 
@@ -74,6 +75,20 @@ def _bundle(size: int) -> Callable[[], object]:
     return read
 
 
+def _envelope_records(size: int) -> Callable[[], object]:
+    """An envelope whose message is one-byte records (six bytes of plaintext each)."""
+    identity = Identity.generate()
+    out = io.BytesIO()
+    sealer = Sealer(out, [identity.public_key])
+    sealer.begin_part(PartInfo("message"))
+    for _ in range(size // 6):
+        sealer.write(b"x")
+    sealer.end_part()
+    sealer.close()
+    envelope = out.getvalue()
+    return lambda: open_envelope(io.BytesIO(envelope), [identity], MemorySink(1 << 30))
+
+
 def _multipart(fill: bytes) -> Callable[[int], Callable[[], object]]:
     """The no-JavaScript form's decoder as intake/nojs.py drives it (64 KiB reads)."""
 
@@ -103,6 +118,7 @@ CASES: dict[str, Callable[[int], Callable[[], object]]] = {
     "JSON: nesting at the limit": _json(lambda n: b"[" + b"[[[[[[[]]]]]]]," * (n // 15) + b"1]"),
     "tar: empty members": _tar_members,
     "bundle: many entries": _bundle,
+    "envelope: one-byte records": _envelope_records,
     "multipart: line breaks": _multipart(b"\r\n"),
     "multipart: near-boundaries": _multipart(b"\r\n--"),
 }
