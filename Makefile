@@ -30,6 +30,7 @@ lock:
 	mkdir -p requirements
 	$(PIP_COMPILE) --output-file requirements/reviewer.txt
 	$(PIP_COMPILE) --extra server --output-file requirements/server.txt
+	$(PIP_COMPILE) --extra server --extra postgresql --output-file requirements/postgresql.txt
 	$(PIP_COMPILE) --extra server --extra dev --output-file requirements/dev.txt
 
 # The browser bundle (libsodium-wrappers, CommonJS build) is built from the npm lockfile.

@@ -46,6 +46,9 @@ SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 _COPY = 1 << 20
 _MAX_MANIFEST = 64 << 20
 _MANIFEST_DEPTH = 8
+# Objects and arrays in a manifest (docs/FORMAT.md 3.4): more than the 64 MiB limit holds as
+# entries (each over 100 bytes), so only a manifest of empty containers meets it.
+_MANIFEST_CONTAINERS = 1 << 20
 
 
 class BundleError(SealdropError):
@@ -368,7 +371,10 @@ class Bundle:
         data = self._file.read(member.size)
         try:
             manifest = strictjson.loads_object(
-                data, max_bytes=_MAX_MANIFEST, max_depth=_MANIFEST_DEPTH
+                data,
+                max_bytes=_MAX_MANIFEST,
+                max_depth=_MANIFEST_DEPTH,
+                max_containers=_MANIFEST_CONTAINERS,
             )
         except strictjson.JSONRefused as refused:
             raise BundleError(

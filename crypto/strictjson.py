@@ -2,10 +2,15 @@
 limits, and nothing that two readers could understand differently.
 
 Refused: more than ``max_bytes`` bytes; text that is not UTF-8 (a byte-order mark included);
-nesting deeper than ``max_depth``; a name repeated in one object; NaN, Infinity and numbers too
+nesting deeper than ``max_depth``; more than ``max_containers`` objects and arrays together
+(when given); a name repeated in one object; NaN, Infinity and numbers too
 large to be finite; integers outside ±(2⁵³ − 1) (what every JavaScript reader holds exactly);
 strings with unpaired surrogates (``"\\ud800"``), which no UTF-8 text can carry.
 Every refusal is a ``JSONRefused`` (a ``ValueError``) whose message is one sentence.
+
+Every step is linear in the input (a hostile writer chooses the bytes): the checks before
+``json.loads`` are regular expressions that never backtrack and byte operations, run a bounded
+number of times (tests/bench/parsers_bench.py measures the time per MiB at two sizes).
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ import re
 from typing import Any
 
 MAX_SAFE_INTEGER = (1 << 53) - 1
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A string from its opening quote to its closing one, or to the end of the input if it has
+# none. Possessive (*+): once started at a quote it always matches, consuming all it scanned,
+# so stripping every string is one pass (a pattern that could fail would be retried at every
+# later quote: quadratic on `"\"\"\"...`).
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
 # Depth is counted on the brackets alone, every opening one as "(" and closing one as ")"
 # (a mismatched pair is not JSON, which the parser refuses next).
 _BRACKETS = bytes.maketrans(b"[{]}", b"(())")
@@ -28,7 +37,13 @@ class JSONRefused(ValueError):
     """The bytes are not JSON this project accepts; the message says why."""
 
 
-def loads(data: bytes | bytearray | memoryview, *, max_bytes: int, max_depth: int) -> Any:
+def loads(
+    data: bytes | bytearray | memoryview,
+    *,
+    max_bytes: int,
+    max_depth: int,
+    max_containers: int | None = None,
+) -> Any:
     """Parses ``data`` strictly, or raises JSONRefused."""
     raw = bytes(data)
     if len(raw) > max_bytes:
@@ -39,7 +54,7 @@ def loads(data: bytes | bytearray | memoryview, *, max_bytes: int, max_depth: in
         raise JSONRefused("it is not UTF-8 text") from None
     if text.startswith("\ufeff"):
         raise JSONRefused("it starts with a byte-order mark")
-    _check_depth(raw, max_depth)
+    _check_structure(raw, max_depth, max_containers)
     try:
         value = json.loads(
             text,
@@ -50,7 +65,7 @@ def loads(data: bytes | bytearray | memoryview, *, max_bytes: int, max_depth: in
         )
     except JSONRefused:
         raise
-    except RecursionError:  # unreachable after _check_depth; kept as a second fence
+    except RecursionError:  # unreachable after _check_structure; kept as a second fence
         raise JSONRefused(f"it is nested more than {max_depth} levels deep") from None
     except ValueError:
         raise JSONRefused("it is not valid JSON") from None
@@ -60,20 +75,27 @@ def loads(data: bytes | bytearray | memoryview, *, max_bytes: int, max_depth: in
 
 
 def loads_object(
-    data: bytes | bytearray | memoryview, *, max_bytes: int, max_depth: int
+    data: bytes | bytearray | memoryview,
+    *,
+    max_bytes: int,
+    max_depth: int,
+    max_containers: int | None = None,
 ) -> dict[str, Any]:
     """Like ``loads``, and the value must be an object."""
-    value = loads(data, max_bytes=max_bytes, max_depth=max_depth)
+    value = loads(data, max_bytes=max_bytes, max_depth=max_depth, max_containers=max_containers)
     if not isinstance(value, dict):
         raise JSONRefused("it is not a JSON object")
     return value
 
 
-def _check_depth(raw: bytes, max_depth: int) -> None:
-    """Counts nesting without recursion, at C speed: strings removed, then one level of
-    innermost "()" pairs removed per round (bytes.replace does not rescan what it joins).
-    Brackets left after ``max_depth`` rounds are too deep (or unbalanced: not JSON)."""
+def _check_structure(raw: bytes, max_depth: int, max_containers: int | None) -> None:
+    """Counts containers and nesting without recursion, at C speed: strings removed, then one
+    level of innermost "()" pairs removed per round (bytes.replace does not rescan what it
+    joins), at most ``max_depth`` rounds. Brackets left after them are too deep (or
+    unbalanced: not JSON)."""
     brackets = _STRING.sub(b"", raw).translate(_BRACKETS, _NOT_BRACKETS)
+    if max_containers is not None and brackets.count(b"(") > max_containers:
+        raise JSONRefused(f"it holds more than {max_containers} objects and arrays")
     for _ in range(max_depth):
         if not brackets:
             return

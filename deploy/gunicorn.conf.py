@@ -13,8 +13,9 @@ wsgi_app = "intake:create_app()"
 
 # Only nginx connects (deploy/nginx/sites-available/sealdrop), through a unix socket: no TCP
 # port at all, so nothing but the front server, with its timeouts and per-circuit limits,
-# reaches the app. systemd creates /run/sealdrop (RuntimeDirectory, group readable) and nginx's
-# user is in the sealdrop group (docs/ADMIN.md).
+# reaches the app. Under systemd the socket is sealdrop-intake.socket's (gunicorn takes it
+# over through LISTEN_FDS and ignores `bind`), open to the sealdrop group, which nginx's user
+# joins (docs/ADMIN.md); it outlives every restart. Run by hand, gunicorn binds it itself.
 bind = ["unix:/run/sealdrop/gunicorn.sock"]
 
 # Uploads over Tor are slow (tens of KiB/s) and a submission can take many minutes; each one
@@ -49,12 +50,15 @@ umask = 0o077
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]
-    """The socket is made under umask 0o077; let the group (nginx's user is in it) connect."""
+    """A socket gunicorn made itself is made under umask 0o077; let the group (nginx's user
+    is in it) connect. systemd's socket already has its mode (and /run is read-only here)."""
     import os
+    import stat
 
     for listener in server.LISTENERS:
-        if isinstance(listener.cfg_addr, str):
-            os.chmod(listener.cfg_addr, 0o660)
+        address = listener.cfg_addr
+        if isinstance(address, str) and stat.S_IMODE(os.stat(address).st_mode) != 0o660:
+            os.chmod(address, 0o660)
 
 
 class _NoRequestDetails(logging.Filter):

@@ -28,7 +28,7 @@ from crypto.envelope import (
 
 from . import epochs
 from .errors import IntakeError, malformed, too_large
-from .fairness import StreamGuard, socket_closer
+from .fairness import StreamGuard, held_by_front, socket_closer
 from .files import write_all
 from .storage import Duplicate, Store, UploadInfo, UploadToken, blur_time
 
@@ -122,7 +122,8 @@ def put_chunk(upload_id: str) -> Response:
         if stored is not None:  # a retry after a lost answer: all of it is here
             return _json({"received": stored, "stored": True})
         raise IntakeError("not-found")
-    with _streams().streaming(request.stream, socket_closer(request.environ)) as stream:
+    closer = socket_closer(request.environ)
+    with _streams().streaming(request.stream, closer, held_by_front(request.headers)) as stream:
         body = _read_up_to(stream, chunk_bytes + 1 if length is None else length)
     if len(body) > chunk_bytes or (length is not None and len(body) != length):
         raise IntakeError("malformed", "error_broken")

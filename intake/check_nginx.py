@@ -20,7 +20,13 @@ MIN_WORKER_CONNECTIONS = 4096
 # nginx's defaults (64-bit) for what the checks read.
 DEFAULT_BODY_BUFFER = 16 << 10
 DEFAULT_MAX_BODY = 1 << 20
-QUIET_ERROR_LEVELS = ("crit", "alert", "emerg")
+# At crit nginx logs a request whose app socket is missing, with its request line.
+QUIET_ERROR_LEVELS = ("alert", "emerg")
+# nginx holds a buffered body in memory whole: at most this much per connection (issue 17, G10).
+MAX_HELD_BODY = 64 << 10
+# nginx's own pages for these name nginx and lead nowhere: the site answers them itself
+# (deploy/nginx/snippets/sealdrop-errors.conf).
+OWN_ERROR_PAGES = ("400", "404", "405", "413", "414", "429", "500", "502", "503", "504")
 
 
 class NginxConfigError(Exception):
@@ -234,7 +240,14 @@ def _check_server(server: Scope, circuit_zones: set[str], found: Findings) -> No
     if len(level) < 2 or level[1] not in QUIET_ERROR_LEVELS:
         found.problems.append(
             f"nginx's error log for {where} records requests ({' '.join(level)}): set "
-            "`error_log /var/log/nginx/sealdrop-error.log crit;` in the server"
+            "`error_log /var/log/nginx/sealdrop-error.log alert;` in the server"
+        )
+    answered = {code for d in server.effective("error_page") for code in d.args[:-1]}
+    missing = [code for code in OWN_ERROR_PAGES if code not in answered]
+    if missing:
+        found.problems.append(
+            f"nginx answers {', '.join(missing)} in {where} with its own pages, which name "
+            "nginx and lead nowhere: `include snippets/sealdrop-errors.conf;` in the server"
         )
     for scope in [server, *locations]:
         access = scope.value("access_log", "logs/access.log")
@@ -284,6 +297,12 @@ def _check_spooling(scope: Scope, found: Findings) -> None:
             f"{scope.value('client_max_body_size') or '1m'} are buffered, in memory only up to "
             f"{scope.value('client_body_buffer_size') or '16k'}): set "
             "`proxy_request_buffering off;` there"
+        )
+    if buffered and largest > MAX_HELD_BODY:
+        found.problems.append(
+            f"nginx holds request bodies of up to {scope.value('client_max_body_size') or '1m'}"
+            f" whole in memory in {scope.where}, which a crowd of slow senders multiplies: keep "
+            "`client_max_body_size` there at 64k or less, or set `proxy_request_buffering off;`"
         )
     if (
         scope.value("proxy_buffering", "on") == "on"

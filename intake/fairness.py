@@ -1,5 +1,6 @@
 """Sharing one worker process fairly: body-streaming requests get a bounded share of its
-threads and must keep up a minimum average rate; reply checks are throttled per Tor circuit.
+threads and must keep up a minimum average rate; reply checks are throttled per Tor circuit,
+and a circuit's first few checks are never refused for what other circuits do.
 
 Everything here lives in memory only, per process, and names nobody: a circuit id (passed on
 by nginx as X-Sealdrop-Circuit, docs/THREAT_MODEL.md) is a key in a bounded table of token
@@ -13,7 +14,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import BinaryIO
 
@@ -22,13 +23,19 @@ from .errors import busy_streams, too_slow
 
 CIRCUIT_HEADER = "X-Sealdrop-Circuit"
 # nginx sets this to "1" (and only nginx: it overwrites any client's value) when it read the
-# whole body into memory before passing it on: a small no-JS post (deploy/nginx/). Such a body
-# arrives at once, so it needs no slot among the slow streams.
+# whole body into memory before passing it on: a text, as a no-JS post or as the one chunk of
+# a JS upload, under 64,000 bytes (deploy/nginx/). Such a body arrives at once, so it needs no
+# slot among the slow streams, which large slow uploads may hold.
 BUFFERED_HEADER = "X-Sealdrop-Buffered"
 # A read asks the server for at most this much at once, so that the bytes counted lag the
 # bytes received by no more than this (gunicorn's body reader waits until it has them all).
 READ_PIECE = 64 * 1024
 WATCH_EVERY_SECONDS = 1.0
+
+
+def held_by_front(headers: Mapping[str, str]) -> bool:
+    """The front server read this request's whole body before passing it on."""
+    return headers.get(BUFFERED_HEADER) == "1"
 
 
 class WatchedStream:
@@ -178,6 +185,10 @@ class CircuitBuckets:
         return len(self._buckets)
 
     def take(self, circuit: str) -> bool:
+        return self.spend(circuit) is not None
+
+    def spend(self, circuit: str) -> float | None:
+        """Takes a token: how many this circuit had before (None: none left, refused)."""
         now = self.clock()
         with self._lock:
             tokens, stamp = self._buckets.pop(circuit, (self.capacity, now))
@@ -186,4 +197,35 @@ class CircuitBuckets:
             self._buckets[circuit] = (tokens - 1 if allowed else tokens, now)
             while len(self._buckets) > self.max_circuits:
                 self._buckets.popitem(last=False)
-            return allowed
+            return tokens if allowed else None
+
+
+# A person checks for replies, mistypes the codename, checks again: their first few checks
+# of a minute are theirs whatever anyone else does.
+FRESH_CHECKS = 3
+
+
+class CheckAdmission:
+    """Who may check for replies now (issue 17). Each circuit has its bucket
+    (``per_circuit`` a minute). A circuit's first FRESH_CHECKS checks of a minute never meet
+    the ceiling: a flood cannot use up a person's share, only its own. Checks beyond them
+    share ``ceiling`` a minute among all circuits, so heavy circuits together stay bounded.
+    A check is cheap (a parse, three hashes, one indexed lookup, no sleep by default), so a
+    flood of fresh circuits costs CPU in proportion to the circuits Tor lets it build."""
+
+    def __init__(
+        self, per_circuit: int, ceiling: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.circuits = CircuitBuckets(per_circuit, clock=clock)
+        self.fresh_above = per_circuit - min(FRESH_CHECKS, per_circuit)
+        self._ceiling = CircuitBuckets(ceiling, max_circuits=1, clock=clock)
+
+    def refusal(self, circuit: str) -> str | None:
+        """None when this check may go ahead; else "throttled" (this circuit's share is
+        spent) or "busy" (the ceiling for heavy circuits is reached)."""
+        had = self.circuits.spend(circuit)
+        if had is None:
+            return "throttled"
+        if had >= self.fresh_above + 1 or self._ceiling.take(""):
+            return None
+        return "busy"

@@ -6,16 +6,16 @@ everything (the page says so). With JavaScript the browser derives the keys itse
 the JSON API below, which hands out ciphertext only.
 
 Against guessing: a wrong codename gets the very page a codename without replies gets; every
-codename check and mailbox lookup does the same work and is padded to the same floor; a token
-bucket per Tor circuit (the id nginx passes on, kept in memory only) limits how many one
-circuit runs per minute, and a per-process bucket for everyone together sets a ceiling far
-above that (no addresses, nothing stored).
+codename check and mailbox lookup does the same work (padded to a floor only if the operator
+sets one: a floor holds a thread asleep); a token bucket per Tor circuit (the id nginx passes
+on, kept in memory only) limits how many one circuit runs per minute, and a ceiling applies
+only to checks beyond a circuit's first few of a minute, so no flood takes a person's check
+away (intake/fairness.py CheckAdmission; no addresses, nothing stored).
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +29,7 @@ from crypto.bundle import hour_stamp
 from crypto.codename import Codename, InvalidCodename, ReplyKeys
 
 from .errors import IntakeError, throttled
-from .fairness import CIRCUIT_HEADER, CircuitBuckets
+from .fairness import CIRCUIT_HEADER, CheckAdmission
 from .i18n import current_language, hour_text, human_size, translate
 from .pageconfig import replies_config, replies_none, submit_config
 from .replies import FollowupSettings, Reply, ReplyStore, load_followup
@@ -44,42 +44,21 @@ ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
 PART_PATTERN = re.compile(r"[0-9]{1,6}", re.ASCII)
 
 
-class TokenBucket:
-    """Allows ``per_minute`` operations a minute on average, bursts up to the same number.
-    Shared by everyone: it keeps no trace of who asked."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.tokens = self.capacity
-        self.stamp = time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens < 1:
-                return False
-            self.tokens -= 1
-            return True
-
-
 @dataclass
 class Followup:
     settings: FollowupSettings
     replies: ReplyStore
-    bucket: TokenBucket
-    circuits: CircuitBuckets
+    admission: CheckAdmission
     next_expiry: float = 0.0
 
     def throttle(self) -> None:
-        """Refuses a check beyond this circuit's share (429, "wait a minute"), or beyond the
-        ceiling for everyone (503). Without nginx there is no circuit id: one shared key."""
-        if not self.circuits.take(request.headers.get(CIRCUIT_HEADER, "")):
+        """Refuses a check beyond this circuit's share (429, "wait a minute"), or a circuit's
+        heavy use beyond the ceiling (503, intake/fairness.py). Without nginx there is no
+        circuit id: one shared key."""
+        refusal = self.admission.refusal(request.headers.get(CIRCUIT_HEADER, ""))
+        if refusal == "throttled":
             raise throttled()
-        if not self.bucket.take():
+        if refusal == "busy":
             raise IntakeError("busy", "error_busy_checks", retry_after=60)
 
     def maybe_expire(self) -> None:
@@ -98,8 +77,7 @@ def init_app(app: Flask, config: object) -> None:
     app.extensions["sealdrop_followup"] = Followup(
         settings,
         replies,
-        TokenBucket(settings.checks_per_minute),
-        CircuitBuckets(settings.checks_per_circuit_per_minute),
+        CheckAdmission(settings.checks_per_circuit_per_minute, settings.checks_per_minute),
     )
     app.register_blueprint(bp)
 

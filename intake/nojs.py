@@ -23,7 +23,7 @@ from . import epochs
 from .codenames import SubmissionCodename, submission_codename
 from .config import SMALL_ENVELOPE_BYTES
 from .errors import IntakeError, Kept, malformed, too_large
-from .fairness import BUFFERED_HEADER, StreamGuard, socket_closer
+from .fairness import StreamGuard, held_by_front, socket_closer
 from .storage import Store, blur_time
 
 READ_BYTES = 64 * 1024
@@ -79,7 +79,7 @@ def receive(store: Store, request: Request, streams: StreamGuard) -> SubmissionC
     if declared is not None and declared > store.settings.max_submission_bytes:
         raise too_large(close=True)
     typed = _Typed()
-    buffered = request.headers.get(BUFFERED_HEADER) == "1"
+    buffered = held_by_front(request.headers)
     closer = socket_closer(request.environ)
     with streams.streaming(request.stream, closer, buffered) as stream:
         try:

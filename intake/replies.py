@@ -39,10 +39,13 @@ from .errors import IntakeError
 from .storage import BLOB_SUFFIX, Store, blur_time, remove_unlocked
 
 DEFAULT_REPLY_TTL_DAYS = 30
-# The ceiling for everyone together, per process: far above what a few circuits can reach.
+# The ceiling, per process, for checks beyond each circuit's first few of a minute (those
+# never meet it: intake/fairness.py CheckAdmission).
 DEFAULT_CHECKS_PER_MINUTE = 600
 DEFAULT_CHECKS_PER_CIRCUIT_PER_MINUTE = 10
-DEFAULT_FLOOR_MS = 300
+# Off: a floor holds a thread asleep for every check, which a flood multiplies; every check
+# does the same work anyway (parse, derive, one indexed lookup).
+DEFAULT_FLOOR_MS = 0
 _COPY = 1 << 20
 
 
@@ -65,7 +68,7 @@ class ImportError_(Exception):
 @dataclass(frozen=True)
 class FollowupSettings:
     reply_ttl_days: int
-    checks_per_minute: int  # codename checks and mailbox lookups, per process, all together
+    checks_per_minute: int  # checks beyond each circuit's first few, per process, all together
     checks_per_circuit_per_minute: int  # ... per Tor circuit (X-Sealdrop-Circuit), per process
     floor_seconds: float  # every codename check and mailbox lookup takes at least this long
 

@@ -18,6 +18,7 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 LOCKS = {
     "reviewer.txt": [],
     "server.txt": ["server"],
+    "postgresql.txt": ["server", "postgresql"],
     "dev.txt": ["server", "dev"],
 }
 FIX = "run `make lock` and commit requirements/"
@@ -78,6 +79,8 @@ def test_the_locks_agree_with_each_other_and_the_reviewer_gets_no_server_code() 
     locks = {name: parse_lock(REPO / "requirements" / name) for name in LOCKS}
     for name, (version, _, _) in locks["server.txt"].items():
         assert locks["dev.txt"][name][0] == version, f"dev.txt and server.txt differ on {name}"
+    for name, (version, _, _) in locks["server.txt"].items():
+        assert locks["postgresql.txt"][name][0] == version, f"postgresql.txt differs on {name}"
     for name, (version, _, _) in locks["reviewer.txt"].items():
         assert locks["server.txt"][name][0] == version, f"reviewer.txt and server.txt on {name}"
     server_only = set(declared(["server"])) - set(declared([]))

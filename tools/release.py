@@ -28,7 +28,7 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-REQUIREMENTS = ("server.txt", "reviewer.txt")
+REQUIREMENTS = ("server.txt", "postgresql.txt", "reviewer.txt")
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:

@@ -9,7 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .harness import ATTACKS, Outcome, run, summary
+from .harness import Outcome, run, summary
+from .registry import ATTACKS
 
 KINDS = ("text", "reply check", "js text", "upload")
 # The target: with every attack running, texts and reply checks succeed 100 % with

@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 
-BENCHES = ["envelope", "intake", "reviewer", "inbox", "team", "browser"]
+BENCHES = ["envelope", "intake", "reviewer", "inbox", "team", "parsers", "browser"]
 
 
 def main(names: list[str]) -> None:

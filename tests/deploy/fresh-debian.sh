@@ -86,7 +86,7 @@ run_block() {
 # What the units do, without systemd.
 start_intake() {
   log "start gunicorn as sealdrop-intake.service does"
-  in_root "install -d -o sealdrop -g sealdrop -m 0750 /run/sealdrop"   # RuntimeDirectory=
+  in_root "install -d -o sealdrop -g sealdrop -m 0750 /run/sealdrop"   # sealdrop-intake.socket does this under systemd
   chroot "$ROOT" /usr/bin/setpriv --reuid sealdrop --regid sealdrop --init-groups \
     /bin/sh -c 'set -a; . /etc/sealdrop/sealdrop.env; cd /; exec /opt/sealdrop/venv/bin/gunicorn --config /etc/sealdrop/gunicorn.conf.py' \
     >"$WORK/gunicorn.log" 2>&1 &

@@ -99,7 +99,20 @@ LIMITS = "conf.d/sealdrop-limits.conf"
             "limit requests per Tor circuit in server 127.0.0.1:8030 127.0.0.1:8080, location /",
         ),
         (SITE, r" proxy_protocol default_server;", " default_server;", "no listener for tor"),
-        (SITE, r"^    error_log (\S+) crit;", r"    error_log \1 info;", "records requests"),
+        (SITE, r"^    error_log (\S+) alert;", r"    error_log \1 info;", "records requests"),
+        (SITE, r"^    error_log (\S+) alert;", r"    error_log \1 crit;", "records requests"),
+        (
+            SITE,
+            r"^    include snippets/sealdrop-errors.conf;$",
+            "",
+            "with its own pages, which name nginx",
+        ),
+        (
+            SITE,
+            r"client_max_body_size 64k;",
+            "client_max_body_size 1m;",
+            "holds request bodies of up to 1m whole in memory in location = /sealdrop-held/submit",
+        ),
         (SITE, r"^    error_log .*$", "", "records requests"),
         (
             SITE,

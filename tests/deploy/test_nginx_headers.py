@@ -1,7 +1,8 @@
 """The contract between nginx and the app (both branches rely on it), seen from the app's side
 of the unix socket: nginx sets X-Sealdrop-Circuit to the circuit from tor's PROXY line, or to
 `local` on the plain listener, whatever the client sent; X-Sealdrop-Buffered is `1` only on a
-small no-JS post nginx read whole; nothing about the client that the app does not need."""
+body under 64,000 bytes that nginx read whole; nothing about the client that the app does not
+need."""
 
 from __future__ import annotations
 
@@ -120,7 +121,9 @@ def test_nothing_about_the_client_reaches_the_app(front: Front) -> None:
     assert headers["host"].startswith("127.0.0.1:")  # for the app's same-origin check
 
 
-def test_only_a_small_no_js_post_is_marked_as_read_whole(front: Front) -> None:
+def test_only_a_text_sized_body_is_marked_as_read_whole(front: Front) -> None:
+    """Under 64,000 bytes, a no-JS post, an upload's chunk or its finish call is held by
+    nginx and marked; anything larger streams, and a client's own mark never gets through."""
     circuit = circuit_id(8)
     small, content_type = multipart({"message": "a text"}, [])
     seen = front.seen(circuit, "POST", "/submit?lang=ru", small, **{"Content-Type": content_type})
@@ -131,5 +134,10 @@ def test_only_a_small_no_js_post_is_marked_as_read_whole(front: Front) -> None:
     seen = front.seen(circuit, "POST", "/submit?lang=en", large, **forged)
     assert seen["path"] == "/submit?lang=en" and seen["body"] == len(large)
     assert "x-sealdrop-buffered" not in seen["headers"]  # streamed: the client's claim is gone
-    seen = front.seen(circuit, "PUT", "/api/v1/uploads/abc?offset=0", b"x" * 1000, **forged)
-    assert "x-sealdrop-buffered" not in seen["headers"]
+    for size, held in ((1000, True), (63_999, True), (64_000, False), (1 << 20, False)):
+        seen = front.seen(circuit, "PUT", "/api/v1/uploads/abc?offset=0", b"x" * size, **forged)
+        assert seen["path"] == "/api/v1/uploads/abc?offset=0" and seen["body"] == size
+        assert (seen["headers"].get("x-sealdrop-buffered") == "1") is held, size
+    seen = front.seen(circuit, "POST", "/api/v1/uploads/abc/finish", b"{}", **forged)
+    assert seen["path"] == "/api/v1/uploads/abc/finish"
+    assert seen["headers"]["x-sealdrop-buffered"] == "1"

@@ -91,6 +91,7 @@ def test_one_circuit_is_limited_while_another_is_served(stack: Stack) -> None:
     refused = stack.client(greedy).request("GET", "/?lang=en")
     assert refused.status == 429
     assert "Wait a minute" in refused.body.decode()
+    assert '<a href="/replies?lang=en">' in refused.body.decode()
     assert refused.headers["Retry-After"] == "60"
     for name, value in HEADERS.items():
         assert refused.headers[name] == value, name

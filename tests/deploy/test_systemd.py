@@ -14,6 +14,7 @@ from .helpers import DEPLOY
 
 UNITS = sorted((DEPLOY / "systemd").glob("sealdrop-*.service"))
 TIMERS = sorted((DEPLOY / "systemd").glob("sealdrop-*.timer"))
+SOCKETS = sorted((DEPLOY / "systemd").glob("sealdrop-*.socket"))
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 # systemd-analyze's exposure score is 0 (locked down) to 10; --threshold takes it times ten.
 MAX_EXPOSURE_X10 = 15
@@ -31,7 +32,7 @@ def directives(unit: Path) -> dict[str, list[str]]:
 def runnable_copies(tmp_path: Path) -> list[Path]:
     """The units with their /opt/sealdrop binaries (absent here) replaced by /bin/true."""
     copies = []
-    for unit in UNITS + TIMERS:
+    for unit in UNITS + TIMERS + SOCKETS:
         copy = tmp_path / unit.name
         text = unit.read_text()
         for program in ("gunicorn", "sealdrop-intake"):
@@ -131,7 +132,13 @@ def test_the_nginx_drop_in_keeps_bodies_off_the_disk_and_nginx_on_loopback() -> 
     assert found["IPAddressDeny"] == ["any"] and found["IPAddressAllow"] == ["localhost"]
 
 
-def test_the_intake_unit_makes_the_socket_directory_for_nginx() -> None:
-    found = directives(DEPLOY / "systemd" / "sealdrop-intake.service")
-    assert found["RuntimeDirectory"] == ["sealdrop"]
-    assert found["RuntimeDirectoryMode"] == ["0750"]
+def test_the_socket_for_nginx_is_systemds_and_outlives_the_server() -> None:
+    """A socket gunicorn made would vanish on every restart, and nginx would log each request
+    that found it missing (issue 17, G6); tests/deploy/test_restart.py runs that path."""
+    socket_unit = directives(DEPLOY / "systemd" / "sealdrop-intake.socket")
+    assert socket_unit["ListenStream"] == ["/run/sealdrop/gunicorn.sock"]
+    assert socket_unit["SocketMode"] == ["0660"] and socket_unit["SocketGroup"] == ["sealdrop"]
+    assert socket_unit["RemoveOnStop"] == ["no"]
+    service = directives(DEPLOY / "systemd" / "sealdrop-intake.service")
+    assert service["Requires"] == ["sealdrop-intake.socket"]
+    assert "RuntimeDirectory" not in service  # systemd would delete the socket on every stop

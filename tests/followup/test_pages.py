@@ -190,6 +190,8 @@ def test_delete_without_and_with_javascript(intake, tmp_path):
 def test_checks_are_throttled_with_a_readable_answer(make_intake):
     intake = make_intake(FOLLOWUP_CHECKS_PER_MINUTE=3)
     mailbox = Codename.generate().derive().mailbox
+    for _ in range(3):  # a circuit's first checks of a minute never meet the ceiling
+        assert check(intake.client, str(Codename.generate())).status_code == 200
     assert check(intake.client, str(Codename.generate())).status_code == 200
     assert intake.client.get(f"/api/v1/mailboxes/{mailbox}/replies").status_code == 200
     assert check(intake.client, str(Codename.generate())).status_code == 200

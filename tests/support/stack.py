@@ -7,6 +7,10 @@ PROXY-protocol listener for tor and a plain one for a local browser, gunicorn
     with running_stack(tmp_path) as stack:  # in tests
         CircuitClient(stack.proxy_port, circuit="fc00:dead:beef:4dad::1:2").request("GET", "/")
 
+gunicorn's socket is made here and handed to gunicorn as systemd's socket activation does
+(deploy/systemd/sealdrop-intake.socket): it outlives gunicorn, so ``stack.restart_app()`` is the
+restart path of production.
+
 nginx runs unprivileged here, so the main file (Debian's /etc/nginx/nginx.conf in production)
 is written by this module with the same includes and an http-level access log, which the
 site must switch off; every other nginx file is the shipped one with only its paths and
@@ -28,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +133,17 @@ class Stack:
     socket_path: Path
     nginx_dir: Path
     gunicorn_log: Path
+    app: _App | None = None
+
+    def restart_app(self, while_down: Callable[[], object] = lambda: None) -> object:
+        """Stops gunicorn, runs ``while_down`` (returning what it returns), starts it again
+        on the same socket, as `systemctl restart sealdrop-intake` does."""
+        assert self.app is not None
+        self.app.stop()
+        try:
+            return while_down()
+        finally:
+            self.app.start()
 
     def client(self, circuit: str | None = None, timeout: float = 60) -> CircuitClient:
         port = self.plain_port if circuit is None else self.proxy_port
@@ -183,6 +198,58 @@ def write_nginx_config(root: Path, proxy_port: int, plain_port: int, socket_path
     return main
 
 
+class _App:
+    """gunicorn, started as systemd starts a socket-activated service: the listening socket
+    as file descriptor 3, LISTEN_FDS=1 and LISTEN_PID its own pid."""
+
+    def __init__(
+        self, command: list[str], env: dict[str, str], log: Path, socket_path: Path
+    ) -> None:
+        self.command, self.env, self.log, self.socket_path = command, env, log, socket_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self.open()
+
+    def open(self) -> None:
+        """The socket, as systemd makes it when the socket unit starts."""
+        self.socket_path.unlink(missing_ok=True)
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(str(self.socket_path))
+        os.chmod(self.socket_path, 0o660)
+        self.listener.listen(1024)
+
+    def start(self) -> subprocess.Popen[bytes]:
+        fd = self.listener.fileno()
+        script = f'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@" 3<&{fd}'
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                ["/bin/bash", "-c", script, "bash", *self.command],
+                env=self.env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(fd,),
+            )
+        # Ready when its workers answer (the socket itself accepts from the start).
+        _wait(self._answers, [self.process], "gunicorn")
+        return self.process
+
+    def _answers(self) -> bool:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(5)
+            sock.connect(str(self.socket_path))
+            sock.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+            return sock.recv(12).startswith(b"HTTP/1.")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+
+    def close(self) -> None:
+        """gunicorn and its socket gone (nginx is refused): a stopped socket unit."""
+        self.stop()
+        self.listener.close()
+
+
 def _wait(check: object, processes: list[subprocess.Popen[bytes]], what: str) -> None:
     deadline = time.monotonic() + START_DEADLINE_S
     while True:
@@ -199,13 +266,6 @@ def _wait(check: object, processes: list[subprocess.Popen[bytes]], what: str) ->
 
 def _accepts_tcp(port: int) -> bool:
     with socket.create_connection(("127.0.0.1", port), 1):
-        return True
-
-
-def _accepts_unix(path: Path) -> bool:
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.settimeout(1)
-        sock.connect(str(path))
         return True
 
 
@@ -243,18 +303,14 @@ def running_stack(
     gunicorn_command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF)]
     gunicorn_command += ["--bind", f"unix:{socket_path}"]
     processes: list[subprocess.Popen[bytes]] = []
+    app = _App(
+        gunicorn_command,
+        {**os.environ, **deployment.env, "HOME": str(home)},
+        gunicorn_log,
+        socket_path,
+    )
     try:
-        with open(gunicorn_log, "ab") as log:
-            processes.append(
-                subprocess.Popen(
-                    gunicorn_command,
-                    env={**os.environ, **deployment.env, "HOME": str(home)},
-                    cwd=REPO,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        _wait(lambda: _accepts_unix(socket_path), processes, "gunicorn")
+        app.start()
         with open(nginx_dir / "logs" / "stderr.log", "ab") as log:
             processes.append(
                 subprocess.Popen(
@@ -264,10 +320,13 @@ def running_stack(
                 )
             )
         _wait(lambda: _accepts_tcp(proxy_port) and _accepts_tcp(plain_port), processes, "nginx")
-        yield Stack(root, deployment, proxy_port, plain_port, socket_path, nginx_dir, gunicorn_log)
+        yield Stack(
+            root, deployment, proxy_port, plain_port, socket_path, nginx_dir, gunicorn_log, app
+        )
     finally:
         for process in reversed(processes):
             _stop(process)
+        app.close()
 
 
 def main() -> None:
