@@ -143,9 +143,11 @@ SIZE_UNITS = (
 
 # Plural messages the scripts fill in themselves (i18n.plural_forms): singular, plural.
 REPLIES_NONE = Nn_(
-    "There are no replies for this codename. If you wrote recently, come back in a few days. "
+    "There are no replies for this codename. Check that its words are the ones on your paper, "
+    "in the same order. If they are and you wrote recently, come back in a few days. "
     "Replies are deleted %(num)s day after they arrive, or when you delete them.",
-    "There are no replies for this codename. If you wrote recently, come back in a few days. "
+    "There are no replies for this codename. Check that its words are the ones on your paper, "
+    "in the same order. If they are and you wrote recently, come back in a few days. "
     "Replies are deleted %(num)s days after they arrive, or when you delete them.",
 )
 MINUTES_LEFT = Nn_("about %(num)s minute", "about %(num)s minutes")

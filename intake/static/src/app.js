@@ -368,7 +368,21 @@ class Page {
   }
 }
 
+// Without JS the replies page's language switch posts the typed codename back to the server;
+// with JS the codename never leaves this device, so the switch becomes plain links.
+function plainLanguageLinks() {
+  for (const button of document.querySelectorAll('nav.languages button[data-href]')) {
+    const link = document.createElement('a');
+    link.href = button.dataset.href;
+    link.lang = button.lang;
+    link.hreflang = button.lang;
+    link.textContent = button.textContent;
+    button.replaceWith(link);
+  }
+}
+
 function main() {
+  plainLanguageLinks();
   const config = readConfig();
   const form = document.getElementById('submit-form');
   // Missing pieces leave the plain form, and its no-JavaScript notice, in charge.
