@@ -239,9 +239,7 @@ def column_reading(codename: Codename) -> Codename:
     return Codename.parse(" ".join(words[i] for i in COLUMN_ORDER))
 
 
-def find_order(
-    replies: ReplyStore, codename: Codename | None
-) -> tuple[Codename | None, bool]:
+def find_order(replies: ReplyStore, codename: Codename | None) -> tuple[Codename | None, bool]:
     """The codename as typed; or, when only its column reading has replies, that (True). Both
     mailboxes are looked up every time, so every check does the same work."""
     if codename is None:

@@ -13,17 +13,16 @@ address that opens in one language (?lang=ru).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_datetime, get_timezone_location
 from babel.numbers import format_decimal
-import os
-from collections.abc import Mapping
-from typing import Any
-
 from flask import Flask, current_app, request
 from flask_babel import Babel, force_locale, get_translations, gettext
 

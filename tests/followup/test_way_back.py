@@ -17,7 +17,9 @@ COLUMNS = (0, 2, 4, 6, 1, 3, 5, 7)  # what copying 1 2 / 3 4 / 5 6 / 7 8 down th
 
 
 def followup_codename(page: str) -> str:
-    match = re.search(r'<input type="hidden" id="followup-codename" name="codename" value="([^"]*)"', page)
+    match = re.search(
+        r'<input type="hidden" id="followup-codename" name="codename" value="([^"]*)"', page
+    )
     assert match, "no follow-up codename on the page"
     return html.unescape(match.group(1))
 

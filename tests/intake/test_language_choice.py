@@ -33,9 +33,7 @@ def test_browser_language_unless_chosen(intake: Intake) -> None:
     assert 'action="/submit?lang=ru"' in page  # the form keeps the language it opened in
 
 
-def test_admin_default(
-    tmp_path: Path, watched_tmp: Path, captured_log: io.StringIO
-) -> None:
+def test_admin_default(tmp_path: Path, watched_tmp: Path, captured_log: io.StringIO) -> None:
     intake = build(tmp_path, watched_tmp, captured_log, DEFAULT_LANGUAGE="ru")
     assert html_lang(intake, "/") == "ru"
     assert html_lang(intake, "/", SPOOFED) == "ru"  # Tor Browser's English says nothing
