@@ -35,6 +35,36 @@ class UploadClient {
     this.maxBackoffMs = options.maxBackoffMs || 30000;
     this.maxAttempts = options.maxAttempts || 8;
     this.fetch = options.fetch || ((...args) => fetch(...args));
+    // In a page, chunks go by XMLHttpRequest, whose upload events let the bar move while a
+    // chunk is on the wire (a small send is one chunk); fetch has no such events.
+    this.xhr = !options.fetch && typeof XMLHttpRequest !== 'undefined';
+  }
+
+  // A PUT of one piece, reporting bytes sent so far to onSent. Resolves {status, body};
+  // rejects only on network failure.
+  sendPiece(url, body, onSent) {
+    if (!this.xhr) {
+      return this.request('PUT', url, body, 'application/octet-stream');
+    }
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      const separator = url.includes('?') ? '&' : '?';
+      xhr.open('PUT', `${this.base}${url}${separator}lang=${encodeURIComponent(this.lang)}`);
+      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+      xhr.upload.addEventListener('progress', (event) => onSent(event.loaded));
+      xhr.addEventListener('load', () => {
+        let json = {};
+        try {
+          json = JSON.parse(xhr.responseText);
+        } catch (error) {
+          json = {};
+        }
+        resolve({ status: xhr.status, body: json });
+      });
+      xhr.addEventListener('error', () => reject(new Error('network')));
+      xhr.addEventListener('abort', () => reject(new Error('network')));
+      xhr.send(body);
+    });
   }
 
   // One JSON request. Resolves {status, body}; rejects only on network failure.
@@ -101,7 +131,11 @@ class UploadClient {
       const piece = data.subarray(sent - offset, Math.min(end, sent + this.limit) - offset);
       let result = null;
       try {
-        result = await this.request('PUT', `${path}?offset=${sent}`, piece, 'application/octet-stream');
+        const from = sent;
+        result = await this.sendPiece(`${path}?offset=${sent}`, piece, (loaded) => {
+          // Bytes on the wire, not yet acknowledged: the bar moves, the percentage waits.
+          this.onProgress(Math.min(from + loaded, size), size);
+        });
       } catch (networkError) {
         result = null;
       }
