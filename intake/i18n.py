@@ -6,8 +6,9 @@ directory holds, so an organisation adds one by translating a .po file (docs/TRA
 The language is, in this order: the one the person chose (?lang=ru, which every link and
 form on the pages carries on), else the browser's Accept-Language, else the organisation's
 default (SEALDROP_DEFAULT_LANGUAGE, English if unset). Tor Browser asks for English pages by
-default with exactly "en-US,en;q=0.5", whatever its own language: that says nothing about the
-person, so it counts as no preference. Never a cookie. docs/ADMIN.md says how to publish an
+default with exactly "en-US, en" (whatever the q-values), whatever its own language: that says
+nothing about the person, so it counts as no preference (an English speaker whose browser
+says the same gets the default too, and the language links). Never a cookie. docs/ADMIN.md says how to publish an
 address that opens in one language (?lang=ru).
 """
 
@@ -30,8 +31,9 @@ from .config import ConfigError
 from .messages import MESSAGES, SIZE_UNITS
 
 DEFAULT = "en"
-# What Tor Browser sends when "Request English versions of web pages" is on (its default).
-TOR_BROWSER_SPOOFED = "en-US,en;q=0.5"
+# What Tor Browser asks for when "Request English versions of web pages" is on (its default):
+# "en-US,en;q=0.5", or with q=0.9 from Firefox 128 on.
+TOR_BROWSER_SPOOFED = ["en-US", "en"]
 DOMAIN = "messages"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
@@ -99,8 +101,7 @@ def current_language() -> str:
 
 def browser_language() -> str | None:
     """The site's language the browser asks for first, if it says anything about the person."""
-    header = request.headers.get("Accept-Language", "")
-    if header.replace(" ", "") == TOR_BROWSER_SPOOFED:
+    if [value for value, _quality in request.accept_languages] == TOR_BROWSER_SPOOFED:
         return None
     return request.accept_languages.best_match(languages())
 

@@ -14,6 +14,7 @@ from intake.config import ConfigError
 from .conftest import Intake, build
 
 SPOOFED = {"Accept-Language": "en-US,en;q=0.5"}
+SPOOFED_SINCE_128 = {"Accept-Language": "en-US,en;q=0.9"}
 
 
 def html_lang(intake: Intake, path: str, headers: dict[str, str] | None = None) -> str:
@@ -37,6 +38,7 @@ def test_admin_default(tmp_path: Path, watched_tmp: Path, captured_log: io.Strin
     intake = build(tmp_path, watched_tmp, captured_log, DEFAULT_LANGUAGE="ru")
     assert html_lang(intake, "/") == "ru"
     assert html_lang(intake, "/", SPOOFED) == "ru"  # Tor Browser's English says nothing
+    assert html_lang(intake, "/", SPOOFED_SINCE_128) == "ru"
     assert html_lang(intake, "/", {"Accept-Language": "en-GB,en;q=0.8"}) == "en"
     assert html_lang(intake, "/?lang=en") == "en"
 

@@ -77,6 +77,7 @@ class Submission {
     this.client = new UploadClient({
       lang: config.lang,
       chunkBytes: config.chunk_bytes,
+      adaptivePieces: true, // the bar moves every few seconds on a slow link
       onStatus: (key, values) => ui.say(key, values),
       onProgress: (done, size) => ui.progress(done, size),
     });
@@ -251,7 +252,7 @@ class Page {
     if (this.button !== null) this.button.disabled = busy;
     this.form.setAttribute('aria-busy', busy ? 'true' : 'false');
     // Pinned to the bottom of the screen while sending; the bar moves from the first moment
-    // (no value: the browser animates it) until bytes are counted.
+    // (no value: the browser animates it) until the first piece has arrived.
     if (this.pin !== null) this.pin.classList.toggle('pinned', busy);
     if (busy && this.bar !== null) {
       this.bar.hidden = false;

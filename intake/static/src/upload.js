@@ -3,6 +3,11 @@
 // finish. It retries through busy answers and network errors, and resumes from what the
 // server says it holds. Used by app.js in the page, and by the tests in Node.
 const API = '/api/v1/uploads';
+// Pieces are sized so that each takes about this long on the wire, between FIRST_PIECE and
+// the server's chunk size: on a fast link whole chunks, on a slow one smaller pieces, so that
+// the progress bar moves every few seconds even for a send of one chunk.
+const PIECE_SECONDS = 2;
+const FIRST_PIECE = 64 * 1024;
 
 class UploadError extends Error {
   constructor(code, message) {
@@ -35,36 +40,14 @@ class UploadClient {
     this.maxBackoffMs = options.maxBackoffMs || 30000;
     this.maxAttempts = options.maxAttempts || 8;
     this.fetch = options.fetch || ((...args) => fetch(...args));
-    // In a page, chunks go by XMLHttpRequest, whose upload events let the bar move while a
-    // chunk is on the wire (a small send is one chunk); fetch has no such events.
-    this.xhr = !options.fetch && typeof XMLHttpRequest !== 'undefined';
+    this.rate = null; // bytes per second, as the last piece measured it
+    this.adaptive = Boolean(options.adaptivePieces); // the page's; whole chunks otherwise
   }
 
-  // A PUT of one piece, reporting bytes sent so far to onSent. Resolves {status, body};
-  // rejects only on network failure.
-  sendPiece(url, body, onSent) {
-    if (!this.xhr) {
-      return this.request('PUT', url, body, 'application/octet-stream');
-    }
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      const separator = url.includes('?') ? '&' : '?';
-      xhr.open('PUT', `${this.base}${url}${separator}lang=${encodeURIComponent(this.lang)}`);
-      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-      xhr.upload.addEventListener('progress', (event) => onSent(event.loaded));
-      xhr.addEventListener('load', () => {
-        let json = {};
-        try {
-          json = JSON.parse(xhr.responseText);
-        } catch (error) {
-          json = {};
-        }
-        resolve({ status: xhr.status, body: json });
-      });
-      xhr.addEventListener('error', () => reject(new Error('network')));
-      xhr.addEventListener('abort', () => reject(new Error('network')));
-      xhr.send(body);
-    });
+  pieceBytes() {
+    if (!this.adaptive) return this.limit;
+    if (this.rate === null) return Math.min(this.limit, FIRST_PIECE);
+    return Math.min(this.limit, Math.max(FIRST_PIECE, Math.floor(this.rate * PIECE_SECONDS)));
   }
 
   // One JSON request. Resolves {status, body}; rejects only on network failure.
@@ -128,16 +111,16 @@ class UploadClient {
     let sent = offset;
     let attempt = 0;
     while (sent < end) {
-      const piece = data.subarray(sent - offset, Math.min(end, sent + this.limit) - offset);
+      const piece = data.subarray(sent - offset, Math.min(end, sent + this.pieceBytes()) - offset);
       let result = null;
+      const started = Date.now();
       try {
-        const from = sent;
-        result = await this.sendPiece(`${path}?offset=${sent}`, piece, (loaded) => {
-          // Bytes on the wire, not yet acknowledged: the bar moves, the percentage waits.
-          this.onProgress(Math.min(from + loaded, size), size);
-        });
+        result = await this.request('PUT', `${path}?offset=${sent}`, piece, 'application/octet-stream');
       } catch (networkError) {
         result = null;
+      }
+      if (result !== null && result.status === 200) {
+        this.rate = (piece.length * 1000) / Math.max(1, Date.now() - started);
       }
       if (result !== null && result.status === 200 && Number.isInteger(result.body.received)) {
         if (result.body.received > sent) {
