@@ -8,8 +8,8 @@ form on the pages carries on), else the browser's Accept-Language, else the orga
 default (SEALDROP_DEFAULT_LANGUAGE, English if unset). Tor Browser asks for English pages by
 default with exactly "en-US, en" (whatever the q-values), whatever its own language: that says
 nothing about the person, so it counts as no preference (an English speaker whose browser
-says the same gets the default too, and the language links). Never a cookie. docs/ADMIN.md says how to publish an
-address that opens in one language (?lang=ru).
+says the same gets the default too, and the language links). Never a cookie. docs/ADMIN.md
+says how to publish an address that opens in one language (?lang=ru).
 """
 
 from __future__ import annotations
