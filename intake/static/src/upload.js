@@ -3,9 +3,10 @@
 // finish. It retries through busy answers and network errors, and resumes from what the
 // server says it holds. Used by app.js in the page, and by the tests in Node.
 const API = '/api/v1/uploads';
-// Pieces are sized so that each takes about this long on the wire, between FIRST_PIECE and
-// the server's chunk size: on a fast link whole chunks, on a slow one smaller pieces, so that
-// the progress bar moves every few seconds even for a send of one chunk.
+// The page's pieces start at FIRST_PIECE and at least double each time, up to the server's
+// chunk size, or sooner to what the link carries in PIECE_SECONDS: the progress bar moves
+// within seconds even for a send of one chunk, and a slow or distant link (Tor) pays a round
+// trip only for a few more requests.
 const PIECE_SECONDS = 2;
 const FIRST_PIECE = 64 * 1024;
 
@@ -41,13 +42,15 @@ class UploadClient {
     this.maxAttempts = options.maxAttempts || 8;
     this.fetch = options.fetch || ((...args) => fetch(...args));
     this.rate = null; // bytes per second, as the last piece measured it
+    this.lastPiece = 0;
     this.adaptive = Boolean(options.adaptivePieces); // the page's; whole chunks otherwise
   }
 
   pieceBytes() {
     if (!this.adaptive) return this.limit;
     if (this.rate === null) return Math.min(this.limit, FIRST_PIECE);
-    return Math.min(this.limit, Math.max(FIRST_PIECE, Math.floor(this.rate * PIECE_SECONDS)));
+    const wanted = Math.max(2 * this.lastPiece, Math.floor(this.rate * PIECE_SECONDS));
+    return Math.min(this.limit, wanted);
   }
 
   // One JSON request. Resolves {status, body}; rejects only on network failure.
@@ -121,6 +124,7 @@ class UploadClient {
       }
       if (result !== null && result.status === 200) {
         this.rate = (piece.length * 1000) / Math.max(1, Date.now() - started);
+        this.lastPiece = piece.length;
       }
       if (result !== null && result.status === 200 && Number.isInteger(result.body.received)) {
         if (result.body.received > sent) {
