@@ -92,6 +92,20 @@ async function wayBack(browser, spec, scripted) {
   seen.columns = await check(page, spec, scripted, COLUMNS.map((i) => words[i]).join(' '));
   seen.typo = await check(page, spec, scripted, 'apple banana cherry');
   seen.empty = await check(page, spec, scripted, spec.empty_codename);
+  if (!scripted) {
+    // The language switch posts what is typed: the codename stays.
+    const other = spec.lang === 'ru' ? 'en' : 'ru';
+    const navigation = page.waitForNavigation({ timeout: spec.timeout_ms });
+    await page.focus(`nav.languages button[lang="${other}"]`);
+    await page.keyboard.press('Enter');
+    await navigation;
+    const html = await page.content();
+    seen.switched = {
+      lang: attribute(html, /<html lang="([^"]*)"/),
+      typed: attribute(html, /<textarea id="codename-input"[^>]*>([^<]*)<\/textarea>/),
+      url: page.url(),
+    };
+  }
   await page.close();
   return seen;
 }

@@ -8,7 +8,7 @@ Tor Browser's Standard, Safer and Safest levels, and Chromium. One browser sessi
 - the way back: a codename copied down the old grid's columns finds its reply (and is shown
   in its right order), a typo leaves no follow-up form holding the previous codename, and a
   well-formed codename without replies is warned about its words and order before the
-  follow-up form;
+  follow-up form; without JavaScript, switching language keeps the typed codename;
 - with JavaScript, a JPEG's GPS position and camera model gone once the reviewer opens it,
   kept when the person ticked "keep", and the staff's LOCATION flag on the kept one;
 - without JavaScript, reloading the confirmation (Firefox resends the post) stores nothing
@@ -136,6 +136,9 @@ def test_the_person_gets_back_in(node, tmp_path, start_intake, browser, level, l
     check_way_back(report["way_back"], codename)
 
     if level == "safest":
+        switched = report["way_back"]["switched"]  # the no-JS language switch keeps it
+        assert switched["lang"] == "en" and switched["typed"] == spec["empty_codename"]
+        assert spec["empty_codename"].split()[0] not in switched["url"]
         resent = report["resend"]
         assert resent["first_codename"] and resent["again_codename"] == resent["first_codename"]
         assert not resent["first_says_again"] and resent["again_says_again"]
