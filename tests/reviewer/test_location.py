@@ -4,11 +4,14 @@ while the vault keeps the original; --keep-metadata keeps them, for evidence."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from reviewer_helpers import seal, write_bundle
+from test_inbox_app import _app, _text
 
 from reviewer import photo_metadata
+from reviewer.app.thread_screen import ThreadScreen
 from reviewer.attachments import location_flag
 from tests.photos import LATITUDE, MODEL, identifying, photo, tags
 
@@ -55,3 +58,19 @@ def test_a_broken_photo_is_saved_but_said_to_keep_its_metadata(cli, tmp_path: Pa
     cli("open", bundle, "--passphrase-file", keys.passphrase_file)
     saved = cli("save", "bad1", "--out", tmp_path / "out")
     assert saved.exit_code == 0 and "metadata NOT removed" in " ".join(saved.output.split())
+
+
+def test_the_staff_app_flags_the_photo_in_the_thread(cli, vault: Path, tmp_path: Path, keys):
+    files = [("IMG_2041.jpg", "image/jpeg", photo(tmp_path, "jpeg").read_bytes())]
+    bundle = tmp_path / "b.tar"
+    write_bundle(bundle, {"geo2": seal([keys.public], "где это снято", files)})
+    assert cli("open", bundle, "--passphrase-file", keys.passphrase_file).exit_code == 0
+
+    async def look() -> None:
+        app = _app(vault)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("enter")
+            assert isinstance(app.screen, ThreadScreen)
+            assert "LOCATION: this file says where it was made" in _text(app)
+
+    asyncio.run(look())
