@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from reviewer import photo_metadata
 from tests.photos import base_jpeg, identifying, photo, tags
 
 MODULE = Path(__file__).resolve().parents[2] / "intake" / "static" / "src" / "strip-metadata.js"
@@ -79,3 +80,12 @@ def test_other_files_and_broken_photos(node: str, tmp_path: Path) -> None:
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(base_jpeg()[:30])
     assert strip(node, broken, tmp_path / "y") == "strip"
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png"])
+def test_the_browser_and_the_reviewer_clean_alike(node: str, tmp_path: Path, kind: str) -> None:
+    """The staff side (reviewer/photo_metadata.py) follows the same rules, byte for byte."""
+    source = photo(tmp_path, kind)
+    target = tmp_path / "js-cleaned"
+    assert strip(node, source, target) == "cleaned"
+    assert photo_metadata.strip(source.read_bytes()) == target.read_bytes()
