@@ -258,7 +258,7 @@ def _webp_chunks(data: bytes, partial: bool = False):  # type: ignore[no-untyped
 def _strip_webp(data: bytes) -> bytes:
     kept = []
     for kind, _body, raw in _webp_chunks(data):
-        if kind == b"VP8X":
+        if kind == b"VP8X" and len(raw) > 8:
             flags = raw[8] & ~(0x08 | 0x04)
             raw = raw[:8] + bytes([flags]) + raw[9:]
         elif kind in (b"EXIF", b"XMP "):

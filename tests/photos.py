@@ -60,6 +60,21 @@ def base_png() -> bytes:
     )
 
 
+def webp() -> bytes:
+    """A WebP container: VP8X (EXIF and XMP flags set), EXIF, XMP, an image chunk."""
+    chunks = [
+        (b"VP8X", b"\x0c" + b"\x00" * 9),
+        (b"EXIF", b"MM\x00\x2a\x00\x00\x00\x08\x00\x00"),
+        (b"XMP ", b"<x:xmpmeta>exif:GPSLatitude</x:xmpmeta>"),
+        (b"VP8L", b"\x2f\x00\x00\x00\x00"),
+    ]
+    body = b"WEBP" + b"".join(
+        kind + struct.pack("<I", len(data)) + data + b"\x00" * (len(data) % 2)
+        for kind, data in chunks
+    )
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
 def photo(directory: Path, kind: str = "jpeg", name: str | None = None) -> Path:
     """A photo with GPS, camera make, model and serial, XMP (and for JPEG an upright
     orientation of 6, a comment, and a trailer after the image as phones append)."""

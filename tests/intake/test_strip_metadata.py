@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reviewer import photo_metadata
-from tests.photos import base_jpeg, identifying, photo, tags
+from tests.photos import base_jpeg, identifying, photo, tags, webp
 
 MODULE = Path(__file__).resolve().parents[2] / "intake" / "static" / "src" / "strip-metadata.js"
 SCRIPT = """
@@ -89,3 +89,15 @@ def test_the_browser_and_the_reviewer_clean_alike(node: str, tmp_path: Path, kin
     target = tmp_path / "js-cleaned"
     assert strip(node, source, target) == "cleaned"
     assert photo_metadata.strip(source.read_bytes()) == target.read_bytes()
+
+
+def test_webp_loses_exif_and_xmp_alike_in_both(node: str, tmp_path: Path) -> None:
+    source = tmp_path / "photo.webp"
+    source.write_bytes(webp())
+    target = tmp_path / "clean.webp"
+    assert strip(node, source, target) == "cleaned"
+    cleaned = target.read_bytes()
+    assert b"EXIF" not in cleaned and b"GPSLatitude" not in cleaned and b"VP8L" in cleaned
+    assert cleaned[20] & 0x0C == 0  # VP8X no longer announces EXIF or XMP
+    assert int.from_bytes(cleaned[4:8], "little") == len(cleaned) - 8
+    assert photo_metadata.strip(source.read_bytes()) == cleaned
