@@ -68,3 +68,18 @@ def test_the_no_js_language_switch_posts_the_typed_codename(intake):
     assert '<html lang="ru"' in russian and html.escape(typed) in russian
     empty = check(intake.client, "   ", lang="ru")
     assert empty.status_code == 200 and 'class="error"' not in empty.get_data(as_text=True)
+
+
+def test_the_delete_question_opens_in_view(intake, tmp_path):
+    """Without JS the question is a new page: its address's fragment scrolls to it (a phone
+    would otherwise show the top of the page and the question far below)."""
+    codename = Codename.generate("en")
+    import_replies(intake.app, reply_bundle(tmp_path / "r.tar", codename, "a reply"))
+    page = check(intake.client, str(codename)).get_data(as_text=True)
+    assert 'action="/replies/delete?lang=en#delete-confirm"' in page
+    asked = intake.client.post(
+        "/replies/delete?lang=en",
+        data={"codename": str(codename), "reply": "r1"},
+        content_type="application/x-www-form-urlencoded",
+    ).get_data(as_text=True)
+    assert 'id="delete-confirm"' in asked
