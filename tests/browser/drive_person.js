@@ -84,6 +84,34 @@ async function check(page, spec, scripted, text) {
   return state;
 }
 
+// Runs in the page: the status line's text, and whether it is on the screen.
+function statusSeen() {
+  const status = document.getElementById('status');
+  const box = status.getBoundingClientRect();
+  const sent = document.getElementById('sent-section');
+  return {
+    text: status.textContent,
+    error: status.classList.contains('error'),
+    in_view: box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight,
+    done: sent !== null && !sent.hidden,
+  };
+}
+
+// Too large for the server (the admin server takes little): the refusal where one looks.
+async function tooLarge(browser, spec) {
+  const page = await newPage(browser, spec);
+  await page.goto(`${spec.admin_url}/?lang=${spec.lang}`, { waitUntil: 'load' });
+  await page.waitForSelector('#js-notice:not([hidden])');
+  await page.type('#message', 'too much at once');
+  await (await page.$('#attachments')).uploadFile(spec.big_photo);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.click('#send');
+  await page.waitForSelector('#status.error', { timeout: spec.timeout_ms });
+  const seen = await page.evaluate(statusSeen);
+  await page.close();
+  return seen;
+}
+
 async function wayBack(browser, spec, scripted) {
   const page = await newPage(browser, spec);
   await page.goto(`${spec.url}/replies?lang=${spec.lang}`, { waitUntil: 'load' });
@@ -145,6 +173,7 @@ async function sendPhoto(browser, spec, keep) {
   seen.nojs_notice_hidden = await page.$eval('#strip-nojs', (e) => e.hidden);
   if (keep) await page.click('#keep-metadata');
   await page.click('#send');
+  seen.status_after_send = await page.evaluate(statusSeen);
   await page.waitForSelector('#sent-section:not([hidden])', { timeout: spec.timeout_ms });
   seen.next_steps = await page.$$eval('#sent-section #next-steps a', (links) =>
     links.map((link) => new URL(link.href).pathname),
@@ -229,7 +258,10 @@ async function run(spec) {
     } else {
       report.resend = await resend(browser, spec);
     }
-    if (spec.throttle) report.status = await status(browser, spec);
+    if (spec.throttle) {
+      report.status = await status(browser, spec);
+      report.too_large = await tooLarge(browser, spec);
+    }
   } finally {
     await browser.close();
     fs.rmSync(profileDir, { recursive: true, force: true });
