@@ -53,7 +53,7 @@ MESSAGES: dict[str, str] = {
     ),
     "error_method": N_("This address does not accept that kind of request."),
     "error_strip": N_(
-        "The photo %(name)s could not be checked for location details, so nothing was sent. "
+        "The file %(name)s could not be checked for location details, so nothing was sent. "
         "Send a screenshot of it instead, or tick the box to keep the details and send it as "
         "it is."
     ),
@@ -105,7 +105,7 @@ MESSAGES: dict[str, str] = {
     "title_not_found": N_("This page does not exist"),
     "title_failed": N_("Something went wrong"),
     # The submission script's status line.
-    "cleaning": N_("Removing location and camera details from your photos…"),
+    "cleaning": N_("Removing location and camera details from your photos and videos…"),
     "encrypting": N_("Encrypting on your device…"),
     "uploading": N_("Sending… %(percent)s%%. Keep this page open."),
     "uploading_left": N_("Sending… %(percent)s%%. Keep this page open: %(time_left)s left."),

@@ -106,3 +106,22 @@ def tags(path: Path) -> dict[str, str]:
 def identifying(path: Path) -> list[str]:
     """The tags left that say where, who or with what."""
     return [key for key in tags(path) if any(word in key for word in IDENTIFYING)]
+
+
+def video(directory: Path, moov_first: bool = False) -> Path:
+    """An MP4 whose movie box says where (©xyz) and with what (©mak, a track's ©mod)."""
+
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+    def text(kind: bytes, value: bytes) -> bytes:
+        return box(kind, struct.pack(">HH", len(value), 0) + value)
+
+    track = box(b"trak", box(b"tkhd", bytes(84)) + box(b"udta", text(b"\xa9mod", MODEL.encode())))
+    user = box(b"udta", text(b"\xa9xyz", b"+43.3178+045.6981/") + text(b"\xa9mak", b"Samsung"))
+    movie = box(b"moov", box(b"mvhd", bytes(100)) + track + user)
+    media = box(b"mdat", b"\x11" * 1000)
+    kind = box(b"ftyp", b"mp42\x00\x00\x00\x00mp42isom")
+    path = directory / "clip.mp4"
+    path.write_bytes(kind + (movie + media if moov_first else media + movie))
+    return path

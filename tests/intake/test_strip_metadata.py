@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reviewer import photo_metadata
-from tests.photos import base_jpeg, identifying, photo, tags, webp
+from tests.photos import base_jpeg, identifying, photo, tags, video, webp
 
 MODULE = Path(__file__).resolve().parents[2] / "intake" / "static" / "src" / "strip-metadata.js"
 SCRIPT = """
@@ -101,3 +101,35 @@ def test_webp_loses_exif_and_xmp_alike_in_both(node: str, tmp_path: Path) -> Non
     assert cleaned[20] & 0x0C == 0  # VP8X no longer announces EXIF or XMP
     assert int.from_bytes(cleaned[4:8], "little") == len(cleaned) - 8
     assert photo_metadata.strip(source.read_bytes()) == cleaned
+
+
+VIDEO_SCRIPT = """
+const fs = require('node:fs');
+const { stripFile } = require(process.argv[1]);
+const [input, output] = process.argv.slice(2);
+const file = new File([fs.readFileSync(input)], 'clip.mp4', { type: 'video/mp4' });
+stripFile(file).then(async ({ file: cleaned, cleaned: done }) => {
+  fs.writeFileSync(output, Buffer.from(await cleaned.arrayBuffer()));
+  process.stdout.write(JSON.stringify(done));
+});
+"""
+
+
+@pytest.mark.parametrize("moov_first", [False, True])
+def test_a_video_loses_its_place_and_phone_in_place(
+    node: str, tmp_path: Path, moov_first: bool
+) -> None:
+    source = video(tmp_path, moov_first)
+    assert "[QuickTime] GPSCoordinates" in identifying(source)
+    target = tmp_path / "clean.mp4"
+    result = subprocess.run(
+        [node, "-e", VIDEO_SCRIPT, str(MODULE), str(source), str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout) is True
+    assert identifying(target) == []
+    before, after = source.read_bytes(), target.read_bytes()
+    assert len(after) == len(before)  # renamed in place: no offset moves
+    assert after.replace(b"free", b"udta") == before

@@ -13,7 +13,8 @@
 //         orientation alone is written back, so the photo is not shown turned on its side.
 //   PNG:  drops eXIf, tEXt, zTXt, iTXt (XMP) and tIME chunks, and anything after IEND.
 //   WebP: drops the EXIF and XMP chunks and clears their flags in VP8X.
-// Other files (videos, HEIC, documents) come back unchanged, with ok: false for the page to
+//   MP4/MOV videos: see below (metadata boxes renamed "free" in place).
+// Other files (HEIC, documents) come back unchanged, with ok: false for the page to
 // say so. A file that claims to be one of these formats but is malformed throws StripError.
 
 class StripError extends Error {
@@ -187,6 +188,82 @@ function stripWebp(bytes, name) {
   return [header, ...kept];
 }
 
+// --- MP4 / MOV -----------------------------------------------------------------------------
+// A video's location and device details live in user data and metadata boxes of its movie
+// box (moov/udta: ©xyz, ©mak, ©mod; moov/meta: Apple's location and model keys; the same
+// inside each track). Each of them is renamed "free" where it is, so no size or offset changes
+// and the media data is not touched; only the movie box is read (a few megabytes at most).
+
+const VIDEO_BRANDS = /^(isom|iso[2-9]|mp4[12]|avc1|qt {2}|M4V |M4A |3gp[4-9]|3g2[abc]|MSNV|dash)$/;
+const MAX_MOVIE_BOX = 64 << 20;
+
+function boxAt(bytes, at, end) {
+  if (at + 8 > end) return null;
+  let size = u32be(bytes, at);
+  let header = 8;
+  if (size === 1) {
+    if (at + 16 > end) return null;
+    size = u32be(bytes, at + 8) * 2 ** 32 + u32be(bytes, at + 12);
+    header = 16;
+  } else if (size === 0) {
+    size = end - at;
+  }
+  if (size < header || at + size > end) return null;
+  return { type: String.fromCharCode(...bytes.subarray(at + 4, at + 8)), start: at, header, end: at + size };
+}
+
+// Renames the metadata boxes among the children of [at, end), descending into tracks.
+function freeMetadata(bytes, at, end, name) {
+  while (at < end) {
+    const box = boxAt(bytes, at, end);
+    if (box === null) throw new StripError(name);
+    if (box.type === 'udta' || box.type === 'meta') {
+      bytes.set([0x66, 0x72, 0x65, 0x65], box.start + 4); // "free"
+    } else if (box.type === 'trak') {
+      freeMetadata(bytes, box.start + box.header, box.end, name);
+    }
+    at = box.end;
+  }
+}
+
+async function readSlice(file, start, end) {
+  return new Uint8Array(await file.slice(start, end).arrayBuffer());
+}
+
+// The video with its movie box's metadata renamed, or null if it is not an MP4/MOV video.
+async function stripVideo(file) {
+  const head = await readSlice(file, 0, 16);
+  if (!startsWith(head, 4, 'ftyp') || !VIDEO_BRANDS.test(String.fromCharCode(...head.subarray(8, 12)))) {
+    return null;
+  }
+  let at = 0;
+  while (at < file.size) {
+    const header = await readSlice(file, at, Math.min(file.size, at + 16));
+    const size = header.length >= 8 ? boxSizeFrom(header, file.size - at) : null;
+    if (size === null) throw new StripError(file.name);
+    if (startsWith(header, 4, 'moov')) {
+      if (size > MAX_MOVIE_BOX) throw new StripError(file.name);
+      const movie = await readSlice(file, at, at + size);
+      const inner = boxAt(movie, 0, movie.length);
+      if (inner === null) throw new StripError(file.name);
+      freeMetadata(movie, inner.header, movie.length, file.name);
+      const parts = [file.slice(0, at), movie, file.slice(at + size)];
+      return new File(parts, file.name, { type: file.type, lastModified: 0 });
+    }
+    at += size;
+  }
+  throw new StripError(file.name); // a video without a movie box cannot be played anyway
+}
+
+// A top-level box's size from its first 16 bytes (which boxAt cannot check against the end).
+function boxSizeFrom(header, left) {
+  let size = u32be(header, 0);
+  if (size === 1 && header.length < 16) return null;
+  if (size === 1) size = u32be(header, 8) * 2 ** 32 + u32be(header, 12);
+  else if (size === 0) size = left;
+  return size >= 8 && size <= left ? size : null;
+}
+
 // --- files ---------------------------------------------------------------------------------
 
 function kindOf(bytes) {
@@ -212,7 +289,10 @@ function stripBytes(bytes, name = 'file') {
 // cleaned ({file, cleaned}). Reads only the first bytes of files that are not photos.
 async function stripFile(file) {
   const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
-  if (kindOf(head) === null) return { file, cleaned: false };
+  if (kindOf(head) === null) {
+    const video = await stripVideo(file);
+    return video === null ? { file, cleaned: false } : { file: video, cleaned: true };
+  }
   const bytes = new Uint8Array(await file.arrayBuffer());
   const parts = stripBytes(bytes, file.name);
   const options = { type: file.type, lastModified: 0 };
