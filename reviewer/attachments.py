@@ -239,8 +239,8 @@ def strip_by_default(config: dict) -> bool:
 
 def clean_saved(path: Path, mat2: str | None) -> str:
     """Removes location and device details from a saved copy (the vault keeps the original):
-    JPEG, PNG and WebP by sealdrop's own lossless filter, anything else with mat2 when it is
-    installed. Returns one sentence saying what happened."""
+    JPEG, PNG, WebP and MP4/MOV by sealdrop's own lossless filters, anything else with mat2
+    when it is installed. Returns one sentence saying what happened."""
     with path.open("rb") as handle:
         head = handle.read(16)
     if photo_metadata.is_photo(head):
@@ -256,6 +256,12 @@ def clean_saved(path: Path, mat2: str | None) -> str:
             out.truncate()
             out.flush()
             os.fsync(out.fileno())
+        return "location and camera details removed (the vault keeps the original)"
+    if photo_metadata.is_video(head):
+        try:
+            photo_metadata.strip_video(path)
+        except photo_metadata.MalformedPhoto as error:
+            return f"metadata NOT removed ({error}); treat this file as still carrying it"
         return "location and camera details removed (the vault keeps the original)"
     if mat2 is not None:
         return strip_metadata(path, mat2)

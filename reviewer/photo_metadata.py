@@ -7,7 +7,8 @@ file's first 256 KiB and last 1 MiB, where these live.
 
 ``strip`` rewrites a JPEG, PNG or WebP without its location and device details (EXIF, XMP,
 IPTC, comments, text chunks, what follows the image), copying the image data byte for byte
-and keeping a JPEG's orientation. Every parser here reads its input once, front to back.
+and keeping a JPEG's orientation. ``strip_video`` renames an MP4/MOV file's metadata boxes
+"free" in place. Every parser here reads its input once, front to back.
 """
 
 from __future__ import annotations
@@ -277,6 +278,71 @@ def strip(data: bytes) -> bytes:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 12:
         return _strip_webp(data)
     raise NotAPhoto()
+
+
+# --- MP4 / MOV ---------------------------------------------------------------------------
+
+_VIDEO_BRANDS = re.compile(
+    rb"isom|iso[2-9]|mp4[12]|avc1|qt  |M4V |M4A |3gp[4-9]|3g2[abc]|MSNV|dash"
+)
+_MAX_MOVIE_BOX = 64 << 20
+
+
+def is_video(head: bytes) -> bool:
+    return head[4:8] == b"ftyp" and _VIDEO_BRANDS.fullmatch(head[8:12]) is not None
+
+
+def _box_size(header: bytes, left: int) -> int | None:
+    (size,) = struct.unpack_from(">I", header)
+    if size == 1:
+        if len(header) < 16:
+            return None
+        (size,) = struct.unpack_from(">Q", header, 8)
+    elif size == 0:
+        size = left
+    return size if 8 <= size <= left else None
+
+
+def _free_metadata(movie: bytearray, at: int, end: int) -> None:
+    """Renames the user-data and metadata boxes among the children of [at, end) "free",
+    descending into tracks."""
+    while at < end:
+        size = _box_size(bytes(movie[at : at + 16]), end - at)
+        if size is None:
+            raise MalformedPhoto("a box in the video's movie box runs past its end")
+        kind = bytes(movie[at + 4 : at + 8])
+        header = 16 if struct.unpack_from(">I", movie, at)[0] == 1 else 8
+        if kind in (b"udta", b"meta"):
+            movie[at + 4 : at + 8] = b"free"
+        elif kind == b"trak":
+            _free_metadata(movie, at + header, at + size)
+        at += size
+
+
+def strip_video(path: Path) -> None:
+    """Renames an MP4/MOV file's metadata boxes (place, phone) "free" in place, as the
+    submission page does: no size or offset changes, the media data untouched."""
+    with path.open("r+b") as handle:
+        total = handle.seek(0, 2)
+        at = 0
+        while at < total:
+            handle.seek(at)
+            header = handle.read(16)
+            size = _box_size(header, total - at) if len(header) >= 8 else None
+            if size is None:
+                raise MalformedPhoto("a box of the video runs past the end of the file")
+            if header[4:8] == b"moov":
+                if size > _MAX_MOVIE_BOX:
+                    raise MalformedPhoto("the video's movie box is too large to check")
+                handle.seek(at)
+                movie = bytearray(handle.read(size))
+                inner = 16 if struct.unpack_from(">I", movie)[0] == 1 else 8
+                _free_metadata(movie, inner, len(movie))
+                handle.seek(at)
+                handle.write(movie)
+                return
+            at += size
+    raise MalformedPhoto("the video has no movie box")
 
 
 def is_photo(head: bytes) -> bool:

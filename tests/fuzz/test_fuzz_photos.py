@@ -5,6 +5,7 @@ location check always answers; nothing else is ever raised."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from hypothesis import given
 
 from reviewer import photo_metadata
-from tests.photos import photo, webp
+from tests.photos import photo, video, webp
 
 from .harness import fuzz_target
 from .strategies import mutated
@@ -25,6 +26,7 @@ SEEDS = [
     photo(SCRATCH, "jpeg").read_bytes(),
     photo(SCRATCH, "png").read_bytes(),
     webp(),
+    video(SCRATCH, moov_first=True).read_bytes(),
 ]
 
 
@@ -40,3 +42,7 @@ def test_photo_parsers(data: bytes) -> None:
     path = SCRATCH / "photo"
     path.write_bytes(data)
     assert photo_metadata.carries_location(path) in (True, False)
+    if photo_metadata.is_video(data[:16]):
+        with contextlib.suppress(photo_metadata.MalformedPhoto):
+            photo_metadata.strip_video(path)
+        assert path.stat().st_size == len(data)

@@ -13,7 +13,7 @@ from test_inbox_app import _app, _text
 from reviewer import photo_metadata
 from reviewer.app.thread_screen import ThreadScreen
 from reviewer.attachments import location_flag
-from tests.photos import LATITUDE, MODEL, identifying, photo, tags
+from tests.photos import LATITUDE, MODEL, identifying, photo, tags, video
 
 
 def test_photos_with_a_location_are_flagged(tmp_path: Path) -> None:
@@ -74,3 +74,15 @@ def test_the_staff_app_flags_the_photo_in_the_thread(cli, vault: Path, tmp_path:
             assert "LOCATION: this file says where it was made" in _text(app)
 
     asyncio.run(look())
+
+
+def test_a_saved_video_loses_its_place_and_phone(cli, tmp_path: Path, keys) -> None:
+    clip = video(tmp_path).read_bytes()
+    bundle = tmp_path / "b.tar"
+    write_bundle(bundle, {"vid1": seal([keys.public], "", [("clip.mp4", "video/mp4", clip)])})
+    cli("open", bundle, "--passphrase-file", keys.passphrase_file)
+    assert "LOCATION:" in " ".join(cli("show", "vid1").output.split())
+    saved = cli("save", "vid1", "--out", tmp_path / "out")
+    assert "location and camera details removed" in saved.output
+    cleaned = tmp_path / "out" / "clip.mp4"
+    assert identifying(cleaned) == [] and len(cleaned.read_bytes()) == len(clip)
