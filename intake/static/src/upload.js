@@ -9,6 +9,8 @@ const API = '/api/v1/uploads';
 // trip only for a few more requests.
 const PIECE_SECONDS = 2;
 const FIRST_PIECE = 64 * 1024;
+// Smaller uploads (texts, small photos) go whole in one PUT, which the server stores at once.
+const WHOLE_BELOW = 256 * 1024;
 
 class UploadError extends Error {
   constructor(code, message) {
@@ -41,13 +43,15 @@ class UploadClient {
     this.maxBackoffMs = options.maxBackoffMs || 30000;
     this.maxAttempts = options.maxAttempts || 8;
     this.fetch = options.fetch || ((...args) => fetch(...args));
+    this.stored = new Set(); // ids the server said it stored whole
     this.rate = null; // bytes per second, as the last piece measured it
     this.lastPiece = 0;
     this.adaptive = Boolean(options.adaptivePieces); // the page's; whole chunks otherwise
   }
 
-  pieceBytes() {
-    if (!this.adaptive) return this.limit;
+  // How much of an upload of ``size`` bytes the next PUT carries.
+  pieceBytes(size) {
+    if (!this.adaptive || size <= WHOLE_BELOW) return this.limit; // a text goes whole
     if (this.rate === null) return Math.min(this.limit, FIRST_PIECE);
     const wanted = Math.max(2 * this.lastPiece, Math.floor(this.rate * PIECE_SECONDS));
     return Math.min(this.limit, wanted);
@@ -114,7 +118,7 @@ class UploadClient {
     let sent = offset;
     let attempt = 0;
     while (sent < end) {
-      const piece = data.subarray(sent - offset, Math.min(end, sent + this.pieceBytes()) - offset);
+      const piece = data.subarray(sent - offset, Math.min(end, sent + this.pieceBytes(size)) - offset);
       let result = null;
       const started = Date.now();
       try {
@@ -127,6 +131,8 @@ class UploadClient {
         this.lastPiece = piece.length;
       }
       if (result !== null && result.status === 200 && Number.isInteger(result.body.received)) {
+        // A small upload sent whole is stored at its PUT: finish has nothing left to do.
+        if (result.body.stored === true) this.stored.add(id);
         if (result.body.received > sent) {
           sent = result.body.received;
           attempt = 0;
@@ -178,6 +184,7 @@ class UploadClient {
   }
 
   async finish(id) {
+    if (this.stored.has(id)) return;
     const path = `${API}/${encodeURIComponent(id)}/finish`;
     // A JSON body, like every state-changing API call: the server refuses other content
     // types, which a page on another site could send without asking.
