@@ -39,7 +39,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.extensions["sealdrop"] = store
     app.extensions["sealdrop_streams"] = StreamGuard(settings)
     app.extensions["sealdrop_time_zone"] = zoneinfo.ZoneInfo(settings.time_zone)
-    i18n.init_app(app, settings.time_zone)
+    i18n.init_app(app, settings.time_zone, config)
     web.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

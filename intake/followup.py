@@ -42,6 +42,9 @@ MAILBOX_PATTERN = re.compile(r"[a-z2-7]{26}")
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
 # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
 PART_PATTERN = re.compile(r"[0-9]{1,6}", re.ASCII)
+# Where the n-th typed word sits when a two-column grid numbered across rows was copied down
+# its columns: typed 1 3 5 7 2 4 6 8, issued order = typed[0], typed[4], typed[1], ...
+COLUMN_ORDER = (0, 4, 1, 5, 2, 6, 3, 7)
 
 
 @dataclass
@@ -127,10 +130,17 @@ def _render(**context: object) -> str:
 def check() -> Response | str:
     form = read_small_form(request)
     typed = form.get("codename", "")
+    if not typed.strip():
+        return _render(results=None)  # the language switch, with nothing typed yet
     with _guarded() as followup:
         codename, error = _parse(typed)
+        codename, reordered = find_order(followup.replies, codename)
         opened = _open_all(followup.replies, _keys(codename))
-    return _results(opened, error, str(codename) if codename else "", typed=typed)
+    if reordered:
+        typed = str(codename)  # shown in the order it was issued, to write down that way
+    return _results(
+        opened, error, str(codename) if codename else "", typed=typed, reordered=reordered
+    )
 
 
 @bp.post("/replies/delete")
@@ -198,6 +208,28 @@ def _parse(text: str) -> tuple[Codename | None, str | None]:
         return Codename.parse(text), None
     except InvalidCodename as error:
         return None, codename_error(error)
+
+
+def column_reading(codename: Codename) -> Codename:
+    """The codename a person gets by copying a grid numbered across rows (1 2 / 3 4 / ...) down
+    its columns (1 3 5 7 2 4 6 8), put back in the order it was issued."""
+    words = str(codename).split()
+    return Codename.parse(" ".join(words[i] for i in COLUMN_ORDER))
+
+
+def find_order(replies: ReplyStore, codename: Codename | None) -> tuple[Codename | None, bool]:
+    """The codename as typed; or, when only its column reading has replies, that (True). Both
+    mailboxes are looked up every time, so every check does the same work."""
+    if codename is None:
+        replies.list("a" * 26)
+        replies.list("a" * 26)
+        return None, False
+    other = column_reading(codename)
+    as_typed = replies.list(codename.derive().mailbox)
+    by_columns = replies.list(other.derive().mailbox)
+    if not as_typed and by_columns:
+        return other, True
+    return codename, False
 
 
 def _keys(codename: Codename | None) -> ReplyKeys | None:

@@ -3,15 +3,23 @@ intake/translations/<lang>/LC_MESSAGES/messages.po, compiled to .mo by `make tra
 
 English is the source language (the msgids); every other language is whatever catalog the
 directory holds, so an organisation adds one by translating a .po file (docs/TRANSLATING.md).
-Tor Browser always sends English in Accept-Language, so the language comes only from the URL
-(?lang=ru), never from headers or cookies. Unknown languages fall back to English.
+The language is, in this order: the one the person chose (?lang=ru, which every link and
+form on the pages carries on), else the browser's Accept-Language, else the organisation's
+default (SEALDROP_DEFAULT_LANGUAGE, English if unset). Tor Browser asks for English pages by
+default with exactly "en-US, en" (whatever the q-values), whatever its own language: that says
+nothing about the person, so it counts as no preference (an English speaker whose browser
+says the same gets the default too, and the language links). Never a cookie. docs/ADMIN.md
+says how to publish an address that opens in one language (?lang=ru).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_datetime, get_timezone_location
@@ -19,9 +27,13 @@ from babel.numbers import format_decimal
 from flask import Flask, current_app, request
 from flask_babel import Babel, force_locale, get_translations, gettext
 
+from .config import ConfigError
 from .messages import MESSAGES, SIZE_UNITS
 
 DEFAULT = "en"
+# What Tor Browser asks for when "Request English versions of web pages" is on (its default):
+# "en-US,en;q=0.5", or with q=0.9 from Firefox 128 on.
+TOR_BROWSER_SPOOFED = ["en-US", "en"]
 DOMAIN = "messages"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
@@ -44,8 +56,26 @@ def discover(directory: Path) -> tuple[str, ...]:
     return (DEFAULT, *(code for code in found if code != DEFAULT))
 
 
-def init_app(app: Flask, time_zone: str = "UTC") -> None:
+def default_language(config: Mapping[str, Any] | object | None, languages: tuple[str, ...]) -> str:
+    """DEFAULT_LANGUAGE from a config dict, or SEALDROP_DEFAULT_LANGUAGE; it must name a
+    language the site has a catalog for."""
+    if isinstance(config, Mapping):
+        value = config.get("DEFAULT_LANGUAGE")
+    else:
+        value = os.environ.get("SEALDROP_DEFAULT_LANGUAGE")
+    if value in (None, ""):
+        return DEFAULT
+    if value not in languages:
+        raise ConfigError(
+            f"SEALDROP_DEFAULT_LANGUAGE is {value!r}, but the site's languages are "
+            f"{', '.join(languages)}"
+        )
+    return str(value)
+
+
+def init_app(app: Flask, time_zone: str = "UTC", config: object = None) -> None:
     languages = discover(TRANSLATIONS_DIR)
+    app.extensions["sealdrop_default_language"] = default_language(config, languages)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
     app.config["BABEL_DEFAULT_TIMEZONE"] = time_zone
@@ -63,8 +93,17 @@ def languages() -> tuple[str, ...]:
 
 
 def current_language() -> str:
-    lang = request.args.get("lang", DEFAULT)
-    return lang if lang in languages() else DEFAULT
+    chosen = request.args.get("lang")
+    if chosen in languages():
+        return str(chosen)
+    return browser_language() or current_app.extensions["sealdrop_default_language"]
+
+
+def browser_language() -> str | None:
+    """The site's language the browser asks for first, if it says anything about the person."""
+    if [value for value, _quality in request.accept_languages] == TOR_BROWSER_SPOOFED:
+        return None
+    return request.accept_languages.best_match(languages())
 
 
 @cache

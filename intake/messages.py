@@ -52,6 +52,11 @@ MESSAGES: dict[str, str] = {
         "Reload the page and send again."
     ),
     "error_method": N_("This address does not accept that kind of request."),
+    "error_strip": N_(
+        "The file %(name)s could not be checked for location details, so nothing was sent. "
+        "Send a screenshot of it instead, or tick the box to keep the details and send it as "
+        "it is."
+    ),
     "error_unreadable": N_(
         "A file you chose can no longer be read (was it moved or deleted?), so nothing was "
         "sent. Choose it again and send."
@@ -88,8 +93,8 @@ MESSAGES: dict[str, str] = {
         "refused and nothing was kept. Open this site's address directly and try again."
     ),
     "error_json_type": N_(
-        "This request was refused: the upload API accepts only JSON (Content-Type: "
-        "application/json) from this site's own page. Reload the page and try again."
+        "This request was refused because it did not come from this site's own page, so "
+        "nothing was kept. Reload the page and try again."
     ),
     "error_throttled_checks": N_(
         "You have checked for replies many times in a short while. Please wait a minute, then "
@@ -100,6 +105,7 @@ MESSAGES: dict[str, str] = {
     "title_not_found": N_("This page does not exist"),
     "title_failed": N_("Something went wrong"),
     # The submission script's status line.
+    "cleaning": N_("Removing location and camera details from your photos and videos…"),
     "encrypting": N_("Encrypting on your device…"),
     "uploading": N_("Sending… %(percent)s%%. Keep this page open."),
     "uploading_left": N_("Sending… %(percent)s%%. Keep this page open: %(time_left)s left."),
@@ -143,9 +149,11 @@ SIZE_UNITS = (
 
 # Plural messages the scripts fill in themselves (i18n.plural_forms): singular, plural.
 REPLIES_NONE = Nn_(
-    "There are no replies for this codename. If you wrote recently, come back in a few days. "
+    "There are no replies for this codename. Check that its words are the ones on your paper, "
+    "in the same order. If they are and you wrote recently, come back in a few days. "
     "Replies are deleted %(num)s day after they arrive, or when you delete them.",
-    "There are no replies for this codename. If you wrote recently, come back in a few days. "
+    "There are no replies for this codename. Check that its words are the ones on your paper, "
+    "in the same order. If they are and you wrote recently, come back in a few days. "
     "Replies are deleted %(num)s days after they arrive, or when you delete them.",
 )
 MINUTES_LEFT = Nn_("about %(num)s minute", "about %(num)s minutes")

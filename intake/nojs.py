@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Callable
 from typing import BinaryIO
 
 from flask import Request
@@ -24,6 +25,7 @@ from .codenames import SubmissionCodename, submission_codename
 from .config import SMALL_ENVELOPE_BYTES
 from .errors import IntakeError, Kept, malformed, too_large
 from .fairness import StreamGuard, held_by_front, socket_closer
+from .resend import BodyHash
 from .storage import Store, blur_time
 
 READ_BYTES = 64 * 1024
@@ -69,8 +71,15 @@ class _ChargingWriter:
         blur_time(self._out.fileno())
 
 
-def receive(store: Store, request: Request, streams: StreamGuard) -> SubmissionCodename:
+def receive(
+    store: Store,
+    request: Request,
+    streams: StreamGuard,
+    before_publish: Callable[[BodyHash], None] | None = None,
+) -> SubmissionCodename:
     """Seals the form into a new submission; returns its codename (new, or the follow-up's).
+    ``before_publish`` gets the whole body's hash once it is sealed, and may refuse to store
+    it by raising (intake/resend.py: the same post sent twice).
     On any failure nothing is stored, the rest of the body is read (within limits) so the
     browser shows the error page, and an IntakeError is raised that carries what was typed
     (error.kept) for the error page to hand back. A body declared larger than the limit is
@@ -83,7 +92,7 @@ def receive(store: Store, request: Request, streams: StreamGuard) -> SubmissionC
     closer = socket_closer(request.environ)
     with streams.streaming(request.stream, closer, buffered) as stream:
         try:
-            return _receive(store, request, stream, typed)
+            return _receive(store, request, stream, typed, before_publish)
         except IntakeError as error:
             if error.message_key != "error_too_slow":
                 drain(stream, declared, 2 * store.settings.max_submission_bytes)
@@ -97,6 +106,7 @@ class _Typed:
     def __init__(self) -> None:
         self.message = bytearray()
         self.codename = bytearray()
+        self.body = BodyHash(b"")
 
     def kept(self) -> Kept:
         return Kept(
@@ -127,11 +137,18 @@ def _boundary(request: Request) -> bytes:
         raise malformed() from None
 
 
-def _receive(store: Store, request: Request, stream: BinaryIO, typed: _Typed) -> SubmissionCodename:
+def _receive(
+    store: Store,
+    request: Request,
+    stream: BinaryIO,
+    typed: _Typed,
+    before_publish: Callable[[BodyHash], None] | None,
+) -> SubmissionCodename:
     settings = store.settings
     limit = settings.max_submission_bytes
     declared = request.content_length
     boundary = _boundary(request)
+    typed.body = BodyHash(boundary)
     # A small body seals to a small envelope (the sealer adds less than the form's framing).
     small = declared is not None and declared <= SMALL_ENVELOPE_BYTES
     store.check_disk(declared or 0, small)
@@ -140,6 +157,8 @@ def _receive(store: Store, request: Request, stream: BinaryIO, typed: _Typed) ->
         # Sealed in memory and stored whole: one file, one commit, nothing unfinished.
         envelope = io.BytesIO()
         codename = _seal(Sealer(envelope, keys), stream, boundary, limit, typed)
+        if before_publish is not None:
+            before_publish(typed.body)
         store.store_whole(envelope.getbuffer())
         return codename
     store.maybe_cleanup_expired_uploads()  # idle uploads give their share back
@@ -147,6 +166,8 @@ def _receive(store: Store, request: Request, stream: BinaryIO, typed: _Typed) ->
         out = _ChargingWriter(handle, store, upload_id)
         codename = _seal(Sealer(out, keys), stream, boundary, limit, typed)  # type: ignore[arg-type]
         out.flush()
+        if before_publish is not None:
+            before_publish(typed.body)
         store.publish(path, handle, out.written, upload_id=upload_id)
         return codename
 
@@ -192,6 +213,7 @@ def _seal_parts(
         if isinstance(event, NeedData):
             block = _read(stream)
             received += len(block)
+            typed.body.update(block)
             if received > limit:
                 raise too_large()
             decoder.receive_data(block or None)

@@ -11,6 +11,8 @@ from .i18n import human_size, plural_forms, translate
 from .messages import MINUTES_LEFT, REPLIES_NONE
 
 SUBMIT_MESSAGE_KEYS = (
+    "cleaning",
+    "error_strip",
     "encrypting",
     "uploading",
     "uploading_left",
@@ -49,7 +51,9 @@ REPLIES_MESSAGE_KEYS = (
     "error_generic",
 )
 # Placeholders the scripts fill in themselves stay as they are.
-_KEEP = {name: f"%({name})s" for name in ("percent", "time_left", "count", "position", "hour")}
+_KEEP = {
+    name: f"%({name})s" for name in ("percent", "time_left", "count", "position", "hour", "name")
+}
 
 
 def submit_config(settings: Settings, lang: str) -> dict[str, object]:

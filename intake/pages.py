@@ -23,6 +23,7 @@ from . import nojs
 from .errors import IntakeError, Kept
 from .i18n import current_language, human_size, text_direction
 from .pageconfig import submit_config
+from .resend import AlreadyReceived, BodyHash, Resends
 from .smallform import read_small_form
 from .storage import Store
 from .web import error_response
@@ -76,13 +77,25 @@ def form() -> str:
 
 @bp.post("/submit")
 def submit() -> str | Response:
-    # Answered here (200), not redirected: the codename must never be in an address.
+    # Answered here (200), not redirected: the codename must never be in an address. A reload
+    # posts the same body again: it is not stored twice (intake/resend.py).
+    resends = Resends(_store().settings.data_dir)
+    bodies: list[BodyHash] = []
+
+    def before_publish(body: BodyHash) -> None:
+        bodies.append(body)
+        resends.check(body)
+
+    streams = current_app.extensions["sealdrop_streams"]
     try:
-        received = nojs.receive(_store(), request, current_app.extensions["sealdrop_streams"])
+        received = nojs.receive(_store(), request, streams, before_publish)
     except IntakeError as error:
         # Nothing typed is lost: the message (and a follow-up's codename) come back in a form.
         return error_response(error, kept=error.kept or Kept())
+    except AlreadyReceived as again:
+        return render_template("submitted.html", codename=again.codename, again=True)
     codename = str(received.codename) if received.new else ""
+    resends.remember(bodies[0], codename)
     return render_template("submitted.html", codename=codename)
 
 

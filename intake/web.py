@@ -59,6 +59,8 @@ def _security_headers(response: Response) -> Response:
     response.headers.update(HEADERS)
     response.headers.pop("Server", None)
     response.headers.pop("Set-Cookie", None)
+    if request.endpoint != "pages.static":
+        response.vary.add("Accept-Language")  # the language may come from it (intake/i18n.py)
     return response
 
 

@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import photo_metadata
+
 _MAX_NAME_BYTES = 200
 _FORBIDDEN = set('<>:"/\\|?*')
 _DROP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -211,3 +213,59 @@ def strip_metadata(path: Path, mat2: str) -> str:
     reason = (result.stdout + result.stderr).strip().splitlines()
     detail = reason[-1] if reason else f"mat2 exited with status {result.returncode}"
     return f"metadata NOT removed (mat2: {detail}); treat this file as still carrying metadata"
+
+
+# --- location and strip-on-save (issue 20) -------------------------------------------------
+
+LOCATION_WARNING = (
+    "this file says where it was made (a GPS position): whoever sees it learns the place, "
+    "which may be where the person lives; saving removes it unless you keep metadata"
+)
+
+
+def location_flag(path: Path) -> str | None:
+    """A warning when the attachment carries a location (photo EXIF/XMP GPS, video location
+    atom), else None; an unreadable file is simply not flagged."""
+    try:
+        return LOCATION_WARNING if photo_metadata.carries_location(path) else None
+    except OSError:
+        return None
+
+
+def strip_by_default(config: dict) -> bool:
+    """Saving strips metadata unless the vault's settings say to keep it."""
+    return bool(config.get("strip_metadata", True))
+
+
+def clean_saved(path: Path, mat2: str | None) -> str:
+    """Removes location and device details from a saved copy (the vault keeps the original):
+    JPEG, PNG, WebP and MP4/MOV by sealdrop's own lossless filters, anything else with mat2
+    when it is installed. Returns one sentence saying what happened."""
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if photo_metadata.is_photo(head):
+        try:
+            cleaned = photo_metadata.strip(path.read_bytes())
+        except photo_metadata.MalformedPhoto as error:
+            return (
+                f"metadata NOT removed ({error}); treat this file as still carrying its "
+                "location and camera details"
+            )
+        with path.open("r+b") as out:
+            out.write(cleaned)
+            out.truncate()
+            out.flush()
+            os.fsync(out.fileno())
+        return "location and camera details removed (the vault keeps the original)"
+    if photo_metadata.is_video(head):
+        try:
+            photo_metadata.strip_video(path)
+        except photo_metadata.MalformedPhoto as error:
+            return f"metadata NOT removed ({error}); treat this file as still carrying it"
+        return "location and camera details removed (the vault keeps the original)"
+    if mat2 is not None:
+        return strip_metadata(path, mat2)
+    return (
+        "metadata NOT removed: mat2 is not installed (sudo apt install mat2) and this is not "
+        "a photo sealdrop cleans itself; treat this file as still carrying metadata"
+    )

@@ -34,7 +34,9 @@ strip_option = click.option(
     "--strip-metadata/--keep-metadata",
     "strip",
     default=None,
-    help="Remove metadata from saved files with mat2 (default: the vault's setting, else keep).",
+    help="Remove location and device details from saved copies: photos by sealdrop itself, "
+    "other files with mat2 (default: the vault's setting, else remove; the vault keeps the "
+    "original).",
 )
 
 

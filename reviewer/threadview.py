@@ -173,6 +173,9 @@ def _print_submission(out: Console, submission: Submission, marked: bool, full: 
         )
         for warning in attachments.risks(item["name"], item["type"], head):
             line.append(f"  WARNING: {warning}", style="bold red")
+        # Issue 20: a file that says where it was made is flagged.
+        if (location := attachments.location_flag(submission.part_path(item))) is not None:
+            line.append(f"  LOCATION: {location}", style="bold yellow")
         out.print(line)
     if submission.attachments:
         out.print(f"Save them with: sealdrop-reviewer save {submission.id} --out DIRECTORY")

@@ -2,7 +2,7 @@
 
 Layout (directories 0700, files 0600)::
 
-    config.json                 {"identity": "/path/identity.key", "strip_metadata": false}
+    config.json                 {"identity": "/path/identity.key", "strip_metadata": true}
     submissions/<id>/           made whole by crypto.DirectorySink (renamed into place only
         contents.json, part-*   after every byte verified), so it is there entirely or not at all
     index/<id>.json             {"id", "received", "sha256", "read"}

@@ -195,6 +195,8 @@ def show(submission_id: str, full: bool, vault_path: Path | None) -> None:
                 with submission.part_path(item).open("rb") as handle:
                     head = handle.read(512)
                 warning = attachments.risks(item["name"], item["type"], head)
+                if (location := attachments.location_flag(submission.part_path(item))) is not None:
+                    warning = [*warning, f"LOCATION: {location}"]  # issue 20
                 table.add_row(
                     str(number),
                     Text(clean_name(item["name"])),
@@ -236,15 +238,10 @@ def save(submission_id: str, out_dir: Path, strip: bool | None, vault_path: Path
     submission = find_submission(vault, submission_id)
     if strip is None:
         try:
-            strip = bool(vault.config().get("strip_metadata", False))
+            strip = attachments.strip_by_default(vault.config())
         except VaultError as exc:
             raise click.ClickException(str(exc)) from None
     mat2 = attachments.mat2_path()
-    if strip and mat2 is None:
-        raise click.ClickException(
-            "mat2 is not installed, so metadata cannot be removed and nothing was saved; "
-            "install the Debian package mat2, or save with --keep-metadata"
-        )
     files = submission.attachments
     out = console()
     if not files:
@@ -257,12 +254,12 @@ def save(submission_id: str, out_dir: Path, strip: bool | None, vault_path: Path
             path = attachments.copy_out(source, out_dir, item["name"], index)
             with path.open("rb") as handle:
                 head = handle.read(512)
-            note = attachments.strip_metadata(path, mat2) if strip and mat2 else ""
+            note = attachments.clean_saved(path, mat2) if strip else ""
             line = Text(f"saved {clean_name(path.name)} ({human_size(int(item['size']))})")
             if item["name"] is not None and path.name != item["name"]:
                 line.append(f" from the name {clean_name(item['name'])}")
             if note:
-                style = "" if note.startswith("metadata removed") else "red"
+                style = "red" if "NOT removed" in note else ""
                 line.append(f"; {clean_name(note)}", style=style)
             out.print(line)
             for warning in attachments.risks(item["name"], item["type"], head):
@@ -335,15 +332,19 @@ def config(
     out = console()
     out.print(f"vault:          {vault.root}")
     out.print(f"identity:       {settings.get('identity', '(none; pass --key to open)')}")
-    out.print(f"strip metadata: {'yes' if settings.get('strip_metadata') else 'no'}")
+    stripping = attachments.strip_by_default(settings)
+    out.print(f"strip metadata: {'yes' if stripping else 'no'}")
     out.print(f"language:       {settings.get('language') or 'from the environment'}")
     policy = settings.get("retention") or {}
     kept = {k: f"destroyed after {v} days" if v else "kept" for k, v in policy.items()}
     out.print(
         f"retention:      closed {kept.get('closed', 'kept')}, spam {kept.get('spam', 'kept')}"
     )
-    if settings.get("strip_metadata") and attachments.mat2_path() is None:
-        out.print("mat2 is not installed: `save` will refuse until it is (sudo apt install mat2)")
+    if stripping and attachments.mat2_path() is None:
+        out.print(
+            "mat2 is not installed: `save` cleans photos (JPEG, PNG, WebP) itself and says "
+            "which other files keep their metadata (sudo apt install mat2)"
+        )
 
 
 @click.command()

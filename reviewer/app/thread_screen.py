@@ -161,6 +161,10 @@ class ThreadScreen(CaseActions):
             widgets.append(Horizontal(*row, classes="file"))
             for reason in warning:
                 widgets.append(Static(Text("  " + _("WARNING: ") + reason, style="bold red")))
+            # Location flag (issue 20): a file that says where it was made.
+            if attachments.location_flag(submission.part_path(item)) is not None:
+                flag = _("LOCATION: this file says where it was made (a GPS position)")
+                widgets.append(Static(Text("  " + flag, style="bold yellow"), classes="location"))
         return Vertical(*widgets, classes="entry submission")
 
     def _who(self, author: str) -> str:
@@ -187,11 +191,14 @@ class ThreadScreen(CaseActions):
             getattr(self, f"action_{button.removeprefix('do-')}")()
         elif button.startswith(("save-", "strip-")):
             kind, _sep, key = button.partition("-")
-            self._ask_where([self.files[key]], strip=kind == "strip")
+            # Strip-on-save is the default (issue 20); the vault's setting can keep metadata.
+            default = attachments.strip_by_default(self.inbox.vault.config())
+            self._ask_where([self.files[key]], strip=kind == "strip" or default)
 
     def action_save_all(self) -> None:
         if self.files:
-            self._ask_where(list(self.files.values()), strip=False)
+            default = attachments.strip_by_default(self.inbox.vault.config())
+            self._ask_where(list(self.files.values()), strip=default)
 
     def _ask_where(self, chosen: list[tuple[Submission, dict]], strip: bool) -> None:
         folder = self.inbox.vault.config().get("save_dir") or str(Path.home() / "sealdrop-files")
@@ -205,17 +212,6 @@ class ThreadScreen(CaseActions):
             return
         directory = Path(where).expanduser()
         mat2 = attachments.mat2_path()
-        if strip and mat2 is None:
-            self.app.push_screen(
-                MessageDialog(
-                    _("Not saved"),
-                    _(
-                        "mat2 is not installed, so metadata cannot be removed and nothing was "
-                        "saved; install the Debian package mat2, or save without stripping"
-                    ),
-                )
-            )
-            return
         lines = []
         try:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -225,8 +221,8 @@ class ThreadScreen(CaseActions):
                     submission.part_path(item), directory, item.get("name"), index
                 )
                 line = _("saved {path}").format(path=clean_name(str(path)))
-                if strip and mat2:
-                    line += "; " + clean_name(attachments.strip_metadata(path, mat2))
+                if strip:
+                    line += "; " + clean_name(attachments.clean_saved(path, mat2))
                 lines.append(line)
         except (OSError, VaultError) as exc:
             lines.append(

@@ -27,19 +27,20 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
+// spec.prefs (Firefox) and spec.args (Chromium) add to the level's settings.
 function launch(spec, profileDir) {
   if (spec.browser === 'firefox') {
     return puppeteer.launch({
       browser: 'firefox',
       executablePath: '/usr/bin/firefox-esr',
       headless: true,
-      extraPrefsFirefox: LEVEL_PREFS[spec.level],
+      extraPrefsFirefox: { ...LEVEL_PREFS[spec.level], ...(spec.prefs || {}) },
     });
   }
   return puppeteer.launch({
     executablePath: '/usr/lib/chromium/chromium',
     headless: true,
-    args: [...CHROMIUM_FLAGS, `--user-data-dir=${profileDir}`],
+    args: [...CHROMIUM_FLAGS, `--user-data-dir=${profileDir}`, ...(spec.args || [])],
   });
 }
 

@@ -14,6 +14,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,8 @@ class Recorder:
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, query
     csp_reports: list[bytes] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    # A slow link: upload bodies (PUT) are read at this many bytes a second (0: no limit).
+    upload_bytes_per_second: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def paths(self, method: str) -> list[str]:
@@ -89,6 +92,10 @@ def recording(app: Any, recorder: Recorder) -> Any:
             return [b""]
         with recorder.lock:
             recorder.requests.append((method, path, environ.get("QUERY_STRING", "")))
+        if method == "PUT" and recorder.upload_bytes_per_second:
+            environ["wsgi.input"] = SlowReader(
+                environ["wsgi.input"], recorder.upload_bytes_per_second
+            )
         fault = recorder.take_fault(method, path, environ.get("QUERY_STRING", ""))
         if fault is not None and fault.when == "before":
             return _fail(start_response, fault)
@@ -112,6 +119,23 @@ def recording(app: Any, recorder: Recorder) -> Any:
         return app(environ, start)
 
     return wrapped
+
+
+class SlowReader:
+    """A request body arriving over a slow link: each read takes as long as its bytes would
+    at ``rate`` bytes a second (the test stands in for Tor, as the fault injection does)."""
+
+    def __init__(self, stream: Any, rate: int) -> None:
+        self.stream = stream
+        self.rate = rate
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(min(size, 16 * 1024) if size and size > 0 else 16 * 1024)
+        time.sleep(len(data) / self.rate)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.stream.readline(size)
 
 
 class QuietHandler(WSGIRequestHandler):

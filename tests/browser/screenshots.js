@@ -2,7 +2,7 @@
 // `make screenshots`: every submitter page, at phone (390x844) and desktop size, in every
 // language, with and without JavaScript, as full-page PNGs for reviewing by eye.
 // Usage: node screenshots.js SPEC.json, SPEC = {"url", "out", "languages": [...],
-//   "codename": a codename that has a reply waiting}
+//   "codename": a codename that has a reply waiting, "photo": a photo to attach}
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -33,6 +33,8 @@ async function scripted(page, spec, lang, size, files) {
   await page.waitForSelector('#js-notice:not([hidden])');
   files.push(await shot(page, spec, name('1-form')));
   await typeInto(page, '#message', 'A short test message.');
+  await (await page.$('#attachments')).uploadFile(spec.photo);
+  files.push(await shot(page, spec, name('1b-form-photo-chosen')));
   await page.click('#send');
   await page.waitForSelector('#sent-section:not([hidden])', { timeout: spec.timeout_ms });
   files.push(await shot(page, spec, name('2-sent-codename')));
@@ -72,12 +74,14 @@ async function plain(page, spec, lang, size, files) {
   files.push(await shot(page, spec, name('6-replies-opened')));
   await submitForm('#replies article button.delete');
   files.push(await shot(page, spec, name('7-reply-delete-asks')));
-  await typeInto(page, '#followup-codename', 'seven words are not a codename at all');
-  await typeInto(page, '#message', 'What I wrote must come back.');
+  await typeInto(page, '#message', 'A follow-up, with the codename just checked.');
   await submitForm('#send');
-  files.push(await shot(page, spec, name('8-error-keeps-message')));
+  files.push(await shot(page, spec, name('8-followup-sent')));
+  await page.goto(`${spec.url}/?lang=${lang}`, { waitUntil: 'load' });
+  await submitForm('#send');
+  files.push(await shot(page, spec, name('9-error-nothing-to-send')));
   await page.goto(`${spec.url}/no-such-page?lang=${lang}`, { waitUntil: 'load' });
-  files.push(await shot(page, spec, name('9-not-found')));
+  files.push(await shot(page, spec, name('10-not-found')));
 }
 
 async function run(spec) {

@@ -82,7 +82,11 @@ def test_the_form_warns_about_the_codename_and_photos_and_offers_replies_first(i
         page.index('<button id="send"'),
     ]
     assert order == sorted(order)
-    assert "Photos can show where they were taken" in page
+    # Without the script: what the person can do about a photo's location (issue 20).
+    assert (
+        '<p id="strip-nojs" class="hint">Photos and videos can show where they were taken' in page
+    )
+    assert '<div id="strip-js" class="hint" hidden>' in page
 
 
 def test_the_codename_is_shown_numbered_word_by_word(intake):

@@ -31,6 +31,7 @@ def test_one_circuit_is_throttled_while_another_is_served(make_intake) -> None:
     page = flood[-1]
     assert page.mimetype == "text/html" and page.headers["Retry-After"] == "60"
     assert "Подождите минуту" in page.get_data(as_text=True)  # in the person's language
+    assert 'id="back-to-replies" href="/replies?lang=ru"' in page.get_data(as_text=True)
     assert [r.status_code for r in checks(intake, "circuit-b", PER_CIRCUIT)] == [200] * 4
     # The JSON API is throttled by the same buckets.
     mailbox = Codename.generate().derive().mailbox

@@ -64,7 +64,7 @@ def test_oversized_form_with_content_length_gets_a_page_in_russian(intake: Intak
     big = b"z" * (intake.settings.max_submission_bytes + 1)
     response = post_form(intake.client, "m", [("big.bin", "application/octet-stream", big)], "ru")
     assert_page(response, 413, "Это слишком много для одной отправки")
-    assert "4 МиБ" in response.get_data(as_text=True)
+    assert "4 МБ" in response.get_data(as_text=True)
     intake.assert_nothing_stored()
 
 

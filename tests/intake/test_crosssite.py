@@ -58,7 +58,9 @@ def test_the_json_api_takes_only_json(intake: Intake) -> None:
         "/api/v1/uploads", data=f'{{"size": {len(envelope)}}}', content_type="text/plain"
     )
     assert plain.status_code == 415 and plain.json["error"] == "wrong-type"
-    assert "application/json" in plain.json["message"]
+    # A person may see this message: no API jargon in it (issue 20).
+    assert "this site's own page" in plain.json["message"]
+    assert "JSON" not in plain.json["message"] and "Content-Type" not in plain.json["message"]
     form = intake.client.post(
         "/api/v1/uploads",
         data={"size": str(len(envelope))},

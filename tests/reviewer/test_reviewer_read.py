@@ -137,28 +137,37 @@ def test_save_copies_identical_bytes_under_safe_names(cli, filled, tmp_path):
     assert "WARNING: passwd" not in text
 
 
-@pytest.mark.skipif(attachments.mat2_path() is None, reason="mat2 is not installed")
-def test_strip_metadata_removes_it_with_mat2(cli, tmp_path, keys):
+def test_strip_metadata_removes_it_from_photos_itself(cli, tmp_path, keys):
     bundle = tmp_path / "b.tar"
     png = png_with_author(b"Natalia Estemirova")
     write_bundle(bundle, {"pic": seal([keys.public], "", [("pic.png", "image/png", png)])})
     cli("open", bundle, "--passphrase-file", keys.passphrase_file)
     result = cli("save", "pic", "--out", tmp_path / "out", "--strip-metadata")
     assert result.exit_code == 0, result.output
-    assert "metadata removed with mat2" in result.output
+    assert "location and camera details removed" in result.output
     cleaned = (tmp_path / "out" / "pic.png").read_bytes()
     assert cleaned.startswith(b"\x89PNG") and b"Estemirova" not in cleaned
+    assert b"IDAT" in cleaned and png.endswith(cleaned[-12:])  # image data untouched
     assert stat.S_IMODE((tmp_path / "out" / "pic.png").stat().st_mode) == 0o600
 
 
-def test_strip_metadata_without_mat2_says_so_and_saves_nothing(cli, filled, tmp_path, monkeypatch):
+@pytest.mark.skipif(attachments.mat2_path() is None, reason="mat2 is not installed")
+def test_strip_metadata_uses_mat2_for_other_files(cli, filled, tmp_path):
+    result = cli("save", "k3x9abc", "--out", tmp_path / "out", "--strip-metadata")
+    assert result.exit_code == 0, result.output
+    assert "mat2" in result.output
+
+
+def test_without_mat2_photos_are_still_cleaned_and_the_rest_said(
+    cli, filled, tmp_path, monkeypatch
+):
     monkeypatch.setattr(attachments, "mat2_path", lambda: None)
     assert cli("config", "--strip-metadata").exit_code == 0  # the vault's default
     result = cli("save", "k3x9abc", "--out", tmp_path / "out")
-    assert result.exit_code == 1
-    assert "mat2 is not installed" in result.output and "--keep-metadata" in result.output
-    assert not (tmp_path / "out").exists()
-    assert cli("save", "k3x9abc", "--out", tmp_path / "out", "--keep-metadata").exit_code == 0
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "NOT removed: mat2 is not installed" in text
+    assert (tmp_path / "out" / "passwd").read_bytes() == b"not really"
 
 
 def test_destroy_removes_submissions(cli, filled, vault):

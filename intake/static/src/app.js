@@ -4,6 +4,7 @@
 // ciphertext, in chunks, resuming after network errors. It never falls back to the plain
 // POST by itself: the page told the submitter which of the two happens.
 const { UploadClient, UploadError } = require('./upload.js');
+const { stripFile, StripError } = require('./strip-metadata.js');
 
 // Chunks sealed ahead of the upload: chunk n+1 is sealed while chunk n is on the wire.
 const CREDITS = 2;
@@ -76,6 +77,7 @@ class Submission {
     this.client = new UploadClient({
       lang: config.lang,
       chunkBytes: config.chunk_bytes,
+      adaptivePieces: true, // the bar moves every few seconds on a slow link
       onStatus: (key, values) => ui.say(key, values),
       onProgress: (done, size) => ui.progress(done, size),
     });
@@ -137,6 +139,7 @@ class Page {
     this.form = document.getElementById('submit-form');
     this.status = document.getElementById('status');
     this.bar = document.getElementById('progress');
+    this.pin = document.getElementById('send-status');
     this.button = document.getElementById('send');
     this.busy = false;
     this.worker = null;
@@ -215,6 +218,8 @@ class Page {
     if (this.startedAt === null) this.startedAt = Date.now();
     this.done = value;
     this.size = max;
+    if (value <= 0) return; // the bar keeps moving by itself until bytes are on the wire
+    this.say('uploading', { percent: Math.floor((100 * value) / max) });
     if (this.bar === null) return;
     this.bar.hidden = false;
     this.bar.max = max;
@@ -222,6 +227,9 @@ class Page {
   }
 
   errorText(error) {
+    if (error instanceof StripError) {
+      return this.format(this.text('error_strip'), { name: error.fileName });
+    }
     const keys = {
       'too-large': 'error_too_large',
       'storage-full': 'error_storage_full',
@@ -244,6 +252,33 @@ class Page {
     this.busy = busy;
     if (this.button !== null) this.button.disabled = busy;
     this.form.setAttribute('aria-busy', busy ? 'true' : 'false');
+    // Pinned to the bottom of the screen while sending; the bar moves from the first moment
+    // (no value: the browser animates it) until the first piece has arrived.
+    if (this.pin !== null) this.pin.classList.toggle('pinned', busy);
+    if (busy && this.bar !== null) {
+      this.bar.hidden = false;
+      this.bar.removeAttribute('value');
+    }
+  }
+
+  // An error, where the person is looking: in place of the status, scrolled into view.
+  showError(text) {
+    this.showText(text, true);
+    if (this.bar !== null) this.bar.hidden = true;
+    if (this.status !== null && this.status.scrollIntoView) {
+      this.status.scrollIntoView({ block: 'center' });
+    }
+  }
+
+  // Photos lose their location and camera details here, before sealing, unless the person
+  // chose to keep them.
+  async cleanFiles(files) {
+    const keep = document.getElementById('keep-metadata');
+    if (files.length === 0 || (keep !== null && keep.checked)) return files;
+    this.say('cleaning');
+    const cleaned = [];
+    for (const file of files) cleaned.push((await stripFile(file)).file);
+    return cleaned;
   }
 
   async submit() {
@@ -251,21 +286,22 @@ class Page {
     const input = document.getElementById('attachments');
     const files = input && input.files ? Array.from(input.files) : [];
     if (message.trim() === '' && files.length === 0 && this.messages.error_empty) {
-      this.showText(this.messages.error_empty, true);
+      this.showError(this.messages.error_empty);
       return;
     }
     const field = this.form.elements.namedItem('codename');
     this.setBusy(true);
     this.startedAt = null;
     try {
+      const toSeal = await this.cleanFiles(files);
       const submission = new Submission(this.config, this, this.takeWorker());
-      const named = await submission.run(message, files, field ? field.value : null);
+      const named = await submission.run(message, toSeal, field ? field.value : null);
       this.say('sent');
+      this.setBusy(false);
       this.showSent(named);
     } catch (error) {
-      this.showText(this.errorText(error), true);
-      if (this.bar !== null) this.bar.hidden = true;
       this.setBusy(false);
+      this.showError(this.errorText(error));
     }
   }
 
@@ -352,6 +388,21 @@ class Page {
     });
   }
 
+  // What happens to photos' location details is said once files are chosen; without this
+  // script, the page says what the person can do instead.
+  showStripping() {
+    const input = document.getElementById('attachments');
+    const notice = document.getElementById('strip-js');
+    const plain = document.getElementById('strip-nojs');
+    if (plain !== null) plain.hidden = true;
+    if (input === null || notice === null) return;
+    const update = () => {
+      notice.hidden = !(input.files && input.files.length > 0);
+    };
+    input.addEventListener('change', update);
+    update();
+  }
+
   // The page tells the person which way their message is sealed: the server's way until
   // this script has taken over the form, then this device's.
   start() {
@@ -360,6 +411,7 @@ class Page {
     if (notice !== null) notice.hidden = false;
     if (serverNotice !== null) serverNotice.hidden = true;
     this.guardLeaving();
+    this.showStripping();
     this.form.addEventListener('focusin', () => this.warm());
     this.form.addEventListener('change', () => this.warm());
     this.form.addEventListener('submit', (event) => {
@@ -369,7 +421,21 @@ class Page {
   }
 }
 
+// Without JS the replies page's language switch posts the typed codename back to the server;
+// with JS the codename never leaves this device, so the switch becomes plain links.
+function plainLanguageLinks() {
+  for (const button of document.querySelectorAll('nav.languages button[data-href]')) {
+    const link = document.createElement('a');
+    link.href = button.dataset.href;
+    link.lang = button.lang;
+    link.hreflang = button.lang;
+    link.textContent = button.textContent;
+    button.replaceWith(link);
+  }
+}
+
 function main() {
+  plainLanguageLinks();
   const config = readConfig();
   const form = document.getElementById('submit-form');
   // Missing pieces leave the plain form, and its no-JavaScript notice, in charge.

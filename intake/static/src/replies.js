@@ -95,6 +95,7 @@ class RepliesPage {
     for (const url of this.urls) URL.revokeObjectURL(url);
     this.urls = [];
     this.list.textContent = '';
+    this.offerFollowUp(null); // the follow-up only ever carries the codename just checked
   }
 
   async check() {
@@ -111,8 +112,9 @@ class RepliesPage {
       }
       if (derived.type !== 'derived') throw new Error(derived.detail);
       this.say(this.text('replies_fetching'));
-      const base = `/api/v1/mailboxes/${derived.mailbox}/replies`;
-      const { replies } = await (await this.api(base)).json();
+      const found = await this.findOrder(derived);
+      const base = `/api/v1/mailboxes/${found.derived.mailbox}/replies`;
+      const { replies } = found;
       for (const reply of replies) {
         const data = await (await this.api(`${base}/${reply.id}`)).arrayBuffer();
         const opened = await this.worker.ask({ type: 'open', id: reply.id, data }, [data]);
@@ -125,12 +127,32 @@ class RepliesPage {
         this.list.append(none);
       }
       this.say('');
-      this.offerFollowUp(derived.canonical);
+      if (found.reordered) this.input.value = found.derived.canonical;
+      const reordered = document.getElementById('reordered');
+      if (reordered !== null) reordered.hidden = !found.reordered;
+      const warning = document.getElementById('followup-order-warning');
+      if (warning !== null) warning.hidden = replies.length > 0;
+      this.offerFollowUp(found.derived.canonical);
     } catch (error) {
       this.say(error.serverMessage || this.text('replies_failed'), true);
     } finally {
       this.button.disabled = false;
     }
+  }
+
+  // A grid numbered across rows, copied down its columns (1 3 5 7 2 4 6 8), is read back in
+  // the order it was issued when only that order has replies (as the server does without JS).
+  async findOrder(derived) {
+    const list = async (d) => (await (await this.api(`/api/v1/mailboxes/${d.mailbox}/replies`)).json()).replies;
+    const replies = await list(derived);
+    if (replies.length > 0) return { derived, replies, reordered: false };
+    const words = derived.canonical.split(' ');
+    const columns = [0, 4, 1, 5, 2, 6, 3, 7].map((i) => words[i]).join(' ');
+    const other = await this.worker.ask({ type: 'derive', codename: columns });
+    const theirs = other.type === 'derived' ? await list(other) : [];
+    if (theirs.length > 0) return { derived: other, replies: theirs, reordered: true };
+    await this.worker.ask({ type: 'derive', codename: derived.canonical });
+    return { derived, replies, reordered: false };
   }
 
   show(base, reply, opened) {
@@ -215,8 +237,8 @@ class RepliesPage {
   offerFollowUp(canonical) {
     const section = document.getElementById('followup');
     const field = document.getElementById('followup-codename');
-    if (field !== null) field.value = canonical;
-    if (section !== null) section.hidden = false;
+    if (field !== null) field.value = canonical || '';
+    if (section !== null) section.hidden = !canonical;
   }
 
   // The codename stays on this device from here on; the page says so only now.

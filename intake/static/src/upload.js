@@ -3,6 +3,14 @@
 // finish. It retries through busy answers and network errors, and resumes from what the
 // server says it holds. Used by app.js in the page, and by the tests in Node.
 const API = '/api/v1/uploads';
+// The page's pieces start at FIRST_PIECE and at least double each time, up to the server's
+// chunk size, or sooner to what the link carries in PIECE_SECONDS: the progress bar moves
+// within seconds even for a send of one chunk, and a slow or distant link (Tor) pays a round
+// trip only for a few more requests.
+const PIECE_SECONDS = 2;
+const FIRST_PIECE = 64 * 1024;
+// Smaller uploads (texts, small photos) go whole in one PUT, which the server stores at once.
+const WHOLE_BELOW = 256 * 1024;
 
 class UploadError extends Error {
   constructor(code, message) {
@@ -36,6 +44,17 @@ class UploadClient {
     this.maxAttempts = options.maxAttempts || 8;
     this.fetch = options.fetch || ((...args) => fetch(...args));
     this.stored = new Set(); // ids the server said it stored whole
+    this.rate = null; // bytes per second, as the last piece measured it
+    this.lastPiece = 0;
+    this.adaptive = Boolean(options.adaptivePieces); // the page's; whole chunks otherwise
+  }
+
+  // How much of an upload of ``size`` bytes the next PUT carries.
+  pieceBytes(size) {
+    if (!this.adaptive || size <= WHOLE_BELOW) return this.limit; // a text goes whole
+    if (this.rate === null) return Math.min(this.limit, FIRST_PIECE);
+    const wanted = Math.max(2 * this.lastPiece, Math.floor(this.rate * PIECE_SECONDS));
+    return Math.min(this.limit, wanted);
   }
 
   // One JSON request. Resolves {status, body}; rejects only on network failure.
@@ -99,12 +118,17 @@ class UploadClient {
     let sent = offset;
     let attempt = 0;
     while (sent < end) {
-      const piece = data.subarray(sent - offset, Math.min(end, sent + this.limit) - offset);
+      const piece = data.subarray(sent - offset, Math.min(end, sent + this.pieceBytes(size)) - offset);
       let result = null;
+      const started = Date.now();
       try {
         result = await this.request('PUT', `${path}?offset=${sent}`, piece, 'application/octet-stream');
       } catch (networkError) {
         result = null;
+      }
+      if (result !== null && result.status === 200) {
+        this.rate = (piece.length * 1000) / Math.max(1, Date.now() - started);
+        this.lastPiece = piece.length;
       }
       if (result !== null && result.status === 200 && Number.isInteger(result.body.received)) {
         // A small upload sent whole is stored at its PUT: finish has nothing left to do.
