@@ -57,7 +57,8 @@ ASSIGNED = "assigned"
 URGENT = "urgent"
 REPLY_WRITTEN = "reply-written"
 DESTROYED = "destroyed"
-KINDS = (STATUS, NOTE, TAG_ADDED, TAG_REMOVED, ASSIGNED, URGENT, REPLY_WRITTEN, DESTROYED)
+TEMPLATE = "template"  # the team's reply templates (reviewer.templates); not a case's state
+KINDS = (STATUS, NOTE, TAG_ADDED, TAG_REMOVED, ASSIGNED, URGENT, REPLY_WRITTEN, DESTROYED, TEMPLATE)
 
 MAX_NOTE = 64 * 1024
 MAX_LABEL = 64
@@ -160,6 +161,7 @@ _NEEDED = {
     URGENT: "urgent",
     REPLY_WRITTEN: "reply",
     DESTROYED: "ids",
+    TEMPLATE: "template",
 }
 
 
@@ -204,6 +206,13 @@ def _check(event: Event, *, measured: bool = True) -> None:
         raise bad("a malformed reply id")
     if event.kind == DESTROYED and not _ids(payload.get("ids")):
         raise bad("a malformed list of destroyed ids")
+    if event.kind == TEMPLATE and not (
+        isinstance(payload.get("template"), str)
+        and _EVENT_ID.fullmatch(payload["template"])
+        and _text(payload.get("title"), MAX_LABEL)
+        and _text(payload.get("text"), MAX_NOTE, empty=True)
+    ):
+        raise bad("a malformed template (an id, a title of 1 to 64 characters, a text)")
 
 
 def _text(value: Any, limit: int, empty: bool = False) -> bool:

@@ -14,13 +14,16 @@ from pathlib import Path
 
 from . import caselog, names, replies, sync, threads
 from .caselog import CLOSED, NEEDS_REPLY, NEW, SPAM, WAITING, CaseLog, CaseState
+from .display import clean_name
 from .index import NOTE, REPLY, SUBMISSION, Index, Item
+from .team import Team
 from .vault import Submission, Vault, VaultError
 
 TODO = "todo"  # the default view: new and needs-reply
 ALL = "all"
 URGENT_VIEW = "urgent"
 VIEWS = (TODO, WAITING, CLOSED, SPAM, URGENT_VIEW, ALL)
+ME = ("me", "я")  # assigning to oneself, in either language
 
 
 @dataclass(slots=True)
@@ -159,6 +162,15 @@ class Inbox:
                 result = [c for c in result if c.id in found]
         return result
 
+    def why(self, query: str, found: Sequence[Conversation]) -> dict[str, str]:
+        """Why each conversation matched the query's words: a few words around a match
+        (cleaned of control characters). A name, #tag or @colleague shows in the row itself."""
+        words = [w for w in query.split() if not w.startswith(("#", "@"))]
+        if not words or (len(words) == 1 and names.looks_like_name(words[0])):
+            return {}
+        snippets = self.index.snippets(" ".join(words), [c.id for c in found])
+        return {cid: clean_name(text) for cid, text in snippets.items()}
+
     def _mine(self) -> set[str]:
         try:
             return sync.mine(self.vault, self.author())
@@ -276,11 +288,34 @@ class Inbox:
         )
 
     def assign(self, conversation: Conversation, label: str) -> None:
+        """Hands the conversation to a colleague by label, to this reviewer by ``me`` (or
+        ``я``), or to nobody (empty)."""
         label = " ".join(label.split())
         if len(label) > caselog.MAX_LABEL:
             raise VaultError("a label is at most 64 characters")
+        if label.lower() in ME:
+            me = self.author()
+            member = Team(self.vault).by_key_id(me) if sync.in_team(self.vault) else None
+            payload = {"label": member.label if member else "me", "key": me}
+            self._record(conversation, caselog.ASSIGNED, payload)
+            return
         # With a team, the event also names the member's key id: "mine" on every machine.
         self._record(conversation, caselog.ASSIGNED, sync.assignment(self.vault, label))
+
+    def colleagues(self) -> list[str]:
+        """The team's labels, for completing an assignment."""
+        try:
+            return sorted(m.label for m in Team(self.vault).members())
+        except VaultError:
+            return []
+
+    def tags_in_use(self) -> list[str]:
+        """Tags on any conversation, the most used first, for suggestions."""
+        counts: dict[str, int] = {}
+        for state in self.states.values():
+            for tag in state.tags:
+                counts[tag] = counts.get(tag, 0) + 1
+        return sorted(counts, key=lambda tag: (-counts[tag], tag))
 
     def set_urgent(self, conversation: Conversation, urgent: bool) -> None:
         self._record(conversation, caselog.URGENT, {"urgent": urgent})

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from crypto.bundle import Bundle, BundleError
 
-from . import attachments, opening, sync, threadview
+from . import attachments, localtime, opening, sync, threadview
 from .cli_common import (
     console,
     find_submission,
@@ -282,6 +282,10 @@ def save(submission_id: str, out_dir: Path, strip: bool | None, vault_path: Path
     help="The inbox app's language (auto: from the environment).",
 )
 @click.option(
+    "--timezone",
+    help="Show hours in this zone, e.g. Europe/Moscow (auto: the computer's own).",
+)
+@click.option(
     "--retention-closed",
     "closed_days",
     type=click.IntRange(0, 99_999),
@@ -298,12 +302,13 @@ def config(
     key: Path | None,
     strip: bool | None,
     language: str | None,
+    timezone: str | None,
     closed_days: int | None,
     spam_days: int | None,
     vault_path: Path | None,
 ) -> None:
-    """Show or change the vault's settings (default key, metadata stripping, language,
-    retention policy)."""
+    """Show or change the vault's settings (default key, metadata stripping, language, time
+    zone, retention policy)."""
     vault = open_vault(vault_path)
     changes: dict[str, object] = {}
     try:
@@ -314,6 +319,8 @@ def config(
             changes["strip_metadata"] = strip
         if language is not None:
             changes["language"] = None if language == "auto" else language
+        if timezone is not None:
+            changes["timezone"] = None if timezone == "auto" else localtime.check_zone(timezone)
         if closed_days is not None or spam_days is not None:
             policy = dict(current.get("retention") or {})
             if closed_days is not None:
@@ -322,13 +329,14 @@ def config(
                 policy["spam"] = spam_days
             changes["retention"] = policy
         settings = vault.set_config(**changes) if changes else current
-    except VaultError as exc:
+    except (VaultError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     out = console()
     out.print(f"vault:          {vault.root}")
     out.print(f"identity:       {settings.get('identity', '(none; pass --key to open)')}")
     out.print(f"strip metadata: {'yes' if settings.get('strip_metadata') else 'no'}")
     out.print(f"language:       {settings.get('language') or 'from the environment'}")
+    out.print(f"time zone:      {settings.get('timezone') or 'the computer’s own'}")
     policy = settings.get("retention") or {}
     kept = {k: f"destroyed after {v} days" if v else "kept" for k, v in policy.items()}
     out.print(
