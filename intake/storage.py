@@ -417,11 +417,16 @@ class Store:
                     # The upload's row before the ledger, as every transaction takes them:
                     # the other order deadlocks against one forgetting the same upload.
                     row = None if upload_id is None else _forget_upload(connection, upload_id)
-                    connection.execute(
-                        insert(Submission).values(id=submission_id, received_hour=hour, size=size)
+                    seq = connection.scalar(
+                        update(Ledger)
+                        .where(Ledger.id == 1)
+                        .values(stored=Ledger.stored + size, published=Ledger.published + 1)
+                        .returning(Ledger.published)
                     )
                     connection.execute(
-                        update(Ledger).where(Ledger.id == 1).values(stored=Ledger.stored + size)
+                        insert(Submission).values(
+                            id=submission_id, received_hour=hour, size=size, seq=seq
+                        )
                     )
                     if row is not None and not row.nojs:
                         connection.execute(

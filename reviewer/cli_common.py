@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from crypto import Identity, SealdropError
+from crypto import Identity, SealdropError, WrongPassphrase
 
+from .layout import passphrase_hint
 from .passphrase import read_passphrase
 from .vault import Submission, Vault, VaultError, default_location
 
@@ -77,7 +78,9 @@ def load_identity(path: Path, passphrase_file: Path | None) -> Identity:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read the identity file {path}: {exc}") from None
+    passphrase = read_passphrase(passphrase_file)
     try:
-        return Identity.from_file_text(text, read_passphrase(passphrase_file))
+        return Identity.from_file_text(text, passphrase)
     except SealdropError as exc:
-        raise click.ClickException(f"{path}: {exc}") from None
+        hint = passphrase_hint(passphrase) if isinstance(exc, WrongPassphrase) else ""
+        raise click.ClickException(f"{path}: {exc} {hint}".strip()) from None

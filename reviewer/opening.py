@@ -36,7 +36,7 @@ from crypto import (
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 from crypto.errors import StanzaNotForYourKey
 
-from . import handover, sync
+from . import handover, replies, sync
 from .streaming import Prefetcher, SpanReader, VerifiedSink
 from .vault import Record, Vault
 
@@ -132,6 +132,7 @@ def open_entries(
                 raise
     finally:
         os.close(fd)
+        replies.number_in_order(vault, [o.id for o in outcomes if o.status == OPENED])
     return outcomes
 
 

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Label, Tab, Tabs
 
-from crypto import Identity, SealdropError
+from crypto import Identity, SealdropError, WrongPassphrase
 
 from .. import caselog, drafts, replies, retention, sync
 from ..conversations import ALL, SPAM, TODO, URGENT_VIEW, Conversation
@@ -28,7 +28,7 @@ from .case_actions import (
 )
 from .dialogs import ConfirmDialog, MessageDialog, TextDialog
 from .rows import NARROW, PREVIEW, Columns
-from .translate import translated
+from .translate import layout_hint, translated
 
 VIEW_LABELS = {
     TODO: N_("Needs reply"),
@@ -260,7 +260,10 @@ class InboxScreen(CaseActions):
             if target.exists():
                 sync.acks_sent(vault, acks)
         except (OSError, VaultError, SealdropError) as exc:
-            self.app.push_screen(MessageDialog(_("Not exported"), str(exc)))
+            reason = str(exc)
+            if isinstance(exc, WrongPassphrase) and passphrase:
+                reason += " " + layout_hint(passphrase)
+            self.app.push_screen(MessageDialog(_("Not exported"), reason.strip()))
             return
         if not target.exists():
             self.app.push_screen(MessageDialog(_("Export replies"), _("Nothing to export.")))

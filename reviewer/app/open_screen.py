@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from crypto import Identity, SealdropError
+from crypto import Identity, SealdropError, WrongPassphrase
 from crypto.bundle import Bundle, BundleError
 
 from .. import opening, sync
@@ -19,6 +19,7 @@ from ..display import clean_name
 from ..i18n import _, ngettext
 from ..vault import VaultError
 from .dialogs import Dialog
+from .translate import layout_hint
 
 
 class OpenBundleScreen(Dialog[list[opening.Outcome]]):
@@ -75,7 +76,9 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
             outcomes = self._open_bundle(path, passphrase)
         except (OSError, VaultError, BundleError, SealdropError, opening.DiskFull) as exc:
             message = clean_name(str(exc))
-            self.app.call_from_thread(self._failed, message)
+            if isinstance(exc, WrongPassphrase):
+                message += " " + layout_hint(passphrase)
+            self.app.call_from_thread(self._failed, message.strip())
             return
         self.app.call_from_thread(self._done, outcomes)
 
