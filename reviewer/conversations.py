@@ -321,11 +321,15 @@ class Inbox:
         self._record(conversation, caselog.URGENT, {"urgent": urgent})
 
     def reply(
-        self, conversation: Conversation, text: str, files: Sequence[str | Path] = ()
+        self,
+        conversation: Conversation,
+        text: str,
+        files: Sequence[str | Path] = (),
+        target: str = "",
     ) -> replies.Reply:
-        """Seals a reply to the latest submission that can be answered and queues it; the
-        conversation then waits for them."""
-        target = self._answerable(conversation)
+        """Seals a reply to ``target`` (else the latest submission that can be answered) and
+        queues it; the conversation then waits for them."""
+        target = target or self._answerable(conversation)
         author = self.author()  # before sealing: a reply must never go unrecorded
         written = replies.queue_reply(self.vault, target, text, files)
         self.index.sync(self.states)

@@ -38,9 +38,12 @@ from crypto.errors import StanzaNotForYourKey
 
 from . import handover, replies, sync
 from .streaming import Prefetcher, SpanReader, VerifiedSink
+from .team import Team
 from .vault import Record, Vault
 
 OPENED, ALREADY, FAILED = "opened", "already in vault", "failed"
+# Sealed only to colleagues, before this reviewer's key was added: not a failure, a hand-over.
+BEFORE_YOU = "sealed before you joined"
 SMALL = 1 << 20  # envelopes up to this size are read whole and opened by the thread pool
 WORKERS = 8  # enough to overlap fsync waits; each extra thread adds GIL hand-offs
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -209,7 +212,11 @@ def _attempt(
         vault.write_record(Record(entry.id, entry.received, entry.sha256), new=True)
         contents = run()
     except EnvelopeError as exc:
-        outcome = Outcome(entry.id, FAILED, _explain(checker, exc, identities), entry.received)
+        colleagues = _colleagues(vault, exc)
+        if colleagues and (checker is None or _intact(checker)):
+            outcome = Outcome(entry.id, BEFORE_YOU, ", ".join(colleagues), entry.received)
+        else:
+            outcome = Outcome(entry.id, FAILED, _explain(checker, exc, identities), entry.received)
     except BundleError as exc:
         outcome = Outcome(entry.id, FAILED, _unreadable(exc), entry.received)
     except OSError as exc:
@@ -239,6 +246,24 @@ def _attempt(
         return Outcome(entry.id, OPENED, _summary(contents), entry.received)
     vault.forget_record(entry.id)
     return outcome
+
+
+def _colleagues(vault: Vault, error: EnvelopeError) -> list[str]:
+    """The team members an envelope not for this reviewer was sealed to: it arrived before
+    this reviewer's key was added (empty if none is a colleague: then it is a failure)."""
+    if not isinstance(error, NotForYou) or not sync.in_team(vault):
+        return []
+    team = Team(vault)
+    found = [team.by_key_id(key_id) for key_id in error.key_ids]
+    return sorted({member.label for member in found if member is not None})
+
+
+def _intact(checker: Prefetcher) -> bool:
+    try:
+        checker.check()
+    except (BundleError, OSError):
+        return False
+    return True
 
 
 def _unreadable(exc: BaseException) -> str:

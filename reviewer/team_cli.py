@@ -15,6 +15,7 @@ from crypto.team import Member, team_file_text
 from . import handover as handing
 from .cli_common import (
     console,
+    conversation_of,
     identity_path,
     load_identity,
     open_vault,
@@ -187,8 +188,9 @@ def handover(
     passphrase_file: Path | None,
     vault_path: Path | None,
 ) -> None:
-    """Give a colleague past conversations (the given ones, or all) with their history,
-    sealed to their key alone; they open it with `sealdrop-reviewer open`."""
+    """Give a colleague past conversations (the given names or ids as `list` prints them, or
+    all) with their history, sealed to their key alone; they open it with `sealdrop-reviewer
+    open`."""
     vault = open_vault(vault_path)
     try:
         (card,) = read_card_file(to_file, "?")  # the name is the team's, found by key
@@ -199,7 +201,8 @@ def handover(
                 "fingerprints and `sealdrop-reviewer team add` their card first"
             )
         identity = load_identity(identity_path(key, vault), passphrase_file)
-        submissions, events = handing.handover(vault, identity, member, ids, out_path)
+        chosen = [conversation_of(vault, text)[-1] for text in ids]  # names as `list` prints
+        submissions, events = handing.handover(vault, identity, member, chosen, out_path)
     except (VaultError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(

@@ -278,7 +278,7 @@ class InboxScreen(CaseActions):
             text += " " + _("Your {n} changes for the team went with them.").format(n=len(events))
         text += " " + _(
             "Give the file to the server admin, who imports it with "
-            "`sealdrop-intake import-replies`. They will not be exported again."
+            "`sealdrop-admin import-replies`. They will not be exported again."
         )
         self.app.push_screen(MessageDialog(_("Replies exported"), text))
         self.redraw()

@@ -139,6 +139,21 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
             + "\n",
             style="bold",
         )
+        earlier = [o for o in outcomes if o.status == opening.BEFORE_YOU]
+        if earlier:
+            colleagues = sorted({name for o in earlier for name in o.detail.split(", ")})
+            text.append(
+                ngettext(
+                    "{n} submission predates you: it was sealed to {who} before your key was "
+                    "added to the team. Nothing is wrong; ask one of them for a hand-over "
+                    "(sealdrop-reviewer handover), then open it here.",
+                    "{n} submissions predate you: they were sealed to {who} before your key "
+                    "was added to the team. Nothing is wrong; ask one of them for a hand-over "
+                    "(sealdrop-reviewer handover), then open it here.",
+                    len(earlier),
+                ).format(n=len(earlier), who=clean_name(", ".join(colleagues)))
+                + "\n"
+            )
         for outcome in failed:
             text.append(clean_name(f"{outcome.id}: {outcome.detail}") + "\n", style="red")
         if self.staff is not None:
