@@ -70,7 +70,10 @@ def card(
         raise click.ClickException(str(exc)) from None
     click.echo(f"member card: {out_path}")
     click.echo(f"team fingerprint: {member.fingerprint}")
-    click.echo("Read this fingerprint to each colleague who adds you; they compare it.")
+    click.echo(
+        "Read this team fingerprint (upper case, dashes) to each colleague who adds you; they "
+        "compare it. The admin compares the other one, your key fingerprint (lower case)."
+    )
 
 
 @team.command()
