@@ -212,7 +212,7 @@ def _attempt(
         vault.write_record(Record(entry.id, entry.received, entry.sha256), new=True)
         contents = run()
     except EnvelopeError as exc:
-        colleagues = _colleagues(vault, exc)
+        colleagues = _colleagues(vault, exc, entry.received, identities)
         if colleagues and (checker is None or _intact(checker)):
             outcome = Outcome(entry.id, BEFORE_YOU, ", ".join(colleagues), entry.received)
         else:
@@ -248,12 +248,18 @@ def _attempt(
     return outcome
 
 
-def _colleagues(vault: Vault, error: EnvelopeError) -> list[str]:
-    """The team members an envelope not for this reviewer was sealed to: it arrived before
-    this reviewer's key was added (empty if none is a colleague: then it is a failure)."""
+def _colleagues(
+    vault: Vault, error: EnvelopeError, received: str, identities: Sequence[Identity]
+) -> list[str]:
+    """The colleagues an envelope was sealed to instead of this reviewer, when the server
+    received it before this reviewer joined the team here (an earlier hour than their own
+    entry in the team list): then it predates them. Empty otherwise: a failure."""
     if not isinstance(error, NotForYou) or not sync.in_team(vault):
         return []
     team = Team(vault)
+    joined = [team.added(i.public_key.key_id_hex) for i in identities]
+    if not all(joined) or not received < min(joined):
+        return []
     found = [team.by_key_id(key_id) for key_id in error.key_ids]
     return sorted({member.label for member in found if member is not None})
 

@@ -3,6 +3,8 @@ reply. Each asks in a dialog, records one event through the inbox, and redraws."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -43,6 +45,7 @@ CASE_BINDINGS = [
     layout_key("u", "urgent", "Urgent", show=False),
     layout_key("x", "spam", "Spam", show=False),
     layout_key("T", "templates", "Templates", show=False),
+    layout_key("L", "export_case", "Export the case for a lawyer", show=False),
 ]
 
 
@@ -142,6 +145,40 @@ class CaseActions(Screen[None]):
         from .templates_screen import TemplatesDialog
 
         self.app.push_screen(TemplatesDialog(self.inbox.vault), lambda _done: self.redraw())
+
+    def action_export_case(self) -> None:
+        conversation = self.current()
+        if conversation is None:
+            return
+        folder = Path(self.inbox.vault.config().get("save_dir") or Path.home() / "sealdrop-files")
+        suggested = folder / f"case-{conversation.name}.zip"
+        title = _(
+            "Write {name} for a lawyer (messages, replies, notes, files without metadata) to "
+            "this .zip, or a folder:"
+        ).format(name=self.shown_name(conversation))
+        self.app.push_screen(
+            TextDialog(title, str(suggested)), lambda where: self._export_case(conversation, where)
+        )
+
+    def _export_case(self, conversation: Conversation, where: str | None) -> None:
+        if not where:
+            return
+        from ..case_export import export_case
+
+        try:
+            written = export_case(self.inbox, conversation, Path(where).expanduser())
+        except VaultError as exc:
+            self.app.push_screen(MessageDialog(_("Not written"), str(exc)))
+            return
+        self.app.push_screen(
+            MessageDialog(
+                _("Case written"),
+                _(
+                    "{path} holds the whole conversation in plain text: carry it only on an "
+                    "encrypted stick, and destroy this copy once the lawyer has it."
+                ).format(path=written),
+            )
+        )
 
     def action_spam(self) -> None:
         conversation = self.current()

@@ -170,7 +170,9 @@ class ConfirmDialog(Dialog[bool]):
         with Vertical(classes="dialog"):
             yield Label(self.text, classes="title", markup=False)
             if self.details:
-                with VerticalScroll(classes="details"):
+                details = VerticalScroll(classes="details")
+                details.can_focus = False  # Tab goes between the two buttons only
+                with details:
                     yield Static(Text(self.details))
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, id="yes", variant="error")
