@@ -295,7 +295,7 @@ class Index:
         if match is None or not conversations:
             return {}
         rows = self.db.execute(
-            "SELECT conversation, snippet(texts, 0, '', '', '…', 8) FROM texts "
+            "SELECT conversation, snippet(texts, 0, '', '', '…', 48) FROM texts "
             "WHERE texts MATCH ? AND conversation IN (SELECT value FROM json_each(?))",
             (match, json.dumps(conversations)),
         )

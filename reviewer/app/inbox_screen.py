@@ -17,6 +17,7 @@ from .. import caselog, drafts, replies, retention, sync
 from ..conversations import ALL, SPAM, TODO, URGENT_VIEW, Conversation
 from ..display import clean_name
 from ..i18n import N_, _, ngettext
+from ..localtime import zone_name
 from ..team import Team
 from ..vault import VaultError
 from .case_actions import (
@@ -143,6 +144,7 @@ class InboxScreen(CaseActions):
             )
         if self.query_text:
             text += " · " + _("search: {query}").format(query=clean_name(self.query_text))
+        text += " · " + _("hours in {zone}").format(zone=zone_name())
         if queued:
             text += " · " + ngettext(
                 "{n} reply to export (e)", "{n} replies to export (e)", queued

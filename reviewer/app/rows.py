@@ -56,7 +56,7 @@ class Columns:
         if not self.narrow:
             heads.append(("count", _("Msgs")))
         heads += [
-            ("last", _("Last ({zone})").format(zone=zone_name())),
+            ("last", _("Last") if self.narrow else _("Last ({zone})").format(zone=zone_name())),
             ("flags", _("Flags")),
             ("preview", _("Preview")),
         ]

@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from inbox_helpers import person, write_caseload
+from inbox_helpers import HOUR, one_night, person, write_caseload
 from reviewer_helpers import Keys
 from team_helpers import make_team, open_into, person_submission, send, write_submissions
 from test_team_sync import events_of
@@ -27,8 +27,6 @@ from reviewer.app.templates_screen import TemplateEditor, TemplatesDialog
 from reviewer.app.thread_screen import ThreadScreen
 from reviewer.conversations import Inbox
 from reviewer.vault import Vault
-
-HOUR = "2026-11-23T05:00Z"
 
 
 @pytest.fixture(autouse=True)
@@ -48,30 +46,12 @@ def _text(app: InboxApp) -> str:
     return "\n".join(str(static.render()) for static in app.screen.query(Static) if static.display)
 
 
-def one_night(path: Path, keys: Keys) -> Path:
-    """Two follow-ups of one person in one hour, the urgent one sent first (listed first by
-    the server, its id sorting last), and two other people in the same hour."""
-    sent = [
-        ("zz9", "СРОЧНО: они приехали к дому, что делать?", person(7)),
-        ("aa1", "Всё спокойно, мы у родственников, напишите когда сможете.", person(7)),
-        ("mm5", "A first message from someone else.", person(8)),
-        ("bb2", "And another one, sent last of the night.", person(9)),
-    ]
-    with path.open("wb") as out:
-        writer = BundleWriter(out)
-        for submission_id, text, trailer in sent:
-            envelope = seal_bytes([keys.public], text, trailer=trailer)
-            writer.add(submission_id, HOUR, io.BytesIO(envelope), len(envelope))
-        writer.close()
-    return path
-
-
 @pytest.fixture
 def night(tmp_path: Path, keys: Keys, vault: Path, cli) -> Path:
     cli("config", "--key", keys.key_file)
     cli("open", write_caseload(tmp_path / "c.tar", keys.public), "--passphrase-file",
         keys.passphrase_file)  # fmt: skip
-    result = cli("open", one_night(tmp_path / "night.tar", keys), "--passphrase-file",
+    result = cli("open", one_night(tmp_path / "night.tar", keys.public), "--passphrase-file",
                  keys.passphrase_file)  # fmt: skip
     assert result.exit_code == 0, result.output
     return vault
@@ -243,3 +223,38 @@ def test_a_template_made_in_the_app_is_used_by_a_colleague(tmp_path: Path):
             assert text == "We read you.\nМы ответим в течение двух дней."
 
     asyncio.run(use())
+
+
+def test_an_urgent_follow_up_in_a_quiet_case_stands_out(tmp_path: Path, cli, keys: Keys):
+    cli("config", "--key", keys.key_file)
+
+    def bundle(name: str, submission_id: str, hour: str, text: str) -> Path:
+        with (tmp_path / name).open("wb") as out:
+            writer = BundleWriter(out)
+            envelope = seal_bytes([keys.public], text, trailer=person(3))
+            writer.add(submission_id, hour, io.BytesIO(envelope), len(envelope))
+            writer.close()
+        return tmp_path / name
+
+    opened = cli("open", bundle("1.tar", "q1", "2026-11-01T10:00Z", "Thank you, we are fine."),
+                 "--passphrase-file", keys.passphrase_file)  # fmt: skip
+    assert opened.exit_code == 0, opened.output
+    calm = cli("status", "q1", "waiting")
+    assert calm.exit_code == 0, calm.output
+    cli("open", bundle("2.tar", "q2", "2026-11-20T03:00Z", "СРОЧНО: они приехали за мной"),
+        "--passphrase-file", keys.passphrase_file)  # fmt: skip
+
+    async def look() -> None:
+        app = _app(tmp_path / "vault")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            table = app.screen.query_one(DataTable)
+            flags = table.get_cell_at(Coordinate(0, 3))
+            preview = table.get_cell_at(Coordinate(0, 4))
+            assert flags.plain.startswith("!!+") and "red" in str(flags.spans[0].style)
+            assert preview.plain.startswith("СРОЧНО") and "red" in str(preview.spans[0].style)
+            await pilot.press("slash", *"приехали", "enter")  # why it matched, in the row
+            preview = table.get_cell_at(Coordinate(0, 4))
+            assert preview.plain.startswith("» ") and "приехали" in preview.plain
+
+    asyncio.run(look())
