@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from . import caselog, names, replies, sync, threads
@@ -24,6 +25,9 @@ ALL = "all"
 URGENT_VIEW = "urgent"
 VIEWS = (TODO, WAITING, CLOSED, SPAM, URGENT_VIEW, ALL)
 ME = ("me", "я")  # assigning to oneself, in either language
+# The list's order, reversed: the latest hour, then the order things entered the vault (within
+# one hour, the server's publish order: docs/FORMAT.md §4.4), then the id, for a total order.
+NEWEST_FIRST = attrgetter("last_hour", "last_position", "id")
 
 
 @dataclass(slots=True)
@@ -94,7 +98,7 @@ class Inbox:
             for cid, items in grouped.items()
             if any(i.kind == SUBMISSION for i in items)
         ]
-        self._all.sort(key=lambda c: (c.last_hour, c.last_position, c.id), reverse=True)
+        self._all.sort(key=NEWEST_FIRST, reverse=True)
         return list(self._all)
 
     def _conversation(self, cid: str, items: list[Item]) -> Conversation:
@@ -261,7 +265,7 @@ class Inbox:
         self._all = [c for c in self._all if c.id != conversation_id]
         if any(i.kind == SUBMISSION for i in items):
             self._all.append(self._conversation(conversation_id, items))
-        self._all.sort(key=lambda c: (c.last_hour, c.last_position, c.id), reverse=True)
+        self._all.sort(key=NEWEST_FIRST, reverse=True)
 
     def set_status(self, conversation: Conversation, status: str) -> None:
         if status not in caselog.STATUSES:
