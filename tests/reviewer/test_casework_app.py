@@ -76,6 +76,9 @@ def test_one_letter_keys_act_in_the_russian_layout_but_type_in_boxes(night: Path
             assert app.screen.query_one(TextArea).text == "йцук"
             await pilot.press("escape", "escape")  # the editor closes, then the thread
             assert isinstance(app.screen, InboxScreen)
+            table = app.screen.query_one(DataTable)
+            flags = table.get_cell_at(Coordinate(table.cursor_row, 3))
+            assert "✎" in flags.plain  # the draft shows in the list
             await pilot.press("ч")  # x: spam
             assert app.screen.current() is not None
 
@@ -142,6 +145,7 @@ def test_the_preview_stays_readable_at_80_columns(night: Path, language: str):
             preview = table.get_cell_at(Coordinate(row, len(table.columns) - 1))
             assert preview.plain.startswith("Всё спокойно")
             assert len(preview.plain) >= 30, preview.plain
+            await pilot.pause()  # the footer composes its keys after the screen's first draw
             keys = list(app.screen.query("FooterKey"))
             assert keys and all(key.region.right <= 80 for key in keys)  # the bar is whole
             assert keys[-1].region.width >= len(str(keys[-1].description)) + 2

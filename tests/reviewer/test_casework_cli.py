@@ -18,7 +18,7 @@ from reviewer_helpers import Keys, make_keys
 from crypto import seal_bytes
 from crypto.bundle import BundleWriter
 from crypto.team import Member
-from reviewer import caselog
+from reviewer import caselog, localtime
 from reviewer.caselog import CaseLog
 from reviewer.cli import main
 from reviewer.conversations import Inbox
@@ -159,3 +159,19 @@ def test_show_says_who_wrote_a_colleagues_reply(cli, opened: str, vault: Path, k
     )
     inbox.close()
     assert "Note by boris" in cli("show", opened).output
+
+
+def test_hours_show_in_the_zone_chosen(cli, vault: Path):
+    assert cli("config", "--timezone", "Mars/Olympus").exit_code != 0
+    chosen = cli("config", "--timezone", "Europe/Moscow")
+    assert chosen.exit_code == 0 and "Europe/Moscow" in chosen.output
+    assert Vault(vault).config()["timezone"] == "Europe/Moscow"
+    try:
+        localtime.use("Europe/Moscow")
+        assert localtime.hour_label("2026-11-23T05:00Z") == "2026-11-23 08h"
+        assert localtime.hour_label("2026-11-23T23:00Z", short=True) == "11-24 02h"
+        assert localtime.zone_name() == "MSK"
+        localtime.use("Asia/Kolkata")  # a half-hour zone shows the half hour
+        assert localtime.hour_label("2026-11-23T05:00Z") == "2026-11-23 10:30"
+    finally:
+        localtime.use("UTC")
