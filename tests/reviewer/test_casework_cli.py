@@ -175,3 +175,21 @@ def test_hours_show_in_the_zone_chosen(cli, vault: Path):
         assert localtime.hour_label("2026-11-23T05:00Z") == "2026-11-23 10:30"
     finally:
         localtime.use("UTC")
+
+
+def test_opens_lines_go_above_its_progress_bar(monkeypatch: pytest.MonkeyPatch, capsys):
+    """With the bar on the terminal (stderr) and stdout the same terminal, each line is
+    printed through the bar's console (above it), never written into the bar's line."""
+    from rich.console import Console
+
+    from reviewer import vault_cli
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=80)
+    monkeypatch.setattr(vault_cli, "console", lambda stderr=False: terminal)
+    monkeypatch.setattr(vault_cli.sys.stdout, "isatty", lambda: True, raising=False)
+    with vault_cli._progress(100) as (advance, echo):
+        advance(50)
+        echo("opened  s1  received 2026-11-23T05:00Z: message")
+    assert "opened  s1" in screen.getvalue()  # above the bar, on its console
+    assert "opened" not in capsys.readouterr().out  # not written past it to stdout
