@@ -61,6 +61,8 @@ class HelpScreen(Dialog[None]):
         rows.append(_("open, or confirm") + "\n")
         rows.append(f"{'Esc':>10}  ", style="bold")
         rows.append(_("back, or cancel") + "\n")
+        rows.append(f"{'к ы т':>10}  ", style="bold")
+        rows.append(_("the letter keys work in the Russian layout too (к is r, ы is s…)") + "\n")
         with Vertical(classes="dialog", id="help"):
             yield Label(_("Keys (everything also works with the mouse)"), classes="title")
             with VerticalScroll():
