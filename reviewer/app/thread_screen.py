@@ -203,7 +203,11 @@ class ThreadScreen(CaseActions):
             self.dismiss(None)
 
     def start_reply(self, conversation: Conversation) -> None:
-        self.query_one(ReplyPanel).start(conversation, self.shown_name(conversation))
+        panel = self.query_one(ReplyPanel)
+        if panel.open:  # already writing: back to the editor, what is in it kept
+            panel.query_one("#editor").focus()
+            return
+        panel.start(conversation, self.shown_name(conversation))
         self.call_after_refresh(self._show_latest)
 
     def _show_latest(self) -> None:
