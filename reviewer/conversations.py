@@ -148,6 +148,8 @@ class Inbox:
 
     def narrow(self, chosen: Sequence[Conversation], query: str) -> list[Conversation]:
         words = query.split()
+        if not words:
+            return list(chosen)
         tags = {w[1:].lower() for w in words if w.startswith("#") and len(w) > 1}
         people = {w[1:].lower() for w in words if w.startswith("@") and len(w) > 1}
         wanted = [c for c in words if not c.startswith(("#", "@"))]
