@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,26 @@ def test_an_urgent_follow_up_in_a_quiet_case_stands_out(tmp_path: Path, cli, key
             assert preview.plain.startswith("» ") and "приехали" in preview.plain
 
     asyncio.run(look())
+
+
+def test_l_writes_the_case_for_a_lawyer(night: Path, tmp_path: Path, monkeypatch):
+    fake = tmp_path / "bin" / "mat2"  # stands in for mat2, so the run does not need it
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    out = tmp_path / "for-lawyer.zip"
+
+    async def work() -> None:
+        app = _app(night, "ru")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("slash", *"приехали", "enter", "Д")  # L, in the Russian layout
+            assert isinstance(app.screen, TextDialog)
+            app.screen.query_one(Input).value = str(out)
+            await pilot.press("enter")
+            assert "для юриста" not in _text(app) and str(out) in _text(app)
+
+    asyncio.run(work())
+    with zipfile.ZipFile(out) as archive:
+        case = archive.read("for-lawyer/case.txt").decode()
+    assert case.index("СРОЧНО: они приехали") < case.index("Всё спокойно")
