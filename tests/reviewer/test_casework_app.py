@@ -290,3 +290,41 @@ def test_l_writes_the_case_for_a_lawyer(night: Path, tmp_path: Path, monkeypatch
     with zipfile.ZipFile(out) as archive:
         case = archive.read("for-lawyer/case.txt").decode()
     assert case.index("СРОЧНО: они приехали") < case.index("Всё спокойно")
+
+
+def test_a_new_colleagues_first_open_in_the_app_sets_nothing_aside(tmp_path: Path):
+    from reviewer_helpers import PASSPHRASE, make_keys
+
+    from crypto.team import Member
+    from reviewer.app.open_screen import OpenBundleScreen
+    from reviewer.team import Team
+
+    anna, dana = make_keys(tmp_path / "anna"), make_keys(tmp_path / "dana")
+    vault = Vault(tmp_path / "dana-vault")
+    vault.set_config(identity=str(dana.key_file))
+    Team(vault).add(Member.of(anna.identity, "anna"))
+    Team(vault).ensure_self(dana.identity, "dana")
+    bundle = tmp_path / "export.tar"
+    with bundle.open("wb") as out:
+        writer = BundleWriter(out)
+        for number in range(3):  # sealed to anna alone, before dana joined
+            envelope = seal_bytes([anna.public], "an old case")
+            writer.add(f"old{number}", "2026-10-01T09:00Z", io.BytesIO(envelope), len(envelope))
+        writer.close()
+
+    async def work() -> None:
+        app = _app(vault, "ru")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("щ")  # o, in the Russian layout
+            assert isinstance(app.screen, OpenBundleScreen)
+            app.screen.query_one("#bundle", Input).value = str(bundle)
+            await pilot.click("#passphrase")
+            await pilot.press(*PASSPHRASE, "enter")
+            await pilot.pause()  # the key reaches the screen, which starts the worker
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            shown = _text(app)
+            assert "отложено: 0" in shown  # nothing set aside: they are not failures
+            assert "3 сообщения старше вас" in shown and "anna" in shown
+
+    asyncio.run(work())
