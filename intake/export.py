@@ -67,7 +67,7 @@ def _export(
     else:
         query = query.where(Submission.exported_hour >= again_since)
     with Session(store.engine) as session:
-        # In the order they were published (FORMAT.md §4, "Order"); older rows have no seq.
+        # In the order they were published (FORMAT.md §4.4); older rows have no seq.
         order = (Submission.received_hour, func.coalesce(Submission.seq, 0), Submission.id)
         rows = session.execute(query.order_by(*order)).all()
         if again_since is not None:
