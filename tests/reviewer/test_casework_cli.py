@@ -193,3 +193,15 @@ def test_opens_lines_go_above_its_progress_bar(monkeypatch: pytest.MonkeyPatch, 
         echo("opened  s1  received 2026-11-23T05:00Z: message")
     assert "opened  s1" in screen.getvalue()  # above the bar, on its console
     assert "opened" not in capsys.readouterr().out  # not written past it to stdout
+
+
+def test_handover_takes_a_name(cli, opened: str, vault: Path, keys: Keys, tmp_path: Path):
+    dana = make_keys(tmp_path / "dana")
+    card = tmp_path / "dana.card"
+    card.write_text(Member.of(dana.identity, "dana").card_text())
+    Team(Vault(vault)).add(Member.of(dana.identity, "dana"))
+    out = tmp_path / "for-dana.tar"
+    result = cli("handover", "--to", card, "--out", out, in_cyrillic(opened),
+                 "--passphrase-file", keys.passphrase_file)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "wrote 2 submission(s)" in result.output  # the whole conversation: a1 and a2
