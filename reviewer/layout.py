@@ -44,7 +44,7 @@ def has_cyrillic(text: str) -> bool:
 
 RUSSIAN_LAYOUT_HINT = (
     "The passphrase you typed contains Russian letters: your keyboard may be in the Russian "
-    "layout. Switch the layout (for example with Alt+Shift) and type it again."
+    "layout. Switch the layout (Super+Space on Tails and GNOME) and type it again."
 )
 LATIN_LAYOUT_HINT = (
     "If your passphrase has Russian letters, your keyboard may be in the Latin layout: "
