@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from inbox_helpers import HOUR, one_night, person, write_caseload
-from reviewer_helpers import Keys
+from reviewer_helpers import Keys, make_keys
 from team_helpers import make_team, open_into, person_submission, send, write_submissions
 from test_team_sync import events_of
 from textual.coordinate import Coordinate
@@ -327,4 +327,28 @@ def test_a_new_colleagues_first_open_in_the_app_sets_nothing_aside(tmp_path: Pat
             assert "отложено: 0" in shown  # nothing set aside: they are not failures
             assert "3 сообщения старше вас" in shown and "anna" in shown
 
+    asyncio.run(work())
+
+
+def test_a_passphrase_typed_in_the_russian_layout_gets_a_hint(night: Path, tmp_path: Path):
+    from reviewer.app.open_screen import OpenBundleScreen
+
+    async def work() -> None:
+        app = _app(night, "ru")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("o")
+            assert isinstance(app.screen, OpenBundleScreen)
+            app.screen.query_one("#bundle", Input).value = str(tmp_path / "c.tar")
+            await pilot.click("#passphrase")
+            await pilot.press(*"ыуфдвкщз", "enter")  # "sealdrop" with the Russian layout on
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert "русской раскладке" in _text(app)
+
+    with (tmp_path / "c.tar").open("wb") as out:  # something new, so the key is needed
+        writer = BundleWriter(out)
+        envelope = seal_bytes([make_keys(tmp_path / "k").public], "new")
+        writer.add("new7", HOUR, io.BytesIO(envelope), len(envelope))
+        writer.close()
     asyncio.run(work())
