@@ -27,10 +27,11 @@ class Template:
     author: str = ""
 
 
-def current(vault: Vault) -> list[Template]:
-    """The templates, by title: the team's, then those of templates.txt."""
+def current(vault: Vault, log: CaseLog | None = None) -> list[Template]:
+    """The templates, by title: the team's, then those of templates.txt. Pass the inbox's
+    ``log`` to reuse what it has read of the case log."""
     latest: dict[str, Template] = {}
-    events = [e for e in CaseLog(vault).events() if e.kind == TEMPLATE]
+    events = [e for e in (log or CaseLog(vault)).events() if e.kind == TEMPLATE]
     for event in sorted(events, key=lambda e: e.order):
         payload = event.payload
         latest[payload["template"]] = Template(

@@ -31,6 +31,7 @@ class ReplyPanel(Vertical):
     def __init__(self) -> None:
         super().__init__(id="reply")
         self.conversation: Conversation | None = None
+        self.templates: list[templates.Template] = []
 
     @property
     def inbox(self) -> Inbox:
@@ -70,7 +71,7 @@ class ReplyPanel(Vertical):
         editor.move_cursor(editor.document.end)
 
     def load_templates(self) -> None:
-        known = templates.current(self.inbox.vault)
+        known = self.templates = templates.current(self.inbox.vault, self.inbox.log)
         select = self.query_one("#template", Select)
         select.set_options([(Text(clean_name(t.title)), t.id) for t in known])
         select.disabled = not known
@@ -82,7 +83,7 @@ class ReplyPanel(Vertical):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        chosen = {t.id: t for t in templates.current(self.inbox.vault)}.get(str(event.value))
+        chosen = {t.id: t for t in self.templates}.get(str(event.value))
         if chosen is not None:
             editor = self.query_one(TextArea)
             editor.insert(chosen.text)
