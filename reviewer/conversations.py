@@ -335,7 +335,7 @@ class Inbox:
     ) -> replies.Reply:
         """Seals a reply to ``target`` (else the latest submission that can be answered) and
         queues it; the conversation then waits for them."""
-        target = target or self._answerable(conversation)
+        target = target or self.answerable(conversation)
         author = self.author()  # before sealing: a reply must never go unrecorded
         written = replies.queue_reply(self.vault, target, text, files)
         self.index.sync(self.states)
@@ -350,7 +350,7 @@ class Inbox:
         self._replace(conversation.id)
         return written
 
-    def _answerable(self, conversation: Conversation) -> str:
+    def answerable(self, conversation: Conversation) -> str:
         """The newest submission a reply reaches the person through (never an unproven
         message that may come from someone else)."""
         positions = replies.order(self.vault)

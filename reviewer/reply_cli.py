@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import replies, sync, threads
+from . import names, replies, sync, threads
 from .caselog import CaseLogError
 from .cli_common import (
     console,
@@ -56,6 +56,8 @@ def reply(
     vault = open_vault(vault_path)
     submission = find_submission(vault, submission_id)
     try:
+        if names.looks_like_name(submission_id):  # its newest message that can be answered
+            submission = vault.submission(_answerable(vault, submission_id))
         # Before anyone writes a reply that cannot go, or would not reach this person.
         threads.check_answerable(vault, submission, replies.order(vault))
         if message is None:
@@ -97,6 +99,15 @@ def _queue(
         conversation = inbox.find(submission_id)
         written = inbox.reply(conversation, message, files, target=submission_id)
         return written, conversation.name
+    finally:
+        inbox.close()
+
+
+def _answerable(vault: Vault, name: str) -> str:
+    inbox = Inbox(vault)
+    try:
+        inbox.refresh()
+        return inbox.answerable(inbox.find(name))
     finally:
         inbox.close()
 
