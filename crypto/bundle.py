@@ -178,7 +178,8 @@ class Acks:
 
     @classmethod
     def from_json(cls, data: Any) -> Acks:
-        if not isinstance(data, dict) or not KEY_ID_PATTERN.fullmatch(str(data["reviewer"])):
+        reviewer = data.get("reviewer") if isinstance(data, dict) else None
+        if not isinstance(reviewer, str) or not KEY_ID_PATTERN.fullmatch(reviewer):
             raise ValueError("malformed acks")
         submissions, events = data["submissions"], data["events"]
         if not isinstance(submissions, list) or not isinstance(events, list):
@@ -186,7 +187,7 @@ class Acks:
         ids = submissions + events
         if not all(isinstance(i, str) and ID_PATTERN.fullmatch(i) for i in ids):
             raise ValueError("malformed acks")
-        return cls(str(data["reviewer"]), tuple(map(str, submissions)), tuple(map(str, events)))
+        return cls(reviewer, tuple(submissions), tuple(events))
 
 
 def _valid_mailbox(mailbox: str) -> bool:
@@ -389,9 +390,7 @@ class Bundle:
         self.events = [self._entry(item, EVENTS) for item in events]
         if len({e.id for e in self.events}) != len(self.events):
             raise BundleError("the manifest lists a staff event twice; it was altered")
-        if "acks" in manifest:
-            if kind != REPLIES:
-                raise BundleError("this bundle carries confirmations in the wrong place")
+        if "acks" in manifest and kind == REPLIES:  # a submissions bundle's is ignored (§4.3)
             try:
                 self.acks = Acks.from_json(manifest["acks"])
             except (ValueError, KeyError, TypeError):

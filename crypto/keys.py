@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import _sodium
+from . import _sodium, strictbase64
 from .errors import InvalidIdentityFile, InvalidPublicKey, WrongPassphrase
 
 PUBLIC_KEY_PREFIX = "sdpub1"
@@ -52,6 +52,25 @@ def _b32encode(data: bytes) -> str:
 def _b32decode(text: str) -> bytes:
     padded = text.upper() + "=" * (-len(text) % 8)
     return base64.b32decode(padded, casefold=False)
+
+
+def line_text(line: str) -> str | None:
+    """A key line with §1's white space removed and lower-cased; None if it holds any other
+    non-ASCII character (refused before case folding: U+212A KELVIN SIGN lowers to "k")."""
+    text = _WHITE_SPACE.sub("", line)
+    return text.lower() if text.isascii() else None
+
+
+def line_data(body: str) -> bytes | None:
+    """The 36 bytes (key and checksum) of a line's base32 after its prefix, or None unless it
+    is exactly 58 canonical base32 characters."""
+    if len(body) != _LINE_BODY_CHARS:
+        return None
+    try:
+        data = _b32decode(body)
+    except (binascii.Error, ValueError):
+        return None
+    return data if _b32encode(data) == body else None
 
 
 @dataclass(frozen=True)
@@ -195,8 +214,8 @@ class Identity:
     def from_file_text(cls, text: str, passphrase: str) -> Identity:
         fields = _identity_fields(text)
         try:
-            blob = base64.b64decode(fields["secret-key"], validate=True)
-        except ValueError:  # binascii.Error, or non-ASCII characters
+            blob = strictbase64.decode(fields["secret-key"])
+        except ValueError:
             raise InvalidIdentityFile(
                 "the secret-key line of this identity file is damaged; restore it from backup"
             ) from None
@@ -260,7 +279,17 @@ def _read_utf8(path: str | Path, error: type[InvalidPublicKey | InvalidIdentityF
         ) from None
 
 
-def _identity_fields(text: str) -> dict[str, str]:
+def _identity_fields(
+    text: str,
+    required: str = "secret-key",
+    missing: str = (
+        "this file is not a sealdrop identity (no secret-key line); "
+        "pass the identity file made by `sealdrop-reviewer keygen`"
+    ),
+    noun: str = "identity file",
+) -> dict[str, str]:
+    """The ``name: value`` fields of a §2 file (an identity, or an organisation signing key
+    file, whose secret field is named ``required``), each name at most once."""
     fields: dict[str, str] = {}
     for line in text.split("\n"):
         line = line.strip(_SPACE)
@@ -271,13 +300,10 @@ def _identity_fields(text: str) -> dict[str, str]:
             name = name.strip(_SPACE)
             if name in fields:
                 raise InvalidIdentityFile(
-                    f"this identity file has its {name} line twice, so it is ambiguous; "
+                    f"this {noun} has its {name} line twice, so it is ambiguous; "
                     "restore it from backup"
                 )
             fields[name] = value.strip(_SPACE)
-    if "secret-key" not in fields:
-        raise InvalidIdentityFile(
-            "this file is not a sealdrop identity (no secret-key line); "
-            "pass the identity file made by `sealdrop-reviewer keygen`"
-        )
+    if required not in fields:
+        raise InvalidIdentityFile(missing)
     return fields

@@ -10,18 +10,27 @@ neither tool can mistake one for the other. See docs/FORMAT.md, section 7.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import _sodium
+from . import _sodium, strictbase64
 from .errors import InvalidIdentityFile, InvalidPublicKey, SealdropError
-from .keys import _IDENTITY_HEAD, _b32decode, _b32encode, lock_secret, unlock_secret
+from .keys import (
+    _IDENTITY_HEAD,
+    _b32encode,
+    _identity_fields,
+    line_data,
+    line_text,
+    lock_secret,
+    unlock_secret,
+)
 
 SIGNING_KEY_PREFIX = "sdsig1"
+ORGANISATION, MEMBER = "organisation", "member"
+# One prefix, two checksum labels (FORMAT.md §7, §8.1): the label tells the two kinds apart.
 _CHECKSUM_LABEL = b"sealdrop-signing-key-checksum-v1"
+CHECKSUM_LABELS = {ORGANISATION: _CHECKSUM_LABEL, MEMBER: b"sealdrop-sigkey-checksum-v1"}
 _FINGERPRINT_LABEL = b"sealdrop-signing-fingerprint-v1"
-_LINE_BODY_CHARS = 58
 # The signing-secret-key line's blob (FORMAT.md §7): as an identity file's, holding a seed.
 _BLOB_BYTES = (
     _IDENTITY_HEAD.size
@@ -30,6 +39,16 @@ _BLOB_BYTES = (
     + _sodium.SECRETBOX_MAC_BYTES
     + _sodium.SIGN_SEED_BYTES
 )
+
+
+def sdsig_kind(data: bytes) -> str | None:
+    """Whose ``sdsig1`` key the 36 bytes (key, checksum) are: ORGANISATION, MEMBER, or None
+    when neither checksum matches (a typo)."""
+    raw, checksum = data[: _sodium.SIGN_PUBLIC_BYTES], data[_sodium.SIGN_PUBLIC_BYTES :]
+    for kind, label in CHECKSUM_LABELS.items():
+        if _sodium.keyed_hash(label, raw, 4) == checksum:
+            return kind
+    return None
 
 
 class BadSignature(SealdropError):
@@ -46,28 +65,29 @@ class SigningPublicKey:
 
     @classmethod
     def from_line(cls, line: str) -> SigningPublicKey:
-        text = "".join(line.split()).lower()
-        if not text.startswith(SIGNING_KEY_PREFIX):
+        text = line_text(line)
+        if text is None or not text.startswith(SIGNING_KEY_PREFIX):
             raise InvalidPublicKey(
                 f"an organisation signing key starts with {SIGNING_KEY_PREFIX!r}; copy the whole "
                 "line the organisation published"
             )
-        body = text[len(SIGNING_KEY_PREFIX) :]
-        try:
-            data = _b32decode(body) if len(body) == _LINE_BODY_CHARS else b""
-        except (binascii.Error, ValueError):
-            data = b""
-        if not data or _b32encode(data) != body:
+        data = line_data(text[len(SIGNING_KEY_PREFIX) :])
+        if data is None:
             raise InvalidPublicKey(
                 "this signing key is cut short, too long or has a typo; copy the whole line again"
             )
-        raw, checksum = data[: _sodium.SIGN_PUBLIC_BYTES], data[_sodium.SIGN_PUBLIC_BYTES :]
-        if _sodium.keyed_hash(_CHECKSUM_LABEL, raw, 4) != checksum:
+        kind = sdsig_kind(data)
+        if kind == MEMBER:
+            raise InvalidPublicKey(
+                "this is a team member's signing key, not the organisation's; give the key "
+                "made by `sealdrop-reviewer signing-keygen`"
+            )
+        if kind != ORGANISATION:
             raise InvalidPublicKey(
                 "this signing key's checksum does not match, so it was mistyped or altered; "
                 "copy it again"
             )
-        return cls(raw)
+        return cls(data[: _sodium.SIGN_PUBLIC_BYTES])
 
     @classmethod
     def from_text(cls, text: str) -> SigningPublicKey:
@@ -139,19 +159,16 @@ class SigningKey:
 
     @classmethod
     def from_file_text(cls, text: str, passphrase: str) -> SigningKey:
-        fields = {}
-        for line in text.splitlines():
-            name, sep, value = line.strip().partition(":")
-            if sep and not name.startswith("#"):
-                fields[name.strip()] = value.strip()
-        if "signing-secret-key" not in fields:
-            raise InvalidIdentityFile(
-                "this file is not an organisation signing key (no signing-secret-key line); "
-                "pass the file made by `sealdrop-reviewer signing-keygen`"
-            )
+        fields = _identity_fields(  # §2's rules, with the signing key file's field names
+            text,
+            "signing-secret-key",
+            "this file is not an organisation signing key (no signing-secret-key line); "
+            "pass the file made by `sealdrop-reviewer signing-keygen`",
+            "signing key file",
+        )
         try:
-            blob = base64.b64decode(fields["signing-secret-key"], validate=True)
-        except (binascii.Error, ValueError):  # ValueError: characters other than ASCII
+            blob = strictbase64.decode(fields["signing-secret-key"])
+        except ValueError:
             blob = b""
         if len(blob) != _BLOB_BYTES:
             raise InvalidIdentityFile(

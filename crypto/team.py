@@ -27,11 +27,11 @@ from . import _sodium
 from .envelope import Sealer, open_envelope
 from .errors import EnvelopeError, InvalidPublicKey, SealdropError
 from .framing import PartInfo
-from .keys import Identity, PublicKey, _b32decode, _b32encode
+from .keys import Identity, PublicKey, _b32encode, line_data, line_text
+from .signing import CHECKSUM_LABELS, MEMBER, ORGANISATION, sdsig_kind
 from .sinks import MemorySink
 
 SIGNING_KEY_PREFIX = "sdsig1"
-_SIGNING_CHECKSUM_LABEL = b"sealdrop-sigkey-checksum-v1"
 _MEMBER_FINGERPRINT_LABEL = b"sealdrop-member-fingerprint-v1"
 _EVENT_CONTEXT = b"sealdrop-staff-event-v1\x00"
 _LINE_BODY_CHARS = 58
@@ -61,30 +61,29 @@ class SigningPublicKey:
 
     @classmethod
     def from_line(cls, line: str) -> SigningPublicKey:
-        text = "".join(line.split()).lower()
-        body = text.removeprefix(SIGNING_KEY_PREFIX)
-        if not text.startswith(SIGNING_KEY_PREFIX) or len(body) != _LINE_BODY_CHARS:
+        text = line_text(line) or ""
+        data = line_data(text.removeprefix(SIGNING_KEY_PREFIX))
+        if not text.startswith(SIGNING_KEY_PREFIX) or data is None:
             raise InvalidPublicKey(
                 f"a signing key is one line starting with {SIGNING_KEY_PREFIX!r}, "
                 f"{len(SIGNING_KEY_PREFIX) + _LINE_BODY_CHARS} characters long; copy it again"
             )
-        try:
-            data = _b32decode(body)
-        except ValueError:
-            data = b""
-        raw, checksum = data[: _sodium.SIGN_PUBLIC_BYTES], data[_sodium.SIGN_PUBLIC_BYTES :]
-        if _b32encode(data) != body or (
-            _sodium.keyed_hash(_SIGNING_CHECKSUM_LABEL, raw, 4) != checksum
-        ):
+        kind = sdsig_kind(data)
+        if kind == ORGANISATION:
+            raise InvalidPublicKey(
+                "this is the organisation's signing key (it signs deployment statements), not "
+                "a team member's; use the signing-key line of the member's card"
+            )
+        if kind != MEMBER:
             raise InvalidPublicKey(
                 "this signing key was mistyped or altered (its checksum does not match); "
                 "copy it again from the member card"
             )
-        return cls(raw)
+        return cls(data[: _sodium.SIGN_PUBLIC_BYTES])
 
     @property
     def line(self) -> str:
-        checksum = _sodium.keyed_hash(_SIGNING_CHECKSUM_LABEL, self.raw, 4)
+        checksum = _sodium.keyed_hash(CHECKSUM_LABELS[MEMBER], self.raw, 4)
         return SIGNING_KEY_PREFIX + _b32encode(self.raw + checksum)
 
 
@@ -287,8 +286,8 @@ def open_event(envelope: bytes, identity: Identity, team: Iterable[Member]) -> S
     contents = open_envelope(io.BytesIO(envelope), [identity], MemorySink(2 * MAX_EVENT_BYTES))
     parts = contents.parts
     trailer: dict[str, Any] = contents.trailer or {}
-    if (
-        trailer != EVENT_TRAILER
+    if (  # BEGIN and trailer as §3.3: members they do not name are ignored (FORMAT.md §8.2)
+        trailer.get("sealdrop") != EVENT_TRAILER["sealdrop"]
         or len(parts) != 1
         or parts[0].info != EVENT_PART
         or parts[0].data is None

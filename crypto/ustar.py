@@ -74,7 +74,7 @@ def read_members(source: BinaryIO) -> list[Member]:
             )
         if block == _ZERO_BLOCK:
             if pax is not None:
-                raise TarRefused("a pax header is followed by no member", pax_offset)
+                raise TarRefused("a pax header is followed by no member", position)
             _check_end(source, position, size)
             return members
         kind, name, declared = _parse_header(block, position)
@@ -97,8 +97,8 @@ def read_members(source: BinaryIO) -> list[Member]:
         if pax is not None:
             start = pax_offset
             name = pax.get("path", name)
-            if "size" in pax:
-                declared = _pax_size(pax["size"], pax_offset)
+            if "size" in pax:  # a record's fault, found after the first block: never offset 0
+                declared = _pax_size(pax["size"], pax_offset + BLOCK)
             pax = None
         if data_offset + declared > size:
             raise TarRefused(f"the bundle ends inside its entry {name!r}", size, cut=True)

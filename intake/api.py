@@ -7,6 +7,7 @@ See docs/UPLOAD.md for the contract.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -20,7 +21,8 @@ from crypto.envelope import MAGIC, VERSION, header_length
 
 from .errors import IntakeError, malformed, too_large
 from .fairness import StreamGuard, socket_closer
-from .storage import Store, UploadInfo, blur_time
+from .files import write_all
+from .storage import Duplicate, Store, UploadInfo, UploadToken, blur_time
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ID_PATTERN = re.compile(r"[a-z0-9]{1,64}")
@@ -82,7 +84,13 @@ def create() -> Response:
 @bp.get("/uploads/<upload_id>")
 def status(upload_id: str) -> Response:
     store = _store()
-    upload = _find(store, upload_id)
+    upload = store.find_upload(upload_id) if ID_PATTERN.fullmatch(upload_id) else None
+    if upload is None:
+        stored = _stored_size(store, upload_id)
+        if stored is None:
+            raise IntakeError("not-found")
+        # Stored whole at a PUT whose answer was lost: all of it is here, nothing to finish.
+        return _json({"received": stored, "size": stored, "stored": True})
     return _json({"received": upload.received, "size": upload.size})
 
 
@@ -97,24 +105,41 @@ def put_chunk(upload_id: str) -> Response:
     offset = request.args.get("offset", type=int)
     if offset is None or offset < 0:
         raise malformed()
-    upload = _find(store, upload_id)
+    upload = store.find_upload(upload_id) if ID_PATTERN.fullmatch(upload_id) else None
+    if upload is None:
+        stored = _stored_size(store, upload_id)
+        if stored is not None:  # a retry after a lost answer: all of it is here
+            return _json({"received": stored, "stored": True})
+        raise IntakeError("not-found")
     with _streams().streaming(request.stream, socket_closer(request.environ)) as stream:
         body = _read_up_to(stream, chunk_bytes + 1 if length is None else length)
     if len(body) > chunk_bytes or (length is not None and len(body) != length):
         raise IntakeError("malformed", "error_broken")
+    if not upload.started:
+        if offset > 0:
+            raise IntakeError("conflict", received=0)
+        if not body:
+            return _json({"received": 0})
+        if upload.small and len(body) == upload.size:
+            _store_whole(store, upload, body)  # a text: one write, one commit
+            # "stored": the page need not send finish (one request less per text).
+            return _json({"received": len(body), "stored": True})
+        store.begin_upload(upload)
+    store.maybe_cleanup_expired_uploads()
     with store.locked_upload(upload.id) as handle:
         received = os.fstat(handle.fileno()).st_size
         if offset == received and body:
             if received + len(body) > (upload.size or 0):
                 store.discard_upload(upload.id)
                 raise malformed()
-            store.charge(upload.id, len(body))  # before the write: the budget is never crossed
+            # Before the write: the budget is never crossed.
+            store.charge(upload.id, len(body), upload.small)
             try:
                 handle.seek(received)
-                handle.write(body)
+                write_all(handle.fileno(), body)
             except BaseException:
                 os.ftruncate(handle.fileno(), received)
-                store.uncharge(upload.id, len(body))
+                store.uncharge(upload.id, len(body), upload.small)
                 raise
             blur_time(handle.fileno())
             previous, received = received, received + len(body)
@@ -125,21 +150,44 @@ def put_chunk(upload_id: str) -> Response:
     return _json({"received": received})
 
 
+def _store_whole(store: Store, upload: UploadInfo, envelope: bytes | bytearray) -> None:
+    """A small upload whose one PUT carries all of it is checked and stored at once: it
+    never holds a row, a file or a share of anything while it is unfinished."""
+    key = _header_refusal(store, bytes(envelope[: header_length(len(store.settings.recipients))]))
+    if key is not None:
+        raise malformed(key)
+    try:
+        plaintext_length_of(len(envelope) - header_length(len(store.settings.recipients)))
+    except EnvelopeError:
+        raise malformed() from None
+    with contextlib.suppress(Duplicate):  # another request of the same upload stored it
+        store.store_whole(envelope, finished=upload.id)
+
+
+def _stored_size(store: Store, upload_id: str) -> int | None:
+    """The size of a JS upload that is stored already, or None."""
+    token = UploadToken.parse(upload_id) if ID_PATTERN.fullmatch(upload_id) else None
+    return token.size if token is not None and store.is_finished(upload_id) else None
+
+
 @bp.post("/uploads/<upload_id>/finish")
 def finish(upload_id: str) -> Response:
     store = _store()
-    try:
-        _finish(store, upload_id)
-    except IntakeError as error:
-        # A retry after a lost answer, or a finish racing another: it is stored already.
-        finished = ID_PATTERN.fullmatch(upload_id) and store.is_finished(upload_id)
-        if not (error.code == "not-found" and finished):
-            raise
+    # Stored already: a small upload at its PUT, or a retry after a lost answer.
+    if not (ID_PATTERN.fullmatch(upload_id) and store.is_finished(upload_id)):
+        try:
+            _finish(store, upload_id)
+        except IntakeError as error:
+            # A finish racing another: it is stored already.
+            if not (error.code == "not-found" and store.is_finished(upload_id)):
+                raise
     return _json({"status": "stored"}, 201)
 
 
 def _finish(store: Store, upload_id: str) -> None:
     upload = _find(store, upload_id)
+    if not upload.started:
+        raise IntakeError("not-found")  # not a byte of it is here
     with store.locked_upload(upload.id) as handle:
         received = os.fstat(handle.fileno()).st_size
         if received != upload.size:
@@ -198,9 +246,18 @@ def _find(store: Store, upload_id: str) -> UploadInfo:
 def _check_header(store: Store, handle: BinaryIO, received: int, upload_id: str) -> None:
     """Refuses, as soon as enough has arrived, an envelope that is not version 1 for exactly
     our recipients."""
+    head = os.pread(handle.fileno(), header_length(len(store.settings.recipients)), 0)
+    key = _header_refusal(store, head)
+    if key is not None:
+        store.discard_upload(upload_id)
+        raise malformed(key)
+
+
+def _header_refusal(store: Store, head: bytes) -> str | None:
+    """Why the envelope beginning with ``head`` (its header, or as much as came) cannot be
+    ours: the message key, or None."""
     recipients = store.settings.recipients
     needed = header_length(len(recipients))
-    head = os.pread(handle.fileno(), needed, 0)
     key = "error_malformed"
     ok = head[: len(MAGIC)] == MAGIC[: len(head)]
     if ok and len(head) > len(MAGIC):
@@ -215,6 +272,4 @@ def _check_header(store: Store, handle: BinaryIO, received: int, upload_id: str)
             ok, key = False, "error_malformed"
         else:
             ok = set(header.key_ids) == {r.key_id_hex for r in recipients}
-    if not ok:
-        store.discard_upload(upload_id)
-        raise malformed(key)
+    return None if ok else key

@@ -85,10 +85,18 @@ def this_hour(now: float | None = None) -> int:
     return int(now) // 3600 * 3600
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, durable: bool = True) -> Engine:
+    """``durable=False`` (SQLite only): commits do not wait for the disk (synchronous=NORMAL),
+    for the charges of uploads in progress only; such connections touch a few rows, so they
+    keep a small page cache."""
     # Up to 32 connections per process (gunicorn's threads, deploy/gunicorn.conf.py), each
     # held only for a statement or a commit; waiting longer than 10 s is "busy".
-    engine = create_engine(url, pool_size=5, max_overflow=27, pool_timeout=10)
+    args = (
+        {}
+        if durable or not url.startswith("postgresql")
+        else {"options": "-c synchronous_commit=off"}
+    )
+    engine = create_engine(url, pool_size=5, max_overflow=27, pool_timeout=10, connect_args=args)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -96,7 +104,9 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            if not durable:
+                cursor.execute("PRAGMA cache_size=-256")
             # Deleted rows (reply ids, mailboxes, finished uploads) are zeroed in the file.
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()

@@ -9,6 +9,7 @@ is never used, since it spools large files to temporary files.
 from __future__ import annotations
 
 import contextlib
+import io
 from typing import BinaryIO
 
 from flask import Request
@@ -60,7 +61,7 @@ class _ChargingWriter:
     def flush(self) -> None:
         if not self._pending:
             return
-        self._store.charge(self._upload_id, len(self._pending))
+        self._store.charge(self._upload_id, len(self._pending), small=False)
         self._out.write(self._pending)
         self.written += len(self._pending)
         self._pending.clear()
@@ -133,21 +134,33 @@ def _receive(store: Store, request: Request, stream: BinaryIO, typed: _Typed) ->
     # A small body seals to a small envelope (the sealer adds less than the form's framing).
     small = declared is not None and declared <= SMALL_ENVELOPE_BYTES
     store.check_disk(declared or 0, small)
+    if small:
+        # Sealed in memory and stored whole: one file, one commit, nothing unfinished.
+        envelope = io.BytesIO()
+        codename = _seal(Sealer(envelope, settings.recipients), stream, boundary, limit, typed)
+        store.store_whole(envelope.getbuffer())
+        return codename
     store.maybe_cleanup_expired_uploads()  # idle uploads give their share back
     with store.nojs_upload(small, declared) as (upload_id, path, handle):
         out = _ChargingWriter(handle, store, upload_id)
-        sealer = Sealer(out, settings.recipients)  # type: ignore[arg-type]
-        try:
-            has_content = _seal_parts(sealer, stream, boundary, limit, typed)
-        except (ValueError, RequestEntityTooLarge):
-            raise malformed() from None
-        if not has_content:
-            raise malformed("error_empty")
-        codename = submission_codename(bytes(typed.codename))
-        sealer.close(codename.trailer(sealer.header_hash))
+        codename = _seal(Sealer(out, settings.recipients), stream, boundary, limit, typed)  # type: ignore[arg-type]
         out.flush()
         store.publish(path, handle, out.written, upload_id=upload_id)
         return codename
+
+
+def _seal(
+    sealer: Sealer, stream: BinaryIO, boundary: bytes, limit: int, typed: _Typed
+) -> SubmissionCodename:
+    try:
+        has_content = _seal_parts(sealer, stream, boundary, limit, typed)
+    except (ValueError, RequestEntityTooLarge):
+        raise malformed() from None
+    if not has_content:
+        raise malformed("error_empty")
+    codename = submission_codename(bytes(typed.codename))
+    sealer.close(codename.trailer(sealer.header_hash))
+    return codename
 
 
 def _read(stream: BinaryIO) -> bytes:

@@ -59,14 +59,19 @@ def _switch_url(lang: str) -> str:
 
 @bp.get("/")
 def form() -> str:
-    settings = _store().settings
+    # The same bytes for every visitor of a language: rendered once per language and process.
     lang = current_language()
-    return render_template(
-        "index.html",
-        config=submit_config(settings, lang),
-        fingerprints=[key.fingerprint for key in settings.recipients],
-        limit=human_size(settings.max_submission_bytes, lang),
-    )
+    pages: dict[str, str] = current_app.extensions.setdefault("sealdrop_form_pages", {})
+    page = pages.get(lang)
+    if page is None:
+        settings = _store().settings
+        page = pages[lang] = render_template(
+            "index.html",
+            config=submit_config(settings, lang),
+            fingerprints=[key.fingerprint for key in settings.recipients],
+            limit=human_size(settings.max_submission_bytes, lang),
+        )
+    return page
 
 
 @bp.post("/submit")

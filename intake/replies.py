@@ -32,7 +32,7 @@ from crypto.envelope import MAGIC, header_length
 from crypto.sinks import fsync_dir
 
 from . import config as config_module
-from . import team
+from . import ledger, team
 from .config import ConfigError, Settings
 from .db import Base, forget_deleted, make_engine, this_hour
 from .errors import IntakeError
@@ -150,9 +150,13 @@ class ReplyStore:
         """Deletes the row, then the ciphertext (a crash between leaves an orphan for
         cleanup). False if the mailbox holds no such reply."""
         with self.store.engine.begin() as connection:
-            deleted = connection.execute(
-                delete(Reply).where(Reply.id == reply_id, Reply.mailbox == mailbox)
-            ).rowcount
+            sizes = connection.scalars(
+                delete(Reply)
+                .where(Reply.id == reply_id, Reply.mailbox == mailbox)
+                .returning(Reply.size)
+            ).all()
+            self.store.release_stored(connection, sum(sizes))
+        deleted = len(sizes)
         if deleted:
             with contextlib.suppress(FileNotFoundError):
                 self.path(reply_id).unlink()
@@ -178,15 +182,18 @@ class ReplyStore:
                 with Session(self.store.engine) as session:
                     known = set(session.scalars(select(Reply.id)))
                 todo = [entry for entry in bundle.entries if entry.id not in known]
-                self._check_room(
-                    sum(entry.size for entry in todo) + sum(e.size for e in bundle.events)
-                )
-                self.ensure_directory()
-                new = []
-                for entry, reader in bundle.envelopes():
-                    if entry.id not in known and self._publish(entry, reader, hours[entry.id]):
-                        new.append(entry.id)
-                events = team.import_events(self.store, bundle)
+                needed = sum(entry.size for entry in todo) + sum(e.size for e in bundle.events)
+                self._check_room(needed)
+                self._reserve(needed)
+                try:
+                    self.ensure_directory()
+                    new = []
+                    for entry, reader in bundle.envelopes():
+                        if entry.id not in known and self._publish(entry, reader, hours[entry.id]):
+                            new.append(entry.id)
+                    events = team.import_events(self.store, bundle)
+                finally:
+                    self.store.recount()  # charged for what was stored, not what was reserved
                 confirmed = team.record_acks(self.store, bundle.acks)
                 if report is not None:
                     report.update(events=len(events), confirmed=confirmed)
@@ -203,6 +210,19 @@ class ReplyStore:
                 "(above the reserve kept for submissions), so none was stored; free some space "
                 "and import it again"
             ) from None
+
+    def _reserve(self, needed: int) -> None:
+        """Charges the bundle to the storage budget before a byte of it is written."""
+        settings = self.store.settings
+        if not ledger.reserve_staff(self.store.engine, settings, needed):
+            limit = settings.general_limit or 0
+            used = self.store.used_bytes()
+            raise ImportError_(
+                f"this bundle's {needed} bytes of replies and staff events do not fit in the "
+                f"storage budget ({used} of the {limit} bytes SEALDROP_STORAGE_BUDGET_BYTES "
+                "allows beside the slice kept for new texts are in use), so none of it was "
+                "stored; export and purge submissions, or raise the budget, then import it again"
+            )
 
     def _publish(self, entry: Entry, reader: CheckedReader, hour: int) -> bool:
         with self.store.new_temp() as (temp, handle):
@@ -242,7 +262,10 @@ class ReplyStore:
                 connection.scalars(select(Reply.id).where(Reply.expires_hour <= this_hour(now)))
             )
             if expired:
-                connection.execute(delete(Reply).where(Reply.id.in_(expired)))
+                sizes = connection.scalars(
+                    delete(Reply).where(Reply.id.in_(expired)).returning(Reply.size)
+                ).all()
+                self.store.release_stored(connection, sum(sizes))
         for reply_id in expired:
             with contextlib.suppress(FileNotFoundError):
                 self.path(reply_id).unlink()

@@ -37,6 +37,7 @@ def command() -> None:
     store = Store(settings, engine)
     try:
         team = team_status(store)
+        ledger = store.ledger()
         with Session(engine) as session:
             waiting = session.execute(
                 select(func.count(), func.coalesce(func.sum(Submission.size), 0))
@@ -60,6 +61,17 @@ def command() -> None:
         f"last exported {_hour(exported[2])}"
     )
     click.echo(f"replies waiting to be read: {replies[0]}, the next expires {_hour(replies[1])}")
+    held = ledger.unfinished_large + ledger.unfinished_small
+    click.echo(
+        f"uploads in progress: {ledger.unfinished_count}, holding {human_size(held, 'en')} "
+        "(starts that sent nothing hold nothing and are not counted)"
+    )
+    budget = settings.storage_budget_bytes
+    used = human_size(ledger.stored + held, "en")
+    click.echo(
+        f"storage used: {used}"
+        + (f" of the {human_size(budget, 'en')} budget" if budget is not None else " (no budget)")
+    )
     click.echo(f"staff events not yet exported: {team.events_new}")
     for key in settings.recipients:
         subs, events = team.pending[key.key_id_hex]

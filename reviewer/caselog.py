@@ -66,6 +66,8 @@ MAX_RECORD = 256 * 1024
 _EVENT_ID = re.compile(r"[a-z2-7]{26}")
 _AUTHOR = re.compile(r"[0-9a-f]{16}")
 _CONVERSATION = re.compile(r"[a-z0-9]{1,64}")
+# White space as FORMAT.md §8.2 (and §5.2) lists it, not str.strip's: every reader agrees.
+_BLANK = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
 
 
 class CaseLogError(VaultError):
@@ -216,7 +218,9 @@ def _check(event: Event, *, measured: bool = True) -> None:
 
 
 def _text(value: Any, limit: int, empty: bool = False) -> bool:
-    return isinstance(value, str) and (empty or bool(value.strip())) and len(value) <= limit
+    if not isinstance(value, str) or len(value) > limit:
+        return False
+    return empty or not _BLANK.fullmatch(value)
 
 
 def _ids(value: Any) -> bool:

@@ -30,9 +30,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crypto import EnvelopeError, Identity, NotForYou, PublicKey
+from crypto import (
+    EnvelopeError,
+    Identity,
+    NotForYou,
+    PublicKey,
+    SealdropError,
+    strictbase64,
+    strictjson,
+)
 from crypto.bundle import (
+    HOUR_PATTERN,
     ID_PATTERN,
+    MAILBOX_PATTERN,
     Acks,
     Bundle,
     BundleError,
@@ -273,7 +283,7 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
         try:
             data = reader.read()
             reader.check()
-            event, blob, item = _open_one(data, identity, members)
+            event, blob, item = open_staff_item(data, identity, members)
         except (BundleError, OSError) as exc:
             result.refused.append((entry.id, f"it could not be read ({exc})"))
             continue
@@ -298,7 +308,7 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
             result.duplicates += 1
             continue
         batch[event.id] = event
-        if event.kind == REPLY_WRITTEN and isinstance(item.get("reply"), dict):
+        if event.kind == REPLY_WRITTEN and reply_copy_ok(item.get("reply"), event):
             _store_reply_copy(vault, event, item["reply"])
     log.merge(batch.values())
     result.merged = len(batch)
@@ -308,15 +318,21 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
     return result
 
 
-def _open_one(
+def open_staff_item(
     data: bytes, identity: Identity, members: Sequence[Member]
 ) -> tuple[Event, bytes, dict[str, Any]]:
+    """FORMAT.md §8.2 in its order: ForgedEvent (shape, signer, signature, author) or
+    CaseLogError (signed by a member, but not an item this version reads)."""
     signed = open_event(data, identity, members)
     try:
-        item = json.loads(signed.event.decode("utf-8"))
-        event = from_record(item["event"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise ForgedEvent("it is signed by a member but is not a staff item") from None
+        item = strictjson.loads_object(signed.event, max_bytes=MAX_EVENT_BYTES, max_depth=8)
+    except strictjson.JSONRefused as refused:
+        raise CaseLogError(
+            f"it is signed by a member but is not a staff item ({refused})"
+        ) from None
+    if "event" not in item:
+        raise CaseLogError("it is signed by a member but is not a staff item (no event)")
+    event = from_record(item["event"], measured=False)  # the item's 1 MiB is the bound
     if event.author != signed.author.key_id_hex:
         raise ForgedEvent(
             f"it is signed by {signed.author.label} but claims another author ({event.author})"
@@ -336,6 +352,45 @@ def _log_refused(state: SyncState, refused: list[tuple[str, str]]) -> None:
         out.write(lines)
 
 
+def reply_copy_ok(copy: Any, event: Event) -> bool:
+    """Whether a staff copy of a reply has every field of FORMAT.md §8.2 in its form (one
+    that does not is dropped; its event is kept)."""
+    if not isinstance(copy, dict) or copy.get("id") != event.payload.get("reply"):
+        return False
+    texts = [copy.get(name) for name in ("id", "in_reply_to", "reply_key", "written", "text")]
+    if not all(isinstance(text, str) for text in texts) or not isinstance(copy.get("files"), list):
+        return False
+    try:
+        PublicKey.from_line(copy["reply_key"])
+    except SealdropError:
+        return False
+    if not (
+        ID_PATTERN.fullmatch(copy["id"])
+        and ID_PATTERN.fullmatch(copy["in_reply_to"])
+        and isinstance(copy.get("mailbox"), str)
+        and MAILBOX_PATTERN.fullmatch(copy["mailbox"])
+        and HOUR_PATTERN.fullmatch(copy["written"])
+    ):
+        return False
+    return all(_file_ok(item) for item in copy["files"])
+
+
+def _file_ok(item: Any) -> bool:
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        return False
+    size, data = item.get("size"), item.get("data")
+    if type(size) is not int or not 0 <= size < 1 << 53:
+        return False
+    if not (item.get("type") is None or isinstance(item.get("type"), str)):
+        return False
+    if data is None:
+        return True
+    try:
+        return isinstance(data, str) and len(strictbase64.decode(data)) == size
+    except ValueError:
+        return False
+
+
 def _store_reply_copy(vault: Vault, event: Event, copy: dict[str, Any]) -> None:
     """A colleague's reply, kept like one's own (already sent) so the thread shows it."""
     reply_id = str(copy.get("id"))
@@ -350,7 +405,7 @@ def _store_reply_copy(vault: Vault, event: Event, copy: dict[str, Any]) -> None:
         parts = [_write_part(workdir, 0, "message", None, None, str(copy.get("text", "")))]
         for item in copy.get("files") or []:
             if isinstance(item, dict) and isinstance(item.get("data"), str):
-                content = base64.b64decode(item["data"])
+                content = strictbase64.decode(item["data"])
                 parts.append(
                     _write_part(
                         workdir, len(parts), "file", str(item["name"]), item.get("type"), content

@@ -18,7 +18,7 @@ thread is not simply every submission naming one reply key:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,23 +138,27 @@ def standings(
         (s for s in vault.submissions() if thread_key(s) == key),
         key=lambda s: (s.record.received, positions.get(s.id, 0), s.id),
     )
-    proofs = {s.id: proof_of(s) for s in named}
-    proven = [s for s in named if proofs[s.id] is Proof.PROVEN]
-    unproven = [s for s in named if proofs[s.id] is Proof.UNPROVEN]
+    proofs = [proof_of(s) for s in named]
+    members = memberships([reply_target(s)[1] for s in named], proofs)
+    return {
+        s.id: (s, Standing(proof, member))
+        for s, proof, member in zip(named, proofs, members, strict=True)
+    }
+
+
+def memberships(mailboxes: Sequence[str], proofs: Sequence[Proof]) -> list[bool]:
+    """FORMAT.md §5.6 for the submissions naming one reply key, given in order (hour received,
+    then the order they entered the vault): whether each belongs to the thread."""
+    proven = [i for i, proof in enumerate(proofs) if proof is Proof.PROVEN]
+    unproven = [i for i, proof in enumerate(proofs) if proof is Proof.UNPROVEN]
     anchor = (proven or unproven or [None])[0]
-    mailbox = reply_target(anchor)[1] if anchor is not None else None
-    first_proven = named.index(proven[0]) if proven else len(named)
-    result = {}
-    for place, submission in enumerate(named):
-        proof = proofs[submission.id]
-        if proof is Proof.PROVEN:
-            member = True
-        elif proof is Proof.UNPROVEN:
-            member = reply_target(submission)[1] == mailbox and place < first_proven
-        else:
-            member = False
-        result[submission.id] = (submission, Standing(proof, member))
-    return result
+    mailbox = mailboxes[anchor] if anchor is not None else None
+    first_proven = proven[0] if proven else len(proofs)
+    return [
+        proof is Proof.PROVEN
+        or (proof is Proof.UNPROVEN and mailboxes[place] == mailbox and place < first_proven)
+        for place, proof in enumerate(proofs)
+    ]
 
 
 def standing(vault: Vault, submission: Submission, positions: Mapping[str, int]) -> Standing:

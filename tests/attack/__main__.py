@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .harness import ATTACKS, Outcome, run, summary
 
-KINDS = ("text", "reply check", "upload")
+KINDS = ("text", "reply check", "js text", "upload")
 # The target: with every attack running, texts and reply checks succeed 100 % with
 # p95 under 5 s.
 P95_TARGET_S = 5.0
@@ -37,6 +37,8 @@ def main(names: list[str]) -> int:
         print(header)
         print("-" * len(header))
         for kind in KINDS:
+            if kind not in hit.samples:
+                continue
             rate, _, p95 = summary(hit.samples[kind])
             missed = kind != "upload" and (rate < 1 or p95 >= P95_TARGET_S)
             mark = "  <- misses the target (100 %, p95 < 5 s)" if missed else ""

@@ -68,6 +68,11 @@ class Attack:
     # Extra SEALDROP_* settings for the stack (a small budget, for instance).
     env: dict[str, str]
     run: Callable[[Stack, float, AttackLog], None]
+    # The legitimate people also send small texts through the JS upload API.
+    js_texts: bool = False
+    # What the legitimate 10 MiB upload may end as, besides stored: e.g. " 503" (told to
+    # wait: the uploads under way are at their limit; texts never are).
+    upload_may_end: tuple[str, ...] = ()
 
 
 @dataclass
@@ -161,13 +166,30 @@ def js_upload(stack: Stack, envelope: bytes, deadline: float) -> Sample:
         if status != 200:
             return Sample(False, time.monotonic() - began, f"put {status}")
         offset = int(body["received"])  # type: ignore[call-overload]
+        if body.get("stored") is True:  # a small upload stored whole: as upload.js, no finish
+            return Sample(True, time.monotonic() - began, 200)
     status, _ = _json_request(
         client, "POST", f"/api/v1/uploads/{upload}/finish", b"{}", "application/json", deadline
     )
     return Sample(status == 201, time.monotonic() - began, status)
 
 
-def legit_traffic(stack: Stack, until: float, samples: dict[str, list[Sample]], canaries) -> None:
+def js_text(stack: Stack, canaries: list[bytes], deadline: float) -> Sample:
+    """A short text sealed as the browser seals it and sent through the upload API."""
+    token = f"legit-js-text-{secrets.token_hex(6)}"
+    canaries.append(token.encode())
+    return js_upload(
+        stack, seal(stack.deployment.identity, f"{token}: what happened", []), deadline
+    )
+
+
+def legit_traffic(
+    stack: Stack,
+    until: float,
+    samples: dict[str, list[Sample]],
+    canaries,
+    js_texts: bool = False,
+) -> None:
     """Texts and reply checks in a loop, and one 10 MiB upload alongside, until ``until``."""
     token = f"legit-upload-{secrets.token_hex(6)}"
     canaries.append(token.encode())
@@ -178,12 +200,20 @@ def legit_traffic(stack: Stack, until: float, samples: dict[str, list[Sample]], 
     def upload() -> None:
         samples["upload"].append(js_upload(stack, envelope, until + 10))
 
-    uploader = threading.Thread(target=upload)
-    uploader.start()
+    def send_js_texts() -> None:  # another person, beside the first, using JavaScript
+        while time.monotonic() < until:
+            samples["js text"].append(js_text(stack, canaries, time.monotonic() + 30))
+
+    helpers = [threading.Thread(target=upload)]
+    if js_texts:
+        helpers.append(threading.Thread(target=send_js_texts))
+    for helper in helpers:
+        helper.start()
     while time.monotonic() < until:
         samples["text"].append(nojs_text(stack, canaries))
         samples["reply check"].append(reply_check(stack))
-    uploader.join()
+    for helper in helpers:
+        helper.join()
 
 
 # --- the attacks --------------------------------------------------------------------------
@@ -404,6 +434,32 @@ ATTACKS = {
 }
 
 
+def _capacity_attacks() -> list[Attack]:
+    from . import capacity
+
+    return [
+        Attack(
+            "g1-starts",
+            f"{capacity.START_CIRCUITS * capacity.STARTS_PER_CIRCUIT:,} upload starts of a text "
+            f"from {capacity.START_CIRCUITS:,} circuits, one in ten sending a byte",
+            {**BIG_BUDGET, "SEALDROP_MAX_UNFINISHED_UPLOADS": str(capacity.MAX_UNFINISHED)},
+            capacity.upload_starts_g1,
+            js_texts=True,
+            upload_may_end=(" 503",),
+        ),
+        Attack(
+            "text-flood",
+            f"valid short texts from {capacity.FLOOD_CIRCUITS} circuits at their allowed rate",
+            BIG_BUDGET,
+            capacity.text_flood,
+            js_texts=True,
+        ),
+    ]
+
+
+ATTACKS.update((attack.name, attack) for attack in _capacity_attacks())
+
+
 # --- running one ---------------------------------------------------------------------------
 
 
@@ -432,6 +488,8 @@ def search_written(stack: Stack, needles: list[bytes]) -> list[tuple[str, bytes]
 
 def run(attack: Attack, root: Path, under_attack: bool = True) -> Outcome:
     samples: dict[str, list[Sample]] = {"text": [], "reply check": [], "upload": []}
+    if attack.js_texts:
+        samples["js text"] = []
     canaries: list[bytes] = []
     log = AttackLog()
     with running_stack(root, attack.env) as stack:
@@ -456,7 +514,7 @@ def run(attack: Attack, root: Path, under_attack: bool = True) -> Outcome:
             attacker.start()
             time.sleep(RAMP_SECONDS)  # the attack takes hold before the people arrive
         try:
-            legit_traffic(stack, until, samples, canaries)
+            legit_traffic(stack, until, samples, canaries, attack.js_texts)
         finally:
             if attacker is not None:
                 attacker.join()

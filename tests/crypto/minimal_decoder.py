@@ -1,387 +1,46 @@
-"""A deliberately minimal, independent envelope decoder written from docs/FORMAT.md alone.
+"""A deliberately minimal, independent reader of every sealdrop format, written from
+docs/FORMAT.md alone (tests/crypto/minimal/: one module per section).
 
-It shares no code with crypto/: if it opens the vectors the same way crypto/ does, the spec
-is enough to implement the format. Whole-buffer, no streaming, no speed: clarity only.
+It shares no code with crypto/ or reviewer/: if it reads the vectors the way they do, the spec
+is enough to implement the formats. Whole-buffer, no streaming, no speed: clarity only.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
+from .minimal.bundle import entry_matches, read_bundle
+from .minimal.codename import read_codename
+from .minimal.envelope import (
+    Refused,
+    blake2b,
+    decode,
+    key_id,
+    padme,
+    parse_records,
+    strict_json_object,
+)
+from .minimal.keyfiles import read_identity, read_key_line, read_public_key_file
+from .minimal.statement import signing_fingerprint, strict_base64, verify_statement
+from .minimal.team import read_staff_event
+from .minimal.threads import conversation_id, thread_members
 
-import nacl.bindings as sodium
-import nacl.exceptions
-
-
-class Refused(Exception):
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
-
-
-def blake2b(data: bytes, size: int, key: bytes = b"") -> bytes:
-    return sodium.crypto_generichash.generichash_blake2b_salt_personal(
-        data, digest_size=size, key=key
-    )
-
-
-def key_id(public_key: bytes) -> bytes:
-    return blake2b(public_key, 32, b"sealdrop-fingerprint-v1")[:8]
-
-
-def padme(n: int) -> int:
-    e = n.bit_length() - 1
-    s = e.bit_length()
-    mask = (1 << (e - s)) - 1
-    return (n + mask) & ~mask
-
-
-def decode(envelope: bytes, secret_keys: list[bytes]) -> tuple[list[dict], dict]:
-    """Opens an envelope, reporting the first error in reading order (FORMAT.md §3.5)."""
-    if envelope[:8] != b"SEALDROP":
-        if envelope and len(envelope) < 8 and b"SEALDROP".startswith(envelope):
-            raise Refused("truncated")
-        raise Refused("not-an-envelope")
-    if len(envelope) >= 9 and envelope[8] != 1:
-        raise Refused("unsupported-version")
-    if len(envelope) < 10:
-        raise Refused("truncated")
-    n = envelope[9]
-    header_len = 10 + 88 * n + 24
-    if not 1 <= n <= 64:
-        raise Refused("corrupted")
-    if len(envelope) < header_len:
-        raise Refused("truncated")
-    header = envelope[:header_len]
-    stanzas = [header[10 + 88 * i : 10 + 88 * (i + 1)] for i in range(n)]
-    if len({s[:8] for s in stanzas}) != n:
-        raise Refused("corrupted")
-
-    payload_key = None
-    mine = False
-    for stanza in stanzas:
-        for sk in secret_keys:
-            pk = sodium.crypto_scalarmult_base(sk)
-            if stanza[:8] == key_id(pk) and payload_key is None:
-                mine = True
-                with contextlib.suppress(nacl.exceptions.CryptoError):
-                    payload_key = sodium.crypto_box_seal_open(stanza[8:], pk, sk)
-    if payload_key is None:
-        raise Refused("corrupted" if mine else "not-for-you")
-
-    state = sodium.crypto_secretstream_xchacha20poly1305_state()
-    sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, header[-24:], payload_key)
-    ad = blake2b(header, 32)
-    body = envelope[header_len:]
-    plaintext = b""
-    start = 0
-    while True:
-        chunk = body[start : start + 65553]
-        start += len(chunk)
-        if len(chunk) <= 17:
-            raise Refused("truncated")  # includes an "empty FINAL chunk": never written
-        try:
-            m, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(state, chunk, ad)
-        except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError):
-            raise Refused("corrupted") from None
-        final = tag == sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
-        if not final and tag != sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE:
-            raise Refused("corrupted")
-        if not final and len(m) != 65536:
-            raise Refused("truncated")
-        if final and start < len(body):
-            raise Refused("corrupted")  # data after FINAL
-        plaintext += m
-        result = parse_records(plaintext, complete=final)
-        if final:
-            assert result is not None
-            return result
-
-
-def parse_records(plaintext: bytes, complete: bool = True) -> tuple[list[dict], dict] | None:
-    """Checks the records in ``plaintext``; if not ``complete``, running out of bytes is not
-    an error yet (the next chunk may bring them) and None is returned."""
-    parts: list[dict] = []
-    current: dict | None = None
-    pos = 0
-    while True:
-        if pos + 5 > len(plaintext):
-            if complete:
-                raise Refused("malformed-content")
-            return None
-        kind = plaintext[pos]
-        length = int.from_bytes(plaintext[pos + 1 : pos + 5], "big")
-        allowed = {  # record type: (inside a part?, shortest body, longest body)
-            1: (False, 2, 8192),
-            2: (True, 1, 65536),
-            3: (True, 8, 8),
-            4: (False, 2, 8192),
-        }.get(kind)
-        if allowed is None or allowed[0] != (current is not None):
-            raise Refused("malformed-content")
-        if not allowed[1] <= length <= allowed[2]:
-            raise Refused("malformed-content")
-        body = plaintext[pos + 5 : pos + 5 + length]
-        if len(body) != length:
-            if complete:
-                raise Refused("malformed-content")
-            return None
-        pos += 5 + length
-        if kind == 1:
-            info = strict_json_object(body)
-            name, media_type = info.get("name"), info.get("type")
-            if info.get("kind") not in ("message", "file", "field"):
-                raise Refused("malformed-content")
-            if not all(v is None or isinstance(v, str) for v in (name, media_type)):
-                raise Refused("malformed-content")
-            if info["kind"] != "message" and name is None:
-                raise Refused("malformed-content")
-            if info["kind"] == "message" and any(p["kind"] == "message" for p in parts):
-                raise Refused("malformed-content")
-            current = {"kind": info["kind"], "name": name, "type": media_type, "content": b""}
-        elif kind == 2:
-            assert current is not None
-            current["content"] += body
-        elif kind == 3:
-            assert current is not None
-            if int.from_bytes(body, "big") != len(current["content"]):
-                raise Refused("malformed-content")
-            parts.append(current)
-            current = None
-        else:
-            trailer = strict_json_object(body)
-            padding = plaintext[pos:]
-            if padding.count(0) != len(padding):
-                raise Refused("malformed-content")
-            if not complete:
-                return None
-            if len(plaintext) != padme(max(pos, 2048)):
-                raise Refused("malformed-content")
-            return parts, trailer
-
-
-def strict_json_object(body: bytes, max_depth: int = 16) -> dict:
-    """FORMAT.md §3.4, written here from the spec: UTF-8 without BOM, no repeated names, no
-    NaN or Infinity, integers within ±(2^53 − 1), no unpaired surrogates, depth ≤ max_depth."""
-
-    def pairs(items: list) -> dict:
-        names = [name for name, _ in items]
-        if len(set(names)) != len(names):
-            raise Refused("malformed-content")
-        return dict(items)
-
-    def constant(_: str) -> None:
-        raise Refused("malformed-content")
-
-    def integer(text: str) -> int:
-        if len(text) > 17 or abs(int(text)) > 2**53 - 1:
-            raise Refused("malformed-content")
-        return int(text)
-
-    def number(text: str) -> float:
-        value = float(text)
-        if value in (float("inf"), float("-inf")):
-            raise Refused("malformed-content")
-        return value
-
-    def depth(value: object) -> int:
-        if isinstance(value, dict):
-            return 1 + max(map(depth, value.values()), default=0)
-        if isinstance(value, list):
-            return 1 + max(map(depth, value), default=0)
-        return 0
-
-    def texts(value: object) -> None:
-        if isinstance(value, str):
-            value.encode("utf-8")  # refuses unpaired surrogates
-        elif isinstance(value, dict):
-            for name, item in value.items():
-                texts(name)
-                texts(item)
-        elif isinstance(value, list):
-            for item in value:
-                texts(item)
-
-    try:
-        text = body.decode("utf-8")
-        if text.startswith("\ufeff"):
-            raise Refused("malformed-content")
-        value = json.loads(
-            text,
-            object_pairs_hook=pairs,
-            parse_constant=constant,
-            parse_int=integer,
-            parse_float=number,
-        )
-        if not isinstance(value, dict) or depth(value) > max_depth:
-            raise Refused("malformed-content")
-        texts(value)
-    except (ValueError, RecursionError):  # UnicodeError is a ValueError
-        raise Refused("malformed-content") from None
-    return value
-
-
-# --- bundles (FORMAT.md §4), whole-file ----------------------------------------------------
-
-
-def read_bundle(data: bytes, kind: str = "submissions") -> list[tuple[dict, bytes]]:
-    """(manifest entry, envelope bytes) for every entry, or Refused with the error class of
-    §4.3: not-a-bundle, unsupported-version, wrong-kind or damaged. Hashes are not checked
-    here (that is per entry: see entry_matches)."""
-    members = _tar_members(data)
-    if not members or members[-1][0] != "sealdrop-bundle/manifest.json":
-        raise Refused("damaged")
-    try:
-        manifest = strict_json_object(members[-1][1], max_depth=8)
-    except Refused:
-        raise Refused("damaged") from None
-    if manifest.get("format") != "sealdrop-bundle":
-        raise Refused("not-a-bundle")
-    if type(manifest.get("version")) is not int or manifest["version"] != 1:
-        raise Refused("unsupported-version")
-    found = manifest.get("kind", "submissions")
-    if found not in ("submissions", "replies"):
-        raise Refused("damaged")
-    if found != kind:
-        raise Refused("wrong-kind")
-    listing = manifest.get(kind)
-    if not isinstance(listing, list):
-        raise Refused("damaged")
-    by_id: dict[str, bytes] = {}
-    for name, body in members[:-1]:
-        prefix = f"sealdrop-bundle/{kind}/"
-        stem = name[len(prefix) : -len(".sdenv")]
-        ok = name.startswith(prefix) and name.endswith(".sdenv")
-        if not ok or not _id_ok(stem) or stem in by_id:
-            raise Refused("damaged")
-        by_id[stem] = body
-    result = []
-    for entry in listing:
-        if not _entry_ok(entry, kind) or entry["id"] not in by_id:
-            raise Refused("damaged")
-        if len(by_id[entry["id"]]) != entry["size"]:
-            raise Refused("damaged")
-        result.append((entry, by_id[entry["id"]]))
-    if len({e["id"] for e, _ in result}) != len(result) or len(result) != len(by_id):
-        raise Refused("damaged")
-    return result
-
-
-def entry_matches(entry: dict, envelope: bytes) -> bool:
-    import hashlib
-
-    return hashlib.sha256(envelope).hexdigest() == entry["sha256"]
-
-
-def _id_ok(text: str) -> bool:
-    return 1 <= len(text) <= 64 and all(c in "abcdefghijklmnopqrstuvwxyz0123456789" for c in text)
-
-
-def _entry_ok(entry: object, kind: str) -> bool:
-    import calendar
-
-    fields = {"id", "received", "size", "sha256"} | ({"mailbox"} if kind == "replies" else set())
-    if not isinstance(entry, dict) or not fields <= set(entry):
-        return False
-    if type(entry["size"]) is not int or not 0 <= entry["size"] <= 2**53 - 1:
-        return False
-    if not all(isinstance(entry[f], str) for f in fields - {"size"}):
-        return False
-    hour = entry["received"]
-    shape = "dddd-dd-ddTdd:00Z"  # d: an ASCII digit
-    if len(hour) != len(shape) or not all(
-        (c in "0123456789") if s == "d" else c == s for c, s in zip(hour, shape, strict=True)
-    ):
-        return False
-    year, month, day, h = int(hour[0:4]), int(hour[5:7]), int(hour[8:10]), int(hour[11:13])
-    if not (year >= 1 and 1 <= month <= 12 and h <= 23):
-        return False
-    if not 1 <= day <= calendar.monthrange(year, month)[1]:
-        return False
-    if not (len(entry["sha256"]) == 64 and all(c in "0123456789abcdef" for c in entry["sha256"])):
-        return False
-    mailbox = entry.get("mailbox")
-    if kind == "replies" and not (
-        len(mailbox) == 26 and all(c in "abcdefghijklmnopqrstuvwxyz234567" for c in mailbox)
-    ):
-        return False
-    return _id_ok(entry["id"])
-
-
-def _tar_members(data: bytes) -> list[tuple[str, bytes]]:
-    """§4.1: ustar headers of type 0, each optionally preceded by one small pax header."""
-    members: list[tuple[str, bytes]] = []
-    pos = 0
-    pax: dict[str, str] | None = None
-    while True:
-        block = data[pos : pos + 512]
-        if len(block) < 512:
-            raise Refused("not-a-bundle" if pos == 0 else "damaged")
-        if block == bytes(512):
-            if pax is not None or len(data) < pos + 1024 or data[pos:].count(0) != len(data) - pos:
-                raise Refused("damaged")
-            return members
-        error = "not-a-bundle" if pos == 0 else "damaged"
-        if block[257:265] != b"ustar\x0000":
-            raise Refused(error)
-        checksum = block[148:156].strip(b" \0")
-        if not checksum or any(c not in b"01234567" for c in checksum):
-            raise Refused(error)
-        if int(checksum, 8) != sum(block[:148]) + 256 + sum(block[156:]):
-            raise Refused(error)
-        kind = block[156:157]
-        size_field = block[124:136].rstrip(b" \0").lstrip(b" ")
-        if (
-            kind not in (b"0", b"x")
-            or not size_field
-            or any(c not in b"01234567" for c in size_field)
-        ):
-            raise Refused(error)
-        size = int(size_field, 8)
-        if kind == b"0" and pax is not None and "size" in pax:
-            if not pax["size"].isdigit() or not pax["size"].isascii():
-                raise Refused("damaged")
-            size = int(pax["size"])
-        name = block[0:100].split(b"\0")[0]
-        prefix = block[345:500].split(b"\0")[0]
-        try:
-            path = (prefix + b"/" + name if prefix else name).decode("ascii")
-        except UnicodeDecodeError:
-            raise Refused(error) from None
-        body = data[pos + 512 : pos + 512 + size]
-        end = pos + 512 + -(-size // 512) * 512
-        if (
-            len(body) != size
-            or len(data) < end
-            or data[pos + 512 + size : end].count(0) != end - pos - 512 - size
-        ):
-            raise Refused("damaged")
-        if kind == b"x":
-            if pax is not None or size > 4096:
-                raise Refused("damaged")
-            pax = _pax_records(body)
-        else:
-            if pax is not None:
-                path = pax.get("path", path)
-                pax = None
-            members.append((path, body))
-        pos = end
-
-
-def _pax_records(body: bytes) -> dict[str, str]:
-    records: dict[str, str] = {}
-    pos = 0
-    while pos < len(body):
-        space = body.find(b" ", pos)
-        length_text = body[pos:space]
-        if space < 0 or not length_text.isdigit() or length_text.startswith(b"0"):
-            raise Refused("damaged")
-        record = body[pos : pos + int(length_text)]
-        if len(record) != int(length_text) or not record.endswith(b"\n"):
-            raise Refused("damaged")
-        key, sep, value = record[space - pos + 1 : -1].partition(b"=")
-        if not sep or key not in (b"path", b"size") or key.decode() in records:
-            raise Refused("damaged")
-        records[key.decode()] = value.decode("utf-8")
-        pos += len(record)
-    return records
+__all__ = [
+    "Refused",
+    "blake2b",
+    "conversation_id",
+    "decode",
+    "entry_matches",
+    "key_id",
+    "padme",
+    "parse_records",
+    "read_bundle",
+    "read_codename",
+    "read_identity",
+    "read_key_line",
+    "read_public_key_file",
+    "read_staff_event",
+    "signing_fingerprint",
+    "strict_base64",
+    "strict_json_object",
+    "thread_members",
+    "verify_statement",
+]

@@ -132,8 +132,9 @@ def test_identity_file_vector() -> None:
 BUNDLES = sorted(p.stem for p in VECTORS.glob("bundle-*.tar"))
 
 
-def crypto_bundle_class(path: Path, kind: str) -> tuple[str, list[str]]:
-    """The error class crypto/ reports (FORMAT.md §4.3), and the entries failing their hash."""
+def crypto_bundle_class(path: Path, kind: str) -> tuple[str, list[str], dict]:
+    """The error class crypto/ reports (FORMAT.md §4.3), the entries and events failing their
+    hash, and what the bundle lists (entries, events, acks)."""
     from crypto.bundle import Bundle, BundleError
 
     try:
@@ -141,21 +142,26 @@ def crypto_bundle_class(path: Path, kind: str) -> tuple[str, list[str]]:
     except BundleError as error:
         text = str(error)
         if "version" in text and "not supported" in text:
-            return "unsupported-version", []
+            return "unsupported-version", [], {}
         if "this is a bundle of" in text:
-            return "wrong-kind", []
+            return "wrong-kind", [], {}
         if "not a readable sealdrop bundle" in text or "not a sealdrop bundle" in text:
-            return "not-a-bundle", []
-        return "damaged", []
+            return "not-a-bundle", [], {}
+        return "damaged", [], {}
     bad = []
     with bundle:
-        for entry, reader in bundle.envelopes():
+        for entry, reader in [*bundle.envelopes(), *bundle.event_envelopes()]:
             reader.read()
             try:
                 reader.check()
             except BundleError:
                 bad.append(entry.id)
-    return ("hash-mismatch" if bad else "ok"), bad
+        listed = {
+            "entries": [e.to_json() for e in bundle.entries],
+            "events": [e.to_json() for e in bundle.events],
+            "acks": bundle.acks.to_json() if bundle.acks else None,
+        }
+    return ("hash-mismatch" if bad else "ok"), bad, listed
 
 
 def test_there_are_bundle_vectors_of_every_class() -> None:
@@ -174,22 +180,40 @@ def test_there_are_bundle_vectors_of_every_class() -> None:
 def test_crypto_and_the_minimal_reader_agree_on_bundle_vectors(name: str) -> None:
     doc = json.loads((VECTORS / f"{name}.json").read_text())
     data = (VECTORS / f"{name}.tar").read_bytes()
-    found, bad = crypto_bundle_class(VECTORS / f"{name}.tar", doc["kind"])
+    found, bad, listed = crypto_bundle_class(VECTORS / f"{name}.tar", doc["kind"])
     assert found == doc["expect"], name
     assert bad == doc.get("bad_entries", [])
+    if found in ("ok", "hash-mismatch"):
+        assert listed == {
+            "entries": doc["entries"],
+            "events": doc.get("events", []),
+            "acks": doc.get("acks"),
+        }
     try:
-        entries = minimal_decoder.read_bundle(data, doc["kind"])
+        read = minimal_decoder.read_bundle(data, doc["kind"])
     except minimal_decoder.Refused as refused:
         assert refused.kind == doc["expect"]
         return
-    minimal_bad = [e["id"] for e, body in entries if not minimal_decoder.entry_matches(e, body)]
+    pairs = read["entries"] + read["events"]
+    minimal_bad = [e["id"] for e, body in pairs if not minimal_decoder.entry_matches(e, body)]
     assert ("hash-mismatch" if minimal_bad else "ok") == doc["expect"]
     assert minimal_bad == doc.get("bad_entries", [])
-    assert [e for e, _ in entries] == doc["entries"]
+    known = ("id", "received", "mailbox", "size", "sha256")  # others are ignored (§4.2)
+    for listed_as in ("entries", "events"):
+        entries = [{k: e[k] for k in known if k in e} for e, _ in read[listed_as]]
+        assert entries == doc.get(listed_as, [])
+    assert read["acks"] == doc.get("acks")
 
 
 def test_the_readme_names_every_vector_file() -> None:
     readme = (VECTORS / "README.md").read_text()
-    for path in VECTORS.iterdir():
+    for path in VECTORS.rglob("*"):  # team/, keyfiles/ and deployment/ included
         if path.suffix in {".sdenv", ".tar", ".json", ".txt"}:
             assert f"`{path.stem}`" in readme or f"`{path.name}`" in readme, path.name
+
+
+def test_the_readme_tables_list_every_vector_with_its_result() -> None:
+    from tests.vectors import readme_tables
+
+    readme = (VECTORS / "README.md").read_text(encoding="utf-8")
+    assert readme_tables.tables(readme) == readme, "run python -m tests.vectors.readme_tables"

@@ -109,5 +109,8 @@ def test_status_shows_what_waits_in_counts_and_hours(admin) -> None:
         lines[0],
     ), lines
     assert lines[1].startswith("exported, not purged: 0 submission(s)")
+    # Issue 17, G1: what uploads under way hold is shown (a text sent whole holds nothing).
+    assert "uploads in progress: 0, holding 0 B" in lines[3], lines
+    assert lines[4].startswith("storage used: ") and lines[4].endswith("(no budget)"), lines
     assert run("export", "--out", "b.sdbundle").returncode == 0
     assert run("status").stdout.splitlines()[1].startswith("exported, not purged: 1 submission(s)")

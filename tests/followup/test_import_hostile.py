@@ -71,3 +71,28 @@ def test_room_for_reply_1_only_stores_nothing_and_says_so(intake, tmp_path, monk
     with pytest.raises(ImportError_, match="no room"):
         import_replies(intake.app, bundle)
     assert stored(intake) == (0, [])
+
+
+def test_a_bundle_larger_than_the_budget_is_refused_whole_and_says_so(make_intake, tmp_path):
+    """Issue 17, G9: replies (and staff events) are stored ciphertext too, charged to the
+    storage budget before a byte is written; a bundle that does not fit is refused up front,
+    in words, and nothing is lost: the same bundle imports once there is room."""
+    mib = 1 << 20
+    intake = make_intake(STORAGE_BUDGET_BYTES=4 * mib, SMALL_RESERVE_BYTES=mib)
+    store = intake.app.extensions["sealdrop"]
+    keys = Codename.generate().derive()
+    big = reply_envelope(keys.public_key, "big", [("a.bin", "x/y", b"a" * (2 * mib))])
+    bundle = write_bundle(
+        tmp_path / "r.tar", [("a1", keys.mailbox, big), ("b2", keys.mailbox, big)]
+    )
+    with pytest.raises(ImportError_, match="do not fit in the storage budget"):
+        import_replies(intake.app, bundle)
+    assert stored(intake) == (0, [])
+    assert store.used_bytes() == 0  # nothing stays charged for the refused bundle
+    one = write_bundle(tmp_path / "one.tar", [("a1", keys.mailbox, big)])
+    assert import_replies(intake.app, one) == ["a1"]
+    assert store.used_bytes() == len(big)  # a reply counts against the budget
+    # Texts keep their slice: the rest of the general space is 3 MiB - 2 MiB - a bit.
+    assert store.ledger().stored == len(big)
+    store.cleanup()
+    assert store.used_bytes() == len(big)  # and the recount agrees

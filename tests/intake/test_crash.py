@@ -42,18 +42,32 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
         nojs._ChargingWriter.write = write  # type: ignore[method-assign]
     elif where == "mid-upload":
         storage.Store.publish = lambda *a, **k: os._exit(3)  # type: ignore[method-assign]
+    elif where == "small-before-rename":
+        original_write = storage.write_all
+
+        def write_then_die(fd: int, data: Any) -> None:
+            original_write(fd, data)
+            os._exit(3)
+
+        storage.write_all = write_then_die  # type: ignore[assignment]
     client = app.test_client()
     if where == "mid-upload":
         created = client.post("/api/v1/uploads", json={"size": len(envelope)})
         upload_id = created.json["id"]  # type: ignore[index]
-        client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
+        # In two pieces: an upload in progress (sent whole, it would be stored at once).
+        client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope[:100])
+        client.put(f"/api/v1/uploads/{upload_id}?offset=100", data=envelope[100:])
         client.post(f"/api/v1/uploads/{upload_id}/finish", json={})
     else:
-        post_form(client, "crash", [("f.bin", "application/octet-stream", os.urandom(300_000))])
+        # A small post is sealed in memory and stored whole; a large one streams to a file.
+        size = 3 << 20 if where == "mid-sealing" else 300_000
+        post_form(client, "crash", [("f.bin", "application/octet-stream", os.urandom(size))])
     os._exit(0)
 
 
-@pytest.mark.parametrize("where", ["before-commit", "mid-sealing", "mid-upload"])
+@pytest.mark.parametrize(
+    "where", ["small-before-rename", "before-commit", "mid-sealing", "mid-upload"]
+)
 def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
     intake: Intake, where: str
 ) -> None:
@@ -70,12 +84,16 @@ def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
     child.join(60)
     assert child.exitcode == 3  # it really died mid-way
     left = {
+        # A small envelope written and fsynced, not yet renamed, charged or registered.
+        "small-before-rename": ("blobs", "temp_files"),
+        # Renamed into place and its name made durable; the one commit never came.
         "before-commit": ("blobs", "orphan_blobs"),
         "mid-sealing": ("tmp", "temp_files"),
         "mid-upload": ("uploads", None),
     }[where]
     assert intake.counts()[0] == 0  # no submission is visible
     assert intake.files(left[0]) != []  # the crash did leave something behind
+    assert intake.app.extensions["sealdrop"].ledger().stored == 0  # nor charged for it
     store = intake.app.extensions["sealdrop"]
     if where == "mid-upload":
         # An unfinished upload is not an orphan: it can still be resumed until it expires.
@@ -94,7 +112,8 @@ def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(intake: Intake)
 
     envelope = seal([intake.public_key], "hello")
     upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
-    intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
+    intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope[:100])
+    intake.client.put(f"/api/v1/uploads/{upload_id}?offset=100", data=envelope[100:])
     event.listen(engine, "commit", locked)
     response = post_form(intake.client, "hello", lang="ru")
     assert response.status_code == 503
@@ -122,7 +141,7 @@ def test_cleanup_never_takes_a_file_being_created_for_an_orphan(intake: Intake) 
         cleaner.join(0.5)
         assert cleaner.is_alive()  # it waits for the creation to finish
         assert fresh.exists()
-        store._start("fresh", 1, True, nojs=False)  # its row
+        store._start("fresh", 1, True, nojs=False)  # its row (at its first bytes)
     cleaner.join(30)
     assert not cleaner.is_alive()
     assert fresh.exists()  # complete now, with its row: not an orphan

@@ -70,7 +70,7 @@ def test_the_json_api_takes_only_json(intake: Intake) -> None:
     intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
     bare = intake.client.post(f"/api/v1/uploads/{upload_id}/finish")
     assert bare.status_code == 415
-    assert intake.counts() == (0, 1)
+    assert intake.counts() == (1, 0)  # a small upload sent whole is stored at its PUT
     assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={}).status_code == 201
 
 

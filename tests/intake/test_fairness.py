@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -144,11 +145,40 @@ def test_uploads_without_progress_expire_and_give_back_their_charge(make) -> Non
 
 def test_too_many_uploads_under_way_is_busy_not_full(make) -> None:  # type: ignore[no-untyped-def]
     intake = make(MAX_UNFINISHED_UPLOADS=3)
-    size = len(seal([intake.public_key], "hello"))
+    envelope = seal([intake.public_key], "hello")
     for _ in range(3):
-        assert start(intake, size).status_code == 201
-    refused = start(intake, size)
+        assert (
+            put(intake, start(intake, len(envelope)).json["id"], 0, envelope[:100]).status_code
+            == 200
+        )
+    refused = put(intake, start(intake, len(envelope)).json["id"], 0, envelope[:100])
     assert refused.status_code == 503 and refused.json["error"] == "busy"
+    # Issue 17, G1: no count ever refuses a text, sent whole with JS or without.
+    assert upload(intake.client, envelope).status_code == 201
+    assert post_form(intake.client, "a text").status_code == 200
+    assert intake.counts() == (2, 3)
+
+
+def test_starts_that_send_nothing_hold_nothing(make) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17, G1: 2,000 starts that never send a byte write no row and no file, so they
+    take nothing a text needs, however few uploads may be under way."""
+    intake = make(MAX_UNFINISHED_UPLOADS=1, STORAGE_BUDGET_BYTES=10 * MIB)
+    envelope = seal([intake.public_key], "hello")
+    store = store_of(intake)
+    writes: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith(("SELECT", "PRAGMA")):
+            writes.append(statement)
+
+    store._next_expiry_check = float("inf")  # the once-a-minute expiry pass aside
+    event.listen(store.engine, "before_cursor_execute", count)
+    for _ in range(2000):
+        assert start(intake, len(envelope)).status_code == 201
+    event.remove(store.engine, "before_cursor_execute", count)
+    assert writes == [] and intake.files("uploads") == [] and intake.counts() == (0, 0)
+    assert upload(intake.client, envelope).status_code == 201
+    assert post_form(intake.client, "a text").status_code == 200
 
 
 # --- atomic across threads, and the disk reserve before every write ----------------------------
@@ -260,11 +290,12 @@ def test_a_start_costs_the_same_after_1500_starts(make, monkeypatch) -> None:  #
     def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         statements.append(statement)
 
-    size = len(seal([intake.public_key], "hello"))
+    envelope = seal([intake.public_key], "hello")
 
     def one_start() -> int:
         statements.clear()
-        assert start(intake, size).status_code == 201
+        upload_id = start(intake, len(envelope)).json["id"]
+        assert put(intake, upload_id, 0, envelope[:100]).status_code == 200
         return len(statements)
 
     event.listen(store.engine, "before_cursor_execute", count)
@@ -295,3 +326,50 @@ def test_a_start_costs_the_same_after_1500_starts(make, monkeypatch) -> None:  #
     monkeypatch.setattr(Path, "iterdir", no_scans)
     assert one_start() == first
     assert store.ledger().unfinished_count == 1502
+
+
+def test_texts_stored_at_once_share_one_commit_and_never_cross_the_budget(make) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: 16 small envelopes finishing together are registered in one transaction
+    (group commit) after the first; each is still charged on its own, so with room for 5
+    exactly 5 are stored and the rest refused, with nothing left on disk for them."""
+    intake = make(STORAGE_BUDGET_BYTES=10 * MIB, SMALL_RESERVE_BYTES=0)
+    store = store_of(intake)
+    text = seal([intake.public_key], "t" * 400 * KIB)
+    room = 5
+    # Fill the budget so that exactly `room` more texts fit.
+    with store.engine.begin() as connection:
+        store.release_stored(connection, -(10 * MIB - room * len(text)))
+    held = threading.Event()
+    original = store.commits._commit
+    first = [True]
+
+    def register(batch):  # type: ignore[no-untyped-def]
+        if first[0]:
+            first[0] = False
+            assert held.wait(30)  # the first leader waits until the others have queued
+        return original(batch)
+
+    store.commits._commit = register
+    before = store.commits.batches
+    results: list[object] = []
+
+    def one(_n: int) -> None:
+        try:
+            results.append(store.store_whole(text))
+        except Exception as error:
+            results.append(error)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        futures = [pool.submit(one, n) for n in range(16)]
+        deadline = time.monotonic() + 30
+        while len(store.commits._queue) < 15 and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling a condition, bounded
+        held.set()
+        for future in futures:
+            future.result()
+    assert store.commits.batches - before == 2
+    stored = [r for r in results if isinstance(r, str)]
+    assert len(stored) == room
+    assert all(getattr(r, "code", None) == "storage-full" for r in results if r not in stored)
+    assert len(intake.files("blobs")) == room and intake.counts() == (room, 0)
+    assert store.used_bytes() == 10 * MIB

@@ -129,7 +129,8 @@ def test_russian_pages(intake: Intake) -> None:
 def test_upload_ids_are_random_base32(intake: Intake) -> None:
     ids = {intake.client.post("/api/v1/uploads", json={"size": 2187}).json["id"] for _ in range(3)}
     assert len(ids) == 3
-    assert all(re.fullmatch(r"[a-z2-7]{26}", upload_id) for upload_id in ids)
+    # 128 random bits, the declared size and the tick it began in (nothing is stored for it).
+    assert all(re.fullmatch(r"[0-9a-f]{52}", upload_id) for upload_id in ids)
 
 
 def test_api_config(intake: Intake) -> None:
@@ -200,6 +201,7 @@ def test_expired_uploads_are_deleted(intake: Intake) -> None:
     later = time.time() + 25 * 3600
     assert store.cleanup(now=later)["expired_uploads"] == 1
     assert intake.counts() == (0, 0) and intake.files("uploads") == []
+    store.clock = lambda: later
     assert intake.client.get(f"/api/v1/uploads/{upload_id}").status_code == 404
 
 
@@ -328,16 +330,19 @@ def test_a_full_disk_mid_upload_is_a_readable_refusal(
 ) -> None:
     import errno
 
-    from intake import nojs
+    from intake import nojs, storage
 
-    def full(self, data: bytes) -> int:  # type: ignore[no-untyped-def]
+    def full(*_args: object) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(nojs._ChargingWriter, "write", full)
-    response = post_form(intake.client, "hello", lang="ru")
-    assert response.status_code == 507
-    assert "хранилище заполнено" in response.get_data(as_text=True)
-    intake.assert_nothing_stored()
+    monkeypatch.setattr(nojs._ChargingWriter, "write", full)  # a large post, sealed to a file
+    monkeypatch.setattr(storage, "write_all", full)  # a small one, stored whole
+    large = [("big.bin", "application/octet-stream", b"b" * (2 << 20))]
+    for files in ([], large):
+        response = post_form(intake.client, "hello", files, lang="ru")
+        assert response.status_code == 507
+        assert "хранилище заполнено" in response.get_data(as_text=True)
+        intake.assert_nothing_stored()
 
 
 def test_no_core_dumps(intake: Intake) -> None:
@@ -350,14 +355,22 @@ def test_expired_uploads_go_when_the_app_starts_and_when_uploads_are_created(
     intake: Intake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     envelope = seal([intake.public_key], "hello")
+
+    def begin() -> int:  # an upload that has sent its first bytes (a start alone is no row)
+        created = intake.client.post("/api/v1/uploads", json={"size": len(envelope)})
+        upload_id = created.json["id"]
+        return intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope[:100])
+
     for _ in range(2):
-        assert intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).status_code
+        assert begin().status_code == 200
     assert intake.counts() == (0, 2)
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() + 25 * 3600)
     store = intake.app.extensions["sealdrop"]
     store._next_expiry_check = 0.0  # the once-a-minute throttle, as after a minute
     assert intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).status_code == 201
+    assert intake.counts() == (0, 0)
+    assert begin().status_code == 200
     assert intake.counts() == (0, 1)
     monkeypatch.setattr(time, "time", lambda: real() + 50 * 3600)
     config = {
@@ -366,3 +379,20 @@ def test_expired_uploads_go_when_the_app_starts_and_when_uploads_are_created(
     }
     create_app(config)
     assert intake.counts() == (0, 0) and intake.files("uploads") == []
+
+
+def test_a_small_upload_sent_whole_is_stored_at_its_put(intake: Intake) -> None:
+    """Issue 18: a text through the JS API costs one durable write, at its PUT; the page then
+    skips finish (a retried PUT, a status check or a finish all still hear "stored")."""
+    envelope = seal([intake.public_key], "hello")
+    upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
+    assert intake.files("uploads") == [] and intake.counts() == (0, 0)  # a start is a name
+    put = intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
+    assert put.json == {"received": len(envelope), "stored": True}
+    assert intake.counts() == (1, 0) and intake.files("uploads") == []
+    again = intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
+    assert again.json == {"received": len(envelope), "stored": True}  # not stored twice
+    status = intake.client.get(f"/api/v1/uploads/{upload_id}").json
+    assert status == {"received": len(envelope), "size": len(envelope), "stored": True}
+    assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={}).status_code == 201
+    assert intake.counts() == (1, 0)

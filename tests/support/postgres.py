@@ -78,7 +78,8 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def throwaway_cluster() -> Iterator[Cluster]:
+def throwaway_cluster(durable: bool = False) -> Iterator[Cluster]:
+    """``durable``: commits wait for the disk, as in production (the bench); tests skip it."""
     bin_dir = server_bin_dir()
     # initdb refuses root; then the cluster belongs to Debian's postgres user.
     owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
@@ -97,12 +98,13 @@ def throwaway_cluster() -> Iterator[Cluster]:
         initdb += ["--no-sync", "--no-instructions"]
         subprocess.run(initdb, check=True, stdout=subprocess.DEVNULL, cwd=root, **as_owner)
         server = [str(bin_dir / "postgres"), "-D", str(data)]
+        sync = "on" if durable else "off"
         for setting in (
             "listen_addresses=",
             f"unix_socket_directories={sockets}",
-            "fsync=off",
-            "synchronous_commit=off",
-            "full_page_writes=off",
+            f"fsync={sync}",
+            f"synchronous_commit={sync}",
+            f"full_page_writes={sync}",
             "max_connections=200",
         ):
             server += ["-c", setting]

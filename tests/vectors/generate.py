@@ -151,6 +151,12 @@ def write_proofs() -> None:
         ("forged", "another mailbox", {**good, "mailbox": other_keys.mailbox}),
         ("forged", "another's verify key", {**good, "verify_key": other_keys.verify_key.hex()}),
         ("forged", "verify key of the same person, proof removed", _without(good, "proof")),
+        (
+            "unproven",
+            "both members null: the same as absent",
+            {**good, "verify_key": None, "proof": None},
+        ),
+        ("forged", "the proof null, the verify key kept", {**good, "proof": None}),
         ("forged", "a proof in upper-case hex", {**good, "proof": good["proof"].upper()}),
         (
             "forged",

@@ -14,6 +14,7 @@ from crypto import Identity, InvalidIdentityFile, InvalidPublicKey, WrongPassphr
 from crypto.deployment import MAX_BYTES, Statement, StatementError
 from crypto.signing import BadSignature, SigningKey, SigningPublicKey
 
+from ..crypto import minimal_decoder
 from . import vectors
 
 DESCRIPTION = json.loads((vectors.DIRECTORY / "deployment.json").read_text())
@@ -32,7 +33,10 @@ def test_the_committed_vectors_are_what_the_code_makes() -> None:
 def test_each_vector_verifies_as_it_says(name: str) -> None:
     data = (vectors.DIRECTORY / name).read_bytes()
     expect = DESCRIPTION["files"][name]
-    if expect == "ok":
+    assert minimal_decoder.verify_statement(data, KEY.raw) == expect
+    if expect == "ok" and name != "ok.txt":
+        Statement.verify(data, KEY)
+    elif expect == "ok":
         statement = Statement.verify(data, KEY)
         described = DESCRIPTION["statement"]
         assert statement.onion == described["onion"]
@@ -58,6 +62,36 @@ def test_the_signing_key_file_needs_its_passphrase_and_is_not_an_identity() -> N
     damaged = text.replace("signing-secret-key: AQ", "signing-secret-key: AR")
     with pytest.raises((InvalidIdentityFile, WrongPassphrase)):
         SigningKey.from_file_text(damaged, DESCRIPTION["signing_key_file_passphrase"])
+
+
+def test_the_vectors_readme_names_every_statement_with_its_result() -> None:
+    readme = (vectors.DIRECTORY.parent / "README.md").read_text(encoding="utf-8")
+    for name, expect in DESCRIPTION["files"].items():
+        assert f"| `{name}` | {expect} |" in readme, name
+    assert f"`deployment/` ({len(DESCRIPTION['files'])} vectors)" in readme
+
+
+def test_the_signing_key_fingerprint_is_a_16_byte_hash() -> None:
+    """FORMAT.md §7: H(label, spk, 16), what signing-keygen and sealdrop-verify print."""
+    assert KEY.fingerprint == DESCRIPTION["signing_key_fingerprint"]
+    assert minimal_decoder.signing_fingerprint(KEY.raw) == KEY.fingerprint
+
+
+@pytest.mark.parametrize("name", sorted(DESCRIPTION["signing_key_lines"]))
+def test_signing_key_line_vectors(name: str) -> None:
+    case = DESCRIPTION["signing_key_lines"][name]
+    said = {"member-key": "team member's signing key", "typo": "typo|mistyped|copy"}
+    with pytest.raises(InvalidPublicKey, match=said[case["expect"]]):
+        SigningPublicKey.from_line(case["line"])
+
+
+@pytest.mark.parametrize("name", sorted(DESCRIPTION["key_files"]))
+def test_signing_key_file_vectors_follow_the_identity_rules(name: str) -> None:
+    """§7: the key file is §2's identity file with other names, so §2's rules and order hold."""
+    said = {"bad-base64": "damaged", "repeated-field": "twice"}
+    text = (vectors.DIRECTORY / name).read_text()
+    with pytest.raises(InvalidIdentityFile, match=said[DESCRIPTION["key_files"][name]]):
+        SigningKey.from_file_text(text, DESCRIPTION["signing_key_file_passphrase"])
 
 
 def test_a_mistyped_signing_key_line_is_refused() -> None:

@@ -52,6 +52,47 @@ def build() -> dict[str, tuple[bytes, str]]:
         "fail-assets-out-of-order.txt": (_sign(swapped), "malformed"),
         "fail-unknown-field.txt": (_sign(body + b"comment: hello\n"), "malformed"),
         "fail-bad-digest.txt": (_sign(bad_digest), "malformed"),
+        **_body_rules(body, good),
+    }
+
+
+def _body_rules(body: bytes, good: bytes) -> dict[str, tuple[bytes, str]]:
+    """FORMAT.md §7's rules for the body and the signature line, one vector each."""
+    signature = good[len(body) :].removeprefix(b"signature: ").rstrip(b"\n")
+    last = base64.b64decode(signature)[-1:]
+    # The last character before "==" carries 2 unused bits: setting one keeps the bytes.
+    loose = signature[:-3] + bytes([signature[-3] + 1]) + b"=="
+    assert base64.b64decode(loose)[-1:] == last and loose != signature
+    onion = GOOD.onion.encode()
+
+    def changed(old: bytes, new: bytes) -> bytes:
+        assert body.count(old) == 1, old
+        return _sign(body.replace(old, new))
+
+    return {
+        "fail-signature-not-canonical.txt": (body + b"signature: " + loose + b"\n", "malformed"),
+        "fail-signature-white-space.txt": (
+            body + b"signature: " + signature[:40] + b" " + signature[40:] + b"\n",
+            "malformed",
+        ),
+        "fail-too-large.txt": (_sign(body + b"asset: " + b"0" * 65536 + b" x\n"), "malformed"),
+        "fail-no-final-newline.txt": (good[:-1], "malformed"),
+        "fail-onion-upper-case.txt": (changed(onion, onion.upper()), "malformed"),
+        "fail-date-not-a-day.txt": (changed(b"2026-11-28", b"2026-02-30"), "malformed"),
+        "fail-date-year-0000.txt": (changed(b"2026-11-28", b"0000-11-28"), "malformed"),
+        "fail-date-iso-week.txt": (changed(b"2026-11-28", b"2026-W48-6"), "malformed"),
+        "fail-asset-dot-segment.txt": (changed(b" js/app.js", b" js/./app.js"), "malformed"),
+        "fail-asset-hidden-file.txt": (changed(b" js/app.js", b" js/.app.js"), "malformed"),
+        "fail-asset-empty-segment.txt": (changed(b" js/app.js", b" js//app.js"), "malformed"),
+        "fail-recipients-repeated.txt": (
+            changed(
+                b"recipient: 8a41",
+                b"recipient: 39d5 7d54 c2e3 0a43 ffe8 11db 253d e21e\nrecipient: 8a41",
+            ),
+            "malformed",
+        ),
+        "fail-version-space.txt": (changed(b"version: 0.1.0", b"version: 0.1 0"), "malformed"),
+        "ok-double-dot-in-name.txt": (changed(b" js/app.js", b" js/app..js"), "ok"),
     }
 
 
@@ -72,7 +113,37 @@ def description() -> dict[str, object]:
             "assets": dict(GOOD.assets),
         },
         "files": {name: expect for name, (_, expect) in build().items()},
+        "signing_key_lines": _key_lines(key.public_key.line),
+        "key_files": {
+            "fail-signing-key-not-canonical.txt": "bad-base64",
+            "fail-signing-key-repeated-field.txt": "repeated-field",
+        },
     }
+
+
+def _key_lines(line: str) -> dict[str, dict[str, str]]:
+    """sdsig1 lines a reader of organisation keys MUST refuse, and what it must say: a team
+    member's key (§8.1: same prefix, other checksum label) is named as such, not as a typo."""
+    from crypto import Identity
+    from crypto.team import Signer
+
+    member = Signer(Identity(bytes(range(1, 33)))).public_key.line
+    typo = line[:20] + ("a" if line[20] != "a" else "b") + line[21:]
+    return {
+        "member-key": {"line": member, "expect": "member-key"},
+        "typo": {"line": typo, "expect": "typo"},
+        "kelvin-sign": {"line": line.replace("k", "\u212a", 1), "expect": "typo"},
+    }
+
+
+def _loose_key_file() -> str:
+    """signing-key.txt with its blob's base64 made non-canonical (same bytes)."""
+    text = SigningKey(SEED).to_file_text("correct horse battery staple", opslimit=1, memlimit=8192)
+    value = text.split("signing-secret-key: ")[1].strip()
+    assert value.endswith("=") and not value.endswith("==")
+    loose = value[:-2] + chr(ord(value[-2]) + 1) + "="
+    assert base64.b64decode(loose) == base64.b64decode(value)
+    return text.replace(value, loose)
 
 
 def write() -> None:
@@ -84,6 +155,9 @@ def write() -> None:
         "correct horse battery staple", opslimit=1, memlimit=8192
     )
     (DIRECTORY / "signing-key.txt").write_text(key_file)
+    (DIRECTORY / "fail-signing-key-not-canonical.txt").write_text(_loose_key_file())
+    line = f"signing-public-key: {SigningKey(SEED).public_key.line}\n"
+    (DIRECTORY / "fail-signing-key-repeated-field.txt").write_text(key_file + line)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ class UploadClient {
     this.maxBackoffMs = options.maxBackoffMs || 30000;
     this.maxAttempts = options.maxAttempts || 8;
     this.fetch = options.fetch || ((...args) => fetch(...args));
+    this.stored = new Set(); // ids the server said it stored whole
   }
 
   // One JSON request. Resolves {status, body}; rejects only on network failure.
@@ -106,6 +107,8 @@ class UploadClient {
         result = null;
       }
       if (result !== null && result.status === 200 && Number.isInteger(result.body.received)) {
+        // A small upload sent whole is stored at its PUT: finish has nothing left to do.
+        if (result.body.stored === true) this.stored.add(id);
         if (result.body.received > sent) {
           sent = result.body.received;
           attempt = 0;
@@ -157,6 +160,7 @@ class UploadClient {
   }
 
   async finish(id) {
+    if (this.stored.has(id)) return;
     const path = `${API}/${encodeURIComponent(id)}/finish`;
     // A JSON body, like every state-changing API call: the server refuses other content
     // types, which a page on another site could send without asking.

@@ -1,0 +1,94 @@
+"""Files in the data directory: private, locked while written, hour-rounded times.
+
+A writer holds an flock on every file it is still writing; cleanup takes the same lock before
+it decides a file is left over, so it never deletes one in use.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .db import this_hour
+
+BLOB_SUFFIX = ".sdenv"
+UPLOAD_SUFFIX = ".part"
+TEMP_SUFFIX = ".partial"
+CREATION_LOCK = "creation.lock"
+
+
+def new_id() -> str:
+    """128 random bits, lowercase base32 without padding (26 characters)."""
+    return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
+
+
+def remove_unlocked(path: Path, keep: Callable[[str], bool] | None = None) -> int:
+    """Deletes ``path`` (returning 1) unless a writer holds its lock or ``keep`` says its row
+    exists. Decided only under the lock: a writer commits its row before unlocking."""
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        return 0
+    with handle:
+        if not try_lock(handle):
+            return 0
+        if keep is not None and keep(path.name.removesuffix(BLOB_SUFFIX)):
+            return 0
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return 1
+
+
+def try_lock(handle: BinaryIO) -> bool:
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def open_new(path: Path) -> BinaryIO:
+    """Creates a private file (0600) that must not exist yet, and locks it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    handle = os.fdopen(fd, "r+b", buffering=0)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return handle
+
+
+def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    """os.write until every byte is written (one call may write less)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def blur_time(path: Path | int, now: float | None = None) -> None:
+    """Sets a file's (or an open descriptor's) times to the hour: the only precision kept."""
+    hour = this_hour(now)
+    with contextlib.suppress(FileNotFoundError):
+        os.utime(path, (hour, hour))
+
+
+@contextlib.contextmanager
+def creation_lock(data_dir: Path, *, exclusive: bool = False) -> Iterator[None]:
+    """Held shared while a file is created, exclusively by cleanup. Its own descriptor each
+    time: flock locks belong to an open file, so threads sharing one would not exclude each
+    other."""
+    path = data_dir / CREATION_LOCK
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+        blur_time(fd)
+        blur_time(data_dir)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
