@@ -393,7 +393,7 @@ class Bundle:
             raise BundleError(
                 f"this is a bundle of {kind}, not of {self.kind}: "
                 + (
-                    "import it on the server with `sealdrop-intake import-replies`"
+                    "import it on the server with `sealdrop-admin import-replies`"
                     if kind == REPLIES
                     else "open it on the offline computer with `sealdrop-reviewer open`"
                 )

@@ -111,7 +111,9 @@ class Member:
         digest = _sodium.keyed_hash(
             _MEMBER_FINGERPRINT_LABEL, self.public_key.raw + self.signing_key.raw, 16
         ).hex()
-        grouped = " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+        # Upper case and dashes, unlike a key fingerprint's "b4f4 cfe1 …": the two cannot be
+        # compared with each other by mistake.
+        grouped = "-".join(digest[i : i + 4] for i in range(0, len(digest), 4)).upper()
         object.__setattr__(self, "_fingerprint", grouped)
 
     @classmethod

@@ -32,6 +32,9 @@ class Submission(Base):
     received_hour: Mapped[int] = mapped_column(BigInteger)  # epoch seconds, a whole hour
     size: Mapped[int] = mapped_column(BigInteger)
     exported_hour: Mapped[int | None] = mapped_column(BigInteger, default=None, index=True)
+    # The order it was published in (the ledger's counter): no time, only "after the one
+    # before", so that the export lists one hour's submissions in the order they were sent.
+    seq: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class Upload(Base):
@@ -73,6 +76,7 @@ class Ledger(Base):
     unfinished_large: Mapped[int] = mapped_column(BigInteger)
     unfinished_small: Mapped[int] = mapped_column(BigInteger)
     unfinished_count: Mapped[int] = mapped_column(BigInteger)
+    published: Mapped[int] = mapped_column(BigInteger, server_default="0")  # submissions' seq
 
 
 def this_hour(now: float | None = None) -> int:

@@ -67,7 +67,9 @@ def _export(
     else:
         query = query.where(Submission.exported_hour >= again_since)
     with Session(store.engine) as session:
-        rows = session.execute(query.order_by(Submission.id)).all()
+        # In the order they were published (FORMAT.md §4.4); older rows have no seq.
+        order = (Submission.received_hour, func.coalesce(Submission.seq, 0), Submission.id)
+        rows = session.execute(query.order_by(*order)).all()
         if again_since is not None:
             pending = team.unconfirmed(store, session, [r[0] for r in rows])
             rows = [r for r in rows if r[0] in pending]

@@ -451,9 +451,14 @@ class Store(Cleanup):
                     connection.execute(ledger.LEDGER.values(stored=Ledger.stored - entry.size))
                     results[index] = Duplicate()
                     continue
+                # Its place in the order of publishing (FORMAT.md §4.4), from the ledger's
+                # counter, which this transaction holds: no time, only "after the last".
+                seq = connection.scalar(
+                    ledger.LEDGER.values(published=Ledger.published + 1).returning(Ledger.published)
+                )
                 connection.execute(
                     insert(Submission).values(
-                        id=entry.submission_id, received_hour=entry.hour, size=entry.size
+                        id=entry.submission_id, received_hour=entry.hour, size=entry.size, seq=seq
                     )
                 )
         return results

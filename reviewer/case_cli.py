@@ -181,7 +181,10 @@ COMMANDS = [
     _change("note", "Add a private note to a conversation (staff only).", "TEXT", _note),
     _change("tag", "Tag a conversation; -TAG removes the tag.", "TAG", _tag),
     _change(
-        "assign", "Hand a conversation to a colleague by label ('' to unassign).", "LABEL", _assign
+        "assign",
+        "Hand a conversation to a colleague by label (me: yourself; '' to unassign).",
+        "LABEL",
+        _assign,
     ),
     _change("urgent", "Mark a conversation urgent (yes) or not (no).", "YES/NO", _urgent),
 ]

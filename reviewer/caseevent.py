@@ -36,7 +36,8 @@ ASSIGNED = "assigned"
 URGENT = "urgent"
 REPLY_WRITTEN = "reply-written"
 DESTROYED = "destroyed"
-KINDS = (STATUS, NOTE, TAG_ADDED, TAG_REMOVED, ASSIGNED, URGENT, REPLY_WRITTEN, DESTROYED)
+TEMPLATE = "template"  # the team's reply templates (reviewer.templates); not a case's state
+KINDS = (STATUS, NOTE, TAG_ADDED, TAG_REMOVED, ASSIGNED, URGENT, REPLY_WRITTEN, DESTROYED, TEMPLATE)
 # Events about the team rather than a conversation (FORMAT.md §8.6): the fold skips them.
 MEMBER_REMOVED = "member-removed"
 TEAM_CONVERSATION = "team"
@@ -152,6 +153,7 @@ _NEEDED = {
     URGENT: "urgent",
     REPLY_WRITTEN: "reply",
     DESTROYED: "ids",
+    TEMPLATE: "template",
 }
 
 
@@ -196,6 +198,13 @@ def check_event(event: Event, *, measured: bool = True) -> None:
         raise bad("a malformed reply id")
     if event.kind == DESTROYED and not _ids(payload.get("ids")):
         raise bad("a malformed list of destroyed ids")
+    if event.kind == TEMPLATE and not (
+        isinstance(payload.get("template"), str)
+        and _EVENT_ID.fullmatch(payload["template"])
+        and _text(payload.get("title"), MAX_LABEL)
+        and _text(payload.get("text"), MAX_NOTE, empty=True)
+    ):
+        raise bad("a malformed template (an id, a title of 1 to 64 characters, a text)")
     if event.kind == MEMBER_REMOVED and (
         event.conversation != TEAM_CONVERSATION
         or not isinstance(payload.get("key"), str)

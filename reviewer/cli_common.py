@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from crypto import Identity, SealdropError
+from crypto import Identity, SealdropError, WrongPassphrase
 
+from . import names
+from .layout import passphrase_hint
 from .passphrase import read_passphrase
 from .vault import Submission, Vault, VaultError, default_location
 
@@ -52,8 +54,27 @@ def open_vault(vault_path: Path | None) -> Vault:
 
 
 def find_submission(vault: Vault, submission_id: str) -> Submission:
+    """A submission by its id (a prefix is enough) or a conversation's name as `list` prints
+    it, in either script (then its newest submission)."""
     try:
-        return vault.find(submission_id)
+        return vault.submission(conversation_of(vault, submission_id)[-1])
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def conversation_of(vault: Vault, text: str) -> list[str]:
+    """The submission ids a command's ID names, oldest first: a conversation's name gives all
+    of the conversation's, an id (or its first characters) the one submission."""
+    try:
+        if not names.looks_like_name(text.strip()):
+            return [vault.find(text).id]
+        from .conversations import Inbox  # the index: only paid for when a name is given
+
+        inbox = Inbox(vault)
+        try:
+            return list(inbox.find(text).submission_ids)
+        finally:
+            inbox.close()
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -79,7 +100,9 @@ def load_identity(path: Path, passphrase_file: Path | None) -> Identity:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read the identity file {path}: {exc}") from None
+    passphrase = read_passphrase(passphrase_file)
     try:
-        return Identity.from_file_text(text, read_passphrase(passphrase_file))
+        return Identity.from_file_text(text, passphrase)
     except SealdropError as exc:
-        raise click.ClickException(f"{path}: {exc}") from None
+        hint = passphrase_hint(passphrase) if isinstance(exc, WrongPassphrase) else ""
+        raise click.ClickException(f"{path}: {exc} {hint}".strip()) from None

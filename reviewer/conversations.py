@@ -10,17 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from . import caselog, names, replies, sync, threads
 from .caselog import CLOSED, NEEDS_REPLY, NEW, SPAM, WAITING, CaseLog, CaseState
+from .display import clean_name
 from .index import NOTE, REPLY, SUBMISSION, Index, Item
+from .team import Team
 from .vault import Submission, Vault, VaultError
 
 TODO = "todo"  # the default view: new and needs-reply
 ALL = "all"
 URGENT_VIEW = "urgent"
 VIEWS = (TODO, WAITING, CLOSED, SPAM, URGENT_VIEW, ALL)
+ME = ("me", "я")  # assigning to oneself, in either language
+# The list's order, reversed: the latest hour, then the order things entered the vault (within
+# one hour, the server's publish order: docs/FORMAT.md §4.4), then the id, for a total order.
+NEWEST_FIRST = attrgetter("last_hour", "last_position", "id")
 
 
 @dataclass(slots=True)
@@ -91,7 +98,7 @@ class Inbox:
             for cid, items in grouped.items()
             if any(i.kind == SUBMISSION for i in items)
         ]
-        self._all.sort(key=lambda c: (c.last_hour, c.last_position, c.id), reverse=True)
+        self._all.sort(key=NEWEST_FIRST, reverse=True)
         return list(self._all)
 
     def _conversation(self, cid: str, items: list[Item]) -> Conversation:
@@ -141,6 +148,8 @@ class Inbox:
 
     def narrow(self, chosen: Sequence[Conversation], query: str) -> list[Conversation]:
         words = query.split()
+        if not words:
+            return list(chosen)
         tags = {w[1:].lower() for w in words if w.startswith("#") and len(w) > 1}
         people = {w[1:].lower() for w in words if w.startswith("@") and len(w) > 1}
         wanted = [c for c in words if not c.startswith(("#", "@"))]
@@ -158,6 +167,15 @@ class Inbox:
             if found is not None:
                 result = [c for c in result if c.id in found]
         return result
+
+    def why(self, query: str, found: Sequence[Conversation]) -> dict[str, str]:
+        """Why each conversation matched the query's words: a few words around a match
+        (cleaned of control characters). A name, #tag or @colleague shows in the row itself."""
+        words = [w for w in query.split() if not w.startswith(("#", "@"))]
+        if not words or (len(words) == 1 and names.looks_like_name(words[0])):
+            return {}
+        snippets = self.index.snippets(" ".join(words), [c.id for c in found])
+        return {cid: clean_name(text) for cid, text in snippets.items()}
 
     def _mine(self) -> set[str]:
         try:
@@ -249,7 +267,7 @@ class Inbox:
         self._all = [c for c in self._all if c.id != conversation_id]
         if any(i.kind == SUBMISSION for i in items):
             self._all.append(self._conversation(conversation_id, items))
-        self._all.sort(key=lambda c: (c.last_hour, c.last_position, c.id), reverse=True)
+        self._all.sort(key=NEWEST_FIRST, reverse=True)
 
     def set_status(self, conversation: Conversation, status: str) -> None:
         if status not in caselog.STATUSES:
@@ -276,21 +294,48 @@ class Inbox:
         )
 
     def assign(self, conversation: Conversation, label: str) -> None:
+        """Hands the conversation to a colleague by label, to this reviewer by ``me`` (or
+        ``я``), or to nobody (empty)."""
         label = " ".join(label.split())
         if len(label) > caselog.MAX_LABEL:
             raise VaultError("a label is at most 64 characters")
+        if label.lower() in ME:
+            me = self.author()
+            member = Team(self.vault).by_key_id(me) if sync.in_team(self.vault) else None
+            payload = {"label": member.label if member else "me", "key": me}
+            self._record(conversation, caselog.ASSIGNED, payload)
+            return
         # With a team, the event also names the member's key id: "mine" on every machine.
         self._record(conversation, caselog.ASSIGNED, sync.assignment(self.vault, label))
+
+    def colleagues(self) -> list[str]:
+        """The team's labels, for completing an assignment."""
+        try:
+            return sorted(m.label for m in Team(self.vault).members())
+        except VaultError:
+            return []
+
+    def tags_in_use(self) -> list[str]:
+        """Tags on any conversation, the most used first, for suggestions."""
+        counts: dict[str, int] = {}
+        for state in self.states.values():
+            for tag in state.tags:
+                counts[tag] = counts.get(tag, 0) + 1
+        return sorted(counts, key=lambda tag: (-counts[tag], tag))
 
     def set_urgent(self, conversation: Conversation, urgent: bool) -> None:
         self._record(conversation, caselog.URGENT, {"urgent": urgent})
 
     def reply(
-        self, conversation: Conversation, text: str, files: Sequence[str | Path] = ()
+        self,
+        conversation: Conversation,
+        text: str,
+        files: Sequence[str | Path] = (),
+        target: str = "",
     ) -> replies.Reply:
-        """Seals a reply to the latest submission that can be answered and queues it; the
-        conversation then waits for them."""
-        target = self._answerable(conversation)
+        """Seals a reply to ``target`` (else the latest submission that can be answered) and
+        queues it; the conversation then waits for them."""
+        target = target or self.answerable(conversation)
         author = self.author()  # before sealing: a reply must never go unrecorded
         written = replies.queue_reply(self.vault, target, text, files)
         self.index.sync(self.states)
@@ -305,7 +350,7 @@ class Inbox:
         self._replace(conversation.id)
         return written
 
-    def _answerable(self, conversation: Conversation) -> str:
+    def answerable(self, conversation: Conversation) -> str:
         """The newest submission a reply reaches the person through (never an unproven
         message that may come from someone else)."""
         positions = replies.order(self.vault)

@@ -1,22 +1,13 @@
-"""Reply drafts and the team's reply templates, kept in the vault.
-
-``drafts/<conversation>.txt`` holds what was being written, so closing the editor loses
-nothing. ``templates.txt`` holds the team's templates: each starts with a line ``## Title``
-and runs to the next such line. The file can be shared among the team like any other.
-"""
+"""Reply drafts, kept in the vault: ``drafts/<conversation>.txt`` holds what was being
+written, so closing the editor loses nothing (the list marks conversations with a draft).
+The team's templates are in reviewer.templates."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
 from pathlib import Path
 
 from .vault import Vault, write_atomically
-
-
-@dataclass(frozen=True)
-class Template:
-    title: str
-    text: str
 
 
 def _draft_path(vault: Vault, conversation_id: str) -> Path:
@@ -40,22 +31,10 @@ def save_draft(vault: Vault, conversation_id: str, text: str) -> None:
         path.unlink(missing_ok=True)
 
 
-def templates_path(vault: Vault) -> Path:
-    return vault.root / "templates.txt"
-
-
-def templates(vault: Vault) -> list[Template]:
+def drafted(vault: Vault) -> set[str]:
+    """The conversations with a draft (one directory listing: the list asks at every draw)."""
     try:
-        text = templates_path(vault).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
-    found: list[Template] = []
-    title, lines = None, []
-    for line in [*text.splitlines(), "## "]:
-        if line.startswith("## "):
-            if title:
-                found.append(Template(title, "\n".join(lines).strip("\n")))
-            title, lines = line[3:].strip(), []
-        elif title is not None:
-            lines.append(line)
-    return found
+        names = os.listdir(vault.root / "drafts")
+    except OSError:
+        return set()
+    return {n.removesuffix(".txt") for n in names if n.endswith(".txt") and n[0] != "."}

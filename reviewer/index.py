@@ -17,6 +17,7 @@ sides, as Russian writers mostly do.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -286,6 +287,22 @@ class Index:
             "SELECT DISTINCT conversation FROM texts WHERE texts MATCH ?", (match,)
         )
         return {row[0] for row in rows}
+
+    def snippets(self, query: str, conversations: list[str]) -> dict[str, str]:
+        """For each of these conversations, a few words around where its texts match the
+        query (in lower case, as indexed): why it was found."""
+        match = fts_query(query)
+        if match is None or not conversations:
+            return {}
+        rows = self.db.execute(
+            "SELECT conversation, snippet(texts, 0, '', '', '…', 48) FROM texts "
+            "WHERE texts MATCH ? AND conversation IN (SELECT value FROM json_each(?))",
+            (match, json.dumps(conversations)),
+        )
+        found: dict[str, str] = {}
+        for conversation, text in rows:
+            found.setdefault(conversation, " ".join(text.split()))
+        return found
 
 
 def _read(path: Path) -> str:

@@ -52,7 +52,8 @@ def keygen(out_dir: Path, name: str, passphrase_file: Path | None) -> None:
     )
     click.echo(f"private key: {identity_path}  (keep it offline, with a backup)")
     click.echo(f"public key:  {public_path}  (give this to the admin)")
-    click.echo(f"fingerprint: {pk.fingerprint}")
+    click.echo(f"key fingerprint (the admin compares it):  {pk.fingerprint}")
+    click.echo(f"team fingerprint (colleagues compare it): {card.fingerprint}")
 
 
 @click.command()
@@ -64,6 +65,11 @@ def fingerprint(key_file: Path) -> None:
     except (SealdropError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{key_file}: {exc}") from None
     click.echo(pk.fingerprint)
+    click.echo(
+        "(the key fingerprint, lower case with spaces: the admin compares it with `recipient "
+        "key:`; colleagues compare the TEAM-FINGERPRINT, upper case with dashes, of `team card`)",
+        err=True,
+    )
 
 
 def _write_new(path: Path, text: str, mode: int) -> None:

@@ -37,11 +37,14 @@ from crypto import (
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 from crypto.errors import StanzaNotForYourKey
 
-from . import epochs, handover, sync
+from . import epochs, handover, replies, sync
 from .streaming import Prefetcher, SpanReader, VerifiedSink
+from .team import Team
 from .vault import Record, Vault
 
 OPENED, ALREADY, FAILED = "opened", "already in vault", "failed"
+# Sealed only to colleagues, before this reviewer's key was added: not a failure, a hand-over.
+BEFORE_YOU = "sealed before you joined"
 SMALL = 1 << 20  # envelopes up to this size are read whole and opened by the thread pool
 WORKERS = 8  # enough to overlap fsync waits; each extra thread adds GIL hand-offs
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -135,6 +138,7 @@ def open_entries(
                 raise
     finally:
         os.close(fd)
+        replies.number_in_order(vault, [o.id for o in outcomes if o.status == OPENED])
     return outcomes
 
 
@@ -211,7 +215,11 @@ def _attempt(
         vault.write_record(Record(entry.id, entry.received, entry.sha256), new=True)
         contents = run()
     except EnvelopeError as exc:
-        outcome = Outcome(entry.id, FAILED, _explain(checker, exc, identities), entry.received)
+        colleagues = _colleagues(vault, exc, entry.received, identities)
+        if colleagues and (checker is None or _intact(checker)):
+            outcome = Outcome(entry.id, BEFORE_YOU, ", ".join(colleagues), entry.received)
+        else:
+            outcome = Outcome(entry.id, FAILED, _explain(checker, exc, identities), entry.received)
     except BundleError as exc:
         outcome = Outcome(entry.id, FAILED, _unreadable(exc), entry.received)
     except OSError as exc:
@@ -241,6 +249,30 @@ def _attempt(
         return Outcome(entry.id, OPENED, _summary(contents), entry.received)
     vault.forget_record(entry.id)
     return outcome
+
+
+def _colleagues(
+    vault: Vault, error: EnvelopeError, received: str, identities: Sequence[Identity]
+) -> list[str]:
+    """The colleagues an envelope was sealed to instead of this reviewer, when the server
+    received it before this reviewer joined the team here (an earlier hour than their own
+    entry in the team list): then it predates them. Empty otherwise: a failure."""
+    if not isinstance(error, NotForYou) or not sync.in_team(vault):
+        return []
+    team = Team(vault)
+    joined = [team.added(i.public_key.key_id_hex) for i in identities]
+    if not all(joined) or not received < min(joined):
+        return []
+    found = [team.by_key_id(key_id) for key_id in error.key_ids]
+    return sorted({member.label for member in found if member is not None})
+
+
+def _intact(checker: Prefetcher) -> bool:
+    try:
+        checker.check()
+    except (BundleError, OSError):
+        return False
+    return True
 
 
 def _unreadable(exc: BaseException) -> str:

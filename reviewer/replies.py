@@ -428,16 +428,34 @@ def _destroy(vault: Vault, everything: bool) -> int:
 # --- order of entry ------------------------------------------------------------------------
 
 
-def order(vault: Vault) -> dict[str, int]:
-    """Numbers every submission and reply in the order it entered the vault. The vault does
-    not record when a submission was opened, so one first seen here is numbered then, after
-    those seen before, in the order their contents were written (file modification times)."""
-    path = vault.root / "order.json"
+def _known_order(path: Path) -> dict[str, int]:
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
-        known = {str(k): int(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+        return {str(k): int(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
     except (OSError, ValueError, TypeError, AttributeError):
-        known = {}
+        return {}
+
+
+def number_in_order(vault: Vault, ids: Sequence[str]) -> None:
+    """Numbers these new submissions in the order given: a bundle's, which is the order the
+    server published them in (FORMAT.md §4), so one hour's messages read in the order sent.
+    (They are opened in parallel, so the times their files were written say nothing.)"""
+    path = vault.root / "order.json"
+    known = _known_order(path)
+    new = [i for i in dict.fromkeys(ids) if i not in known]
+    if new:
+        start = max(known.values(), default=0) + 1
+        known.update({i: start + n for n, i in enumerate(new)})
+        write_atomically(path, json.dumps(known).encode("utf-8"))
+
+
+def order(vault: Vault) -> dict[str, int]:
+    """Numbers every submission and reply in the order it entered the vault. A bundle's
+    submissions are numbered as they are opened (``number_in_order``); any other one first
+    seen here is numbered then, after those seen before, in the order their contents were
+    written (file modification times)."""
+    path = vault.root / "order.json"
+    known = _known_order(path)
     replies_dir, _ = _dirs(vault)
     present = {i: vault.destination(i) for i in vault.ids()}
     present.update({i: replies_dir / i for i in reply_ids(vault)})

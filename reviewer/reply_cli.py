@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from . import epochs, replies, sync, threads
+from . import epochs, names, replies, sync, threads
+from .caselog import CaseLogError
 from .cli_common import (
     console,
     find_submission,
@@ -17,6 +18,7 @@ from .cli_common import (
     passphrase_file_option,
     vault_option,
 )
+from .conversations import Inbox
 from .team import Team
 from .vault import Vault, VaultError
 
@@ -49,15 +51,18 @@ _TEMPLATE = f"""
 def reply(
     submission_id: str, message: str | None, files: tuple[Path, ...], vault_path: Path | None
 ) -> None:
-    """Write a reply to a submission, sealed so that only its sender can read it."""
+    """Answer a conversation (its name as `list` prints it) or a submission (its id), sealed
+    so that only the person can read it; the conversation then waits for them."""
     vault = open_vault(vault_path)
     submission = find_submission(vault, submission_id)
     try:
+        if names.looks_like_name(submission_id):  # its newest message that can be answered
+            submission = vault.submission(_answerable(vault, submission_id))
         # Before anyone writes a reply that cannot go, or would not reach this person.
         threads.check_answerable(vault, submission, replies.order(vault))
         if message is None:
             message = _compose()
-        queued = replies.queue_reply(vault, submission.id, message, files)
+        queued, name = _queue(vault, submission.id, message, files)
         waiting = len(replies.queued(vault))
     except VaultError as exc:
         raise click.ClickException(str(exc)) from None
@@ -65,10 +70,46 @@ def reply(
     extra = f" with {count} attachment{'s' if count != 1 else ''}" if count else ""
     out = console()
     out.print(f"queued reply {queued.id} to submission {submission.id}{extra}")
+    if name:
+        out.print(f"{name} is now waiting for them; the reply is recorded as yours")
+    else:
+        out.print(
+            "its status was not changed: set your key once with `sealdrop-reviewer config "
+            "--key identity.key` so replies are recorded as yours and set waiting for them"
+        )
     out.print(
         f"{waiting} repl{'y waits' if waiting == 1 else 'ies wait'} for the server; write them "
         "to a stick with: sealdrop-reviewer export-replies --out FILE"
     )
+
+
+def _queue(
+    vault: Vault, submission_id: str, message: str, files: tuple[Path, ...]
+) -> tuple[replies.Reply, str]:
+    """Through the inbox, as the app does: recorded as yours, the conversation then waits for
+    them; returns the reply and the conversation's name. Without an identity set, the reply
+    alone (and no name)."""
+    inbox = Inbox(vault)
+    try:
+        inbox.refresh()
+        try:
+            inbox.author()
+        except CaseLogError:
+            return replies.queue_reply(vault, submission_id, message, files), ""
+        conversation = inbox.find(submission_id)
+        written = inbox.reply(conversation, message, files, target=submission_id)
+        return written, conversation.name
+    finally:
+        inbox.close()
+
+
+def _answerable(vault: Vault, name: str) -> str:
+    inbox = Inbox(vault)
+    try:
+        inbox.refresh()
+        return inbox.answerable(inbox.find(name))
+    finally:
+        inbox.close()
 
 
 def _stdin_is_terminal() -> bool:

@@ -51,6 +51,14 @@ class Team:
         except (KeyError, TypeError, SealdropError):
             raise self._damaged() from None
 
+    def added(self, key_id: str) -> str:
+        """The hour the member with this key id was added here ("" if not a member)."""
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            for m in json.loads(self.path.read_text(encoding="utf-8"))["members"]:
+                if PublicKey.from_line(str(m["public_key"])).key_id_hex == key_id:
+                    return str(m.get("added", ""))
+        return ""
+
     def _damaged(self) -> TeamError:
         return TeamError(
             f"the team list {self.path} is damaged; restore it from the vault's backup, or "

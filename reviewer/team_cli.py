@@ -16,6 +16,7 @@ from . import handover as handing
 from . import removal
 from .cli_common import (
     console,
+    conversation_of,
     identity_path,
     load_identity,
     open_vault,
@@ -70,7 +71,10 @@ def card(
         raise click.ClickException(str(exc)) from None
     click.echo(f"member card: {out_path}")
     click.echo(f"team fingerprint: {member.fingerprint}")
-    click.echo("Read this fingerprint to each colleague who adds you; they compare it.")
+    click.echo(
+        "Read this team fingerprint (upper case, dashes) to each colleague who adds you; they "
+        "compare it. The admin compares the other one, your key fingerprint (lower case)."
+    )
 
 
 @team.command()
@@ -198,8 +202,9 @@ def handover(
     passphrase_file: Path | None,
     vault_path: Path | None,
 ) -> None:
-    """Give a colleague past conversations (the given ones, or all) with their history,
-    sealed to their key alone; they open it with `sealdrop-reviewer open`."""
+    """Give a colleague past conversations (the given names or ids as `list` prints them, or
+    all) with their history, sealed to their key alone; they open it with `sealdrop-reviewer
+    open`."""
     vault = open_vault(vault_path)
     try:
         (card,) = read_card_file(to_file, "?")  # the name is the team's, found by key
@@ -210,7 +215,8 @@ def handover(
                 "fingerprints and `sealdrop-reviewer team add` their card first"
             )
         identity = load_identity(identity_path(key, vault), passphrase_file)
-        submissions, events = handing.handover(vault, identity, member, ids, out_path)
+        chosen = [conversation_of(vault, text)[-1] for text in ids]  # names as `list` prints
+        submissions, events = handing.handover(vault, identity, member, chosen, out_path)
     except (VaultError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(

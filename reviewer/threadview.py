@@ -9,6 +9,7 @@ entered the vault (reviewer.replies.order). Everything the submitter wrote is pr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,8 +95,11 @@ def thread(vault: Vault, prefix: str) -> tuple[str, list[Message]] | None:
     return target, members
 
 
-def show_thread(vault: Vault, prefix: str, full: bool, out: Console) -> bool:
-    """Prints the thread ``prefix`` belongs to; False when plain ``show`` should print it."""
+def show_thread(
+    vault: Vault, prefix: str, full: bool, out: Console, authors: Mapping[str, str] = {}
+) -> bool:
+    """Prints the thread ``prefix`` belongs to, each reply with who wrote it (``authors``,
+    from the case log); False when plain ``show`` should print it."""
     try:
         found = thread(vault, prefix)
         if found is None:
@@ -116,7 +120,8 @@ def show_thread(vault: Vault, prefix: str, full: bool, out: Console) -> bool:
                     out.print(_standing(message.standing))
             else:
                 assert message.reply is not None
-                _print_reply(out, message.reply, message.id == target, full)
+                who = authors.get(message.reply.id, "")
+                _print_reply(out, message.reply, message.id == target, full, who)
         latest = [m for m in members if m.submission is not None]
         answerable = [m for m in latest if m.standing is None or m.standing.member]
         if answerable:
@@ -181,15 +186,14 @@ def _print_submission(out: Console, submission: Submission, marked: bool, full: 
         out.print(f"Save them with: sealdrop-reviewer save {submission.id} --out DIRECTORY")
 
 
-def _print_reply(out: Console, reply: Reply, marked: bool, full: bool) -> None:
+def _print_reply(out: Console, reply: Reply, marked: bool, full: bool, who: str = "") -> None:
     state = (
         f"exported {reply.exported}"
         if reply.exported
         else "waiting for `sealdrop-reviewer export-replies`"
     )
-    out.print(
-        _heading(marked, f"Reply {reply.id} from staff, written {reply.written} UTC ({state})")
-    )
+    by = f"written by {clean_name(who)}" if who else "from staff, written"
+    out.print(_heading(marked, f"Reply {reply.id} {by} {reply.written} UTC ({state})"))
     message = reply.message
     _print_text(out, reply.part_path(message) if message else None, message, full)
     for number, item in enumerate(reply.attachments, 1):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -20,9 +22,10 @@ from rich.text import Text
 
 from crypto.bundle import Bundle, BundleError
 
-from . import attachments, opening, sync, threadview, trash
+from . import attachments, case_view, localtime, names, opening, sync, threadview, trash
 from .cli_common import (
     console,
+    conversation_of,
     find_submission,
     identity_path,
     key_option,
@@ -34,12 +37,13 @@ from .cli_common import (
 )
 from .display import clean_name, clean_text, decode, human_size
 from .reply_cli import destroy_replies
-from .vault import Vault, VaultError
+from .vault import Submission, Vault, VaultError
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr when it is a terminal; stdout printing goes above it."""
+def _progress(total: int) -> Iterator[tuple[Callable[[int], None], Callable[[str], None]]]:
+    """A progress bar on stderr when it is a terminal, and how to print a line: above the bar
+    when stdout is the same terminal, so that the two never run into each other."""
     err = console(stderr=True)
     progress = Progress(
         TextColumn("opening"),
@@ -52,8 +56,15 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
         disable=not err.is_terminal,
     )
     task = progress.add_task("opening", total=total)
+
+    def echo(line: str) -> None:
+        if err.is_terminal and sys.stdout.isatty():
+            progress.console.print(Text.from_ansi(line))
+        else:
+            click.echo(line)
+
     with progress:
-        yield lambda n: progress.advance(task, n)
+        yield (lambda n: progress.advance(task, n)), echo
 
 
 @click.command(name="open")
@@ -76,6 +87,9 @@ def open_bundle(
     already = sum(o.status == opening.ALREADY for o in outcomes)
     failed = sum(o.status == opening.FAILED for o in outcomes)
     out.print(f"{opened} opened, {already} already in the vault, {failed} failed ({vault.root})")
+    earlier = [o for o in outcomes if o.status == opening.BEFORE_YOU]
+    if earlier:
+        out.print(before_you(earlier))
     if received is not None:
         _report_staff_events(received)
     if failed:
@@ -103,10 +117,10 @@ def _open_into(
             return outcomes, opening.merge_staff_events(bundle, vault, outcomes, None)
         identity = load_identity(identity_path(key, vault), passphrase_file)
         if todo:
-            with _progress(sum(entry.size for entry in todo)) as advance:
+            with _progress(sum(entry.size for entry in todo)) as (advance, echo):
                 try:
                     outcomes = outcomes + opening.open_entries(
-                        bundle, vault, todo, [identity], advance, _print_outcome
+                        bundle, vault, todo, [identity], advance, lambda o: _print_outcome(o, echo)
                     )
                 except opening.DiskFull as exc:
                     raise click.ClickException(str(exc)) from None
@@ -141,7 +155,21 @@ def _report_staff_events(received: sync.Received) -> None:
         )
 
 
-def _print_outcome(outcome: opening.Outcome) -> None:
+def before_you(earlier: list[opening.Outcome]) -> str:
+    """One paragraph for what was sealed before this reviewer joined (not a failure)."""
+    colleagues = sorted({name for o in earlier for name in o.detail.split(", ")})
+    return (
+        f"{len(earlier)} submission(s) predate you: they were sealed to "
+        f"{clean_name(', '.join(colleagues))} before your key was added to the team. Nothing "
+        "is wrong. Ask one of them for a hand-over: `sealdrop-reviewer handover --to "
+        "your.card --out FILE` on their computer, then open FILE here (docs/REVIEWER.md, "
+        '"A new colleague")'
+    )
+
+
+def _print_outcome(outcome: opening.Outcome, echo: Callable[[str], None] = click.echo) -> None:
+    if outcome.status == opening.BEFORE_YOU:
+        return  # one line for all of them at the end, not a row each
     # click.echo, not rich: a bundle may hold thousands, and rich costs ~0.3 ms a line.
     label, color = {
         opening.OPENED: ("opened", "green"),
@@ -149,7 +177,7 @@ def _print_outcome(outcome: opening.Outcome) -> None:
         opening.FAILED: ("FAILED", "red"),
     }[outcome.status]
     text = clean_name(f"{outcome.id}  received {outcome.received}: {outcome.detail}")
-    click.echo(click.style(f"{label:<8}", fg=color, bold=outcome.status == opening.FAILED) + text)
+    echo(click.style(f"{label:<8}", fg=color, bold=outcome.status == opening.FAILED) + text)
 
 
 SHOW_LIMIT = 1 << 20
@@ -160,10 +188,14 @@ SHOW_LIMIT = 1 << 20
 @click.option("--full", is_flag=True, help="Show all of a message longer than 1 MiB.")
 @vault_option
 def show(submission_id: str, full: bool, vault_path: Path | None) -> None:
-    """Show a submission's message and list its attachments (an id prefix is enough); for a
-    submission or reply in a conversation, the whole thread."""
+    """Show a conversation (its name as `list` prints it) or a submission (an id prefix is
+    enough): the whole thread, then the case's status, tags, assignee and notes."""
     vault = open_vault(vault_path)
-    if threadview.show_thread(vault, submission_id, full, console()):
+    if names.looks_like_name(submission_id):  # as `list` prints it
+        submission_id = find_submission(vault, submission_id).id
+    case = case_view.CaseView.of(vault, submission_id)
+    if threadview.show_thread(vault, submission_id, full, console(), case.authors):
+        case.print(console())
         return
     submission = find_submission(vault, submission_id)
     out = console()
@@ -208,6 +240,7 @@ def show(submission_id: str, full: bool, vault_path: Path | None) -> None:
             out.print(f"Save them with: sealdrop-reviewer save {submission.id} --out DIRECTORY")
         else:
             out.print(Text("(no attachments)", style="dim"))
+        case.print(out)
         vault.mark_read(submission)
     except (OSError, VaultError) as exc:
         raise click.ClickException(
@@ -233,20 +266,32 @@ def _read_text(path: Path, full: bool) -> str:
 @strip_option
 @vault_option
 def save(submission_id: str, out_dir: Path, strip: bool | None, vault_path: Path | None) -> None:
-    """Copy a submission's attachments out of the vault, under safe names."""
+    """Copy the attachments of a conversation (its name as `list` prints it) or of one
+    submission (its id) out of the vault, under safe names."""
     vault = open_vault(vault_path)
-    submission = find_submission(vault, submission_id)
+    try:
+        chosen = [vault.submission(i) for i in conversation_of(vault, submission_id)]
+    except VaultError as exc:  # damaged since it was listed
+        raise click.ClickException(str(exc)) from None
     if strip is None:
         try:
             strip = attachments.strip_by_default(vault.config())
         except VaultError as exc:
             raise click.ClickException(str(exc)) from None
     mat2 = attachments.mat2_path()
-    files = submission.attachments
     out = console()
-    if not files:
-        out.print(f"Submission {submission.id} has no attachments; nothing to save.")
+    if not any(submission.attachments for submission in chosen):
+        what = f"Submission {chosen[0].id}" if len(chosen) == 1 else submission_id
+        out.print(f"{what} has no attachments; nothing to save.")
         return
+    for submission in chosen:
+        _save_files(vault, submission, out_dir, strip, mat2, out)
+
+
+def _save_files(
+    vault: Vault, submission: Submission, out_dir: Path, strip: bool, mat2: str | None, out: Console
+) -> None:
+    files = submission.attachments
     try:
         out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         for index, item in enumerate(files):
@@ -287,6 +332,10 @@ def save(submission_id: str, out_dir: Path, strip: bool | None, vault_path: Path
     help="The inbox app's language (auto: from the environment).",
 )
 @click.option(
+    "--timezone",
+    help="Show hours in this zone, e.g. Europe/Moscow (auto: the computer's own).",
+)
+@click.option(
     "--retention-closed",
     "closed_days",
     type=click.IntRange(0, 99_999),
@@ -303,12 +352,13 @@ def config(
     key: Path | None,
     strip: bool | None,
     language: str | None,
+    timezone: str | None,
     closed_days: int | None,
     spam_days: int | None,
     vault_path: Path | None,
 ) -> None:
-    """Show or change the vault's settings (default key, metadata stripping, language,
-    retention policy)."""
+    """Show or change the vault's settings (default key, metadata stripping, language, time
+    zone, retention policy)."""
     vault = open_vault(vault_path)
     changes: dict[str, object] = {}
     try:
@@ -319,6 +369,8 @@ def config(
             changes["strip_metadata"] = strip
         if language is not None:
             changes["language"] = None if language == "auto" else language
+        if timezone is not None:
+            changes["timezone"] = None if timezone == "auto" else localtime.check_zone(timezone)
         if closed_days is not None or spam_days is not None:
             policy = dict(current.get("retention") or {})
             if closed_days is not None:
@@ -327,7 +379,7 @@ def config(
                 policy["spam"] = spam_days
             changes["retention"] = policy
         settings = vault.set_config(**changes) if changes else current
-    except VaultError as exc:
+    except (VaultError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     out = console()
     out.print(f"vault:          {vault.root}")
@@ -335,6 +387,7 @@ def config(
     stripping = attachments.strip_by_default(settings)
     out.print(f"strip metadata: {'yes' if stripping else 'no'}")
     out.print(f"language:       {settings.get('language') or 'from the environment'}")
+    out.print(f"time zone:      {settings.get('timezone') or 'the computer’s own'}")
     policy = settings.get("retention") or {}
     kept = {k: f"destroyed after {v} days" if v else "kept" for k, v in policy.items()}
     out.print(
@@ -360,7 +413,7 @@ def destroy(
     if everything:
         ids = vault.ids()
     elif submission_ids:
-        ids = [find_submission(vault, prefix).id for prefix in submission_ids]
+        ids = [i for prefix in submission_ids for i in conversation_of(vault, prefix)]
     else:
         raise click.ClickException("name the submissions to destroy, or pass --all")
     if not ids:

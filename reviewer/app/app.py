@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 
 from ..conversations import Inbox
 from ..i18n import DOMAIN, LOCALE_DIR
+from ..layout import either_layout
 from .dialogs import HelpScreen
 from .inbox_screen import InboxScreen
 from .translate import translated
@@ -26,10 +27,16 @@ class InboxApp(App[None]):
     TITLE = "sealdrop"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Keys", key_display="?", show=False),
+        Binding(either_layout("q"), "quit", "Quit", key_display="q"),
+        Binding(either_layout("question_mark"), "help", "Keys", key_display="?", show=False),
         Binding("f1", "help", "Keys (also while writing)", show=False),
-        Binding("T", "trash", "Trash", show=False),
+        Binding(
+            either_layout("B"),
+            "trash",
+            "Trash",
+            key_display="B",
+            show=False,
+        ),
     ]
 
     def __init__(self, inbox: Inbox, passphrase_file: Path | None = None) -> None:

@@ -3,14 +3,17 @@ reply. Each asks in a dialog, records one event through the inbox, and redraws."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.binding import Binding
 from textual.screen import Screen
 
 from .. import caselog
 from ..conversations import Conversation, Inbox
 from ..i18n import N_, _
+from ..layout import either_layout
 from ..vault import VaultError
-from .dialogs import ChoiceDialog, MessageDialog, TextDialog
+from .dialogs import ChoiceDialog, MessageDialog, NoteDialog, TextDialog
 
 STATUS_LABELS = {
     caselog.NEW: N_("new"),
@@ -21,20 +24,29 @@ STATUS_LABELS = {
 }
 
 # First in every screen's bindings, so that the footer shows it first even at 80 columns.
-HELP_BINDING = Binding("question_mark", "app.help", "Keys", key_display="?")
+HELP_BINDING = Binding(either_layout("question_mark"), "app.help", "Keys", key_display="?")
+
+
+def layout_key(letter: str, action: str, description: str, show: bool = True) -> Binding:
+    """A one-letter binding that works in the Latin and the Russian layout alike (never while
+    typing in a box: an input takes the letters typed into it)."""
+    display = {"slash": "/", "question_mark": "?"}.get(letter, letter)
+    return Binding(either_layout(letter), action, description, show=show, key_display=display)
+
+
+# Only Reply in the bottom bar, so that it fits 80 columns in Russian too; the others are in
+# the help (?) and are buttons on a conversation.
 CASE_BINDINGS = [
-    Binding("r", "reply", "Reply"),
-    Binding("s", "status", "Status"),
-    Binding("n", "note", "Note"),
-    Binding("t", "tag", "Tag", show=False),  # in the help, and as buttons on a conversation
-    Binding("a", "assign", "Assign", show=False),
-    Binding("u", "urgent", "Urgent", show=False),
+    layout_key("r", "reply", "Reply"),
+    layout_key("s", "status", "Status", show=False),
+    layout_key("n", "note", "Note", show=False),
+    layout_key("t", "tag", "Tag", show=False),
+    layout_key("a", "assign", "Assign", show=False),
+    layout_key("u", "urgent", "Urgent", show=False),
+    layout_key("x", "spam", "Spam", show=False),
+    layout_key("T", "templates", "Templates", show=False),
+    layout_key("L", "export_case", "Export the case for a lawyer", show=False),
 ]
-
-
-def hour_label(hour: str) -> str:
-    """2026-11-24T13:00Z as 2026-11-24 13h (UTC; sealdrop keeps only the hour)."""
-    return hour.replace("T", " ").removesuffix(":00Z") + "h" if hour.endswith(":00Z") else hour
 
 
 def status_label(status: str) -> str:
@@ -81,8 +93,10 @@ class CaseActions(Screen[None]):
             if text and text.strip():
                 self._apply(lambda: self.inbox.add_note(self.current_fresh(), text))
 
-        title = _("Private note on {name} (staff only)").format(name=self.shown_name(conversation))
-        self.app.push_screen(TextDialog(title), written)
+        title = _("Private note on {name} (staff only; Enter starts a new line)").format(
+            name=self.shown_name(conversation)
+        )
+        self.app.push_screen(NoteDialog(title), written)
 
     def action_tag(self) -> None:
         conversation = self.current()
@@ -99,7 +113,10 @@ class CaseActions(Screen[None]):
                 self._apply(lambda: self.inbox.set_tag(self.current_fresh(), tag.lstrip("#")))
 
         title = _("Tag {name} (-tag removes it)").format(name=self.shown_name(conversation))
-        self.app.push_screen(TextDialog(title, placeholder=_("e.g. legal")), tagged)
+        in_use = self.inbox.tags_in_use()
+        self.app.push_screen(
+            TextDialog(title, placeholder=_("e.g. legal"), suggestions=in_use), tagged
+        )
 
     def action_assign(self) -> None:
         conversation = self.current()
@@ -110,16 +127,64 @@ class CaseActions(Screen[None]):
             if label is not None:
                 self._apply(lambda: self.inbox.assign(self.current_fresh(), label))
 
-        title = _("Hand {name} to (a colleague's label; empty to unassign)").format(
+        title = _("Hand {name} to (a colleague's label, or me; empty to unassign)").format(
             name=self.shown_name(conversation)
         )
-        self.app.push_screen(TextDialog(title, conversation.state.assignee), assigned)
+        people = [_("me"), *self.inbox.colleagues()]
+        self.app.push_screen(
+            TextDialog(title, conversation.state.assignee, suggestions=people), assigned
+        )
 
     def action_urgent(self) -> None:
         conversation = self.current()
         if conversation is not None:
             urgent = not conversation.state.urgent
             self._apply(lambda: self.inbox.set_urgent(conversation, urgent))
+
+    def action_templates(self) -> None:
+        from .templates_screen import TemplatesDialog
+
+        self.app.push_screen(TemplatesDialog(self.inbox.vault), lambda _done: self.redraw())
+
+    def action_export_case(self) -> None:
+        conversation = self.current()
+        if conversation is None:
+            return
+        folder = Path(self.inbox.vault.config().get("save_dir") or Path.home() / "sealdrop-files")
+        suggested = folder / f"case-{conversation.name}.zip"
+        title = _(
+            "Write {name} for a lawyer (messages, replies, notes, files without metadata) to "
+            "this .zip, or a folder:"
+        ).format(name=self.shown_name(conversation))
+        self.app.push_screen(
+            TextDialog(title, str(suggested)), lambda where: self._export_case(conversation, where)
+        )
+
+    def _export_case(self, conversation: Conversation, where: str | None) -> None:
+        if not where:
+            return
+        from ..case_export import export_case
+
+        try:
+            written = export_case(self.inbox, conversation, Path(where).expanduser())
+        except VaultError as exc:
+            self.app.push_screen(MessageDialog(_("Not written"), str(exc)))
+            return
+        self.app.push_screen(
+            MessageDialog(
+                _("Case written"),
+                _(
+                    "{path} holds the whole conversation in plain text: carry it only on an "
+                    "encrypted stick, and destroy this copy once the lawyer has it."
+                ).format(path=written),
+            )
+        )
+
+    def action_spam(self) -> None:
+        conversation = self.current()
+        if conversation is not None and conversation.status != caselog.SPAM:
+            self._apply(lambda: self.inbox.set_status(self.current_fresh(), caselog.SPAM))
+            self.notify(_("{name} marked spam").format(name=self.shown_name(conversation)))
 
     def action_reply(self) -> None:
         conversation = self.current()
@@ -133,9 +198,13 @@ class CaseActions(Screen[None]):
                 )
             )
             return
-        from .reply_screen import ReplyScreen
+        self.start_reply(conversation)
 
-        self.app.push_screen(ReplyScreen(conversation), lambda _sent: self.redraw())
+    def start_reply(self, conversation: Conversation) -> None:
+        """Opens the editor under the thread (the list first opens the thread)."""
+        from .thread_screen import ThreadScreen
+
+        self.app.push_screen(ThreadScreen(conversation, replying=True))
 
     def current_fresh(self) -> Conversation:
         """The conversation as it is now (a dialog may have stayed open across a change)."""

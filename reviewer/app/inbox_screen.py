@@ -11,17 +11,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Label, Tab, Tabs
 
-from crypto import Identity, SealdropError
+from crypto import Identity, SealdropError, WrongPassphrase
 
-from .. import caselog, replies, retention, sync
+from .. import caselog, drafts, replies, retention, sync
 from ..conversations import ALL, SPAM, TODO, URGENT_VIEW, Conversation
 from ..display import clean_name
 from ..i18n import N_, _, ngettext
+from ..localtime import zone_name
 from ..team import Team
 from ..vault import VaultError
-from .case_actions import CASE_BINDINGS, HELP_BINDING, CaseActions, hour_label, status_label
+from .case_actions import (
+    CASE_BINDINGS,
+    HELP_BINDING,
+    CaseActions,
+    layout_key,
+    status_label,
+)
 from .dialogs import ConfirmDialog, MessageDialog, TextDialog
-from .translate import translated
+from .rows import NARROW, PREVIEW, Columns
+from .translate import layout_hint, translated
 
 VIEW_LABELS = {
     TODO: N_("Needs reply"),
@@ -31,20 +39,19 @@ VIEW_LABELS = {
     URGENT_VIEW: N_("Urgent"),
     ALL: N_("All"),
 }
-PREVIEW = 60
 SHOWN = 200  # rows in the list at once; nobody scrolls further, they search or filter
 
 
 class InboxScreen(CaseActions):
     BINDINGS: ClassVar[list[BindingType]] = [
         HELP_BINDING,
-        Binding("slash", "search", "Search", key_display="/"),
+        layout_key("slash", "search", "Search"),
         Binding("escape", "clear_search", "Clear search", show=False),
         *CASE_BINDINGS,
-        Binding("o", "open_bundle", "Open bundle"),
-        Binding("e", "export", "Export replies"),
-        Binding("D", "destroy_spam", "Destroy spam", show=False),
-        Binding("R", "retention", "Retention", show=False),
+        layout_key("o", "open_bundle", "Open bundle"),
+        layout_key("e", "export", "Export replies"),
+        layout_key("D", "destroy_spam", "Destroy spam", show=False),
+        layout_key("R", "retention", "Retention", show=False),
         *(
             Binding(str(n), f"view('{view}')", VIEW_LABELS[view], show=False)
             for n, view in enumerate(VIEW_LABELS, 1)
@@ -60,24 +67,18 @@ class InboxScreen(CaseActions):
         self.matching = 0
         self.drawn_width = 0
         self.away = False
+        self.columns: Columns | None = None
 
     def compose(self) -> ComposeResult:
         yield Tabs(*(Tab(_(label), id=view) for view, label in VIEW_LABELS.items()), id="views")
         yield Input(placeholder=_("/ search: words, #tag, @colleague or a name"), id="search")
         yield DataTable(id="conversations", cursor_type="row", zebra_stripes=True)
         yield Label("", id="summary", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column(_("Name"), key="name")
-        table.add_column(_("Status"), key="status")
-        table.add_column(_("Msgs"), key="count")
-        table.add_column(_("Last (UTC)"), key="last")
-        table.add_column(_("Flags"), key="flags")
-        table.add_column(_("Preview"), key="preview")
         self.redraw()
-        table.focus()
+        self.query_one(DataTable).focus()
 
     # --- showing ---------------------------------------------------------------------------
 
@@ -86,6 +87,16 @@ class InboxScreen(CaseActions):
         if not self.rows or not 0 <= table.cursor_row < len(self.rows):
             return None
         return self.rows[table.cursor_row]
+
+    def _columns(self) -> Columns:
+        columns = Columns(narrow=self.size.width < NARROW)
+        table = self.query_one(DataTable)
+        if columns != self.columns or not table.columns:
+            table.clear(columns=True)
+            for key, label in columns.heads():
+                table.add_column(label, key=key)
+            self.columns = columns
+        return columns
 
     def redraw(self) -> None:
         inbox = self.inbox
@@ -102,49 +113,26 @@ class InboxScreen(CaseActions):
         self.matching = len(self.rows)
         self.rows = self.rows[:SHOWN]
         self.drawn_width = self.size.width
+        columns = self._columns()
         table = self.query_one(DataTable)
         table.clear()
-        rows = [self._cells(conversation) for conversation in self.rows]
+        drafted = drafts.drafted(inbox.vault)
+        why = inbox.why(self.query_text, self.rows) if self.query_text else {}
+        rows = [
+            columns.cells(c, self.shown_name(c), c.id in drafted, why.get(c.id, ""))
+            for c in self.rows
+        ]
         fixed = sum(
             max([column.label.cell_len, *(row[i].cell_len for row in rows)]) + 2
             for i, column in enumerate(list(table.columns.values())[:-1])
         )
-        room = max(12, min(PREVIEW, self.size.width - fixed - 6))  # its padding, a scrollbar
+        room = max(12, min(PREVIEW, self.size.width - fixed - 4))  # its padding, a scrollbar
         for conversation, cells in zip(self.rows, rows, strict=True):
             cells[-1].truncate(room, overflow="ellipsis")
             table.add_row(*cells, key=conversation.id)
         if previous is not None and previous.id in {c.id for c in self.rows}:
             table.move_cursor(row=[c.id for c in self.rows].index(previous.id))
         self._summarise()
-
-    def _cells(self, conversation: Conversation) -> list[Text]:
-        state = conversation.state
-        flags = []
-        if state.urgent:
-            flags.append(Text("!", style="bold red"))
-        if conversation.follow_up:
-            flags.append(Text("+", style="bold"))
-        if state.assignee:
-            flags.append(Text("@" + clean_name(state.assignee)))
-        flags += [Text("#" + clean_name(tag)) for tag in sorted(state.tags)]
-        count = f"{len(conversation.submission_ids)}/{len(conversation.reply_ids)}"
-        if conversation.files:
-            flags.append(
-                Text(
-                    ngettext("{n} file", "{n} files", conversation.files).format(
-                        n=conversation.files
-                    )
-                )
-            )
-        status_style = "bold" if conversation.status in (caselog.NEW, caselog.NEEDS_REPLY) else ""
-        return [
-            Text(self.shown_name(conversation), style="bold"),
-            Text(status_label(conversation.status), style=status_style),
-            Text(count),
-            Text(hour_label(conversation.last_hour)),
-            Text(" ").join(flags),
-            Text(conversation.preview[:PREVIEW] or "—"),
-        ]
 
     def _summarise(self) -> None:
         queued = replies.queued_count(self.inbox.vault)
@@ -156,6 +144,7 @@ class InboxScreen(CaseActions):
             )
         if self.query_text:
             text += " · " + _("search: {query}").format(query=clean_name(self.query_text))
+        text += " · " + _("hours in {zone}").format(zone=zone_name())
         if queued:
             text += " · " + ngettext(
                 "{n} reply to export (e)", "{n} replies to export (e)", queued
@@ -273,7 +262,10 @@ class InboxScreen(CaseActions):
             if target.exists():
                 sync.acks_sent(vault, acks)
         except (OSError, VaultError, SealdropError) as exc:
-            self.app.push_screen(MessageDialog(_("Not exported"), str(exc)))
+            reason = str(exc)
+            if isinstance(exc, WrongPassphrase) and passphrase:
+                reason += " " + layout_hint(passphrase)
+            self.app.push_screen(MessageDialog(_("Not exported"), reason.strip()))
             return
         if not target.exists():
             self.app.push_screen(MessageDialog(_("Export replies"), _("Nothing to export.")))
@@ -288,7 +280,7 @@ class InboxScreen(CaseActions):
             text += " " + _("Your {n} changes for the team went with them.").format(n=len(events))
         text += " " + _(
             "Give the file to the server admin, who imports it with "
-            "`sealdrop-intake import-replies`. They will not be exported again."
+            "`sealdrop-admin import-replies`. They will not be exported again."
         )
         self.app.push_screen(MessageDialog(_("Replies exported"), text))
         self.redraw()

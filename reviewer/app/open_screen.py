@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from crypto import Identity, SealdropError
+from crypto import Identity, SealdropError, WrongPassphrase
 from crypto.bundle import Bundle, BundleError
 
 from .. import opening, sync
@@ -19,6 +19,7 @@ from ..display import clean_name
 from ..i18n import _, ngettext
 from ..vault import VaultError
 from .dialogs import Dialog
+from .translate import layout_hint
 
 
 class OpenBundleScreen(Dialog[list[opening.Outcome]]):
@@ -75,7 +76,9 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
             outcomes = self._open_bundle(path, passphrase)
         except (OSError, VaultError, BundleError, SealdropError, opening.DiskFull) as exc:
             message = clean_name(str(exc))
-            self.app.call_from_thread(self._failed, message)
+            if isinstance(exc, WrongPassphrase):
+                message += " " + layout_hint(passphrase)
+            self.app.call_from_thread(self._failed, message.strip())
             return
         self.app.call_from_thread(self._done, outcomes)
 
@@ -136,6 +139,21 @@ class OpenBundleScreen(Dialog[list[opening.Outcome]]):
             + "\n",
             style="bold",
         )
+        earlier = [o for o in outcomes if o.status == opening.BEFORE_YOU]
+        if earlier:
+            colleagues = sorted({name for o in earlier for name in o.detail.split(", ")})
+            text.append(
+                ngettext(
+                    "{n} submission predates you: it was sealed to {who} before your key was "
+                    "added to the team. Nothing is wrong; ask one of them for a hand-over "
+                    "(sealdrop-reviewer handover), then open it here.",
+                    "{n} submissions predate you: they were sealed to {who} before your key "
+                    "was added to the team. Nothing is wrong; ask one of them for a hand-over "
+                    "(sealdrop-reviewer handover), then open it here.",
+                    len(earlier),
+                ).format(n=len(earlier), who=clean_name(", ".join(colleagues)))
+                + "\n"
+            )
         for outcome in failed:
             text.append(clean_name(f"{outcome.id}: {outcome.detail}") + "\n", style="red")
         if self.staff is not None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .. import i18n
+from .. import i18n, localtime
 from ..conversations import Inbox
 from ..vault import Vault, VaultError, default_location
 
@@ -15,6 +15,7 @@ def run_app(vault_path: Path | None, key: Path | None) -> None:
     try:
         vault = Vault(vault_path or default_location())
         i18n.use(vault.config().get("language"))
+        localtime.use(vault.config().get("timezone"))
         inbox = Inbox(vault, key)
         inbox.refresh()
     except VaultError as exc:

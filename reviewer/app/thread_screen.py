@@ -17,10 +17,18 @@ from ..conversations import Conversation, Entry
 from ..display import clean_message, clean_name, decode, human_size
 from ..i18n import _
 from ..index import NOTE, REPLY
+from ..localtime import hour_label
 from ..team import Team
 from ..vault import Submission, VaultError
-from .case_actions import CASE_BINDINGS, HELP_BINDING, CaseActions, hour_label, status_label
+from .case_actions import (
+    CASE_BINDINGS,
+    HELP_BINDING,
+    CaseActions,
+    layout_key,
+    status_label,
+)
 from .dialogs import MessageDialog, TextDialog
+from .reply_panel import ReplyPanel
 from .translate import translated
 
 SHOWN = 256 * 1024  # of a message; `sealdrop-reviewer show --full` prints all of it
@@ -30,14 +38,16 @@ class ThreadScreen(CaseActions):
     BINDINGS: ClassVar[list[BindingType]] = [
         HELP_BINDING,
         Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "send", "Seal and queue", show=False, priority=True),
         *CASE_BINDINGS,
-        Binding("f", "save_all", "Save files"),
+        layout_key("f", "save_all", "Save files"),
     ]
 
-    def __init__(self, conversation: Conversation) -> None:
+    def __init__(self, conversation: Conversation, replying: bool = False) -> None:
         super().__init__()
         translated(self)
         self.conversation = conversation
+        self.replying = replying  # opened by r in the list: the editor opens at once
         self.files: dict[str, tuple[Submission, dict]] = {}
 
     def current(self) -> Conversation | None:
@@ -57,12 +67,16 @@ class ThreadScreen(CaseActions):
             ):
                 yield Button(label, id=f"do-{action}", compact=True)
         yield VerticalScroll(id="thread")
-        yield Footer()
+        yield ReplyPanel()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.query_one(ReplyPanel).display = False
         self.redraw()
         self.inbox.mark_read(self.conversation)
         self.query_one("#thread").focus()
+        if self.replying:
+            self.action_reply()
 
     def redraw(self) -> None:
         try:
@@ -80,6 +94,9 @@ class ThreadScreen(CaseActions):
             return
         self.files.clear()
         thread.mount_all([self._entry(entry) for entry in entries])
+        panel = self.query_one(ReplyPanel)
+        if panel.open:
+            panel.load_templates()  # they may have been edited meanwhile (T)
 
     def _case_line(self) -> Text:
         conversation, state = self.conversation, self.conversation.state
@@ -183,7 +200,33 @@ class ThreadScreen(CaseActions):
     # --- actions ---------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        self.dismiss(None)
+        panel = self.query_one(ReplyPanel)
+        if panel.open:
+            panel.close()
+        else:
+            self.dismiss(None)
+
+    def start_reply(self, conversation: Conversation) -> None:
+        panel = self.query_one(ReplyPanel)
+        if panel.open:  # already writing: back to the editor, what is in it kept
+            panel.query_one("#editor").focus()
+            return
+        panel.start(conversation, self.shown_name(conversation))
+        self.call_after_refresh(self._show_latest)
+
+    def _show_latest(self) -> None:
+        self.query_one("#thread", VerticalScroll).scroll_end(animate=False)
+
+    def action_send(self) -> None:
+        panel = self.query_one(ReplyPanel)
+        if panel.open:
+            panel.send()
+
+    def on_reply_panel_closed(self, event: ReplyPanel.Closed) -> None:
+        if event.sent:
+            self.redraw()
+            self.call_after_refresh(self._show_latest)
+        self.query_one("#thread").focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         button = event.button.id or ""

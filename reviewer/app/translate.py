@@ -8,7 +8,8 @@ from dataclasses import replace
 from textual.binding import BindingsMap
 from textual.dom import DOMNode
 
-from ..i18n import _
+from ..i18n import _, language
+from ..layout import passphrase_hint
 
 
 def translated(node: DOMNode) -> None:
@@ -18,3 +19,9 @@ def translated(node: DOMNode) -> None:
         for key_bindings in bindings.key_to_bindings.values()
         for binding in key_bindings
     )
+
+
+def layout_hint(passphrase: str) -> str:
+    """After a refused passphrase: a hint if it looks typed in the wrong keyboard layout."""
+    hint = passphrase_hint(passphrase, russian_speaker=language() == "ru")
+    return _(hint) if hint else ""

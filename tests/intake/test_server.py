@@ -285,7 +285,7 @@ def test_migrations_upgrade_and_downgrade_on_sqlite(tmp_path: Path) -> None:
     settings = init_data_dir(config)
     engine = make_engine(settings.database_url)
     columns = {c["name"] for c in inspect(engine).get_columns("submissions")}
-    assert columns == {"id", "received_hour", "size", "exported_hour"}
+    assert columns == {"id", "received_hour", "size", "exported_hour", "seq"}
     downgrade(settings, "base")
     assert "submissions" not in inspect(engine).get_table_names()
     with pytest.raises(Exception, match="sealdrop-intake init"):

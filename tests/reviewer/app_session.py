@@ -25,7 +25,7 @@ async def session(vault: Path, bundle: Path, passphrase: str, out: Path) -> None
         await pilot.click("#go")
         await pilot.pause()  # the press reaches the screen, which starts the worker
         await app.workers.wait_for_complete()
-        await pilot.press("escape", "slash", *"lawyer", "enter", "enter", "n", *"noted", "enter")
+        await pilot.press("escape", "slash", *"lawyer", "enter", "enter", "n", *"noted", "ctrl+s")
         await pilot.press("r", *"We read you", "ctrl+s", "escape", "e")
         app.screen.query_one(Input).value = str(out)
         await pilot.press("enter", "enter", "q")

@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # for reviewer_helpers in the te
 
 from reviewer_helpers import Keys, make_keys
 
+from reviewer import localtime
 from reviewer.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +30,7 @@ def _compile_catalogs() -> None:
 
 
 _compile_catalogs()
+localtime.use("UTC")  # screenshots and hours the same on every machine, whatever its zone
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from crypto.bundle import BundleWriter
 from reviewer.cli import main
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 600
+HOUR = "2026-11-23T05:00Z"  # one night's hour, for one_night
 HOSTILE = (
     "\x1b[2J\x1b[31mred alert\x1b[0m [bold red]markup[/bold red] [@click=app.quit]quit[/] "
     "\u202egpj.exe\u202c zero\u200bwidth \u2066isolate\u2069 end"
@@ -71,6 +72,24 @@ def write_caseload(path: Path, public: PublicKey) -> Path:
         writer = BundleWriter(out)
         for submission_id, (hour, envelope) in caseload(public).items():
             writer.add(submission_id, hour, io.BytesIO(envelope), len(envelope))
+        writer.close()
+    return path
+
+
+def one_night(path: Path, public: PublicKey) -> Path:
+    """Two follow-ups of one person in one hour, the urgent one sent first (listed first by
+    the server, its id sorting last), and two other people in the same hour."""
+    sent = [
+        ("zz9", "СРОЧНО: они приехали к дому, что делать?", person(7)),
+        ("aa1", "Всё спокойно, мы у родственников, напишите когда сможете.", person(7)),
+        ("mm5", "A first message from someone else.", person(8)),
+        ("bb2", "And another one, sent last of the night.", person(9)),
+    ]
+    with path.open("wb") as out:
+        writer = BundleWriter(out)
+        for submission_id, text, trailer in sent:
+            envelope = seal_bytes([public], text, trailer=trailer)
+            writer.add(submission_id, HOUR, io.BytesIO(envelope), len(envelope))
         writer.close()
     return path
 

@@ -14,18 +14,17 @@ from inbox_helpers import write_caseload
 from reviewer_helpers import PASSPHRASE, REPO, make_keys
 from textual.widgets import DataTable, Input
 
-from reviewer import caselog, i18n
+from reviewer import caselog, i18n, templates
 from reviewer.app.app import InboxApp
 from reviewer.conversations import ALL, Inbox
-from reviewer.drafts import templates_path
 from reviewer.vault import Vault
 
 OUT = REPO / "docs" / "img"
-TEMPLATES = """## First answer
-We have read your message. We answer within two days; write again here if anything changes.
-## Safe contact
-Do not keep this codename on your phone.
-"""
+TEMPLATES = {
+    "First answer": "We have read your message. We answer within two days; write again here "
+    "if anything changes.",
+    "Safe contact": "Do not keep this codename on your phone.",
+}
 
 
 def _app(vault: Path, language: str = "en") -> InboxApp:
@@ -79,7 +78,7 @@ async def _shots(vault: Path, bundle: Path) -> None:
         app.save_screenshot("inbox-thread.svg", str(OUT))
         await pilot.press("r")
         await pilot.click("#template")
-        await pilot.press("down", "down", "enter")
+        await pilot.press("down", "enter")
         await pilot.pause()
         app.save_screenshot("inbox-reply.svg", str(OUT))
     app = _app(vault, "ru")
@@ -99,7 +98,8 @@ def main() -> None:
         keys = make_keys(Path(work) / "keys")
         vault = Path(work) / "vault"
         Vault(vault).set_config(identity=str(keys.key_file))
-        templates_path(Vault(vault)).write_text(TEMPLATES, encoding="utf-8")
+        for title, text in TEMPLATES.items():
+            templates.save(Vault(vault), title, text)
         bundle = write_caseload(Path(work) / "bundle.tar", keys.public)
         asyncio.run(_shots(vault, bundle))
     i18n.use("en")

@@ -72,12 +72,16 @@ def exercise_every_command(run: Run, work: Path, keys: Keys, *, with_mat2: bool)
     ok("export-replies", "--out", work / "replies.tar", *secret, *v)
     with Bundle(work / "replies.tar", "replies") as replies:
         assert [entry.mailbox for entry in replies.entries] == [person.mailbox]
-        assert len(replies.events) == 6  # the reply, status, note, tag, assign, urgent
+        # the reply and the "waiting for them" it sets, status, note, tag, assign, urgent
+        assert len(replies.events) == 7
     ok("handover", "--to", colleague, "--out", work / "handover.tar", *secret, *v)
     ok("team", "remove", "boris", "--yes", *v)
     strip = "--strip-metadata" if with_mat2 else "--keep-metadata"
     ok("save", "s1", "--out", work / "saved", strip, *v)
     assert (work / "saved" / "a.bin").read_bytes() == ATTACHMENT
+    keep = () if with_mat2 else ("--keep-metadata",)
+    ok("export-case", "s1", "--out", work / "case", *keep, *v)
+    assert "hello from afar" in (work / "case" / "case.txt").read_text()
     ok("destroy", "--all", "--yes", *v)
     assert "The trash is empty." in ok("trash", *v)  # one's own destroys take effect at once
     return ran

@@ -30,6 +30,9 @@ def _payload(kind: str, draw: st.DrawFn) -> dict:
         return {"urgent": draw(st.booleans())}
     if kind == caselog.REPLY_WRITTEN:
         return {"reply": draw(st.sampled_from(["r1", "r2"]))}
+    if kind == caselog.TEMPLATE:
+        text = draw(st.sampled_from(["", "We read you.", "Мы ответим"]))
+        return {"template": "t" * 26, "title": "First answer", "text": text}
     return {"ids": draw(st.lists(st.sampled_from(["s1", "s2"]), max_size=2))}
 
 

@@ -14,10 +14,16 @@ from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 from crypto.bundle import Bundle
 from reviewer import caselog, i18n
 from reviewer.app.app import InboxApp
-from reviewer.app.dialogs import ChoiceDialog, HelpScreen, MessageDialog, TextDialog
+from reviewer.app.dialogs import (
+    ChoiceDialog,
+    HelpScreen,
+    MessageDialog,
+    NoteDialog,
+    TextDialog,
+)
 from reviewer.app.inbox_screen import InboxScreen
 from reviewer.app.open_screen import OpenBundleScreen
-from reviewer.app.reply_screen import ReplyScreen
+from reviewer.app.reply_panel import ReplyPanel
 from reviewer.app.thread_screen import ThreadScreen
 from reviewer.caselog import CaseLog
 from reviewer.conversations import Inbox
@@ -83,16 +89,18 @@ def test_a_case_worker_opens_finds_reads_notes_answers_and_exports(tmp_path: Pat
             assert options.highlighted == 2
             await pilot.press("enter")
             await pilot.press("n")
-            assert isinstance(app.screen, TextDialog)
-            await pilot.press(*"called the lawyer", "enter")
-            assert "called the lawyer" in _text(app)
+            assert isinstance(app.screen, NoteDialog)
+            await pilot.press(*"called the lawyer", "enter", *"она перезвонит", "ctrl+s")
+            assert "called the lawyer\nона перезвонит" in _text(app)  # a note of two lines
 
             await pilot.press("r")
-            assert isinstance(app.screen, ReplyScreen)
+            assert isinstance(app.screen, ThreadScreen)  # the editor opens under the thread
+            panel = app.screen.query_one(ReplyPanel)
+            assert panel.open and "Нам нужно убежище" in _text(app)
             await pilot.press(*"We can help? Quite so.")  # q and ? are text here, not keys
-            assert app.screen.query_one(TextArea).text == "We can help? Quite so."
+            assert panel.query_one(TextArea).text == "We can help? Quite so."
             await pilot.press("ctrl+s")
-            assert isinstance(app.screen, ThreadScreen)
+            assert isinstance(app.screen, ThreadScreen) and not panel.open
             assert "written by you" in _text(app) and "We can help" in _text(app)
 
             await pilot.press("escape")
@@ -108,7 +116,7 @@ def test_a_case_worker_opens_finds_reads_notes_answers_and_exports(tmp_path: Pat
         assert [entry.mailbox for entry in exported.entries] == [person(1)["mailbox"]]
     states = CaseLog(Vault(vault)).state()
     (state,) = [s for s in states.values() if s.notes]
-    assert [n.text for n in state.notes] == ["called the lawyer"]
+    assert [n.text for n in state.notes] == ["called the lawyer\nона перезвонит"]
     assert state.status == caselog.WAITING  # answering sets it after the status chosen
     assert [author for _reply, author in state.replies] == [keys.public.key_id_hex]
     kinds = [e.kind for e in CaseLog(Vault(vault)).events()]

@@ -35,9 +35,10 @@ def test_keygen_writes_protected_identity_and_public_key(tmp_path) -> None:
     assert (out / "identity.key").read_text() == identity_text
 
     printed = CliRunner().invoke(main, ["fingerprint", str(out / "public.key")])
-    assert printed.output.strip() == public.fingerprint
+    assert printed.stdout.strip() == public.fingerprint
+    assert "the admin compares it" in printed.stderr  # which of the two fingerprints
     from_identity = CliRunner().invoke(main, ["fingerprint", str(out / "identity.key")])
-    assert from_identity.output.strip() == public.fingerprint
+    assert from_identity.stdout.strip() == public.fingerprint
 
 
 def test_keygen_prompts_twice_for_the_passphrase(tmp_path) -> None:

@@ -93,6 +93,7 @@ def test_every_command_works_with_the_network_blocked(tmp_path: Path, keys: Keys
         "handover",
         "team",
         "save",
+        "export-case",
         "destroy",
         "trash",
     ]

@@ -136,7 +136,7 @@ def test_the_reviewer_runs_from_a_base_only_install(tmp_path: Path, keys: Keys):
 
     with_mat2 = attachments.mat2_path() is not None
     ran = exercise_every_command(run, tmp_path / "work", keys, with_mat2=with_mat2)
-    assert len(ran) == 25  # every step of reviewer_session, team, handover and trash included
+    assert len(ran) == 26  # every step of reviewer_session, team, handover and trash included
     app = subprocess.run(  # the inbox app and its styles and catalogs are in the wheel
         [python, "-c", "from reviewer.app.app import InboxApp; InboxApp.check_resources()"],
         capture_output=True,

@@ -311,7 +311,7 @@ def test_a_replies_bundle_is_not_opened_as_submissions(cli, keys, tmp_path, pers
     out = tmp_path / "r.tar"
     assert cli("export-replies", "--out", out).exit_code == 0
     result = cli("open", out, "--passphrase-file", keys.passphrase_file)
-    assert result.exit_code != 0 and "sealdrop-intake import-replies" in result.output
+    assert result.exit_code != 0 and "sealdrop-admin import-replies" in result.output
     with pytest.raises(BundleError):
         Bundle(out)
 

@@ -73,7 +73,7 @@ def test_chen_sees_annas_work_and_his_case_in_the_app(tmp_path: Path):
             assert "We read you. Stay safe." in shown and "lawyer called back" in shown
             assert "written by anna" in shown and "Note by anna" in shown  # team labels
             await pilot.press("n")
-            await pilot.press(*"on it", "enter")
+            await pilot.press(*"on it", "ctrl+s")  # a note may have several lines
             await pilot.press("escape")
             await pilot.press("e")
             assert isinstance(app.screen, TextDialog)

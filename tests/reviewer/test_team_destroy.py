@@ -132,7 +132,7 @@ def test_the_app_restores_from_the_trash_with_t(tmp_path: Path):
         app = InboxApp(inbox)
         async with app.run_test(size=(80, 24)) as pilot:
             shown = len(app.screen.rows)
-            await pilot.press("T")
+            await pilot.press("B")
             assert isinstance(app.screen, ChoiceDialog)
             [option] = app.screen.query_one(OptionList)._options
             assert "s2: удалено участником chen" in str(option.prompt)
