@@ -151,6 +151,7 @@ class BundleWriter:
     def close(
         self,
         acks: Acks | None = None,
+        *,
         epochs: Sequence[str] = (),
         confirmation: str | None = None,
     ) -> None:

@@ -55,11 +55,17 @@ def _reviewers(settings: Settings) -> list[tuple[PublicKey, SigningPublicKey | N
     ]
 
 
-def check(settings: Settings, texts: list[str], now: float | None = None) -> list[Statement]:
-    """The statements of a replies bundle, each verified against a configured reviewer's card;
-    BundleError (naming why) for any that is not, so the import stores nothing."""
+def check(
+    settings: Settings, texts: list[str], now: float | None = None
+) -> tuple[list[tuple[Statement, str]], list[str]]:
+    """The statements of a replies bundle, each verified against a configured reviewer's card,
+    with their texts; BundleError (naming why) for any that is forged or malformed, so the
+    import stores nothing. A statement of a reviewer whose recipient file has no signing key
+    cannot be checked: it is set aside (the second list says so) and the replies still go
+    through, sealed to that reviewer's long-term key as before."""
     now = time.time() if now is None else now
     checked = []
+    set_aside = []
     for text in texts:
         line = text.split("\n", 2)[1] if text.count("\n") >= 2 else ""
         named = line.removeprefix("reviewer: ")
@@ -71,11 +77,12 @@ def check(settings: Settings, texts: list[str], now: float | None = None) -> lis
             )
         key, signing = match[0]
         if signing is None:
-            raise BundleError(
-                f"the bundle carries weekly keys of reviewer {key.key_id_hex}, but their "
-                "recipient file is not a member card (no signing-key line) to check them "
-                "against; configure their member card (docs/ADMIN.md); nothing was imported"
+            set_aside.append(
+                f"the weekly keys of reviewer {key.key_id_hex} were set aside: their recipient "
+                "file is not a member card (no signing-key line) to check them against; "
+                "configure their member card (docs/ADMIN.md) and they come with the next export"
             )
+            continue
         try:
             statement = read_statement(text, key, signing)
         except StatementError as error:
@@ -91,8 +98,8 @@ def check(settings: Settings, texts: list[str], now: float | None = None) -> lis
                 f"the bundle's weekly keys of reviewer {key.key_id_hex} are older than the "
                 "ones the server has; nothing was imported"
             )
-        checked.append(statement)
-    return checked
+        checked.append((statement, text))
+    return checked, set_aside
 
 
 def store(settings: Settings, statements: list[tuple[Statement, str]]) -> None:

@@ -182,7 +182,7 @@ class ReplyStore:
                     team.check_event(entry, reader)
                 team.check_acks(self.store, bundle.acks)
                 signed = team.check_confirmation(self.store, bundle)
-                statements = epochs.check(self.store.settings, bundle.epochs)
+                statements, set_aside = epochs.check(self.store.settings, bundle.epochs)
                 with Session(self.store.engine) as session:
                     known = set(session.scalars(select(Reply.id)))
                 todo = [entry for entry in bundle.entries if entry.id not in known]
@@ -199,11 +199,13 @@ class ReplyStore:
                 finally:
                     self.store.recount()  # charged for what was stored, not what was reserved
                 confirmed = team.record_acks(self.store, bundle.acks, signed)
-                epochs.store(self.store.settings, list(zip(statements, bundle.epochs, strict=True)))
+                epochs.store(self.store.settings, statements)
                 if report is not None:
                     report.update(events=len(events), confirmed=confirmed)
                     if statements:
                         report["epochs"] = len(statements)
+                    if set_aside:
+                        report["epochs_set_aside"] = set_aside
                 return new
         except BundleError as error:
             raise ImportError_(str(error)) from None
@@ -361,6 +363,8 @@ def import_command(bundle: Path) -> None:
     )
     if report.get("epochs"):
         click.echo(f"and the weekly keys of {report['epochs']} reviewer(s), now served to the page")
+    for note in report.get("epochs_set_aside", ()):
+        click.echo(f"note: {note}")
     if report.get("events") or report.get("confirmed"):
         click.echo(
             f"and {report['events']} new staff event(s) for the next export, "

@@ -106,6 +106,13 @@ def prune(vault: Vault, now: float | None = None) -> list[str]:
     return pruned
 
 
+class EpochIdentity(Identity):
+    """A live epoch key: it opens what was sealed to its week, but it is not the reviewer's own
+    key (not in the team list, not what a reviewer is told to compare)."""
+
+    __slots__ = ()
+
+
 def for_opening(
     vault: Vault, identity: Identity, now: float | None = None
 ) -> Sequence[Identity | DeletedKey]:
@@ -119,7 +126,7 @@ def for_opening(
         public = PublicKey.from_line(record["public_key"])
         if "secret" in record:
             secret = _sodium.secretbox_open(box_key, base64.b64decode(record["secret"]))
-            keys.append(Identity(secret))
+            keys.append(EpochIdentity(secret))
         else:
             keys.append(DeletedKey(public, record["not_after"], record["deleted"]))
     return keys

@@ -35,6 +35,7 @@ from crypto import (
     open_envelope,
 )
 from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
+from crypto.epochs import DeletedKey
 from crypto.errors import StanzaNotForYourKey
 
 from . import epochs, handover, replies, sync
@@ -260,11 +261,16 @@ def _colleagues(
     if not isinstance(error, NotForYou) or not sync.in_team(vault):
         return []
     team = Team(vault)
-    joined = [team.added(i.public_key.key_id_hex) for i in identities]
-    if not all(joined) or not received < min(joined):
+    joined = [team.added(i.public_key.key_id_hex) for i in _own(identities)]
+    if not joined or not all(joined) or not received < min(joined):
         return []
     found = [team.by_key_id(key_id) for key_id in error.key_ids]
     return sorted({member.label for member in found if member is not None})
+
+
+def _own(identities: Sequence[Identity]) -> list[Identity]:
+    """The reviewer's own long-term keys, without the epoch keys that open_entries adds."""
+    return [i for i in identities if not isinstance(i, (epochs.EpochIdentity, DeletedKey))]
 
 
 def _intact(checker: Prefetcher) -> bool:
@@ -292,7 +298,7 @@ def _explain(
         except (BundleError, OSError) as exc:
             return _unreadable(exc)
     if isinstance(error, NotForYou):
-        yours = ", ".join(i.public_key.key_id_hex for i in identities)
+        yours = ", ".join(i.public_key.key_id_hex for i in _own(identities))
         return (
             f"it is not encrypted to your key (yours is {yours}; it was sealed to "
             f"{', '.join(error.key_ids)}); open it with the identity of one of those keys "

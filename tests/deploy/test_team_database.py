@@ -41,7 +41,7 @@ def replies_bundle(
         writer = BundleWriter(out, REPLIES)
         for event_id, envelope in events.items():
             writer.add_event(event_id, hour_stamp(), io.BytesIO(envelope), len(envelope))
-        writer.close(acks, confirmation.text if confirmation else None)
+        writer.close(acks, confirmation=confirmation.text if confirmation else None)
     return path
 
 

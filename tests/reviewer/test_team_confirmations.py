@@ -25,7 +25,7 @@ team, server = roundtrip.team, roundtrip.server  # the round trip's fixtures
 
 def _bundle(path: Path, acks: Acks | None = None, confirmation: str | None = None) -> Path:
     with path.open("wb") as out:
-        BundleWriter(out, REPLIES).close(acks, confirmation)
+        BundleWriter(out, REPLIES).close(acks, confirmation=confirmation)
     return path
 
 
