@@ -1,7 +1,8 @@
 'use strict';
 // A person at Tor Browser's Safest level (Firefox ESR, no JavaScript) types a message, the
 // stack refuses the post before the app sees it (nginx's own page), the person reads the page
-// and goes Back. Reports the refusal page and what the form holds afterwards, as JSON.
+// and goes Back, on a phone-sized window. Reports the refusal page, its layout and what the
+// form holds afterwards, as JSON.
 // Usage: node drive_back.js URL MESSAGE; it waits for a line on stdin between typing and
 // sending (the test takes the app down) and between the refusal and Back (the app is back). Run by tests/deploy/test_nginx_back.py.
 const readline = require('node:readline');
@@ -13,6 +14,7 @@ async function main() {
   const report = {};
   try {
     const page = await browser.newPage();
+    await page.setViewport({ width: 390, height: 844 }); // a phone
     await page.goto(`${url}/?lang=ru`, { waitUntil: 'load' });
     await page.focus('#message');
     await page.keyboard.type(message);
@@ -24,6 +26,14 @@ async function main() {
     await page.keyboard.press('Enter');
     await navigation;
     report.refusal = await page.content();
+    report.layout = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth: window.innerWidth,
+      fontPx: parseFloat(getComputedStyle(document.body).fontSize),
+    }));
+    if (process.env.SEALDROP_BACK_SCREENSHOT) {
+      await page.screenshot({ path: process.env.SEALDROP_BACK_SCREENSHOT });
+    }
     process.stdout.write('refused\n');
     await new Promise((resolve) => lines.once('line', resolve));
     await page.goBack({ waitUntil: 'load', timeout: 60000 });

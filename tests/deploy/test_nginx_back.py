@@ -51,3 +51,6 @@ def test_a_refused_post_keeps_the_message_in_the_browser(tmp_path: Path) -> None
     assert "если вернуться назад, форма будет пустой" in report["refusal"]  # the form was ru
     assert "Сервис занят или перезапускается" in report["refusal"]
     assert report["kept"] == ""
+    layout = report["layout"]  # readable on a phone: nothing wider than the screen, no tiny text
+    assert layout["scrollWidth"] <= layout["innerWidth"] == 390, layout
+    assert layout["fontPx"] >= 14, layout
