@@ -283,6 +283,20 @@ def _trickle(sock: socket.socket, until: float) -> str:
     return "held to the end"
 
 
+def post_upload_start(
+    stack: Stack, circuit: str, body: bytes, timeout: float, log: AttackLog
+) -> None:
+    """One upload start (POST /api/v1/uploads) from ``circuit``; its answer counted in ``log``."""
+    client = CircuitClient("127.0.0.1", stack.proxy_port, timeout=timeout, circuit=circuit)
+    try:
+        reply = client.request(
+            "POST", "/api/v1/uploads", body, {"Content-Type": "application/json"}
+        )
+        log.count(reply.status)
+    except (OSError, http.client.HTTPException):
+        log.count("error")
+
+
 def upload_starts(stack: Stack, until: float, log: AttackLog) -> None:
     """2,000 upload starts declaring 1.9 GiB each (the most allowed), from 200 circuits,
     no byte ever sent."""
@@ -293,16 +307,7 @@ def upload_starts(stack: Stack, until: float, log: AttackLog) -> None:
     def one(n: int) -> None:
         if time.monotonic() >= until:
             return
-        client = CircuitClient(
-            "127.0.0.1", stack.proxy_port, timeout=5, circuit=circuit_id(2000 + n % 200)
-        )
-        try:
-            reply = client.request(
-                "POST", "/api/v1/uploads", body, {"Content-Type": "application/json"}
-            )
-            log.count(reply.status)
-        except (OSError, http.client.HTTPException):
-            log.count("error")
+        post_upload_start(stack, circuit_id(2000 + n % 200), body, 5, log)
 
     with ThreadPoolExecutor(32) as pool:
         list(pool.map(one, range(2000)))

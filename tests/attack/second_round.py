@@ -28,7 +28,7 @@ from pathlib import Path
 from crypto.envelope import header_length, padded_length, sealed_payload_length
 from tests.support.stack import CircuitClient, Stack, circuit_id
 
-from .harness import BIG_BUDGET, Attack, AttackLog, _raw
+from .harness import BIG_BUDGET, Attack, AttackLog, _raw, post_upload_start
 
 MIB = 1 << 20
 
@@ -55,16 +55,7 @@ def quadratic_json(stack: Stack, until: float, log: AttackLog) -> None:
     assert len(body) <= 4096
 
     def one(n: int) -> None:
-        client = CircuitClient(
-            "127.0.0.1", stack.proxy_port, timeout=10, circuit=circuit_id(20_000 + n % 250)
-        )
-        try:
-            reply = client.request(
-                "POST", "/api/v1/uploads", body, {"Content-Type": "application/json"}
-            )
-            log.count(reply.status)
-        except (OSError, http.client.HTTPException):
-            log.count("error")
+        post_upload_start(stack, circuit_id(20_000 + n % 250), body, 10, log)
 
     _each_until(until, 32, one)
 
