@@ -49,6 +49,10 @@ class ForgedEvent(SealdropError):
     """A staff event not signed by a member of this vault's team (or not a staff event)."""
 
 
+class UnknownSigner(ForgedEvent):
+    """Signed by a key that is not in the team: a forgery, or a colleague not yet added."""
+
+
 @dataclass(frozen=True)
 class SigningPublicKey:
     """A member's Ed25519 public key, written as one ``sdsig1`` line like section 1's keys."""
@@ -245,7 +249,7 @@ def verify_event(blob: bytes, team: Iterable[Member]) -> SignedEvent:
     )
     author = next((m for m in team if m.signing_key.raw == public), None)
     if author is None:
-        raise ForgedEvent("it is signed by a key that is not in your team")
+        raise UnknownSigner("it is signed by a key that is not in your team")
     try:
         _sodium.verify_detached(public, _EVENT_CONTEXT + public + event, signature)
     except _sodium.AuthenticationFailed:
@@ -304,6 +308,7 @@ __all__ = [
     "SignedEvent",
     "Signer",
     "SigningPublicKey",
+    "UnknownSigner",
     "intact",
     "open_event",
     "read_member_card",

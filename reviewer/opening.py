@@ -38,7 +38,7 @@ from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 from crypto.epochs import DeletedKey
 from crypto.errors import StanzaNotForYourKey
 
-from . import epochs, handover, replies, sync
+from . import epochs, handover, replies, setaside, sync
 from .streaming import Prefetcher, SpanReader, VerifiedSink
 from .team import Team
 from .vault import Record, Vault
@@ -350,7 +350,7 @@ def merge_staff_events(
         return None
     handover.adopt_handed_over(vault, [o.id for o in outcomes if o.status == OPENED])
     sync.record_opened(vault, [o.id for o in outcomes if o.status in (OPENED, ALREADY)])
-    if identity is None or not bundle.events:
+    if identity is None or not (bundle.events or setaside.waiting(vault)):
         sync.settle(vault)
         return None
     return sync.receive(vault, bundle, identity)

@@ -18,6 +18,7 @@ colleague's thread shows it with its author. The submitter's copy never names an
                                       "confirmed": [submission ids a signed confirmation
                                                     has carried] (reviewer.confirming)}
     <vault>/sync/refused.jsonl       events refused, with the reason (also printed)
+    <vault>/sync/set-aside/          envelopes signed by a key not in the team (setaside)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,13 +56,14 @@ from crypto.team import (
     ForgedEvent,
     Member,
     Signer,
+    UnknownSigner,
     open_event,
     seal_event,
     sign_event,
 )
 
-from . import destroying, replies
-from .caseevent import clock_refusal
+from . import destroying, replies, setaside
+from .caseevent import MEMBER_REMOVED, clock_refusal
 from .caselog import (
     ASSIGNED,
     DESTROYED,
@@ -206,7 +208,8 @@ def outgoing(vault: Vault, identity: Identity) -> list[tuple[str, str, bytes]]:
 
 
 def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
-    """Merges the bundle's staff events into the case log, then applies what was destroyed."""
+    """Merges the bundle's staff events into the case log, then applies what was destroyed.
+    Every event refused for what it is gets confirmed all the same (reviewer.setaside)."""
     result = Received()
     me = identity.public_key.key_id_hex
     team = Team(vault)
@@ -216,37 +219,52 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
     log = CaseLog(vault)
     known = {e.id: e for e in log.events()}
     current = log.clock()
-    batch: dict[str, Event] = {}
-    for entry, reader in bundle.event_envelopes():
+
+    def set_aside(entry_id: str, why: str) -> None:
+        result.refused.append((entry_id, why))
+        state.acked_events.add(entry_id)
+
+    opened: list[tuple[str, Event, bytes, dict[str, Any], bool]] = []
+    seen: dict[str, Event] = {}
+    for entry_id, data, kept in _arrivals(vault, bundle, members, result):
         try:
-            data = reader.read()
-            reader.check()
             event, blob, item = open_staff_item(data, identity, members)
-        except (BundleError, OSError) as exc:
-            result.refused.append((entry.id, f"it could not be read ({exc})"))
+        except UnknownSigner as exc:
+            if not kept:  # one kept already was reported when it arrived
+                set_aside(entry_id, _kept_or_not(vault, entry_id, data, str(exc)))
             continue
         except NotForYou:
-            result.refused.append(
-                (entry.id, "it is not sealed to your key: its author's team lacks you")
-            )
-            continue
+            event, why = None, "it is not sealed to your key: its author's team lacks you"
         except (EnvelopeError, ForgedEvent, CaseLogError) as exc:
-            result.refused.append((entry.id, str(exc)))
+            event, why = None, str(exc)
+        if kept:
+            setaside.drop(vault, entry_id)
+        if event is None:
+            set_aside(entry_id, why)
             continue
-        existing = known.get(event.id) or batch.get(event.id)
+        existing = known.get(event.id) or seen.get(event.id)
         too_far = clock_refusal(event.clock, current) if existing is None else None
         if too_far is not None:
-            result.refused.append((entry.id, too_far))
+            set_aside(entry_id, too_far)
             continue
         if existing is not None and existing.canonical() != event.canonical():
-            result.refused.append((entry.id, "it reuses the id of a different event"))
+            set_aside(entry_id, "it reuses the id of a different event")
             continue
-        state.acked_events.add(entry.id)
+        seen[event.id] = event
+        opened.append((entry_id, event, blob, item, existing is not None))
+
+    late, cutoffs = after_removal([e for _, e, _, _, dup in opened if not dup], members, me)
+    batch: dict[str, Event] = {}
+    for entry_id, event, blob, item, duplicate in opened:
+        if event.id in late:
+            set_aside(entry_id, late[event.id])
+            continue
+        state.acked_events.add(entry_id)
         state.keep(event.id, blob)
         if event.author == me:
             state.back.add(event.id)
             result.own_back += 1
-        if existing is not None:
+        if duplicate:
             result.duplicates += 1
             continue
         batch[event.id] = event
@@ -255,13 +273,72 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
     log.merge(batch.values())
     result.merged = len(batch)
     state.save()
-    _log_refused(state, result.refused)
+    for event in known.values():  # merged before the removal arrived, signed after it
+        if event.author in cutoffs and event.order > cutoffs[event.author]:
+            log.reject(event.id)
+            result.refused.append((event.id, f"{_late(members, event.author)}; no longer used"))
+    setaside.log(vault, result.refused, hour_stamp())
     result.removed = destroying.apply_removals(vault, list(batch.values()), me)
     applied = destroying.apply_destroyed(vault, me)
     result.destroyed, result.trashed = applied.destroyed, applied.trashed
     result.refused += applied.refused
-    _log_refused(state, applied.refused)
+    setaside.log(vault, applied.refused, hour_stamp())
     return result
+
+
+def _arrivals(
+    vault: Vault, bundle: Bundle, members: Sequence[Member], result: Received
+) -> Iterator[tuple[str, bytes, bool]]:
+    """(entry id, envelope, whether it was kept here before): the events kept aside as
+    signed by an unknown key when the team has changed since, then the bundle's. One the
+    bundle carries damaged is refused and not confirmed: the server's copy may be whole."""
+    for entry_id, data in setaside.due(vault, (m.key_id_hex for m in members)):
+        yield entry_id, data, True
+    for entry, reader in bundle.event_envelopes():
+        try:
+            data = reader.read()
+            reader.check()
+        except (BundleError, OSError) as exc:
+            result.refused.append((entry.id, f"it could not be read ({exc})"))
+            continue
+        yield entry.id, data, False
+
+
+def _kept_or_not(vault: Vault, entry_id: str, data: bytes, why: str) -> str:
+    if setaside.keep(vault, entry_id, data):
+        return f"{why}; kept aside, and opened again once your team changes"
+    return f"{why}; not kept (too many such events are kept already)"
+
+
+def after_removal(
+    events: Sequence[Event], members: Sequence[Member], me: str
+) -> tuple[dict[str, str], dict[str, tuple[int, str, str]]]:
+    """FORMAT.md §8.6: the events signed by a member after a ``member-removed`` event among
+    ``events`` removed them, "after" in the log's order (clock, author, id) (event id -> why
+    it is set aside), and the removed members' key ids -> the removal's place in that order.
+    A removal by a member who was removed before it counts for nothing."""
+    labels = {m.key_id_hex for m in members}
+    cutoffs: dict[str, tuple[int, str, str]] = {}
+    for event in sorted(events, key=lambda e: e.order):
+        if event.kind != MEMBER_REMOVED:
+            continue
+        key = str(event.payload["key"])
+        if key == me or key not in labels or key in cutoffs:
+            continue
+        if event.author in cutoffs and event.order > cutoffs[event.author]:
+            continue
+        cutoffs[key] = event.order
+    late = {
+        e.id: f"{_late(members, e.author)}; set aside"
+        for e in events
+        if e.author in cutoffs and e.order > cutoffs[e.author]
+    }
+    return late, cutoffs
+
+
+def _late(members: Sequence[Member], author: str) -> str:
+    label = next((m.label for m in members if m.key_id_hex == author), author)
+    return f"it was signed by {label} after their removal from the team"
 
 
 def open_staff_item(
@@ -284,18 +361,6 @@ def open_staff_item(
             f"it is signed by {signed.author.label} but claims another author ({event.author})"
         )
     return event, signed.blob, item
-
-
-def _log_refused(state: SyncState, refused: list[tuple[str, str]]) -> None:
-    if not refused:
-        return
-    lines = "".join(
-        json.dumps({"hour": hour_stamp(), "entry": entry, "why": why}) + "\n"
-        for entry, why in refused
-    )
-    fd = os.open(state.directory / "refused.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as out:
-        out.write(lines)
 
 
 def reply_copy_ok(copy: Any, event: Event) -> bool:

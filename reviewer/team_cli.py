@@ -13,7 +13,7 @@ from crypto import PublicKey, SealdropError
 from crypto.team import Member, team_file_text
 
 from . import handover as handing
-from . import removal
+from . import removal, setaside
 from .cli_common import (
     console,
     conversation_of,
@@ -128,6 +128,25 @@ def list_(vault_path: Path | None) -> None:
             "you" if member.key_id_hex == me else "",
         )
     out.print(table)
+
+
+@team.command(name="set-aside")
+@vault_option
+def set_aside(vault_path: Path | None) -> None:
+    """Show the staff events this machine refused, with the reason for each (they were
+    confirmed to the server as seen, so they do not arrive again)."""
+    vault = open_vault(vault_path)
+    records = setaside.listed(vault)
+    if not records:
+        click.echo("No staff event was set aside on this machine.")
+        return
+    for record in records:
+        click.echo(clean_name(f"{record['hour']}  {record['entry']}: {record['why']}"))
+    if setaside.waiting(vault):
+        click.echo(
+            "Events signed by a key not in your team are kept; they are opened again at the "
+            "next `open` after you add a colleague."
+        )
 
 
 @team.command()

@@ -148,10 +148,11 @@ def _report_staff_events(received: sync.Received) -> None:
         click.echo(f"{clean_name(label)} was removed from the team by a colleague")
     if received.refused:
         raise click.ClickException(
-            f"{len(received.refused)} staff event(s) were refused for the reasons above; "
-            "nothing of them was kept. If a colleague is missing from your team (or you from "
-            "theirs), add them (`sealdrop-reviewer team add`) and open the bundle again; "
-            "otherwise tell the admin: someone is sealing false events to the team"
+            f"{len(received.refused)} staff event(s) were refused for the reasons above and "
+            "set aside (`sealdrop-reviewer team set-aside` lists them); nothing of them was "
+            "merged. If a colleague is missing from your team, add them "
+            "(`sealdrop-reviewer team add`): what they signed is opened again at your next "
+            "`open`. Otherwise tell the admin: someone is sealing false events to the team"
         )
 
 

@@ -5,14 +5,17 @@ who opened bundles before joining a team catches up on the next export (issue 21
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from crypto.bundle import REPLIES, Acks, BundleWriter
+from crypto import Identity
+from crypto.bundle import REPLIES, Acks, BundleWriter, hour_stamp
 from crypto.confirmation import sign_confirmation
-from crypto.team import Signer
+from crypto.team import Signer, seal_event, sign_event
 from reviewer.vault import Vault
 
 pytest.importorskip("flask")
@@ -125,3 +128,47 @@ def test_a_server_without_the_reviewers_signing_key_says_so(tmp_path: Path, team
     line = next(x for x in status.splitlines() if anna.keys.public.key_id_hex in x)
     assert "has not confirmed 1 submission(s)" in line
     assert "no signing key for them" in line and "member card" in line
+
+
+def test_a_forgery_is_confirmed_as_set_aside_and_stops_travelling(tmp_path: Path, team, server):
+    """Issue 17: refused events were never confirmed, so `export --again` repeated them and
+    purge kept them forever. Each machine now confirms what it set aside, with the reason
+    listed by `team set-aside`."""
+    run, env = server
+    submit(env, team, "hello")
+    run("export", "--out", tmp_path / "e1.tar")
+    keys = [m.keys.public for m in team]
+    outsider = Identity.generate()
+    record = {
+        "v": 1, "id": "a" * 26, "author": outsider.public_key.key_id_hex, "clock": 9,
+        "conversation": "team", "kind": "note", "hour": hour_stamp(), "payload": {"text": "x"},
+    }  # fmt: skip
+    forged = seal_event(sign_event(Signer(outsider), json.dumps({"event": record}).encode()), keys)
+    malformed = seal_event(sign_event(Signer(team[1].keys.identity), b"[1]"), keys)
+    bundle = tmp_path / "forged.tar"
+    with bundle.open("wb") as out:
+        writer = BundleWriter(out, REPLIES)
+        for event_id, envelope in (("forged", forged), ("malformed", malformed)):
+            writer.add_event(event_id, hour_stamp(), io.BytesIO(envelope), len(envelope))
+        writer.close()
+    run("import-replies", bundle)
+    run("export", "--out", tmp_path / "e2.tar")
+
+    for machine in team:
+        machine.open(tmp_path / "e1.tar")
+        result = machine.open(tmp_path / "e2.tar", ok=False)
+        assert "2 staff event(s) were refused" in result.output
+        listed = machine("team", "set-aside").output
+        assert "forged: it is signed by a key that is not in your team; kept aside" in listed
+        assert "malformed: it is signed by a member but is not a staff item" in listed
+        machine.export_replies(tmp_path / f"r-{machine.label}.tar")
+        run("import-replies", tmp_path / f"r-{machine.label}.tar")
+
+    # Confirmed as seen by everyone: not repeated, not pending, and purge deletes them.
+    again = run("export", "--again", "7d", "--out", tmp_path / "again.tar").output
+    assert "and 0 staff event(s)" in again, again
+    assert "has not confirmed" not in run("status").output
+    events = tmp_path / "server" / "events"
+    assert len(list(events.glob("*.sdenv"))) == 2
+    run("purge", "--all-exported")
+    assert list(events.glob("*.sdenv")) == []
