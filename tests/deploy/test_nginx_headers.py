@@ -6,10 +6,13 @@ need."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import socketserver
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -23,6 +26,7 @@ from tests.support.stack import (
     _stop,
     _wait,
     circuit_id,
+    proxy_line,
     write_nginx_config,
 )
 
@@ -141,3 +145,23 @@ def test_only_a_text_sized_body_is_marked_as_read_whole(front: Front) -> None:
     seen = front.seen(circuit, "POST", "/api/v1/uploads/abc/finish", b"{}", **forged)
     assert seen["path"] == "/api/v1/uploads/abc/finish"
     assert seen["headers"]["x-sealdrop-buffered"] == "1"
+
+
+def test_a_held_body_that_stops_arriving_is_dropped_after_10_s(front: Front) -> None:
+    """Issue 17: nginx holds a text's body in memory until it is whole, and nginx 1.22 has no
+    minimum body rate. A held body that pauses 10 s is dropped (not the 30 s streamed bodies
+    get), so holding one costs a byte every 10 s; and nothing of it reaches the app."""
+    head = (
+        b"POST /submit?lang=en HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\nmessage=held"
+    )
+    with socket.create_connection(("127.0.0.1", front.proxy_port), timeout=40) as sock:
+        sock.sendall(proxy_line(circuit_id(9), sock.getsockname()[1]) + head)
+        started = time.monotonic()
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while block := sock.recv(65536):
+                answer += block
+        waited = time.monotonic() - started
+    assert 9 <= waited < 20, waited
+    assert b"application/json" not in answer  # the echo app never answered it

@@ -6,6 +6,7 @@ missing used to log every request line at crit)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -157,6 +158,33 @@ def test_nginxs_other_refusals_are_pages_too(
     assert b"\r\nContent-Security-Policy: " in head and b"nginx" not in answer.lower()
     readable_page(body.decode(), "en")
     assert title in body.decode()
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"POST /sealdrop-held/submit HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n", 404),
+        (b"PUT /api/v1/uploads/abc HTTP/1.1\r\nHost: x\r\nContent-Length: 3000000\r\n", 413),
+        (b"POST /submit HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n", 502),
+    ],
+)
+def test_a_refusal_after_the_client_stopped_sending_is_a_page_too(
+    front: Front, request_bytes: bytes, status: int
+) -> None:
+    """Issue 17 (informational): a client that declares a body larger than the server's 8k,
+    then closes its side, got nginx's built-in page (naming nginx) from the error page's own
+    size check; every error page now takes any declared size."""
+    with socket.create_connection(("127.0.0.1", front.proxy_port), timeout=10) as sock:
+        sock.sendall(proxy_line(circuit_id(0xBAD)) + request_bytes + b"Connection: close\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), head
+    assert b"nginx" not in answer.lower()
+    readable_page(body.decode(), "en")
 
 
 def test_nothing_about_any_request_is_logged(front: Front) -> None:
