@@ -28,7 +28,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,11 +253,12 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
         seen[event.id] = event
         opened.append((entry_id, event, blob, item, existing is not None))
 
-    late, cutoffs = after_removal([e for _, e, _, _, dup in opened if not dup], members, me)
+    member_keys = {m.key_id_hex for m in members}
+    cutoffs = removal_cutoffs((e for _, e, _, _, dup in opened if not dup), member_keys, me)
     batch: dict[str, Event] = {}
     for entry_id, event, blob, item, duplicate in opened:
-        if event.id in late:
-            set_aside(entry_id, late[event.id])
+        if not duplicate and after_removal(event, cutoffs):
+            set_aside(entry_id, f"{_late(members, event.author)}; set aside")
             continue
         state.acked_events.add(entry_id)
         state.keep(event.id, blob)
@@ -274,7 +275,7 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
     result.merged = len(batch)
     state.save()
     for event in known.values():  # merged before the removal arrived, signed after it
-        if event.author in cutoffs and event.order > cutoffs[event.author]:
+        if after_removal(event, cutoffs):
             log.reject(event.id)
             result.refused.append((event.id, f"{_late(members, event.author)}; no longer used"))
     setaside.log(vault, result.refused, hour_stamp())
@@ -310,30 +311,28 @@ def _kept_or_not(vault: Vault, entry_id: str, data: bytes, why: str) -> str:
     return f"{why}; not kept (too many such events are kept already)"
 
 
-def after_removal(
-    events: Sequence[Event], members: Sequence[Member], me: str
-) -> tuple[dict[str, str], dict[str, tuple[int, str, str]]]:
-    """FORMAT.md §8.6: the events signed by a member after a ``member-removed`` event among
-    ``events`` removed them, "after" in the log's order (clock, author, id) (event id -> why
-    it is set aside), and the removed members' key ids -> the removal's place in that order.
-    A removal by a member who was removed before it counts for nothing."""
-    labels = {m.key_id_hex for m in members}
+def removal_cutoffs(
+    events: Iterable[Event], member_keys: Collection[str], me: str
+) -> dict[str, tuple[int, str, str]]:
+    """FORMAT.md §8.6: the members that ``member-removed`` events among ``events`` remove
+    (key id -> the removal's place in the log's order: clock, author, id). A removal of this
+    machine's own reviewer, of a non-member, or by a member removed before it counts for
+    nothing."""
     cutoffs: dict[str, tuple[int, str, str]] = {}
     for event in sorted(events, key=lambda e: e.order):
         if event.kind != MEMBER_REMOVED:
             continue
         key = str(event.payload["key"])
-        if key == me or key not in labels or key in cutoffs:
+        if key == me or key not in member_keys or key in cutoffs:
             continue
         if event.author in cutoffs and event.order > cutoffs[event.author]:
             continue
         cutoffs[key] = event.order
-    late = {
-        e.id: f"{_late(members, e.author)}; set aside"
-        for e in events
-        if e.author in cutoffs and e.order > cutoffs[e.author]
-    }
-    return late, cutoffs
+    return cutoffs
+
+
+def after_removal(event: Event, cutoffs: Mapping[str, tuple[int, str, str]]) -> bool:
+    return event.author in cutoffs and event.order > cutoffs[event.author]
 
 
 def _late(members: Sequence[Member], author: str) -> str:

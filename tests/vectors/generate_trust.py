@@ -1,7 +1,7 @@
 """Writes the vectors of signed confirmations, member removal and the clock rule
 (docs/FORMAT.md §8.5–8.7) to tests/vectors/team/: confirmations.json, member-removed.json,
-clock.json. Ed25519 is deterministic and nothing is sealed, so regenerating writes the same
-bytes. Run: .venv/bin/python -m tests.vectors.generate_trust
+clock.json, removal-order.json. Ed25519 is deterministic and nothing is sealed, so
+regenerating writes the same bytes. Run: .venv/bin/python -m tests.vectors.generate_trust
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from crypto.team import Signer
 from reviewer.caseevent import CLOCK_LIMIT, MAX_CLOCK_STEP
 
 from .generate import SECRET_A, SECRET_B
+
+SECRET_C = bytes(range(201, 233))
 
 HERE = Path(__file__).parent / "team"
 SUBMISSIONS = ["k3xq5vz7ab2c", "m7r2tq4pwz9e"]
@@ -190,10 +192,74 @@ def clock() -> None:
     )
 
 
+def removal_order() -> None:
+    """Which events of one bundle a reader sets aside as written after their author's
+    removal: the log's order (clock, author, id) decides."""
+    a, b = Identity(SECRET_A).public_key.key_id_hex, Identity(SECRET_B).public_key.key_id_hex
+    c = Identity(SECRET_C).public_key.key_id_hex
+
+    def event(name: str, author: str, clock: int, kind: str = "note", **payload: Any) -> dict:
+        payload = payload or {"text": name}
+        conversation = "team" if kind == "member-removed" else "c1"
+        eid = (name * 26)[:26]
+        return {**_record(id=eid, author=author, clock=clock, conversation=conversation,
+                          kind=kind), "payload": payload}  # fmt: skip
+
+    def removes(name: str, author: str, clock: int, key: str) -> dict:
+        return event(name, author, clock, "member-removed", key=key, label="x")
+
+    cases = [
+        (
+            "a removes b at clock 5: b's event at 4 counts, at 6 is set aside",
+            [removes("r", a, 5, b), event("e", b, 4), event("f", b, 6)],
+            ["f"],
+        ),
+        (
+            "at the same clock the author's key id decides ("
+            + (f"{b} < {a}" if b < a else f"{a} < {b}")
+            + ")",
+            [removes("r", a, 5, b), event("e", b, 5)],
+            [] if b < a else ["e"],
+        ),
+        (
+            "b removes a at 5 after a removed b at 3: b's removal counts for nothing and is "
+            "itself set aside; a's events after 3 count",
+            [removes("r", a, 3, b), removes("s", b, 5, a), event("e", a, 6)],
+            ["s"],
+        ),
+        (
+            "a removal of the reader (c) sets nothing of theirs aside",
+            [removes("r", a, 5, c), event("e", c, 6)],
+            [],
+        ),
+        (
+            "a removal naming a key not in the team sets nothing aside",
+            [removes("r", a, 5, "00000000000000ff"), event("e", b, 6)],
+            [],
+        ),
+    ]
+    _write(
+        "removal-order.json",
+        {
+            "about": "FORMAT.md §8.6: `events` arrive in one bundle at a reader whose team is "
+            "`members` and whose own key id is `reader`; `set_aside`: the events (by their "
+            "first letter) set aside as written after their author's removal, in the log's "
+            "order (clock, author, id)",
+            "members": sorted([a, b, c]),
+            "reader": c,
+            "cases": [
+                {"description": d, "events": e, "set_aside": [(n * 26)[:26] for n in x]}
+                for d, e, x in cases
+            ],
+        },
+    )
+
+
 def main() -> None:
     confirmations()
     member_removed()
     clock()
+    removal_order()
 
 
 if __name__ == "__main__":
