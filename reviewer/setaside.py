@@ -25,6 +25,7 @@ from crypto.bundle import ID_PATTERN
 from .vault import Vault, write_atomically
 
 BUDGET = 256 << 20  # bytes of kept envelopes; beyond it one is confirmed and not kept
+MAX_KEPT = 10_000  # and files
 SUFFIX = ".sdenv"
 
 
@@ -34,14 +35,27 @@ def _directory(vault: Vault) -> Path:
     return path
 
 
-def keep(vault: Vault, entry_id: str, envelope: bytes) -> bool:
-    """Keeps an envelope signed by an unknown key; False when the budget is spent."""
-    directory = _directory(vault)
-    used = sum(p.stat().st_size for p in directory.glob(f"*{SUFFIX}"))
-    if not ID_PATTERN.fullmatch(entry_id) or used + len(envelope) > BUDGET:
-        return False
-    write_atomically(directory / f"{entry_id}{SUFFIX}", envelope)
-    return True
+class Keeper:
+    """Keeps envelopes signed by an unknown key, within BUDGET bytes and MAX_KEPT files (what
+    is kept is measured once, so a bundle of many tiny forgeries costs linear time)."""
+
+    def __init__(self, vault: Vault) -> None:
+        self.directory = _directory(vault)
+        self._used: tuple[int, int] | None = None
+
+    def keep(self, entry_id: str, envelope: bytes) -> bool:
+        """False when the budget is spent (the event is then confirmed and not kept)."""
+        if self._used is None:
+            sizes = [p.stat().st_size for p in self.directory.glob(f"*{SUFFIX}")]
+            self._used = (sum(sizes), len(sizes))
+        size, count = self._used
+        if not ID_PATTERN.fullmatch(entry_id) or size + len(envelope) > BUDGET:
+            return False
+        if count >= MAX_KEPT:
+            return False
+        write_atomically(self.directory / f"{entry_id}{SUFFIX}", envelope)
+        self._used = (size + len(envelope), count + 1)
+        return True
 
 
 def drop(vault: Vault, entry_id: str) -> None:

@@ -226,12 +226,13 @@ def receive(vault: Vault, bundle: Bundle, identity: Identity) -> Received:
 
     opened: list[tuple[str, Event, bytes, dict[str, Any], bool]] = []
     seen: dict[str, Event] = {}
+    keeper = setaside.Keeper(vault)
     for entry_id, data, kept in _arrivals(vault, bundle, members, result):
         try:
             event, blob, item = open_staff_item(data, identity, members)
         except UnknownSigner as exc:
             if not kept:  # one kept already was reported when it arrived
-                set_aside(entry_id, _kept_or_not(vault, entry_id, data, str(exc)))
+                set_aside(entry_id, _kept_or_not(keeper, entry_id, data, str(exc)))
             continue
         except NotForYou:
             event, why = None, "it is not sealed to your key: its author's team lacks you"
@@ -305,8 +306,8 @@ def _arrivals(
         yield entry.id, data, False
 
 
-def _kept_or_not(vault: Vault, entry_id: str, data: bytes, why: str) -> str:
-    if setaside.keep(vault, entry_id, data):
+def _kept_or_not(keeper: setaside.Keeper, entry_id: str, data: bytes, why: str) -> str:
+    if keeper.keep(entry_id, data):
         return f"{why}; kept aside, and opened again once your team changes"
     return f"{why}; not kept (too many such events are kept already)"
 

@@ -13,7 +13,7 @@ from test_team_sync import events_of
 
 from crypto.bundle import hour_stamp
 from crypto.team import Signer, seal_event, sign_event
-from reviewer import caselog, replies, sync
+from reviewer import caselog, replies, setaside, sync
 from reviewer.caseevent import MEMBER_REMOVED, TEAM_CONVERSATION
 from reviewer.caselog import CaseLog, conversation_id
 from reviewer.team import Team
@@ -128,3 +128,25 @@ def test_a_late_event_merged_before_the_removal_arrived_is_no_longer_used(tmp_pa
     ids = {e.id for e in CaseLog(boris.vault).events()}
     assert before.id in ids and after.id not in ids
     assert boris.vault.contains("sub")  # the destroy undone with the removal
+
+
+def test_what_is_kept_aside_is_bounded(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    anna, boris, chen = make_team(tmp_path)
+    Team(boris.vault).remove(chen.key_id)
+    envelope, _ = person_submission([anna, boris, chen], "hello")
+    open_into(chen, write_submissions(tmp_path / "s.tar", {"sub": envelope}, {}))
+    conv = conversation_id(replies.thread_key(chen.vault.submission("sub")), "sub")
+    for text in ("one", "two"):
+        CaseLog(chen.vault).new(chen.key_id, conv, caselog.NOTE, {"text": text})
+    sent = send(chen, tmp_path)
+    assert sent is not None
+    monkeypatch.setattr(setaside, "MAX_KEPT", 1)
+    received = open_into(boris, write_submissions(tmp_path / "e.tar", {}, events_of(sent)))
+    assert received is not None
+    reasons = sorted(why.split("; ", 1)[1] for _, why in received.refused)
+    assert reasons == [
+        "kept aside, and opened again once your team changes",
+        "not kept (too many such events are kept already)",
+    ]
+    assert len(list((boris.vault.root / "sync" / "set-aside").glob("*.sdenv"))) == 1
+    assert len(sync.pending_acks(boris.vault, boris.identity).events) == 2  # both stop
