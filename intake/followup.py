@@ -31,6 +31,7 @@ from crypto.codename import Codename, InvalidCodename, ReplyKeys
 from .errors import IntakeError, throttled
 from .fairness import CIRCUIT_HEADER, CheckAdmission
 from .i18n import current_language, hour_text, human_size, translate
+from .mailboxsalt import current as mailbox_salt
 from .pageconfig import replies_config, replies_none, submit_config
 from .replies import FollowupSettings, Reply, ReplyStore, load_followup
 from .smallform import read_small_form
@@ -45,6 +46,7 @@ PART_PATTERN = re.compile(r"[0-9]{1,6}", re.ASCII)
 # Where the n-th typed word sits when a two-column grid numbered across rows was copied down
 # its columns: typed 1 3 5 7 2 4 6 8, issued order = typed[0], typed[4], typed[1], ...
 COLUMN_ORDER = (0, 4, 1, 5, 2, 6, 3, 7)
+NO_MAILBOX = "a" * 26  # looked up in place of a mistyped codename's: never has replies
 
 
 @dataclass
@@ -134,8 +136,8 @@ def check() -> Response | str:
         return _render(results=None)  # the language switch, with nothing typed yet
     with _guarded() as followup:
         codename, error = _parse(typed)
-        codename, reordered = find_order(followup.replies, codename)
-        opened = _open_all(followup.replies, _keys(codename))
+        codename, keys, reordered = find_order(followup.replies, codename)
+        opened = _open_all(followup.replies, keys)
     if reordered:
         typed = str(codename)  # shown in the order it was issued, to write down that way
     return _results(
@@ -155,7 +157,7 @@ def delete_reply() -> Response | str:
         keys = _keys(codename)
         deleted = False
         if confirmed and keys is not None and ID_PATTERN.fullmatch(reply_id):
-            deleted = followup.replies.delete(keys.mailbox, reply_id)
+            deleted = any([followup.replies.delete(m, reply_id) for m in keys.mailboxes])
         opened = _open_all(followup.replies, keys)
     return _results(
         opened,
@@ -217,23 +219,29 @@ def column_reading(codename: Codename) -> Codename:
     return Codename.parse(" ".join(words[i] for i in COLUMN_ORDER))
 
 
-def find_order(replies: ReplyStore, codename: Codename | None) -> tuple[Codename | None, bool]:
-    """The codename as typed; or, when only its column reading has replies, that (True). Both
-    mailboxes are looked up every time, so every check does the same work."""
+def find_order(
+    replies: ReplyStore, codename: Codename | None
+) -> tuple[Codename | None, ReplyKeys | None, bool]:
+    """The codename as typed and its keys; or, when only its column reading has replies, that
+    (True). Both readings' mailboxes (v2 and legacy) are looked up every time, so every check
+    of a codename does the same work."""
     if codename is None:
-        replies.list("a" * 26)
-        replies.list("a" * 26)
-        return None, False
+        for _ in range(4):
+            replies.list(NO_MAILBOX)
+        return None, None, False
     other = column_reading(codename)
-    as_typed = replies.list(codename.derive().mailbox)
-    by_columns = replies.list(other.derive().mailbox)
-    if not as_typed and by_columns:
-        return other, True
-    return codename, False
+    keys, other_keys = codename.derive(mailbox_salt()), other.derive(mailbox_salt())
+    as_typed = [replies.list(mailbox) for mailbox in keys.mailboxes]
+    by_columns = [replies.list(mailbox) for mailbox in other_keys.mailboxes]
+    if not any(as_typed) and any(by_columns):
+        return other, other_keys, True
+    return codename, keys, False
 
 
 def _keys(codename: Codename | None) -> ReplyKeys | None:
-    return codename.derive() if codename is not None else None
+    """The keys, both mailboxes included: a submission sealed before mailbox v2 named the
+    legacy one, and replies to it go there (docs/FORMAT.md §5.6)."""
+    return codename.derive(mailbox_salt()) if codename is not None else None
 
 
 def codename_error(error: InvalidCodename) -> str:
@@ -246,12 +254,13 @@ def codename_error(error: InvalidCodename) -> str:
 
 
 def _open_all(replies: ReplyStore, keys: ReplyKeys | None) -> list[tuple[Reply, Contents | None]]:
-    # A typo still looks its mailbox up (one that never has replies), so that every codename
+    # A typo still looks two mailboxes up (one that never has replies), so that every codename
     # check does the same database work.
-    mailbox = keys.mailbox if keys is not None else "a" * 26
+    mailboxes = keys.mailboxes if keys is not None else (NO_MAILBOX, NO_MAILBOX)
     opened: list[tuple[Reply, Contents | None]] = []
     budget = MAX_OPENED_BYTES
-    for reply in replies.list(mailbox):
+    found = [reply for mailbox in mailboxes for reply in replies.list(mailbox)]
+    for reply in sorted(found, key=lambda r: (r.received_hour, r.id)):
         contents = None
         if keys is not None and reply.size <= budget:
             contents = _open_one(replies, keys, reply.id)
@@ -261,7 +270,9 @@ def _open_all(replies: ReplyStore, keys: ReplyKeys | None) -> list[tuple[Reply, 
 
 
 def _open_one(replies: ReplyStore, keys: ReplyKeys, reply_id: str) -> Contents | None:
-    envelope = replies.read(keys.mailbox, reply_id)
+    envelope = next(
+        (e for e in (replies.read(m, reply_id) for m in keys.mailboxes) if e is not None), None
+    )
     if envelope is None:
         return None
     try:
@@ -286,7 +297,7 @@ bp.add_app_template_global(hour_text, "hour_text")
 @bp.get("/api/v1/mailboxes/<mailbox>/replies")
 def api_list(mailbox: str) -> Response:
     with _guarded() as followup:
-        rows = followup.replies.list(mailbox if MAILBOX_PATTERN.fullmatch(mailbox) else "a" * 26)
+        rows = followup.replies.list(mailbox if MAILBOX_PATTERN.fullmatch(mailbox) else NO_MAILBOX)
     return jsonify(
         {
             "replies": [
