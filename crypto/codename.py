@@ -21,7 +21,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from . import _sodium, mailbox as mailboxes, wordlists
+from . import _sodium, wordlists
+from . import mailbox as mailboxes
 from .errors import SealdropError
 from .keys import Identity, PublicKey
 
