@@ -206,12 +206,16 @@ class Codename:
     def __hash__(self) -> int:
         return hash(self.secret())
 
+    def master(self) -> bytes:
+        """The master secret every key and mailbox of the codename comes from."""
+        label = _LEGACY_LABEL if self.legacy else _CODENAME_LABEL
+        return _sodium.keyed_hash(label, self.secret(), 32)
+
     def derive(self, deployment_salt: bytes | None = None) -> ReplyKeys:
         """The keys and mailboxes of this codename. With the deployment's mailbox salt (what
         a server and its pages always pass), ``mailbox`` is the mailbox v2 id; without one
         (tools that know no deployment) it is the legacy id, as ``legacy_mailbox`` always is."""
-        label = _LEGACY_LABEL if self.legacy else _CODENAME_LABEL
-        master = _sodium.keyed_hash(label, self.secret(), 32)
+        master = self.master()
         seed = _sodium.keyed_hash(_REPLY_KEY_LABEL, master, 32)
         legacy = mailboxes.legacy_id(master)
         current = legacy if deployment_salt is None else mailboxes.v2_id(master, deployment_salt)
