@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto import open_bytes, seal_bytes, wordlists
-from crypto.mailbox import MAILBOX_ITERATIONS
 from crypto.codename import (
     APART_ISSUED,
     LEGACY,
@@ -27,6 +26,7 @@ from crypto.codename import (
     legacy_wordlist,
     new_codename,
 )
+from crypto.mailbox import MAILBOX_ITERATIONS
 
 VECTORS = json.loads(
     (Path(__file__).parent.parent / "vectors" / "codenames.json").read_text(encoding="utf-8")
