@@ -16,10 +16,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from .config import Settings
-from .errors import busy_streams, too_slow
+from .errors import busy_checks, busy_streams, too_slow
 
 CIRCUIT_HEADER = "X-Sealdrop-Circuit"
 # nginx sets this to "1" (and only nginx: it overwrites any client's value) when it read the
@@ -223,9 +224,86 @@ class CheckAdmission:
     def refusal(self, circuit: str) -> str | None:
         """None when this check may go ahead; else "throttled" (this circuit's share is
         spent) or "busy" (the ceiling for heavy circuits is reached)."""
+        return self.admit(circuit)[0]
+
+    def admit(self, circuit: str) -> tuple[str | None, float]:
+        """As ``refusal``, with the tokens the circuit had: how fresh it is (DerivationGate)."""
         had = self.circuits.spend(circuit)
         if had is None:
-            return "throttled"
+            return "throttled", 0.0
         if had >= self.fresh_above + 1 or self._ceiling.take(""):
-            return None
-        return "busy"
+            return None, had
+        return "busy", had
+
+
+@dataclass(eq=False)
+class _Waiter:
+    priority: float
+    order: int
+    evicted: bool = False
+
+
+class DerivationGate:
+    """The mailbox v2 derivations a no-JS check makes (crypto/mailbox.py: PBKDF2, tens of
+    milliseconds of CPU each) run ``slots`` at a time in this process, so that a flood of
+    valid-looking codenames takes at most that many cores, never the CPU a text needs. At most
+    ``waiting`` more checks wait, each at most ``max_wait`` seconds, instead of holding threads
+    they do not use. Who waits and who goes first is decided by ``priority``: the tokens the
+    circuit's bucket held when it admitted the check (CheckAdmission), so a person's first
+    check of a while goes ahead of any circuit that has been checking again and again, and
+    pushes the most-used waiter out (busy) when the room is full."""
+
+    def __init__(self, slots: int, waiting: int, max_wait: float = 10.0) -> None:
+        self.slots = slots
+        self.waiting = waiting
+        self.max_wait = max_wait
+        self._running = 0
+        self._waiters: list[_Waiter] = []
+        self._order = 0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def slot(self, priority: float) -> Iterator[None]:
+        """Runs the block in a slot, or raises busy (503, Retry-After)."""
+        with self._cond:
+            if self._running >= self.slots or self._waiters:
+                self._wait(priority)
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._running -= 1
+                self._cond.notify_all()
+
+    def waiting_now(self, count: int, timeout: float) -> bool:
+        """Blocks until exactly ``count`` checks wait (for tests and benchmarks)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self._waiters) == count, timeout)
+
+    def _wait(self, priority: float) -> None:
+        if len(self._waiters) >= self.waiting:
+            # The lowest priority leaves (the newest of equals): only for a higher one.
+            lowest = min(self._waiters, key=lambda w: (w.priority, -w.order))
+            if lowest.priority >= priority:
+                raise busy_checks()
+            lowest.evicted = True
+            self._waiters.remove(lowest)
+            self._cond.notify_all()
+        self._order += 1
+        me = _Waiter(priority, self._order)
+        self._waiters.append(me)
+        self._cond.notify_all()  # tells whoever watches (tests) that one more waits
+        deadline = time.monotonic() + self.max_wait
+        while not me.evicted:
+            first = max(self._waiters, key=lambda w: (w.priority, -w.order))
+            if self._running < self.slots and first is me:
+                self._waiters.remove(me)
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._waiters.remove(me)
+                self._cond.notify_all()
+                break
+            self._cond.wait(left)
+        raise busy_checks()

@@ -18,18 +18,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 
 from crypto import Contents, EnvelopeError, Part, open_bytes
 from crypto.bundle import hour_stamp
 from crypto.codename import Codename, InvalidCodename, ReplyKeys
 
-from .errors import IntakeError, throttled
-from .fairness import CIRCUIT_HEADER, CheckAdmission
+from .errors import IntakeError, busy_checks, throttled
+from .fairness import CIRCUIT_HEADER, CheckAdmission, DerivationGate
 from .i18n import current_language, hour_text, human_size, translate
 from .mailboxsalt import current as mailbox_salt
 from .pageconfig import replies_config, replies_none, submit_config
@@ -47,6 +47,7 @@ PART_PATTERN = re.compile(r"[0-9]{1,6}", re.ASCII)
 # its columns: typed 1 3 5 7 2 4 6 8, issued order = typed[0], typed[4], typed[1], ...
 COLUMN_ORDER = (0, 4, 1, 5, 2, 6, 3, 7)
 NO_MAILBOX = "a" * 26  # looked up in place of a mistyped codename's: never has replies
+DERIVATIONS_WAITING = 8  # checks that may wait for a derivation slot, per slot
 
 
 @dataclass
@@ -54,17 +55,19 @@ class Followup:
     settings: FollowupSettings
     replies: ReplyStore
     admission: CheckAdmission
+    derivations: DerivationGate
     next_expiry: float = 0.0
 
-    def throttle(self) -> None:
+    def throttle(self) -> float:
         """Refuses a check beyond this circuit's share (429, "wait a minute"), or a circuit's
         heavy use beyond the ceiling (503, intake/fairness.py). Without nginx there is no
-        circuit id: one shared key."""
-        refusal = self.admission.refusal(request.headers.get(CIRCUIT_HEADER, ""))
+        circuit id: one shared key. Returns how fresh the circuit is (DerivationGate)."""
+        refusal, fresh = self.admission.admit(request.headers.get(CIRCUIT_HEADER, ""))
         if refusal == "throttled":
             raise throttled()
         if refusal == "busy":
-            raise IntakeError("busy", "error_busy_checks", retry_after=60)
+            raise busy_checks()
+        return fresh
 
     def maybe_expire(self) -> None:
         now = time.monotonic()
@@ -83,6 +86,9 @@ def init_app(app: Flask, config: object) -> None:
         settings,
         replies,
         CheckAdmission(settings.checks_per_circuit_per_minute, settings.checks_per_minute),
+        DerivationGate(
+            settings.derivations_at_once, DERIVATIONS_WAITING * settings.derivations_at_once
+        ),
     )
     app.register_blueprint(bp)
 
@@ -95,7 +101,7 @@ def _followup() -> Followup:
 def _guarded() -> Iterator[Followup]:
     """Throttles, then makes the block take at least the configured floor, however it ends."""
     followup = _followup()
-    followup.throttle()
+    g.sealdrop_check_freshness = followup.throttle()
     started = time.monotonic()
     try:
         followup.maybe_expire()
@@ -230,7 +236,8 @@ def find_order(
             replies.list(NO_MAILBOX)
         return None, None, False
     other = column_reading(codename)
-    keys, other_keys = codename.derive(mailbox_salt()), other.derive(mailbox_salt())
+    with _derivation_slot():
+        keys, other_keys = codename.derive(mailbox_salt()), other.derive(mailbox_salt())
     as_typed = [replies.list(mailbox) for mailbox in keys.mailboxes]
     by_columns = [replies.list(mailbox) for mailbox in other_keys.mailboxes]
     if not any(as_typed) and any(by_columns):
@@ -241,7 +248,16 @@ def find_order(
 def _keys(codename: Codename | None) -> ReplyKeys | None:
     """The keys, both mailboxes included: a submission sealed before mailbox v2 named the
     legacy one, and replies to it go there (docs/FORMAT.md §5.6)."""
-    return codename.derive(mailbox_salt()) if codename is not None else None
+    if codename is None:
+        return None
+    with _derivation_slot():
+        return codename.derive(mailbox_salt())
+
+
+def _derivation_slot() -> AbstractContextManager[None]:
+    """A slot for the CPU a mailbox v2 derivation takes, ordered by the circuit's freshness
+    (intake/fairness.py DerivationGate; the check was admitted by _guarded first)."""
+    return _followup().derivations.slot(g.get("sealdrop_check_freshness", 0.0))
 
 
 def codename_error(error: InvalidCodename) -> str:

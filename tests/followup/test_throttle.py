@@ -4,8 +4,13 @@ thousand lock a person out."""
 
 from __future__ import annotations
 
+import threading
+
+import pytest
+
 from crypto.codename import Codename
-from intake.fairness import CIRCUIT_HEADER, CheckAdmission, CircuitBuckets
+from intake.errors import IntakeError
+from intake.fairness import CIRCUIT_HEADER, CheckAdmission, CircuitBuckets, DerivationGate
 
 PER_CIRCUIT = 4
 
@@ -89,3 +94,50 @@ def test_the_circuit_table_is_bounded_and_refills_with_time() -> None:
     assert [buckets.take("x") for _ in range(3)] == [True, True, False]
     now[0] += 30  # half a minute: one more check
     assert [buckets.take("x") for _ in range(2)] == [True, False]
+
+
+def test_a_persons_check_goes_ahead_of_a_flood_waiting_for_mailbox_derivations() -> None:
+    """Issue 17, G11: a no-JS check derives mailbox v2 ids (PBKDF2). One derivation runs at a
+    time; a flood's checks wait in a small room, and a person's first check (a full bucket)
+    goes first, pushing out the flood's most-used waiter rather than being refused."""
+    now = [0.0]
+    admission = CheckAdmission(per_circuit=10, ceiling=600, clock=lambda: now[0])
+    admission.admit("flood-1")
+    flood_freshness = admission.admit("flood-1")[1]  # a circuit that has checked before
+    person_freshness = admission.admit("person")[1]
+    assert person_freshness > flood_freshness
+
+    gate = DerivationGate(slots=1, waiting=2)
+    release, entered = threading.Event(), threading.Event()
+    order: list[str] = []
+    refused: list[str] = []
+
+    def check(name: str, freshness: float, hold: bool = False) -> None:
+        try:
+            with gate.slot(freshness):
+                order.append(name)
+                if hold:
+                    entered.set()
+                    release.wait(10)
+        except IntakeError:
+            refused.append(name)
+
+    running = threading.Thread(target=check, args=("running", flood_freshness, True))
+    running.start()
+    assert entered.wait(5)
+    waiting = [threading.Thread(target=check, args=(n, flood_freshness)) for n in ("f1", "f2")]
+    for n, thread in enumerate(waiting, start=1):
+        thread.start()
+        assert gate.waiting_now(n, 5)
+    # The room is full of checks as fresh as this one: it is told the service is busy.
+    with pytest.raises(IntakeError), gate.slot(flood_freshness):
+        pass
+    person = threading.Thread(target=check, args=("person", person_freshness))
+    person.start()
+    waiting[1].join(5)
+    assert refused == ["f2"]  # the newest of the flood's waiters left
+    assert gate.waiting_now(2, 5)
+    release.set()
+    for thread in (running, *waiting, person):
+        thread.join(10)
+    assert order == ["running", "person", "f1"]
