@@ -18,7 +18,7 @@ from . import _sodium
 
 LEGACY_LABEL = b"sealdrop-mailbox-v1"
 V2_LABEL = b"sealdrop-mailbox-v2"
-MAILBOX_ITERATIONS = 100_000
+MAILBOX_ITERATIONS = 20_000
 SALT_BYTES = 16
 ID_BYTES = 16
 

@@ -206,13 +206,43 @@ class CircuitBuckets:
 FRESH_CHECKS = 3
 
 
+class CircuitMemory:
+    """How many checks each circuit made lately: a count that halves every ``half_life``
+    seconds, in a table of at most ``max_circuits`` (the least recently seen forgotten first).
+    A bucket forgets a circuit that checks every few seconds within a minute; this does not."""
+
+    def __init__(
+        self,
+        half_life: float = 600.0,
+        max_circuits: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.half_life = half_life
+        self.max_circuits = max_circuits
+        self.clock = clock
+        self._counts: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def note(self, circuit: str) -> float:
+        """Counts one check; returns the count before it (0 for a circuit not seen lately)."""
+        now = self.clock()
+        with self._lock:
+            count, stamp = self._counts.pop(circuit, (0.0, now))
+            count *= 0.5 ** ((now - stamp) / self.half_life)
+            self._counts[circuit] = (count + 1, now)
+            while len(self._counts) > self.max_circuits:
+                self._counts.popitem(last=False)
+            return count
+
+
 class CheckAdmission:
     """Who may check for replies now (issue 17). Each circuit has its bucket
     (``per_circuit`` a minute). A circuit's first FRESH_CHECKS checks of a minute never meet
     the ceiling: a flood cannot use up a person's share, only its own. Checks beyond them
     share ``ceiling`` a minute among all circuits, so heavy circuits together stay bounded.
-    A check is cheap (a parse, three hashes, one indexed lookup, no sleep by default), so a
-    flood of fresh circuits costs CPU in proportion to the circuits Tor lets it build."""
+    A check without a whole codename is cheap (a parse, indexed lookups, no sleep by default);
+    one with a codename derives mailbox v2 ids (PBKDF2), which DerivationGate bounds and orders
+    by ``admit``'s freshness: how few checks the circuit made lately (CircuitMemory)."""
 
     def __init__(
         self, per_circuit: int, ceiling: int, clock: Callable[[], float] = time.monotonic
@@ -220,6 +250,7 @@ class CheckAdmission:
         self.circuits = CircuitBuckets(per_circuit, clock=clock)
         self.fresh_above = per_circuit - min(FRESH_CHECKS, per_circuit)
         self._ceiling = CircuitBuckets(ceiling, max_circuits=1, clock=clock)
+        self.recent = CircuitMemory(clock=clock)
 
     def refusal(self, circuit: str) -> str | None:
         """None when this check may go ahead; else "throttled" (this circuit's share is
@@ -227,13 +258,20 @@ class CheckAdmission:
         return self.admit(circuit)[0]
 
     def admit(self, circuit: str) -> tuple[str | None, float]:
-        """As ``refusal``, with the tokens the circuit had: how fresh it is (DerivationGate)."""
+        """As ``refusal``, with how fresh the circuit is: minus the checks it made lately (0
+        for a person's first check of a while; what DerivationGate orders by)."""
+        fresh = -self.recent.note(circuit)
         had = self.circuits.spend(circuit)
         if had is None:
-            return "throttled", 0.0
+            return "throttled", fresh
         if had >= self.fresh_above + 1 or self._ceiling.take(""):
-            return None, had
-        return "busy", had
+            return None, fresh
+        return "busy", fresh
+
+
+# A circuit that made no check lately (CircuitMemory counts under one): its check waits its
+# turn however many wait, as the first checks of a minute never meet the ceiling.
+FRESH = -1.0 + 1e-9
 
 
 @dataclass(eq=False)
@@ -246,12 +284,13 @@ class _Waiter:
 class DerivationGate:
     """The mailbox v2 derivations a no-JS check makes (crypto/mailbox.py: PBKDF2, tens of
     milliseconds of CPU each) run ``slots`` at a time in this process, so that a flood of
-    valid-looking codenames takes at most that many cores, never the CPU a text needs. At most
-    ``waiting`` more checks wait, each at most ``max_wait`` seconds, instead of holding threads
-    they do not use. Who waits and who goes first is decided by ``priority``: the tokens the
-    circuit's bucket held when it admitted the check (CheckAdmission), so a person's first
-    check of a while goes ahead of any circuit that has been checking again and again, and
-    pushes the most-used waiter out (busy) when the room is full."""
+    valid-looking codenames takes at most that many cores, never the CPU a text needs. Who goes
+    first is decided by ``priority``, the circuit's freshness (CheckAdmission.admit): a
+    circuit's first check of a while waits its turn among the other first checks, however
+    many there are (so many at once cost as many Tor circuits); checks of circuits that have
+    been checking again and again wait behind them, at most ``waiting`` of them (the most-used
+    pushed out first), instead of holding threads they do not use. No check waits longer than
+    ``max_wait`` seconds: beyond, and beyond the room, the answer is busy (503)."""
 
     def __init__(self, slots: int, waiting: int, max_wait: float = 10.0) -> None:
         self.slots = slots
@@ -282,9 +321,13 @@ class DerivationGate:
             return self._cond.wait_for(lambda: len(self._waiters) == count, timeout)
 
     def _wait(self, priority: float) -> None:
-        if len(self._waiters) >= self.waiting:
+        crowded = len([w for w in self._waiters if w.priority < FRESH]) >= self.waiting
+        if priority < FRESH and crowded:
             # The lowest priority leaves (the newest of equals): only for a higher one.
-            lowest = min(self._waiters, key=lambda w: (w.priority, -w.order))
+            lowest = min(
+                (w for w in self._waiters if w.priority < FRESH),
+                key=lambda w: (w.priority, -w.order),
+            )
             if lowest.priority >= priority:
                 raise busy_checks()
             lowest.evicted = True

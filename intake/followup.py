@@ -11,6 +11,12 @@ sets one: a floor holds a thread asleep); a token bucket per Tor circuit (the id
 on, kept in memory only) limits how many one circuit runs per minute, and a ceiling applies
 only to checks beyond a circuit's first few of a minute, so no flood takes a person's check
 away (intake/fairness.py CheckAdmission; no addresses, nothing stored).
+
+Mailboxes (crypto/mailbox.py): a check looks in the codename's mailbox v2 (PBKDF2 with the
+deployment's salt, what new submissions name) and its legacy one (threads begun before). The
+PBKDF2 work of a no-JS check runs only once the bucket admitted it, one at a time per process,
+a circuit's first check of a while ahead of circuits that check again and again
+(DerivationGate). Nothing moves a legacy mailbox's replies to the v2 id (docs/FORMAT.md §5.6).
 """
 
 from __future__ import annotations

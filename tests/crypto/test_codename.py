@@ -68,12 +68,12 @@ def test_mailbox_v2_vectors_by_the_standard_library_alone(vector: dict) -> None:
     salt = bytes.fromhex(vector["mailbox_salt_hex"])
     password = hashlib.blake2b(master, digest_size=32, key=b"sealdrop-mailbox-v2").digest()
     assert password.hex() == vector["mailbox_v2_input_hex"]
-    raw = hashlib.pbkdf2_hmac("sha256", password, b"sealdrop-mailbox-v2" + salt, 100_000, 16)
+    raw = hashlib.pbkdf2_hmac("sha256", password, b"sealdrop-mailbox-v2" + salt, 20_000, 16)
     assert base64.b32encode(raw).decode().rstrip("=").lower() == vector["mailbox_v2"]
     legacy = hashlib.blake2b(master, digest_size=16, key=b"sealdrop-mailbox-v1").digest()
     assert base64.b32encode(legacy).decode().rstrip("=").lower() == vector["mailbox"]
     codename = Codename.parse(vector["typed"])
-    assert codename.master() == master and MAILBOX_ITERATIONS == 100_000
+    assert codename.master() == master and MAILBOX_ITERATIONS == 20_000
     keys = codename.derive(salt)
     assert (keys.mailbox, keys.legacy_mailbox) == (vector["mailbox_v2"], vector["mailbox"])
     assert keys.mailboxes == (vector["mailbox_v2"], vector["mailbox"])

@@ -28,7 +28,7 @@ const REPLY_KEY_LABEL = 'sealdrop-reply-key-v1';
 const MAILBOX_LABEL = 'sealdrop-mailbox-v1';
 // Mailbox v2 (crypto/mailbox.py): PBKDF2-HMAC-SHA256, WebCrypto's own, with the deployment's salt.
 const MAILBOX_V2_LABEL = 'sealdrop-mailbox-v2';
-const MAILBOX_ITERATIONS = 100000;
+const MAILBOX_ITERATIONS = 20000;
 const MAILBOX_SALT_BYTES = 16;
 const PROOF_LABEL = 'sealdrop-followup-v1';
 // Spelt out, as in crypto/codename.py: \s and \d differ between Python and JavaScript.
