@@ -1,4 +1,4 @@
-"""Mailbox ids: where the server keeps a codename's replies (docs/FORMAT.md §5.6).
+"""Mailbox ids: where the server keeps a codename's replies (docs/FORMAT.md §5.8).
 
 A mailbox id is all a seized server holds of a codename, so it is derived with a hard function
 (PBKDF2-HMAC-SHA256, which every browser has natively in WebCrypto, with or without JIT and

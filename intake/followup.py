@@ -16,7 +16,7 @@ Mailboxes (crypto/mailbox.py): a check looks in the codename's mailbox v2 (PBKDF
 deployment's salt, what new submissions name) and its legacy one (threads begun before). The
 PBKDF2 work of a no-JS check runs only once the bucket admitted it, one at a time per process,
 a circuit's first check of a while ahead of circuits that check again and again
-(DerivationGate). Nothing moves a legacy mailbox's replies to the v2 id (docs/FORMAT.md §5.6).
+(DerivationGate). Nothing moves a legacy mailbox's replies to the v2 id (docs/FORMAT.md §5.8).
 """
 
 from __future__ import annotations
@@ -253,7 +253,7 @@ def find_order(
 
 def _keys(codename: Codename | None) -> ReplyKeys | None:
     """The keys, both mailboxes included: a submission sealed before mailbox v2 named the
-    legacy one, and replies to it go there (docs/FORMAT.md §5.6)."""
+    legacy one, and replies to it go there (docs/FORMAT.md §5.8)."""
     if codename is None:
         return None
     with _derivation_slot():
