@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from crypto import open_envelope
 from crypto.codename import Codename
 from crypto.followup import Proof, signed_trailer
@@ -289,3 +291,22 @@ def test_a_codename_check_arriving_in_pieces_is_read_whole(intake, live):
     page = response.read().decode()
     assert response.status == 200 and 'id="no-replies"' in page
     connection.close()
+
+
+def test_the_mailbox_salt_is_made_once_served_to_pages_and_required(intake) -> None:
+    """docs/ADMIN.md: init makes the salt once and never replaces it; both pages hand it to
+    their scripts; the app does not start without it."""
+    from intake import create_app
+    from intake.config import ConfigError
+    from intake.setup import init_data_dir
+
+    salt = salt_of(intake)
+    path = intake.settings.data_dir / "mailbox-salt"
+    assert path.read_text() == salt.hex() + "\n"
+    init_data_dir(intake.settings)
+    assert path.read_text() == salt.hex() + "\n"
+    for page in ("/replies?lang=en", "/?lang=ru"):
+        assert f'"mailbox_salt": "{salt.hex()}"' in intake.client.get(page).get_data(as_text=True)
+    path.unlink()
+    with pytest.raises(ConfigError, match="sealdrop-intake init"):
+        create_app(intake.settings)
