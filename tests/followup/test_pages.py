@@ -193,6 +193,23 @@ def test_api_lists_ciphertext_and_an_unknown_mailbox_is_an_empty_list(make_intak
     assert intake.client.get(f"/api/v1/mailboxes/{other}/replies/r1").status_code == 404
 
 
+def test_api_lists_a_codenames_two_mailboxes_in_one_check(intake, tmp_path):
+    """The page asks for mailbox v2 and the legacy id together: one request, one check of the
+    circuit's share, each reply naming the mailbox it is fetched and deleted in."""
+    codename = Codename.generate()
+    keys = codename.derive(salt_of(intake))
+    import_replies(intake.app, reply_bundle(tmp_path / "a.tar", codename, "old", "r1"))
+    fresh = reply_bundle(tmp_path / "b.tar", codename, "new", "r2", salt=salt_of(intake))
+    import_replies(intake.app, fresh)
+    both = intake.client.get(f"/api/v1/mailboxes/{keys.mailbox},{keys.legacy_mailbox}/replies")
+    listed = {(r["id"], r["mailbox"]) for r in both.json["replies"]}
+    assert listed == {("r1", keys.legacy_mailbox), ("r2", keys.mailbox)}
+    three = ",".join([keys.mailbox, keys.legacy_mailbox, keys.mailbox])
+    assert intake.client.get(f"/api/v1/mailboxes/{three}/replies").json == {"replies": []}
+    admission = intake.app.extensions["sealdrop_followup"].admission
+    assert round(admission.recent.note("")) == 2  # two requests so far: two checks, not four
+
+
 def test_delete_without_and_with_javascript(intake, tmp_path):
     codename = Codename.generate()
     keys = codename.derive()

@@ -143,16 +143,12 @@ class RepliesPage {
     return this.worker.ask({ type: 'derive', codename: text, mailboxSalt: this.config.mailbox_salt });
   }
 
-  // A reading's replies from its mailbox v2 and its legacy one (threads begun before v2), each
-  // with the address it is fetched and deleted at, in the order they were written.
+  // A reading's replies from its mailbox v2 and its legacy one (threads begun before v2), in
+  // one request (one check), each with the address it is fetched and deleted at.
   async listAll(derived) {
-    const all = [];
-    for (const mailbox of derived.mailboxes) {
-      const base = `/api/v1/mailboxes/${mailbox}/replies`;
-      const { replies } = await (await this.api(base)).json();
-      all.push(...replies.map((reply) => ({ ...reply, base })));
-    }
-    return all.sort((a, b) => (a.received < b.received ? -1 : a.received > b.received ? 1 : 0));
+    const path = `/api/v1/mailboxes/${derived.mailboxes.join(',')}/replies`;
+    const { replies } = await (await this.api(path)).json();
+    return replies.map((reply) => ({ ...reply, base: `/api/v1/mailboxes/${reply.mailbox}/replies` }));
   }
 
   // A grid numbered across rows, copied down its columns (1 3 5 7 2 4 6 8), is read back in
