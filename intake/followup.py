@@ -34,8 +34,9 @@ from crypto import Contents, EnvelopeError, Part, open_bytes
 from crypto.bundle import hour_stamp
 from crypto.codename import Codename, InvalidCodename, ReplyKeys
 
+from .checkorder import DerivationGate
 from .errors import IntakeError, busy_checks, throttled
-from .fairness import CIRCUIT_HEADER, CheckAdmission, DerivationGate
+from .fairness import CIRCUIT_HEADER, CheckAdmission
 from .i18n import current_language, hour_text, human_size, translate
 from .mailboxsalt import current as mailbox_salt
 from .pageconfig import replies_config, replies_none, submit_config

@@ -9,8 +9,9 @@ import threading
 import pytest
 
 from crypto.codename import Codename
+from intake.checkorder import DerivationGate
 from intake.errors import IntakeError
-from intake.fairness import CIRCUIT_HEADER, CheckAdmission, CircuitBuckets, DerivationGate
+from intake.fairness import CIRCUIT_HEADER, CheckAdmission, CircuitBuckets
 
 PER_CIRCUIT = 4
 
