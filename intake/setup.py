@@ -59,7 +59,8 @@ def init_data_dir(config: Mapping[str, Any] | Settings | None = None) -> Setting
     store = Store(settings, make_engine(settings.database_url))
     store.cleanup()
     store.engine.dispose()
-    for path in (settings.data_dir, settings.blob_dir, settings.upload_dir, settings.tmp_dir):
+    salt = settings.data_dir / mailboxsalt.FILE_NAME
+    for path in (salt, settings.data_dir, settings.blob_dir, settings.upload_dir, settings.tmp_dir):
         blur_time(path)
     return settings
 
