@@ -15,7 +15,6 @@ list and not to BIP39 (see ``Codename.parse``), so neither version is ever read 
 
 from __future__ import annotations
 
-import base64
 import math
 import re
 import unicodedata
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from . import _sodium, wordlists
+from . import mailbox as mailboxes
 from .errors import SealdropError
 from .keys import Identity, PublicKey
 
@@ -37,7 +37,6 @@ LANGUAGES = wordlists.LANGUAGES
 _LEGACY_LABEL = b"sealdrop-codename-v1"
 _CODENAME_LABEL = b"sealdrop-codename-v2"
 _REPLY_KEY_LABEL = b"sealdrop-reply-key-v1"
-_MAILBOX_LABEL = b"sealdrop-mailbox-v1"
 # White space, digits (people number the words they copy) and punctuation separate words. Spelt
 # out rather than \s and \d, whose meaning differs between Python and JavaScript.
 _SEPARATORS = re.compile(
@@ -111,9 +110,15 @@ def _new_index() -> dict[str, _Entry]:
 @dataclass(frozen=True)
 class ReplyKeys:
     identity: Identity  # holds the reply secret key: never store it
-    mailbox: str
+    mailbox: str  # what new submissions carry: the deployment's (v2) id, see Codename.derive
     verify_key: bytes  # Ed25519; proves a follow-up comes from the codename (crypto.followup)
     signing_key: bytes = b""  # its secret half: never store it
+    legacy_mailbox: str = ""  # the id submissions sealed before mailbox v2 carry
+
+    @property
+    def mailboxes(self) -> tuple[str, ...]:
+        """Every mailbox a check looks in: the current id, then the legacy one."""
+        return tuple(dict.fromkeys(m for m in (self.mailbox, self.legacy_mailbox) if m))
 
     @property
     def public_key(self) -> PublicKey:
@@ -201,19 +206,22 @@ class Codename:
     def __hash__(self) -> int:
         return hash(self.secret())
 
-    def derive(self) -> ReplyKeys:
+    def master(self) -> bytes:
+        """The master secret every key and mailbox of the codename comes from."""
         label = _LEGACY_LABEL if self.legacy else _CODENAME_LABEL
-        master = _sodium.keyed_hash(label, self.secret(), 32)
+        return _sodium.keyed_hash(label, self.secret(), 32)
+
+    def derive(self, deployment_salt: bytes | None = None) -> ReplyKeys:
+        """The keys and mailboxes of this codename. With the deployment's mailbox salt (what
+        a server and its pages always pass), ``mailbox`` is the mailbox v2 id; without one
+        (tools that know no deployment) it is the legacy id, as ``legacy_mailbox`` always is."""
+        master = self.master()
         seed = _sodium.keyed_hash(_REPLY_KEY_LABEL, master, 32)
-        mailbox = _sodium.keyed_hash(_MAILBOX_LABEL, master, 16)
+        legacy = mailboxes.legacy_id(master)
+        current = legacy if deployment_salt is None else mailboxes.v2_id(master, deployment_salt)
         verify_key, signing_key = _sodium.sign_seed_keypair(seed)
         identity = Identity(_sodium.sign_secret_to_box(signing_key))
-        return ReplyKeys(
-            identity,
-            base64.b32encode(mailbox).decode("ascii").rstrip("=").lower(),
-            verify_key,
-            signing_key,
-        )
+        return ReplyKeys(identity, current, verify_key, signing_key, legacy)
 
 
 def new_codename(language: str) -> Codename:

@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     """The WSGI app. ``config`` is a dict of DATA_DIR, DATABASE_URL, RECIPIENTS (paths),
     MAX_SUBMISSION_BYTES, STORAGE_BUDGET_BYTES, UPLOAD_TTL_HOURS, TIME_ZONE; None reads
     SEALDROP_*."""
-    from . import api, deployment, followup, i18n, pages, web
+    from . import api, deployment, followup, i18n, mailboxsalt, pages, web
     from .setup import check_initialised
 
     settings = config_module.load(config)
@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     store = Store(settings, make_engine(settings.database_url))
     check_initialised(store)
     app.extensions["sealdrop"] = store
+    app.extensions["sealdrop_mailbox_salt"] = mailboxsalt.load(settings.data_dir)
     app.extensions["sealdrop_streams"] = StreamGuard(settings)
     app.extensions["sealdrop_time_zone"] = zoneinfo.ZoneInfo(settings.time_zone)
     i18n.init_app(app, settings.time_zone, config)

@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from . import check_nginx, epochs
+from . import check_nginx, epochs, mailboxsalt
 from . import config as config_module
 from .check_nginx import NGINX_CONFIG, NginxConfigError
 from .config import ConfigError, Settings
@@ -79,6 +79,7 @@ def run_checks(
         findings += check_data_dir(settings, owner)
         if settings.data_dir.is_dir():
             findings += check_database(settings)
+            findings += check_mailbox_salt(settings)
             findings += check_storage(settings)
             findings += check_statement(settings)
     findings += check_swap(swaps)
@@ -210,6 +211,14 @@ def check_data_dir(settings: Settings, owner: str | None = None) -> list[Finding
     if not findings:
         findings.append(_ok(f"data directory {settings.data_dir} is private to {name}"))
     return findings
+
+
+def check_mailbox_salt(settings: Settings) -> list[Finding]:
+    try:
+        mailboxsalt.load(settings.data_dir)
+    except ConfigError as exc:
+        return [_problem(str(exc))]
+    return [_ok("the mailbox salt is in place (never change it: docs/ADMIN.md, section 8)")]
 
 
 def _sqlite_path(settings: Settings) -> Path | None:

@@ -9,6 +9,7 @@ from crypto.followup import signed_trailer
 
 from .errors import malformed
 from .i18n import current_language
+from .mailboxsalt import current as mailbox_salt
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,9 @@ class SubmissionCodename:
 
     def trailer(self, header_hash: bytes) -> dict[str, str]:
         """What the envelope whose header hashes to ``header_hash`` carries for reviewers:
-        reply key, mailbox and the proof of the codename (never the codename itself)."""
-        return signed_trailer(self.codename.derive(), header_hash)
+        reply key, mailbox (always the deployment's v2 id) and the proof of the codename
+        (never the codename itself)."""
+        return signed_trailer(self.codename.derive(mailbox_salt()), header_hash)
 
 
 def submission_codename(typed: bytes | None) -> SubmissionCodename:

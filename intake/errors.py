@@ -67,6 +67,11 @@ def busy_uploads() -> IntakeError:
     return IntakeError("busy", "error_busy_uploads", retry_after=300)
 
 
+def busy_checks() -> IntakeError:
+    """Too many reply checks at once (the ceiling, or every mailbox derivation slot taken)."""
+    return IntakeError("busy", "error_busy_checks", retry_after=60)
+
+
 def busy_streams() -> IntakeError:
     """Every thread this process lets bodies stream into is taken."""
     return IntakeError("busy", "error_busy_streams", retry_after=60, close=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import BinaryIO
 
+from .checkorder import CircuitMemory
 from .config import Settings
 from .errors import busy_streams, too_slow
 
@@ -210,8 +211,9 @@ class CheckAdmission:
     (``per_circuit`` a minute). A circuit's first FRESH_CHECKS checks of a minute never meet
     the ceiling: a flood cannot use up a person's share, only its own. Checks beyond them
     share ``ceiling`` a minute among all circuits, so heavy circuits together stay bounded.
-    A check is cheap (a parse, three hashes, one indexed lookup, no sleep by default), so a
-    flood of fresh circuits costs CPU in proportion to the circuits Tor lets it build."""
+    A check without a whole codename is cheap (a parse, indexed lookups, no sleep by default);
+    one with a codename derives mailbox v2 ids (PBKDF2), which DerivationGate bounds and orders
+    by ``admit``'s freshness: how few checks the circuit made lately (CircuitMemory)."""
 
     def __init__(
         self, per_circuit: int, ceiling: int, clock: Callable[[], float] = time.monotonic
@@ -219,13 +221,20 @@ class CheckAdmission:
         self.circuits = CircuitBuckets(per_circuit, clock=clock)
         self.fresh_above = per_circuit - min(FRESH_CHECKS, per_circuit)
         self._ceiling = CircuitBuckets(ceiling, max_circuits=1, clock=clock)
+        self.recent = CircuitMemory(clock=clock)
 
     def refusal(self, circuit: str) -> str | None:
         """None when this check may go ahead; else "throttled" (this circuit's share is
         spent) or "busy" (the ceiling for heavy circuits is reached)."""
+        return self.admit(circuit)[0]
+
+    def admit(self, circuit: str) -> tuple[str | None, float]:
+        """As ``refusal``, with how fresh the circuit is: minus the checks it made lately (0
+        for a person's first check of a while; what DerivationGate orders by)."""
+        fresh = -self.recent.note(circuit)
         had = self.circuits.spend(circuit)
         if had is None:
-            return "throttled"
+            return "throttled", fresh
         if had >= self.fresh_above + 1 or self._ceiling.take(""):
-            return None
-        return "busy"
+            return None, fresh
+        return "busy", fresh

@@ -11,6 +11,12 @@ sets one: a floor holds a thread asleep); a token bucket per Tor circuit (the id
 on, kept in memory only) limits how many one circuit runs per minute, and a ceiling applies
 only to checks beyond a circuit's first few of a minute, so no flood takes a person's check
 away (intake/fairness.py CheckAdmission; no addresses, nothing stored).
+
+Mailboxes (crypto/mailbox.py): a check looks in the codename's mailbox v2 (PBKDF2 with the
+deployment's salt, what new submissions name) and its legacy one (threads begun before). The
+PBKDF2 work of a no-JS check runs only once the bucket admitted it, one at a time per process,
+a circuit's first check of a while ahead of circuits that check again and again
+(DerivationGate). Nothing moves a legacy mailbox's replies to the v2 id (docs/FORMAT.md §5.8).
 """
 
 from __future__ import annotations
@@ -18,19 +24,21 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 
 from crypto import Contents, EnvelopeError, Part, open_bytes
 from crypto.bundle import hour_stamp
 from crypto.codename import Codename, InvalidCodename, ReplyKeys
 
-from .errors import IntakeError, throttled
+from .checkorder import DerivationGate
+from .errors import IntakeError, busy_checks, throttled
 from .fairness import CIRCUIT_HEADER, CheckAdmission
 from .i18n import current_language, hour_text, human_size, translate
+from .mailboxsalt import current as mailbox_salt
 from .pageconfig import replies_config, replies_none, submit_config
 from .replies import FollowupSettings, Reply, ReplyStore, load_followup
 from .smallform import read_small_form
@@ -45,6 +53,8 @@ PART_PATTERN = re.compile(r"[0-9]{1,6}", re.ASCII)
 # Where the n-th typed word sits when a two-column grid numbered across rows was copied down
 # its columns: typed 1 3 5 7 2 4 6 8, issued order = typed[0], typed[4], typed[1], ...
 COLUMN_ORDER = (0, 4, 1, 5, 2, 6, 3, 7)
+NO_MAILBOX = "a" * 26  # looked up in place of a mistyped codename's: never has replies
+DERIVATIONS_WAITING = 8  # checks that may wait for a derivation slot, per slot
 
 
 @dataclass
@@ -52,17 +62,19 @@ class Followup:
     settings: FollowupSettings
     replies: ReplyStore
     admission: CheckAdmission
+    derivations: DerivationGate
     next_expiry: float = 0.0
 
-    def throttle(self) -> None:
+    def throttle(self) -> float:
         """Refuses a check beyond this circuit's share (429, "wait a minute"), or a circuit's
         heavy use beyond the ceiling (503, intake/fairness.py). Without nginx there is no
-        circuit id: one shared key."""
-        refusal = self.admission.refusal(request.headers.get(CIRCUIT_HEADER, ""))
+        circuit id: one shared key. Returns how fresh the circuit is (DerivationGate)."""
+        refusal, fresh = self.admission.admit(request.headers.get(CIRCUIT_HEADER, ""))
         if refusal == "throttled":
             raise throttled()
         if refusal == "busy":
-            raise IntakeError("busy", "error_busy_checks", retry_after=60)
+            raise busy_checks()
+        return fresh
 
     def maybe_expire(self) -> None:
         now = time.monotonic()
@@ -81,6 +93,9 @@ def init_app(app: Flask, config: object) -> None:
         settings,
         replies,
         CheckAdmission(settings.checks_per_circuit_per_minute, settings.checks_per_minute),
+        DerivationGate(
+            settings.derivations_at_once, DERIVATIONS_WAITING * settings.derivations_at_once
+        ),
     )
     app.register_blueprint(bp)
 
@@ -93,7 +108,7 @@ def _followup() -> Followup:
 def _guarded() -> Iterator[Followup]:
     """Throttles, then makes the block take at least the configured floor, however it ends."""
     followup = _followup()
-    followup.throttle()
+    g.sealdrop_check_freshness = followup.throttle()
     started = time.monotonic()
     try:
         followup.maybe_expire()
@@ -134,8 +149,8 @@ def check() -> Response | str:
         return _render(results=None)  # the language switch, with nothing typed yet
     with _guarded() as followup:
         codename, error = _parse(typed)
-        codename, reordered = find_order(followup.replies, codename)
-        opened = _open_all(followup.replies, _keys(codename))
+        codename, keys, reordered = find_order(followup.replies, codename)
+        opened = _open_all(followup.replies, keys)
     if reordered:
         typed = str(codename)  # shown in the order it was issued, to write down that way
     return _results(
@@ -155,7 +170,7 @@ def delete_reply() -> Response | str:
         keys = _keys(codename)
         deleted = False
         if confirmed and keys is not None and ID_PATTERN.fullmatch(reply_id):
-            deleted = followup.replies.delete(keys.mailbox, reply_id)
+            deleted = any([followup.replies.delete(m, reply_id) for m in keys.mailboxes])
         opened = _open_all(followup.replies, keys)
     return _results(
         opened,
@@ -217,23 +232,39 @@ def column_reading(codename: Codename) -> Codename:
     return Codename.parse(" ".join(words[i] for i in COLUMN_ORDER))
 
 
-def find_order(replies: ReplyStore, codename: Codename | None) -> tuple[Codename | None, bool]:
-    """The codename as typed; or, when only its column reading has replies, that (True). Both
-    mailboxes are looked up every time, so every check does the same work."""
+def find_order(
+    replies: ReplyStore, codename: Codename | None
+) -> tuple[Codename | None, ReplyKeys | None, bool]:
+    """The codename as typed and its keys; or, when only its column reading has replies, that
+    (True). Both readings' mailboxes (v2 and legacy) are looked up every time, so every check
+    of a codename does the same work."""
     if codename is None:
-        replies.list("a" * 26)
-        replies.list("a" * 26)
-        return None, False
+        for _ in range(4):
+            replies.list(NO_MAILBOX)
+        return None, None, False
     other = column_reading(codename)
-    as_typed = replies.list(codename.derive().mailbox)
-    by_columns = replies.list(other.derive().mailbox)
-    if not as_typed and by_columns:
-        return other, True
-    return codename, False
+    with _derivation_slot():
+        keys, other_keys = codename.derive(mailbox_salt()), other.derive(mailbox_salt())
+    as_typed = [replies.list(mailbox) for mailbox in keys.mailboxes]
+    by_columns = [replies.list(mailbox) for mailbox in other_keys.mailboxes]
+    if not any(as_typed) and any(by_columns):
+        return other, other_keys, True
+    return codename, keys, False
 
 
 def _keys(codename: Codename | None) -> ReplyKeys | None:
-    return codename.derive() if codename is not None else None
+    """The keys, both mailboxes included: a submission sealed before mailbox v2 named the
+    legacy one, and replies to it go there (docs/FORMAT.md §5.8)."""
+    if codename is None:
+        return None
+    with _derivation_slot():
+        return codename.derive(mailbox_salt())
+
+
+def _derivation_slot() -> AbstractContextManager[None]:
+    """A slot for the CPU a mailbox v2 derivation takes, ordered by the circuit's freshness
+    (intake/fairness.py DerivationGate; the check was admitted by _guarded first)."""
+    return _followup().derivations.slot(g.get("sealdrop_check_freshness", 0.0))
 
 
 def codename_error(error: InvalidCodename) -> str:
@@ -246,12 +277,13 @@ def codename_error(error: InvalidCodename) -> str:
 
 
 def _open_all(replies: ReplyStore, keys: ReplyKeys | None) -> list[tuple[Reply, Contents | None]]:
-    # A typo still looks its mailbox up (one that never has replies), so that every codename
+    # A typo still looks two mailboxes up (one that never has replies), so that every codename
     # check does the same database work.
-    mailbox = keys.mailbox if keys is not None else "a" * 26
+    mailboxes = keys.mailboxes if keys is not None else (NO_MAILBOX, NO_MAILBOX)
     opened: list[tuple[Reply, Contents | None]] = []
     budget = MAX_OPENED_BYTES
-    for reply in replies.list(mailbox):
+    found = [reply for mailbox in mailboxes for reply in replies.list(mailbox)]
+    for reply in sorted(found, key=lambda r: (r.received_hour, r.id)):
         contents = None
         if keys is not None and reply.size <= budget:
             contents = _open_one(replies, keys, reply.id)
@@ -261,7 +293,9 @@ def _open_all(replies: ReplyStore, keys: ReplyKeys | None) -> list[tuple[Reply, 
 
 
 def _open_one(replies: ReplyStore, keys: ReplyKeys, reply_id: str) -> Contents | None:
-    envelope = replies.read(keys.mailbox, reply_id)
+    envelope = next(
+        (e for e in (replies.read(m, reply_id) for m in keys.mailboxes) if e is not None), None
+    )
     if envelope is None:
         return None
     try:
@@ -283,21 +317,31 @@ bp.add_app_template_global(hour_text, "hour_text")
 # --- JSON API for the browser's own decryption ---------------------------------------------
 
 
-@bp.get("/api/v1/mailboxes/<mailbox>/replies")
-def api_list(mailbox: str) -> Response:
+@bp.get("/api/v1/mailboxes/<mailboxes>/replies")
+def api_list(mailboxes: str) -> Response:
+    """The replies of one mailbox, or of a codename's two (``v2,legacy``: one check, as the
+    page makes it), each naming its mailbox. Two lookups every time, whatever was asked."""
+    asked = mailboxes.split(",")
+    wanted = [m for m in asked if MAILBOX_PATTERN.fullmatch(m)] if len(asked) <= 2 else []
     with _guarded() as followup:
-        rows = followup.replies.list(mailbox if MAILBOX_PATTERN.fullmatch(mailbox) else "a" * 26)
+        rows = [
+            (mailbox, reply)
+            for mailbox in (wanted + [NO_MAILBOX] * 2)[:2]
+            for reply in followup.replies.list(mailbox)
+        ]
+    rows.sort(key=lambda row: (row[1].received_hour, row[1].id))
     return jsonify(
         {
             "replies": [
                 {
                     "id": r.id,
+                    "mailbox": mailbox,
                     "received": hour_stamp(r.received_hour),
                     # As the page shows it, in the request's language and the site's time zone.
                     "received_text": hour_text(r.received_hour),
                     "size": r.size,
                 }
-                for r in rows
+                for mailbox, r in rows
             ]
         }
     )

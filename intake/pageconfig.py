@@ -8,6 +8,7 @@ from flask_babel import force_locale, ngettext
 
 from .config import Settings
 from .i18n import human_size, plural_forms, translate
+from .mailboxsalt import current as mailbox_salt
 from .messages import MINUTES_LEFT, REPLIES_NONE
 
 SUBMIT_MESSAGE_KEYS = (
@@ -64,6 +65,7 @@ def submit_config(settings: Settings, lang: str) -> dict[str, object]:
         "max_bytes": settings.max_submission_bytes,
         "chunk_bytes": settings.chunk_bytes,
         "lang": lang,
+        "mailbox_salt": mailbox_salt().hex(),  # the trailer's mailbox v2 (crypto/mailbox.py)
         "sent_url": url_for("pages.sent", lang=lang),
         "messages": {
             key: translate(key, lang, limit=limit, **_KEEP) for key in SUBMIT_MESSAGE_KEYS
@@ -81,4 +83,4 @@ def replies_config(lang: str, ttl_days: int) -> dict[str, object]:
     """The replies page's script: its texts."""
     messages = {key: translate(key, lang, **_KEEP) for key in REPLIES_MESSAGE_KEYS}
     messages["replies_none"] = replies_none(ttl_days, lang)
-    return {"lang": lang, "messages": messages}
+    return {"lang": lang, "mailbox_salt": mailbox_salt().hex(), "messages": messages}

@@ -71,11 +71,13 @@ class FollowupSettings:
     checks_per_minute: int  # checks beyond each circuit's first few, per process, all together
     checks_per_circuit_per_minute: int  # ... per Tor circuit (X-Sealdrop-Circuit), per process
     floor_seconds: float  # every codename check and mailbox lookup takes at least this long
+    derivations_at_once: int = 1  # no-JS mailbox v2 derivations running at once, per process
 
 
 def load_followup(config: Mapping[str, Any] | Settings | None) -> FollowupSettings:
-    """REPLY_TTL_DAYS, FOLLOWUP_CHECKS_PER_MINUTE, FOLLOWUP_CHECKS_PER_CIRCUIT_PER_MINUTE and
-    FOLLOWUP_FLOOR_MS from a config dict, or from SEALDROP_* in the environment."""
+    """REPLY_TTL_DAYS, FOLLOWUP_CHECKS_PER_MINUTE, FOLLOWUP_CHECKS_PER_CIRCUIT_PER_MINUTE,
+    FOLLOWUP_FLOOR_MS and FOLLOWUP_DERIVATIONS_AT_ONCE from a config dict, or from SEALDROP_*
+    in the environment."""
     if isinstance(config, Mapping):
         raw: Mapping[str, Any] = config
     else:
@@ -100,6 +102,7 @@ def load_followup(config: Mapping[str, Any] | Settings | None) -> FollowupSettin
             "FOLLOWUP_CHECKS_PER_CIRCUIT_PER_MINUTE", DEFAULT_CHECKS_PER_CIRCUIT_PER_MINUTE, 1
         ),
         floor_seconds=number("FOLLOWUP_FLOOR_MS", DEFAULT_FLOOR_MS, 0) / 1000,
+        derivations_at_once=number("FOLLOWUP_DERIVATIONS_AT_ONCE", 1, 1),
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import inspect, make_url
 
 from . import config as config_module
+from . import mailboxsalt
 from .config import ConfigError, Settings
 from .db import make_engine
 from .storage import Store, blur_time
@@ -43,20 +44,23 @@ def downgrade(settings: Settings, revision: str) -> None:
 
 def init_data_dir(config: Mapping[str, Any] | Settings | None = None) -> Settings:
     """Creates the data directory (0700) and its subdirectories, brings the database to the
-    latest schema, and cleans up expired uploads and orphans. Safe to run again."""
+    latest schema, makes the mailbox salt if there is none, and cleans up expired uploads and
+    orphans. Safe to run again."""
     settings = config_module.load(config)
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)
     for path in (settings.blob_dir, settings.upload_dir, settings.tmp_dir):
         path.mkdir(mode=0o700, exist_ok=True)
     migrate(settings)
+    mailboxsalt.ensure(settings.data_dir)
     database = make_url(settings.database_url)
     if database.get_backend_name() == "sqlite" and database.database:
         os.chmod(database.database, 0o600)  # SQLite creates its -wal and -shm files alike
     store = Store(settings, make_engine(settings.database_url))
     store.cleanup()
     store.engine.dispose()
-    for path in (settings.data_dir, settings.blob_dir, settings.upload_dir, settings.tmp_dir):
+    salt = settings.data_dir / mailboxsalt.FILE_NAME
+    for path in (salt, settings.data_dir, settings.blob_dir, settings.upload_dir, settings.tmp_dir):
         blur_time(path)
     return settings
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from crypto.envelope import header_length, padded_length, sealed_payload_length
 from tests.support.stack import CircuitClient, Stack, circuit_id
 
-from .harness import BIG_BUDGET, Attack, AttackLog, _raw, post_upload_start
+from .harness import BIG_BUDGET, Attack, AttackLog, _raw, codename_form, post_upload_start
 
 MIB = 1 << 20
 
@@ -115,8 +115,8 @@ def _trickle(sock: socket.socket, until: float, per_second: int) -> str:
 
 
 def reply_flood_1000(stack: Stack, until: float, log: AttackLog) -> None:
-    """Reply checks from 1,000 circuits in turn, as fast as 64 connections carry them."""
-    body = b"codename=" + b"+".join([b"guess"] * 7)
+    """Reply checks from 1,000 circuits in turn, as fast as 64 connections carry them, each
+    with a valid codename, which makes the server derive mailbox v2 ids (PBKDF2)."""
     form = {"Content-Type": "application/x-www-form-urlencoded"}
 
     def one(n: int) -> None:
@@ -124,7 +124,7 @@ def reply_flood_1000(stack: Stack, until: float, log: AttackLog) -> None:
             "127.0.0.1", stack.proxy_port, timeout=10, circuit=circuit_id(40_000 + n % 1000)
         )
         try:
-            log.count(client.request("POST", "/replies?lang=en", body, form).status)
+            log.count(client.request("POST", "/replies?lang=en", codename_form(), form).status)
         except (OSError, http.client.HTTPException):
             log.count("error")
 

@@ -122,18 +122,28 @@ async function manage(page, spec, report) {
   report.no_replies_text = await page.$eval('#no-replies', (element) => element.textContent);
   const started = Date.now();
   await checkCodename(page, spec.codename, '#replies article', spec.timeout_ms);
+  // Each reply shows once opened (one may wait for libsodium): wait for all of them.
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('#replies article').length >= n,
+    { timeout: spec.timeout_ms, polling: 50 },
+    spec.replies || 1,
+  );
   report.check_ms = Date.now() - started; // derive, list, fetch and open, in the browser
   report.replies = await page.$$eval('#replies article .reply-text', (list) =>
     list.map((element) => element.textContent),
   );
-  await page.click('#replies article button.delete');
-  // Deleting asks first; nothing goes until the person confirms.
-  report.still_there_after_first_press = (await page.$('#replies article')) !== null;
-  await page.click('#replies article button.delete-yes');
-  await page.waitForFunction(() => document.querySelector('#replies article') === null, {
-    timeout: spec.timeout_ms,
-    polling: 100,
-  });
+  // Every reply is deleted, one after the other (each from the mailbox it is in).
+  for (let left = report.replies.length; left > 0; left -= 1) {
+    await page.click('#replies article button.delete');
+    // Deleting asks first; nothing goes until the person confirms.
+    report.still_there_after_first_press = (await page.$$('#replies article')).length === left;
+    await page.click('#replies article button.delete-yes');
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#replies article').length < n,
+      { timeout: spec.timeout_ms, polling: 100 },
+      left,
+    );
+  }
   report.deleted_text = await page.$eval('#replies-status', (element) => element.textContent);
 }
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crypto import Sealer
+from crypto import Sealer, seal_bytes
 from crypto.bundle import BundleWriter, hour_stamp
 from crypto.codename import Codename
 from intake.export import export_bundle
@@ -39,6 +39,7 @@ REPLY_CANARY = "reply-canary-0c4d7e19"
 FIRST = "First message: we need help leaving the city."
 SECOND = "Follow-up: thank you, the address is safe."
 REPLY = f"We received it. Can you tell us more? {REPLY_CANARY}"
+REPLY_V2 = "A newer reply, in the mailbox v2."
 SODIUM = "/static/js/sodium.js"
 
 
@@ -151,20 +152,24 @@ def test_submit_reply_read_follow_up_one_thread(node, tmp_path, intake_server, l
 
 def test_replies_page_with_javascript_typo_wrong_codename_and_delete(node, tmp_path, intake_server):
     """At Safer: a typo is named, a wrong codename reads as "no replies", the right one shows
-    the reply, and its delete button removes it from the server."""
+    the replies in its legacy mailbox (a thread begun before mailbox v2) and in its mailbox v2
+    (derived in the browser with WebCrypto's PBKDF2 and the deployment's salt), and their
+    delete buttons remove each from the server."""
     require_executable(FIREFOX, "firefox-esr")
     server = intake_server
     codename = Codename.generate()
-    keys = codename.derive()
-    # A reply written before format v2: the page fetches libsodium for it, and opens it.
+    keys = codename.derive(server.app.extensions["sealdrop_mailbox_salt"])
+    # A reply written before format v2 and mailbox v2: the page fetches libsodium for it.
     old = io.BytesIO()
     with Sealer(old, [keys.public_key], version=1) as sealer:
         sealer.add_message(REPLY)
-    envelope = old.getvalue()
+    envelope, newer = old.getvalue(), seal_bytes([keys.public_key], REPLY_V2)
     bundle = tmp_path / "replies.tar"
     with bundle.open("wb") as out:
         writer = BundleWriter(out, kind="replies")
-        writer.add("r1", hour_stamp(), io.BytesIO(envelope), len(envelope), mailbox=keys.mailbox)
+        add = writer.add
+        add("r1", hour_stamp(), io.BytesIO(envelope), len(envelope), mailbox=keys.legacy_mailbox)
+        add("r2", hour_stamp(), io.BytesIO(newer), len(newer), mailbox=keys.mailbox)
         writer.close()
     import_replies(server.app, bundle)
     spec = {
@@ -174,16 +179,24 @@ def test_replies_page_with_javascript_typo_wrong_codename_and_delete(node, tmp_p
         "typo": "abandon ability able",
         "wrong": str(Codename.generate()),
         "codename": str(codename),
+        "replies": 2,
     }
     report = drive(node, tmp_path, spec)
     assert report["followup_hidden_before"] is True
     assert report["typo_text"].startswith("A codename has 8 words; this has 3.")
     assert report["no_replies_text"].startswith("There are no replies for this codename.")
-    assert report["replies"] == [REPLY]
+    assert sorted(report["replies"]) == sorted([REPLY, REPLY_V2])
     print(f"codename check at Safer (derive, list, fetch, open): {report['check_ms']} ms")
     assert report["deleted_text"] == "The reply was deleted from the server."
-    assert server.app.extensions["sealdrop_replies"].list(keys.mailbox) == []
-    assert server.recorder.paths("DELETE") == [f"/api/v1/mailboxes/{keys.mailbox}/replies/r1"]
+    assert report["still_there_after_first_press"] is True
+    for mailbox in keys.mailboxes:
+        assert server.app.extensions["sealdrop_replies"].list(mailbox) == []
+    assert sorted(server.recorder.paths("DELETE")) == sorted(
+        [
+            f"/api/v1/mailboxes/{keys.legacy_mailbox}/replies/r1",
+            f"/api/v1/mailboxes/{keys.mailbox}/replies/r2",
+        ]
+    )
     assert server.recorder.paths("POST") == []  # the codename never left the browser
     assert server.recorder.paths("GET").count(SODIUM) == 1
     assert server.recorder.csp_reports == []

@@ -3,6 +3,8 @@ keys they derive."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import random
 from collections import Counter
@@ -24,6 +26,7 @@ from crypto.codename import (
     legacy_wordlist,
     new_codename,
 )
+from crypto.mailbox import MAILBOX_ITERATIONS
 
 VECTORS = json.loads(
     (Path(__file__).parent.parent / "vectors" / "codenames.json").read_text(encoding="utf-8")
@@ -55,6 +58,26 @@ def test_derivation_vectors(vector: dict) -> None:
         assert keys.verify_key.hex() == vector["verify_key"]
         assert codename.secret().hex() == vector["secret_hex"]
     assert str(Codename.parse(vector["typed"])) == vector["canonical"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: f"v{v['version']}-{v['language']}")
+def test_mailbox_v2_vectors_by_the_standard_library_alone(vector: dict) -> None:
+    """docs/FORMAT.md §5.6 as a stranger would implement it: keyed BLAKE2b, PBKDF2-HMAC-SHA256
+    and base32 from Python's standard library, from the master secret and the salt."""
+    master = bytes.fromhex(vector["master_hex"])
+    salt = bytes.fromhex(vector["mailbox_salt_hex"])
+    password = hashlib.blake2b(master, digest_size=32, key=b"sealdrop-mailbox-v2").digest()
+    assert password.hex() == vector["mailbox_v2_input_hex"]
+    raw = hashlib.pbkdf2_hmac("sha256", password, b"sealdrop-mailbox-v2" + salt, 20_000, 16)
+    assert base64.b32encode(raw).decode().rstrip("=").lower() == vector["mailbox_v2"]
+    legacy = hashlib.blake2b(master, digest_size=16, key=b"sealdrop-mailbox-v1").digest()
+    assert base64.b32encode(legacy).decode().rstrip("=").lower() == vector["mailbox"]
+    codename = Codename.parse(vector["typed"])
+    assert codename.master() == master and MAILBOX_ITERATIONS == 20_000
+    keys = codename.derive(salt)
+    assert (keys.mailbox, keys.legacy_mailbox) == (vector["mailbox_v2"], vector["mailbox"])
+    assert keys.mailboxes == (vector["mailbox_v2"], vector["mailbox"])
+    assert codename.derive(bytes(16)).mailbox != keys.mailbox  # another deployment, another id
 
 
 def test_a_codename_and_its_spelling_in_the_other_list_are_one_codename() -> None:

@@ -89,6 +89,7 @@ def test_the_shipped_deploy_files_and_a_fresh_data_dir_pass(
     text = "\n".join(str(f) for f in findings)
     assert site.identity.public_key.fingerprint in text
     assert "database schema is up to date" in text
+    assert "the mailbox salt is in place" in text
 
 
 @pytest.mark.parametrize(
@@ -229,6 +230,17 @@ def test_an_unmigrated_database_is_a_problem(site: Deployment, files: dict[str, 
     assert len(problems) == 1 and "no sealdrop tables" in problems[0]
     init_data_dir(site.config)
     assert check(site, files) == []
+
+
+def test_a_missing_mailbox_salt_is_a_problem_init_repairs(
+    site: Deployment, files: dict[str, Path]
+) -> None:
+    salt = Path(site.env["SEALDROP_DATA_DIR"]) / "mailbox-salt"
+    salt.unlink()
+    problems = check(site, files)
+    assert len(problems) == 1 and "sealdrop-intake init" in problems[0]
+    init_data_dir(site.config)
+    assert check(site, files) == [] and len(salt.read_text().strip()) == 32
 
 
 def test_storage_without_a_budget_or_nearly_full_is_a_problem(

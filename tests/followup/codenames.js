@@ -49,7 +49,8 @@ async function main() {
       others.push({ line: other.publicKeyLine, mailbox: other.mailbox });
     }
     const verifyKey = codename.hex(keys.verifyKey);
-    derived.push({ canonical, line: keys.publicKeyLine, mailbox: keys.mailbox, verifyKey, others });
+    const v2 = (await codename.derive(canonical, vector.mailbox_salt_hex)).mailboxes;
+    derived.push({ canonical, line: keys.publicKeyLine, mailbox: keys.mailbox, verifyKey, others, v2 });
   }
   const proof = spec.proof;
   const trailer = await codename.signedTrailer(

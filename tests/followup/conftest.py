@@ -47,8 +47,23 @@ def write_bundle(path: Path, replies: Sequence[tuple[str, str, bytes]]) -> Path:
     return path
 
 
-def reply_bundle(path: Path, codename: Codename, text: str, reply_id: str = "r1", **kw) -> Path:
-    keys = codename.derive()
+def salt_of(intake: Intake) -> bytes:
+    """The test deployment's mailbox salt (made by init, as every deployment's is)."""
+    salt: bytes = intake.app.extensions["sealdrop_mailbox_salt"]
+    return salt
+
+
+def reply_bundle(
+    path: Path,
+    codename: Codename,
+    text: str,
+    reply_id: str = "r1",
+    salt: bytes | None = None,
+    **kw,
+) -> Path:
+    """A bundle of one reply to the codename's mailbox: the deployment's v2 id with ``salt``,
+    else the legacy id (a thread begun before mailbox v2)."""
+    keys = codename.derive(salt)
     envelope = reply_envelope(keys.public_key, text, **kw)
     return write_bundle(path, [(reply_id, keys.mailbox, envelope)])
 

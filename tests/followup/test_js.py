@@ -109,6 +109,8 @@ def test_js_codenames_and_reply_opening_match_python(tmp_path):
             **same,
             "verifyKey": vector["verify_key"],
             "others": [same] * len(vector["same_codename"]),
+            # Mailbox v2 with the vectors' deployment salt: WebCrypto's PBKDF2 as Python's.
+            "v2": [vector["mailbox_v2"], vector["mailbox"]],
         }
     assert report["trailer"] == PROOFS["trailers"][0]["trailer"]
     for text, parsed in zip(PARSE_CASES + mutated_codenames(300), report["parsed"], strict=True):

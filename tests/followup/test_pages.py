@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from crypto import open_envelope
 from crypto.codename import Codename
 from crypto.followup import Proof, signed_trailer
@@ -11,7 +13,7 @@ from crypto.followup import check as check_proof
 from intake.replies import import_replies
 
 from ..intake.helpers import open_bundle
-from .conftest import check, codename_of, reply_bundle, submit
+from .conftest import check, codename_of, reply_bundle, salt_of, submit
 
 FLOOR_MS = 300
 
@@ -20,7 +22,7 @@ def test_submission_shows_a_codename_once_and_seals_only_what_derives_from_it(in
     response = submit(intake.client, "hello")
     assert response.status_code == 200 and "Location" not in response.headers
     codename = Codename.parse(codename_of(response))
-    keys = codename.derive()
+    keys = codename.derive(salt_of(intake))
     from intake.export import export_bundle
 
     export_bundle(intake.app, tmp_path / "b.tar")
@@ -42,7 +44,9 @@ def test_the_no_js_page_issues_the_codename_in_its_language(intake, tmp_path):
     export_bundle(intake.app, tmp_path / "b.tar")
     opened = open_bundle(tmp_path / "b.tar", intake.identity)
     mailboxes = sorted(c.trailer["mailbox"] for c in opened)
-    assert mailboxes == sorted([russian.derive().mailbox] * 2 + [english.derive().mailbox] * 2)
+    salt = salt_of(intake)
+    expected = [russian.derive(salt).mailbox] * 2 + [english.derive(salt).mailbox] * 2
+    assert mailboxes == sorted(expected)
     assert all(check_proof(c.trailer, c.header_hash) is Proof.PROVEN for c in opened)
 
 
@@ -56,7 +60,7 @@ def test_a_follow_up_carries_the_same_reply_key_and_shows_no_new_codename(intake
 
     export_bundle(intake.app, tmp_path / "b.tar")
     opened = open_bundle(tmp_path / "b.tar", intake.identity)
-    keys = first.derive()
+    keys = first.derive(salt_of(intake))
     for contents in opened:
         assert contents.trailer == signed_trailer(keys, contents.header_hash)
     assert opened[0].trailer["proof"] != opened[1].trailer["proof"]  # each its own envelope
@@ -91,6 +95,43 @@ def test_replies_page_shows_the_reply_escaped_and_its_file(intake, tmp_path):
     assert download.status_code == 200 and download.data == b"%PDF"
     assert download.headers["Content-Type"] == "application/octet-stream"
     assert download.headers["Content-Disposition"].startswith('attachment; filename="plan.pdf"')
+
+
+def test_a_no_js_check_finds_replies_in_the_legacy_and_the_v2_mailbox(intake, tmp_path):
+    """A thread begun before mailbox v2 gets its replies at the legacy id (its submissions'
+    trailers name it); newer ones at the deployment's v2 id. One check finds both, opens,
+    downloads and deletes each where it is."""
+    codename = Codename.generate()
+    legacy = reply_bundle(tmp_path / "old.tar", codename, "old thread", reply_id="r1")
+    import_replies(intake.app, legacy)
+    fresh = reply_bundle(
+        tmp_path / "new.tar",
+        codename,
+        "new thread",
+        reply_id="r2",
+        salt=salt_of(intake),
+        files=[("v2.txt", "text/plain", b"two")],
+    )
+    import_replies(intake.app, fresh)
+    keys = codename.derive(salt_of(intake))
+    assert keys.mailbox != keys.legacy_mailbox
+    html = check(intake.client, str(codename)).get_data(as_text=True)
+    assert "old thread" in html and "new thread" in html
+    form = "application/x-www-form-urlencoded"
+    download = intake.client.post(
+        "/replies/file?lang=en",
+        data={"codename": str(codename), "reply": "r2", "part": "0"},
+        content_type=form,
+    )
+    assert download.status_code == 200 and download.data == b"two"
+    for reply_id in ("r1", "r2"):
+        intake.client.post(
+            "/replies/delete?lang=en",
+            data={"codename": str(codename), "reply": reply_id, "confirm": "yes"},
+            content_type=form,
+        )
+    html = check(intake.client, str(codename)).get_data(as_text=True)
+    assert "old thread" not in html and "new thread" not in html
 
 
 def test_a_typo_gets_the_codename_sentence_in_the_pages_language(intake):
@@ -150,6 +191,23 @@ def test_api_lists_ciphertext_and_an_unknown_mailbox_is_an_empty_list(make_intak
         assert (empty.status_code, empty.json) == (200, {"replies": []})
     other = Codename.generate().derive().mailbox
     assert intake.client.get(f"/api/v1/mailboxes/{other}/replies/r1").status_code == 404
+
+
+def test_api_lists_a_codenames_two_mailboxes_in_one_check(intake, tmp_path):
+    """The page asks for mailbox v2 and the legacy id together: one request, one check of the
+    circuit's share, each reply naming the mailbox it is fetched and deleted in."""
+    codename = Codename.generate()
+    keys = codename.derive(salt_of(intake))
+    import_replies(intake.app, reply_bundle(tmp_path / "a.tar", codename, "old", "r1"))
+    fresh = reply_bundle(tmp_path / "b.tar", codename, "new", "r2", salt=salt_of(intake))
+    import_replies(intake.app, fresh)
+    both = intake.client.get(f"/api/v1/mailboxes/{keys.mailbox},{keys.legacy_mailbox}/replies")
+    listed = {(r["id"], r["mailbox"]) for r in both.json["replies"]}
+    assert listed == {("r1", keys.legacy_mailbox), ("r2", keys.mailbox)}
+    three = ",".join([keys.mailbox, keys.legacy_mailbox, keys.mailbox])
+    assert intake.client.get(f"/api/v1/mailboxes/{three}/replies").json == {"replies": []}
+    admission = intake.app.extensions["sealdrop_followup"].admission
+    assert round(admission.recent.note("")) == 2  # two requests so far: two checks, not four
 
 
 def test_delete_without_and_with_javascript(intake, tmp_path):
@@ -250,3 +308,22 @@ def test_a_codename_check_arriving_in_pieces_is_read_whole(intake, live):
     page = response.read().decode()
     assert response.status == 200 and 'id="no-replies"' in page
     connection.close()
+
+
+def test_the_mailbox_salt_is_made_once_served_to_pages_and_required(intake) -> None:
+    """docs/ADMIN.md: init makes the salt once and never replaces it; both pages hand it to
+    their scripts; the app does not start without it."""
+    from intake import create_app
+    from intake.config import ConfigError
+    from intake.setup import init_data_dir
+
+    salt = salt_of(intake)
+    path = intake.settings.data_dir / "mailbox-salt"
+    assert path.read_text() == salt.hex() + "\n"
+    init_data_dir(intake.settings)
+    assert path.read_text() == salt.hex() + "\n"
+    for page in ("/replies?lang=en", "/?lang=ru"):
+        assert f'"mailbox_salt": "{salt.hex()}"' in intake.client.get(page).get_data(as_text=True)
+    path.unlink()
+    with pytest.raises(ConfigError, match="sealdrop-intake init"):
+        create_app(intake.settings)

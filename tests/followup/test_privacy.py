@@ -14,7 +14,7 @@ from intake.export import export_bundle
 from intake.replies import import_replies
 
 from ..intake.helpers import open_bundle, upload
-from .conftest import check, codename_of, reply_bundle, submit
+from .conftest import check, codename_of, reply_bundle, salt_of, submit
 
 REPLY_CANARY = "reply-canary-5e1f0a93"
 
@@ -32,13 +32,13 @@ def dump_database(intake) -> str:
     return "\n".join(lines)
 
 
-def secrets_of(codename: Codename) -> list[bytes]:
-    keys = codename.derive()
+def secrets_of(codename: Codename, salt: bytes) -> list[bytes]:
+    keys = codename.derive(salt)
     public = keys.public_key
     return [
         str(codename).encode(),
         *(word.encode() for word in codename.words if len(word) > 5),
-        keys.mailbox.encode(),
+        *(mailbox.encode() for mailbox in keys.mailboxes),
         public.line.encode(),
         public.raw,
         public.key_id,
@@ -51,7 +51,7 @@ def test_the_database_cannot_link_two_submissions_of_one_submitter(intake, tmp_p
     codename = Codename.parse(codename_of(first))
     submit(intake.client, "second message", codename=str(codename))
     # A third from the browser path, whose trailer the browser sealed itself.
-    keys = codename.derive()
+    keys = codename.derive(salt_of(intake))
     from crypto import seal_bytes
 
     envelope = seal_bytes(
@@ -66,13 +66,13 @@ def test_the_database_cannot_link_two_submissions_of_one_submitter(intake, tmp_p
     assert dump.count(b"submissions (") == 4
     blobs = [p.read_bytes() for p in intake.files("blobs")]
     assert len(blobs) == 4
-    for secret in secrets_of(codename):
+    for secret in secrets_of(codename, salt_of(intake)):
         assert secret not in dump, secret
         for blob in blobs:
             assert secret not in blob, secret  # only ciphertext is stored
     for path in intake.settings.data_dir.rglob("*"):
         if path.is_file():
-            for secret in secrets_of(codename):
+            for secret in secrets_of(codename, salt_of(intake)):
                 assert secret not in path.read_bytes(), (path, secret)
 
     # The link exists, but only inside the envelopes, for the reviewers.

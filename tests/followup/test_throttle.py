@@ -4,7 +4,13 @@ thousand lock a person out."""
 
 from __future__ import annotations
 
+import threading
+
+import pytest
+
 from crypto.codename import Codename
+from intake.checkorder import DerivationGate
+from intake.errors import IntakeError
 from intake.fairness import CIRCUIT_HEADER, CheckAdmission, CircuitBuckets
 
 PER_CIRCUIT = 4
@@ -89,3 +95,45 @@ def test_the_circuit_table_is_bounded_and_refills_with_time() -> None:
     assert [buckets.take("x") for _ in range(3)] == [True, True, False]
     now[0] += 30  # half a minute: one more check
     assert [buckets.take("x") for _ in range(2)] == [True, False]
+
+
+def test_a_persons_check_goes_ahead_of_a_flood_waiting_for_mailbox_derivations() -> None:
+    """Issue 17, G11: a no-JS check derives mailbox v2 ids (PBKDF2). One derivation runs at a
+    time; circuits that have checked before wait in a small room (beyond it: busy), and a
+    person's first check of a while waits however full the room is, and goes first."""
+    now = [0.0]
+    admission = CheckAdmission(per_circuit=10, ceiling=600, clock=lambda: now[0])
+    assert admission.admit("flood-1") == (None, 0.0)  # its first check: as fresh as a person's
+    flood_freshness = admission.admit("flood-1")[1]
+    assert admission.admit("person") == (None, 0.0) and flood_freshness < 0
+    now[0] += 3600  # an hour later the circuit is forgotten: fresh again
+    assert admission.admit("flood-1")[1] > -1
+
+    gate = DerivationGate(slots=1, waiting=2)
+    release, entered = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def check(name: str, freshness: float, hold: bool = False) -> None:
+        with gate.slot(freshness):
+            order.append(name)
+            if hold:
+                entered.set()
+                release.wait(10)
+
+    running = threading.Thread(target=check, args=("running", flood_freshness, True))
+    running.start()
+    assert entered.wait(5)
+    waiting = [threading.Thread(target=check, args=(n, flood_freshness)) for n in ("f1", "f2")]
+    for n, thread in enumerate(waiting, start=1):
+        thread.start()
+        assert gate.waiting_now(n, 5)
+    # The room is full of checks as fresh as this one: it is told the service is busy.
+    with pytest.raises(IntakeError), gate.slot(flood_freshness):
+        pass
+    person = threading.Thread(target=check, args=("person", 0.0))
+    person.start()
+    assert gate.waiting_now(3, 5)  # the full room did not turn the person away
+    release.set()
+    for thread in (running, *waiting, person):
+        thread.join(10)
+    assert order == ["running", "person", "f1", "f2"]

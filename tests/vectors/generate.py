@@ -15,6 +15,7 @@ from pathlib import Path
 import nacl.bindings as b
 
 from crypto import Attachment, Identity, PublicKey, seal_bytes
+from crypto import mailbox as mailboxes
 from crypto.codename import Codename
 from crypto.envelope import CHUNK_SIZE, MAGIC
 from crypto.followup import proof_message, signed_trailer
@@ -26,6 +27,7 @@ HERE = Path(__file__).parent
 SECRET_A = bytes(range(1, 33))
 SECRET_B = bytes(range(101, 133))
 SECRET_OTHER = bytes(range(201, 233))
+MAILBOX_SALT = bytes(range(0xA0, 0xB0))  # a deployment's mailbox salt, for the vectors
 
 
 def write(name: str, envelope: bytes, description: str, expect: str, **extra: object) -> None:
@@ -99,6 +101,7 @@ def write_codenames() -> None:
     ):
         codename = Codename.parse(canonical)
         keys_of = codename.derive()
+        master = codename.master()
         codenames.append(
             {
                 "version": 1 if codename.legacy else 2,
@@ -110,6 +113,10 @@ def write_codenames() -> None:
                 "reply_public_key_line": keys_of.public_key.line,
                 "mailbox": keys_of.mailbox,
                 "verify_key": keys_of.verify_key.hex(),
+                "master_hex": master.hex(),
+                "mailbox_salt_hex": MAILBOX_SALT.hex(),
+                "mailbox_v2_input_hex": mailboxes.v2_input(master).hex(),
+                "mailbox_v2": codename.derive(MAILBOX_SALT).mailbox,
             }
         )
     (HERE / "codenames.json").write_text(

@@ -98,6 +98,7 @@ class Submission {
       credits: CREDITS,
       codename: followUp,
       language: this.config.lang,
+      mailboxSalt: this.config.mailbox_salt, // the trailer names the deployment's mailbox v2
     });
     try {
       const named = await this.expect('codename');

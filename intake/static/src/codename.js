@@ -26,6 +26,10 @@ const LEGACY_LABEL = 'sealdrop-codename-v1';
 const CODENAME_LABEL = 'sealdrop-codename-v2';
 const REPLY_KEY_LABEL = 'sealdrop-reply-key-v1';
 const MAILBOX_LABEL = 'sealdrop-mailbox-v1';
+// Mailbox v2 (crypto/mailbox.py): PBKDF2-HMAC-SHA256, WebCrypto's own, with the deployment's salt.
+const MAILBOX_V2_LABEL = 'sealdrop-mailbox-v2';
+const MAILBOX_ITERATIONS = 20000;
+const MAILBOX_SALT_BYTES = 16;
 const PROOF_LABEL = 'sealdrop-followup-v1';
 // Spelt out, as in crypto/codename.py: \s and \d differ between Python and JavaScript.
 const SEPARATORS =
@@ -239,18 +243,40 @@ function secret(codename) {
   return bytes;
 }
 
-// {publicKey, privateKey, x25519Key, publicKeyLine, mailbox, verifyKey, signingKey} from a
-// codename's text (as parse returns it, or as typed) or as issue() gives it, as
-// crypto/codename.py derives them.
+// The mailbox v2 id: PBKDF2-HMAC-SHA256 over BLAKE2b(key=label, master), salted with the label
+// and the deployment's salt (hex, from the page's config).
+async function mailboxV2(master, saltHex) {
+  if (!/^[0-9a-f]{32}$/.test(String(saltHex))) throw new Error('the page names no mailbox salt');
+  const password = pubkeys.keyedHash(MAILBOX_V2_LABEL, master, 32);
+  const label = utf8.encode(MAILBOX_V2_LABEL);
+  const salt = new Uint8Array(label.length + MAILBOX_SALT_BYTES);
+  salt.set(label);
+  salt.set(Uint8Array.from(saltHex.match(/../g), (pair) => parseInt(pair, 16)), label.length);
+  try {
+    const subtle = globalThis.crypto.subtle;
+    const key = await subtle.importKey('raw', password, 'PBKDF2', false, ['deriveBits']);
+    const params = { name: 'PBKDF2', hash: 'SHA-256', salt, iterations: MAILBOX_ITERATIONS };
+    return pubkeys.base32(new Uint8Array(await subtle.deriveBits(params, key, 128)));
+  } finally {
+    password.fill(0);
+  }
+}
+
+// {publicKey, privateKey, x25519Key, publicKeyLine, mailbox, legacyMailbox, mailboxes,
+// verifyKey, signingKey} from a codename's text (as parse returns it, or as typed) or as issue()
+// gives it, as crypto/codename.py derives them. With the deployment's mailbox salt (hex; every
+// page passes it) mailbox is the v2 id, which new submissions carry; without, the legacy id.
+// mailboxes: where a check looks (v2, then legacy: replies to submissions sealed before v2).
 // publicKey and verifyKey are bytes; x25519Key and signingKey are WebCrypto keys; privateKey
 // is the raw X25519 scalar that only libsodium's v1 opener needs: callers wipe it.
-async function derive(text) {
+async function derive(text, saltHex = null) {
   const codename = typeof text === 'string' ? read(text) : text;
   const label = codename.language === LEGACY ? LEGACY_LABEL : CODENAME_LABEL;
   const master = pubkeys.keyedHash(label, secret(codename), 32);
   const seed = pubkeys.keyedHash(REPLY_KEY_LABEL, master, 32);
-  const mailbox = pubkeys.base32(pubkeys.keyedHash(MAILBOX_LABEL, master, 16));
+  const legacyMailbox = pubkeys.base32(pubkeys.keyedHash(MAILBOX_LABEL, master, 16));
   try {
+    const mailbox = saltHex === null ? legacyMailbox : await mailboxV2(master, saltHex);
     const signing = await webkeys.ed25519FromSeed(seed);
     const reply = await webkeys.x25519FromEd25519Seed(seed);
     return {
@@ -259,6 +285,8 @@ async function derive(text) {
       x25519Key: reply.privateKey,
       publicKeyLine: pubkeys.publicKeyLine(reply.publicKey),
       mailbox,
+      legacyMailbox,
+      mailboxes: [...new Set([mailbox, legacyMailbox])],
       verifyKey: signing.publicKey,
       signingKey: signing.privateKey,
     };

@@ -2,7 +2,8 @@
 // The replies page's Web Worker: derives the reply key and mailbox from the codename and opens
 // reply envelopes, so the key never leaves this worker and the codename never leaves the
 // device. Messages from replies.js:
-//   {type: 'derive', codename}   -> {type: 'derived', mailbox, canonical}
+//   {type: 'derive', codename, mailboxSalt}
+//                                -> {type: 'derived', mailboxes: [v2, legacy], canonical}
 //                                   or {type: 'invalid', reason: 'count'|'word', value}
 //   {type: 'open', id, data}     -> {type: 'opened', id, message, files: [{name, type, data}]}
 //                                   or {type: 'unreadable', id}
@@ -35,9 +36,9 @@ async function handle(request) {
       return;
     }
     if (keys !== null) keys.privateKey.fill(0);
-    keys = await codename.derive(canonical);
+    keys = await codename.derive(canonical, request.mailboxSalt);
     keys.signingKey = null; // reading replies needs no signature
-    self.postMessage({ type: 'derived', mailbox: keys.mailbox, canonical });
+    self.postMessage({ type: 'derived', mailboxes: keys.mailboxes, canonical });
   } else if (request.type === 'open') {
     let contents;
     try {

@@ -104,7 +104,7 @@ class RepliesPage {
     this.clear();
     this.say(this.text('replies_deriving'));
     try {
-      const derived = await this.worker.ask({ type: 'derive', codename: this.input.value });
+      const derived = await this.derive(this.input.value);
       if (derived.type === 'invalid') {
         const key = derived.reason === 'count' ? 'error_codename_count' : 'error_codename_word';
         this.say(this.text(key, { count: derived.value, position: derived.value }), true);
@@ -113,12 +113,11 @@ class RepliesPage {
       if (derived.type !== 'derived') throw new Error(derived.detail);
       this.say(this.text('replies_fetching'));
       const found = await this.findOrder(derived);
-      const base = `/api/v1/mailboxes/${found.derived.mailbox}/replies`;
       const { replies } = found;
       for (const reply of replies) {
-        const data = await (await this.api(`${base}/${reply.id}`)).arrayBuffer();
+        const data = await (await this.api(`${reply.base}/${reply.id}`)).arrayBuffer();
         const opened = await this.worker.ask({ type: 'open', id: reply.id, data }, [data]);
-        this.show(base, reply, opened);
+        this.show(reply.base, reply, opened);
       }
       if (replies.length === 0) {
         const none = document.createElement('p');
@@ -140,18 +139,29 @@ class RepliesPage {
     }
   }
 
+  derive(text) {
+    return this.worker.ask({ type: 'derive', codename: text, mailboxSalt: this.config.mailbox_salt });
+  }
+
+  // A reading's replies from its mailbox v2 and its legacy one (threads begun before v2), in
+  // one request (one check), each with the address it is fetched and deleted at.
+  async listAll(derived) {
+    const path = `/api/v1/mailboxes/${derived.mailboxes.join(',')}/replies`;
+    const { replies } = await (await this.api(path)).json();
+    return replies.map((reply) => ({ ...reply, base: `/api/v1/mailboxes/${reply.mailbox}/replies` }));
+  }
+
   // A grid numbered across rows, copied down its columns (1 3 5 7 2 4 6 8), is read back in
   // the order it was issued when only that order has replies (as the server does without JS).
   async findOrder(derived) {
-    const list = async (d) => (await (await this.api(`/api/v1/mailboxes/${d.mailbox}/replies`)).json()).replies;
-    const replies = await list(derived);
+    const replies = await this.listAll(derived);
     if (replies.length > 0) return { derived, replies, reordered: false };
     const words = derived.canonical.split(' ');
     const columns = [0, 4, 1, 5, 2, 6, 3, 7].map((i) => words[i]).join(' ');
-    const other = await this.worker.ask({ type: 'derive', codename: columns });
-    const theirs = other.type === 'derived' ? await list(other) : [];
+    const other = await this.derive(columns);
+    const theirs = other.type === 'derived' ? await this.listAll(other) : [];
     if (theirs.length > 0) return { derived: other, replies: theirs, reordered: true };
-    await this.worker.ask({ type: 'derive', codename: derived.canonical });
+    await this.derive(derived.canonical);
     return { derived, replies, reordered: false };
   }
 

@@ -112,7 +112,7 @@ function loadWords(languages, legacy) {
 // The follow-up's codename, or a new one in the page's language. Returns the trailer as a
 // function of the envelope's header hash (the proof signs it; docs/FORMAT.md §5), and the
 // keys, of which only the public reply key and the signing key are kept.
-async function chooseCodename(typed, language) {
+async function chooseCodename(typed, language, mailboxSalt) {
   let chosen;
   let keys;
   // Issuing needs the page language's list; reading a typed codename every list and BIP39's
@@ -125,7 +125,7 @@ async function chooseCodename(typed, language) {
   try {
     const codename = typed ? codenames.read(typed) : codenames.issue(language);
     chosen = codename.words.join(' ');
-    keys = await codenames.derive(codename);
+    keys = await codenames.derive(codename, mailboxSalt);
   } catch (error) {
     throw new StepError('codename', 'not a codename');
   }
@@ -149,7 +149,7 @@ async function seal(request) {
   let trailer = request.trailer || {};
   let signer = null;
   if ('codename' in request) {
-    signer = await chooseCodename(request.codename, request.language);
+    signer = await chooseCodename(request.codename, request.language, request.mailboxSalt);
     trailer = signer.trailer;
   }
   // A signed trailer has the same length whatever header it signs.
