@@ -23,6 +23,7 @@ from . import vectors
 DESCRIPTION = json.loads((vectors.DIRECTORY / "deployment.json").read_text())
 KEY = SigningPublicKey.from_line(DESCRIPTION["signing_key_line"])
 GOOD = (vectors.DIRECTORY / "ok.txt").read_bytes()
+GOOD_V2 = (vectors.DIRECTORY / "ok-v2.txt").read_bytes()
 KEY_FILE = (vectors.DIRECTORY / "signing-key.txt").read_text()
 
 
@@ -45,7 +46,7 @@ def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(mutated(GOOD), st.binary(max_size=400)))
+@given(st.one_of(mutated(GOOD), mutated(GOOD_V2), st.binary(max_size=400)))
 def test_a_statement_is_read_or_refused_with_its_own_error(data: bytes) -> None:
     with contextlib.suppress(StatementError, BadSignature):
         Statement.verify(data, KEY)
