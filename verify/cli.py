@@ -63,7 +63,8 @@ def _proxy(value: str) -> tuple[str, int] | None:
 @click.option("--quiet", is_flag=True, help="Print only the lines that are not ok.")
 def main(url: str, key: str, socks: str, timeout: float, rate: float, quiet: bool) -> None:
     """Check that ONION_URL serves exactly what its organisation signed: the statement at
-    /.well-known/sealdrop-deployment, the pages' scripts and styles, the reviewers' keys."""
+    /.well-known/sealdrop-deployment, the pages' scripts and styles, the reviewers' keys and
+    their weekly keys."""
     signing_key = _key(key)
     proxy = _proxy(socks)
     parts = urlsplit(url if "://" in url else f"http://{url}")
