@@ -3,6 +3,7 @@ checker that looks at too little: WSGI wrappers put in front of the real app."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -26,7 +27,13 @@ def rewrite(app: App, change: Callable[[dict[str, Any], list, bytes], tuple[list
             body = b"".join(result)
         finally:
             getattr(result, "close", lambda: None)()
+        # the answer as written, then encoded again as it was (pages come gzipped to browsers)
+        encoded = any(
+            k.lower() == "content-encoding" and v == "gzip" for k, v in captured["headers"]
+        )
+        body = gzip.decompress(body) if encoded else body
         headers, body = change(environ, list(captured["headers"]), body)
+        body = gzip.compress(body) if encoded else body
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
         return [body]
