@@ -33,7 +33,7 @@ def rewrite(app: App, change: Callable[[dict[str, Any], list, bytes], tuple[list
         )
         body = gzip.decompress(body) if encoded else body
         headers, body = change(environ, list(captured["headers"]), body)
-        body = gzip.compress(body) if encoded else body
+        body = gzip.compress(body, compresslevel=1) if encoded else body
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
         return [body]
