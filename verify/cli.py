@@ -79,7 +79,11 @@ def main(url: str, key: str, socks: str, timeout: float, rate: float, quiet: boo
         if not (quiet and line.status == OK):
             click.echo(str(line))
     if FAIL in statuses:
-        click.echo("the service does NOT serve what was signed", err=True)
+        click.echo(
+            "the service does NOT serve what was signed (or its weekly keys run out): each "
+            "FAIL line says what differs and what to do",
+            err=True,
+        )
         sys.exit(EXIT_MISMATCH)
     if ERROR in statuses:
         click.echo("some checks could not be made; run again later", err=True)
