@@ -1,11 +1,14 @@
 """Deployment statements: what an organisation's onion service serves, signed offline.
 
-    statement = Statement(onion, version, issued, recipients, assets)
+    statement = Statement.make(onion, version, issued, recipients, assets, signing_keys)
     text = statement.signed_by(signing_key)             # bytes, the file the server serves
     statement = Statement.verify(text, signing_public_key)  # raises StatementError/BadSignature
 
-``recipients`` are reviewer key fingerprints; ``assets`` maps each static file the pages load
-("js/app.js") to the SHA-256 of its bytes. The signature is checked before anything else is
+``recipients`` are reviewer key fingerprints; ``signing_keys`` maps some of them to the
+reviewer's signing key line (sdsig1, their member card), which vouches for the weekly keys they
+sign (section 10); ``assets`` maps each static file the pages load ("js/app.js") to the SHA-256
+of its bytes. A statement naming signing keys is version 2, one naming none version 1 (what
+versions before weekly keys wrote and read). The signature is checked before anything else is
 read. See docs/FORMAT.md, section 7.
 """
 
@@ -18,15 +21,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from . import _sodium, strictbase64
-from .errors import SealdropError
+from .errors import InvalidPublicKey, SealdropError
 from .signing import SigningKey, SigningPublicKey
+from .team import SigningPublicKey as MemberSigningKey
 
 HEADER = "sealdrop-deployment-v1"
+HEADER_V2 = "sealdrop-deployment-v2"  # recipients may carry their signing keys
 MAX_BYTES = 64 * 1024
 _SIGNATURE_PREFIX = "signature: "
 _ONION = re.compile(r"[a-z2-7]{56}\.onion")
 _VERSION = re.compile(r"[0-9A-Za-z.+!-]{1,64}")
 _FINGERPRINT = re.compile(r"[0-9a-f]{4}( [0-9a-f]{4}){7}")
+_FINGERPRINT_CHARS = 39
 _ASSET_PATH = re.compile(r"[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone takes 2026-W48-6 too
@@ -52,6 +58,7 @@ class Statement:
     issued: str
     recipients: tuple[str, ...]
     assets: tuple[tuple[str, str], ...]
+    signing_keys: tuple[tuple[str, str], ...] = ()  # (recipient fingerprint, sdsig1 line)
 
     @classmethod
     def make(
@@ -61,6 +68,7 @@ class Statement:
         issued: datetime.date,
         recipients: Iterable[str],
         assets: Mapping[str, str],
+        signing_keys: Mapping[str, str] | None = None,
     ) -> Statement:
         statement = cls(
             onion=onion.strip().lower().removeprefix("http://").rstrip("/"),
@@ -68,9 +76,19 @@ class Statement:
             issued=issued.isoformat(),
             recipients=tuple(sorted(set(recipients))),
             assets=tuple(sorted(assets.items())),
+            signing_keys=tuple(sorted((signing_keys or {}).items())),
         )
         statement.validate()
         return statement
+
+    @property
+    def header(self) -> str:
+        return HEADER_V2 if self.signing_keys else HEADER
+
+    def signing_key_of(self, fingerprint: str) -> MemberSigningKey | None:
+        """The signing key this statement vouches for, for the reviewer key ``fingerprint``."""
+        line = dict(self.signing_keys).get(fingerprint)
+        return MemberSigningKey.from_line(line) if line is not None else None
 
     def validate(self) -> None:
         _check(
@@ -89,6 +107,17 @@ class Statement:
             "a recipient is a key fingerprint: eight groups of four lowercase hex digits",
         )
         _check(list(self.recipients) == sorted(set(self.recipients)), "recipients out of order")
+        named = [fingerprint for fingerprint, _ in self.signing_keys]
+        _check(
+            named == sorted(set(named)) and set(named) <= set(self.recipients),
+            "a signing key belongs to one recipient of the statement, once",
+        )
+        for fingerprint, line in self.signing_keys:
+            try:
+                canonical = MemberSigningKey.from_line(line).line == line
+            except InvalidPublicKey as exc:
+                raise StatementError(f"the signing key of {fingerprint}: {exc}") from None
+            _check(canonical, f"the signing key of {fingerprint} is not written as a key line")
         _check(bool(self.assets), "a statement names at least one asset")
         paths = [path for path, _ in self.assets]
         _check(paths == sorted(set(paths)), "assets must be sorted by path, each once")
@@ -97,12 +126,18 @@ class Statement:
             _check(bool(_DIGEST.fullmatch(digest)), f"bad SHA-256 for {path}")
 
     def body(self) -> bytes:
+        signing = dict(self.signing_keys)
         lines = [
-            HEADER,
+            self.header,
             f"onion: {self.onion}",
             f"version: {self.version}",
             f"issued: {self.issued}",
-            *(f"recipient: {fingerprint}" for fingerprint in self.recipients),
+            *(
+                f"recipient: {fingerprint} {signing[fingerprint]}"
+                if fingerprint in signing
+                else f"recipient: {fingerprint}"
+                for fingerprint in self.recipients
+            ),
             *(f"asset: {digest} {path}" for path, digest in self.assets),
         ]
         return ("\n".join(lines) + "\n").encode("ascii")
@@ -133,7 +168,10 @@ class Statement:
             raise StatementError("the statement holds characters other than ASCII") from None
         _check("\r" not in text, "the statement has carriage returns")
         lines = text.split("\n")[:-1]
-        _check(bool(lines) and lines[0] == HEADER, f"the statement does not start with {HEADER}")
+        _check(
+            bool(lines) and lines[0] in (HEADER, HEADER_V2),
+            f"the statement does not start with {HEADER} or {HEADER_V2}",
+        )
         fields: list[tuple[str, str]] = []
         for line in lines[1:]:
             name, sep, value = line.partition(": ")
@@ -143,6 +181,14 @@ class Statement:
         _check(names[:3] == ["onion", "version", "issued"], "onion, version, issued come first")
         rest = names[3:]
         recipients = [value for name, value in fields[3:] if name == "recipient"]
+        signing_keys = []
+        if lines[0] == HEADER_V2:  # "recipient: <fingerprint>[ <signing key line>]"
+            for at, value in enumerate(recipients):
+                fingerprint, key = value[:_FINGERPRINT_CHARS], value[_FINGERPRINT_CHARS:]
+                if key:
+                    _check(key.startswith(" "), f"bad recipient line {value!r}")
+                    signing_keys.append((fingerprint, key[1:]))
+                    recipients[at] = fingerprint
         _check(
             rest == ["recipient"] * len(recipients) + ["asset"] * (len(rest) - len(recipients)),
             "after issued come the recipient lines, then the asset lines, and nothing else",
@@ -158,8 +204,10 @@ class Statement:
             issued=fields[2][1],
             recipients=tuple(recipients),
             assets=tuple(assets),
+            signing_keys=tuple(signing_keys),
         )
         statement.validate()
+        _check(statement.header == lines[0], f"{HEADER_V2} names at least one signing key")
         return statement
 
 

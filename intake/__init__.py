@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     """The WSGI app. ``config`` is a dict of DATA_DIR, DATABASE_URL, RECIPIENTS (paths),
     MAX_SUBMISSION_BYTES, STORAGE_BUDGET_BYTES, UPLOAD_TTL_HOURS, TIME_ZONE; None reads
     SEALDROP_*."""
-    from . import api, deployment, followup, i18n, mailboxsalt, pages, web
+    from . import api, compress, deployment, followup, i18n, mailboxsalt, pages, web
     from .setup import check_initialised
 
     settings = config_module.load(config)
@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.extensions["sealdrop_time_zone"] = zoneinfo.ZoneInfo(settings.time_zone)
     i18n.init_app(app, settings.time_zone, config)
     web.init_app(app)
+    compress.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(deployment.bp)

@@ -653,10 +653,34 @@ def check_statement(settings: Settings) -> list[Finding]:
     ]
     if {key.fingerprint for key in settings.recipients} != set(statement.recipients):
         messages.append("the deployment statement names other reviewer keys than the server's")
+    messages += _statement_signing_keys(settings, statement)
     fix = "have a new statement signed (docs/ADMIN.md, section 12)"
     if messages:
         return [_problem(f"{message}; {fix}") for message in messages]
     return [_ok(f"the deployment statement names these files and keys ({statement.onion})")]
+
+
+def _statement_signing_keys(settings: Settings, statement: object) -> list[str]:
+    """A reviewer whose weekly keys the server serves must have the signing key of their card
+    vouched for by the statement (FORMAT.md §7 version 2), or sealdrop-verify fails."""
+    from . import epochs
+
+    vouched = dict(statement.signing_keys)  # type: ignore[attr-defined]
+    messages = []
+    for key, path in zip(settings.recipients, settings.recipient_files, strict=True):
+        card = epochs.signing_key_of(path)
+        signed = vouched.get(key.fingerprint)
+        if card is not None and signed is not None and card.line != signed:
+            messages.append(
+                f"the deployment statement vouches for another signing key of reviewer "
+                f"{key.key_id_hex} than their card on this server"
+            )
+        elif card is not None and signed is None:
+            messages.append(
+                f"the deployment statement vouches for no signing key of reviewer "
+                f"{key.key_id_hex}, whose weekly keys this server serves"
+            )
+    return messages
 
 
 # --- command ------------------------------------------------------------------------------

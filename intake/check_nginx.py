@@ -256,6 +256,7 @@ def _check_server(server: Scope, circuit_zones: set[str], found: Findings) -> No
                 f"nginx logs access in {scope.where} ({access}): set `access_log off;`"
             )
             break
+    _check_compression(server, locations, found)
     if not any(_zone(d) in circuit_zones for d in server.effective("limit_conn")) and not all(
         any(_zone(d) in circuit_zones for d in loc.effective("limit_conn")) for loc in proxying
     ):
@@ -273,6 +274,18 @@ def _check_server(server: Scope, circuit_zones: set[str], found: Findings) -> No
         _check_spooling(scope, found)
         where_args = scope.where.removeprefix("location ")
         found.body_limits[where_args] = size(scope.value("client_max_body_size"), DEFAULT_MAX_BODY)
+
+
+def _check_compression(server: Scope, locations: list[Scope], found: Findings) -> None:
+    """nginx must compress nothing (Debian's nginx.conf says `gzip on`): a page with a codename
+    or a person's words must never be compressed (BREACH; intake/compress.py)."""
+    for scope in [server, *locations]:
+        if scope.value("gzip", "off") != "off":
+            found.problems.append(
+                f"nginx compresses pages in {scope.where}, those with a codename too (a "
+                "compression side channel): set `gzip off;` in the server"
+            )
+            return
 
 
 def _zone(directive: Directive) -> str:

@@ -17,6 +17,7 @@ import click
 from crypto import PublicKey, SealdropError
 from crypto.deployment import Statement
 from crypto.signing import SigningKey
+from crypto.team import InvalidMemberCard, read_member_card
 
 from .passphrase import read_passphrase
 
@@ -106,6 +107,18 @@ def _release_assets(source: Path | None, version: str | None) -> tuple[dict[str,
     )
 
 
+def _card_signing_key(path: Path) -> str | None:
+    """The signing key line of a member card (it vouches for the reviewer's weekly keys);
+    None for a plain public key file, whose reviewer is sealed to with the long-term key."""
+    text = path.read_text(encoding="utf-8")
+    if "signing-key:" not in text:
+        return None
+    try:
+        return read_member_card(text, label="-", where=str(path)).signing_key.line
+    except InvalidMemberCard as exc:
+        raise click.ClickException(f"a recipient card cannot be read: {exc}") from None
+
+
 @click.command("sign-deployment")
 @click.option(
     "--key",
@@ -121,7 +134,8 @@ def _release_assets(source: Path | None, version: str | None) -> tuple[dict[str,
     multiple=True,
     required=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A reviewer public key the server seals to (repeat for each).",
+    help="A reviewer the server seals to: their member card (it also vouches for the signing "
+    "key of their weekly keys) or public key file (repeat for each).",
 )
 @click.option(
     "--assets",
@@ -150,12 +164,22 @@ def sign_deployment(
     keys and the hash of every script and style its pages load."""
     try:
         fingerprints = [PublicKey.from_file(path).fingerprint for path in recipients]
+        signing_keys = {
+            fingerprint: line
+            for path, fingerprint in zip(recipients, fingerprints, strict=True)
+            if (line := _card_signing_key(path)) is not None
+        }
     except (SealdropError, OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"a recipient key cannot be read: {exc}") from None
     hashes, version = _release_assets(assets, version)
     try:
         statement = Statement.make(
-            onion, version, datetime.datetime.now(datetime.UTC).date(), fingerprints, hashes
+            onion,
+            version,
+            datetime.datetime.now(datetime.UTC).date(),
+            fingerprints,
+            hashes,
+            signing_keys,
         )
     except SealdropError as exc:
         raise click.ClickException(str(exc)) from None

@@ -2,7 +2,8 @@
 page a person can reach from the first one (every language, the pages forms lead to, the
 not-found page), as each Tor Browser asks for it, loads only signed assets, leads nowhere but
 the service (links, forms, refreshes) and is served under the whole policy
-(verify.csp); the pages seal to exactly the signed reviewer keys; every signed asset is
+(verify.csp); the pages seal to exactly the signed reviewer keys, and to weekly keys only
+under the signing keys the statement vouches for (verify.epochs); every signed asset is
 served byte for byte, whoever asks and in whichever encoding (verify.fetch)."""
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from crypto import PublicKey, SealdropError
 from crypto.deployment import Statement, sha256_hex
 from crypto.signing import SigningPublicKey
 
-from . import judge
+from . import epochs, judge
 from .fetch import Client, FetchError, Response, UnreadableEncoding, clients, headers, request
 from .lines import ERROR, FAIL, OK, Found, Line, Visit, merged
 from .pace import Pace
@@ -36,6 +37,7 @@ RETRIES, DEFAULT_WAIT, MAX_WAIT = 3, 10, 60  # seconds, when the service says to
 CONFIG_API = "/api/v1/config"
 STATIC_PREFIX = judge.STATIC_PREFIX
 _FINGERPRINT = re.compile(r"\b[0-9a-f]{4}(?: [0-9a-f]{4}){7}\b")
+_NO_EPOCHS = {"format": "sealdrop-epochs", "reviewers": []}  # a service without weekly keys
 
 
 def _fingerprints(lines: object) -> set[str]:
@@ -64,6 +66,8 @@ class Verifier:
         self.pace = Pace(rate)
         self.netloc = host if port == 80 else f"{host}:{port}"
         self.clients = clients()
+        self.now: Callable[[], float] = time.time  # the weekly keys' clock (a test sets it)
+        self.statement: Statement | None = None  # once verified (run)
 
     def _each(
         self, path: str, ways: list[tuple[Client, str]], *, site: str, method: str = "GET"
@@ -132,10 +136,12 @@ class Verifier:
             yield Line(FAIL, f"onion: the statement is for {statement.onion}, not {self.host}")
         else:
             yield Line(OK, "onion: the statement is for this address")
+        self.statement = statement
         signed = set(statement.recipients)
         assets = dict(statement.assets)
         yield from self._check_pages(assets, signed)
         yield from self._check_config_api(signed)
+        yield from self._check_epochs_api(statement)
         for path, digest in statement.assets:
             yield from self._check_asset(path, digest)
 
@@ -234,42 +240,71 @@ class Verifier:
 
     def _judge_config(self, name: str, config_text: str, text: str, signed: set[str]) -> list[Line]:
         try:
-            offered = _fingerprints(json.loads(config_text).get("recipients"))
+            config = json.loads(config_text)
+            offered = _fingerprints(config.get("recipients"))
         except (ValueError, AttributeError, RecursionError, SealdropError) as exc:
             return [Line(FAIL, f"recipients: {name} carries unreadable keys ({exc})")]
         lines = [self._compare_keys(f"{name} seals to", offered, signed)]
+        if config.get("epochs") is not None and self.statement is not None:
+            # the page's worker seals to weekly keys its config carries instead of asking
+            where = f"{name}'s config"
+            lines += epochs.judge(where, config["epochs"], self.statement, self.now())
         shown = set(_FINGERPRINT.findall(text))
         if shown:  # the fingerprints people compare with what the organisation published
             lines.append(self._compare_keys(f"{name} shows the fingerprints of", shown, signed))
         return lines
 
     def _check_config_api(self, signed: set[str]) -> Iterator[Line]:
+        def judge(body: bytes | None) -> list[Line]:
+            try:
+                offered = _fingerprints(json.loads(body or b"").get("recipients"))
+            except (ValueError, AttributeError, RecursionError, SealdropError) as exc:
+                return [Line(FAIL, f"recipients: {CONFIG_API} carries unreadable keys ({exc})")]
+            return [self._compare_keys(f"{CONFIG_API} lists", offered, signed)]
+
+        yield from self._check_api(CONFIG_API, "recipients", judge)
+
+    def _check_epochs_api(self, statement: Statement) -> Iterator[Line]:
+        """The weekly keys the page's worker asks for before sealing (verify.epochs)."""
+
+        def judge(body: bytes | None) -> list[Line]:
+            try:
+                served = json.loads(body) if body is not None else _NO_EPOCHS
+            except (ValueError, RecursionError) as exc:
+                return [Line(FAIL, f"epochs: {epochs.EPOCHS_API} is unreadable ({exc})")]
+            return epochs.judge(epochs.EPOCHS_API, served, statement, self.now())
+
+        yield from self._check_api(epochs.EPOCHS_API, "epochs", judge, absent_ok=True)
+
+    def _check_api(
+        self,
+        path: str,
+        topic: str,
+        judge: Callable[[bytes | None], list[Line]],
+        *,
+        absent_ok: bool = False,
+    ) -> Iterator[Line]:
+        """One JSON address as every browser's page asks for it; ``judge`` gets its body
+        (None: not offered, when ``absent_ok``: a service older than what it serves)."""
         results = []
         ways = [(client, "empty") for client in self.clients]
-        fetched = self._each(CONFIG_API, ways, site="same-origin")
+        fetched = self._each(path, ways, site="same-origin")
         for client in self.clients:
             try:
                 response = _outcome(fetched[client, "empty"])
-                if response.status != 200:
-                    yield Line(ERROR, f"recipients: {CONFIG_API} answered HTTP {response.status}")
-                    return
-                offered = _fingerprints(json.loads(response.body).get("recipients"))
             except UnreadableEncoding as exc:
-                results.append((client, [Line(FAIL, f"recipients: {CONFIG_API}: {exc}")]))
+                results.append((client, [Line(FAIL, f"{topic}: {path}: {exc}")]))
+                continue
             except FetchError as exc:
-                yield Line(ERROR, f"recipients: cannot fetch {CONFIG_API} ({exc})")
+                yield Line(ERROR, f"{topic}: cannot fetch {path} ({exc})")
                 return
-            except (ValueError, AttributeError, RecursionError, SealdropError) as exc:
-                results.append(
-                    (
-                        client,
-                        [Line(FAIL, f"recipients: {CONFIG_API} carries unreadable keys ({exc})")],
-                    )
-                )
+            if response.status == 404 and absent_ok:
+                results.append((client, judge(None)))
+            elif response.status != 200:
+                yield Line(ERROR, f"{topic}: {path} answered HTTP {response.status}")
+                return
             else:
-                results.append(
-                    (client, [self._compare_keys(f"{CONFIG_API} lists", offered, signed)])
-                )
+                results.append((client, judge(response.body)))
         yield from merged(results, "only as it is served to")
 
     @staticmethod

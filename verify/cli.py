@@ -63,7 +63,8 @@ def _proxy(value: str) -> tuple[str, int] | None:
 @click.option("--quiet", is_flag=True, help="Print only the lines that are not ok.")
 def main(url: str, key: str, socks: str, timeout: float, rate: float, quiet: bool) -> None:
     """Check that ONION_URL serves exactly what its organisation signed: the statement at
-    /.well-known/sealdrop-deployment, the pages' scripts and styles, the reviewers' keys."""
+    /.well-known/sealdrop-deployment, the pages' scripts and styles, the reviewers' keys and
+    their weekly keys."""
     signing_key = _key(key)
     proxy = _proxy(socks)
     parts = urlsplit(url if "://" in url else f"http://{url}")
@@ -78,7 +79,11 @@ def main(url: str, key: str, socks: str, timeout: float, rate: float, quiet: boo
         if not (quiet and line.status == OK):
             click.echo(str(line))
     if FAIL in statuses:
-        click.echo("the service does NOT serve what was signed", err=True)
+        click.echo(
+            "the service does NOT serve what was signed (or its weekly keys run out): each "
+            "FAIL line says what differs and what to do",
+            err=True,
+        )
         sys.exit(EXIT_MISMATCH)
     if ERROR in statuses:
         click.echo("some checks could not be made; run again later", err=True)

@@ -8,7 +8,7 @@ with a note when PostgreSQL is not installed), then side by side:
 - a 1 GiB resumable upload on loopback, next to writing the same bytes to disk;
 - no-JS sealing of a 256 MiB multipart post;
 - peak RSS of each gunicorn worker (VmHWM) after the large transfers;
-- first page load weight (HTML + CSS + JS, compressed).
+- the submission page's first-load weight as served (tests/support/first_load.py).
 
 Set BENCH_SIZE_MIB to shrink the large payloads for a quick look (the 1 GiB and 256 MiB
 figures scale with it: 1024 and 256 by default).
@@ -34,6 +34,7 @@ from flask import Flask, request
 
 from crypto import Identity, PartInfo, Sealer, seal_bytes
 from tests.deploy.helpers import free_port
+from tests.support import first_load
 
 MiB = 1 << 20
 JSON = {"Content-Type": "application/json"}
@@ -379,32 +380,32 @@ def _post_nojs(client: Client, size: int, path: str = "/submit") -> float:
 
 
 def page_weight(client: Client) -> None:
-    """Bytes on the wire for the first load, fetched as a browser would (gzip accepted)."""
-    status, html = client.request("GET", "/")
-    if status != 200:
-        raise RuntimeError(f"/: HTTP {status}")
-    # What the page links to, and every script the worker may load after it.
-    linked = re.findall(r'(?:href|src)="(/static/[^"?]+)', html.decode())
-    js_dir = STATIC / "js"
-    scripts = (
-        [f"/static/js/{js.name}" for js in sorted(js_dir.glob("*.js"))] if js_dir.is_dir() else []
-    )
-    paths = ["/", *dict.fromkeys(linked + scripts)]
-    print("  first page load, bytes on the wire with Accept-Encoding: gzip:")
-    total = 0
-    for path in paths:
-        connection = http.client.HTTPConnection("127.0.0.1", client.port, timeout=60)
-        connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
-        response = connection.getresponse()
-        body = response.read()
-        connection.close()
-        if response.status != 200:
-            raise RuntimeError(f"{path}: HTTP {response.status}")
-        encoding = response.getheader("Content-Encoding") or "identity"
-        print(f"    {path:28s} {len(body) / 1000:8.1f} KB  ({encoding})")
-        total += len(body)
-    print(f"    {'total':28s} {total / 1000:8.1f} KB  (target <= 400 KB)")
-    if not scripts:
+    """Bytes on the wire for the submission page's first load (tests/support/first_load.py:
+    what it really loads, sodium.js not among them), fetched as a browser would (gzip
+    accepted), per language."""
+    print("  submission page, first load, bytes on the wire with Accept-Encoding: gzip:")
+    for lang in ("en", "ru"):
+        status, html = client.request("GET", f"/?lang={lang}")
+        if status != 200:
+            raise RuntimeError(f"/?lang={lang}: HTTP {status}")
+        total = 0
+        listed = []
+        for path in first_load.paths(html.decode(), lang):
+            connection = http.client.HTTPConnection("127.0.0.1", client.port, timeout=60)
+            connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+            response = connection.getresponse()
+            body = response.read()
+            connection.close()
+            if response.status != 200:
+                raise RuntimeError(f"{path}: HTTP {response.status}")
+            encoding = response.getheader("Content-Encoding") or "identity"
+            listed.append(f"{path.rsplit('/', 1)[-1]} {len(body) / 1000:.1f} ({encoding})")
+            total += len(body)
+        target = first_load.TARGET_BYTES / 1000
+        print(
+            f"    {lang}: {total / 1000:5.1f} KB  (target <= {target:.0f} KB)   {', '.join(listed)}"
+        )
+    if not (STATIC / "js" / "worker.js").is_file():
         print("    (no JS bundle built yet: run `make js`)")
 
 

@@ -50,6 +50,7 @@ LIMITS = "conf.d/sealdrop-limits.conf"
     ("file", "pattern", "replacement", "problem"),
     [
         (SITE, r"^    access_log off;$", "", "logs access in server"),
+        (SITE, r"^    gzip off;$", "", "nginx compresses pages in server"),
         (
             SITE,
             r"^    access_log off;$",

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from crypto import Identity
 from crypto.deployment import Statement
 from crypto.signing import SigningPublicKey
+from crypto.team import Member, Signer
 from reviewer.cli import main
 
 ONION = "b" * 56 + ".onion"
@@ -60,6 +61,13 @@ def test_a_statement_signed_from_a_wheel_verifies(tmp_path: Path) -> None:
     assert statement.onion == ONION and statement.version == "9.8.7"
     assert statement.recipients == (reviewer.public_key.fingerprint,)
     assert statement.assets == (("js/app.js", "ab" * 32),)
+    assert statement.header == "sealdrop-deployment-v1"  # no card: as earlier versions wrote
+    (tmp_path / "alice.pub").write_text(Member.of(reviewer, "alice").card_text())
+    carded = sign("s3", "--passphrase-file", str(passphrase))
+    assert carded.exit_code == 0, carded.output
+    statement = Statement.verify((tmp_path / "s3").read_bytes(), key)
+    assert statement.header == "sealdrop-deployment-v2"
+    assert statement.signing_key_of(reviewer.public_key.fingerprint) == Signer(reviewer).public_key
     exists = sign("s1", "--passphrase-file", str(passphrase))
     assert exists.exit_code == 1 and "already exists" in exists.output
     bad_onion = runner.invoke(

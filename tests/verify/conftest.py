@@ -17,10 +17,13 @@ from werkzeug.serving import make_server
 from crypto import Identity
 from crypto.deployment import Statement
 from crypto.signing import SigningKey
-from intake import assets, create_app, pages
+from crypto.team import Member, Signer
+from intake import assets, create_app, epochs, pages
 from intake.deployment import FILE_NAME
 from intake.serve import QuietHandler
 from intake.setup import init_data_dir
+from reviewer import epochs as runway
+from reviewer.vault import Vault
 from verify.cli import main as verify_main
 
 from .socks_server import SocksServer
@@ -29,8 +32,14 @@ ONION = "sealdropverifytest" * 3 + "ab.onion"  # 56 base32 letters, like a v3 ad
 
 
 def signed_statement(
-    key: SigningKey, onion: str, identities: list[Identity], manifest: Path = assets.MANIFEST
+    key: SigningKey,
+    onion: str,
+    identities: list[Identity],
+    manifest: Path = assets.MANIFEST,
+    *,
+    vouch: list[Identity] = (),  # type: ignore[assignment]
 ) -> bytes:
+    """The organisation's statement; ``vouch``: reviewers whose signing keys it names."""
     hashes = {
         name: digest
         for name, digest in assets.load_manifest(manifest).items()
@@ -42,6 +51,7 @@ def signed_statement(
         datetime.date(2026, 11, 28),
         [i.public_key.fingerprint for i in identities],
         hashes,
+        {i.public_key.fingerprint: Signer(i).public_key.line for i in vouch},
     ).signed_by(key)
 
 
@@ -97,21 +107,25 @@ def _serve(app) -> Iterator[tuple[str, int]]:
         thread.join()
 
 
-@pytest.fixture
-def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+def _running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, team: bool) -> Iterator[Service]:
+    """Two reviewers; ``team``: their recipient files are member cards, each has sent their
+    weekly keys (a replies export) and the statement vouches for their signing keys."""
     if not assets.MANIFEST.is_file():
         pytest.fail("intake/assets.json is missing: build the bundle first (make js)")
     reviewers = [Identity.generate(), Identity.generate()]
-    served = [reviewers[0], reviewers[1]]
     keys = tmp_path / "keys"
     keys.mkdir()
     paths = []
-    for number, identity in enumerate(served):
+    for number, identity in enumerate(reviewers):
         path = keys / f"r{number}.pub"
-        path.write_text(f"{identity.public_key.line}\n")
+        text = Member.of(identity, f"r{number}").card_text() if team else identity.public_key.line
+        path.write_text(f"{text}\n")
         paths.append(str(path))
     config = {"DATA_DIR": str(tmp_path / "data"), "RECIPIENTS": paths, "DISK_RESERVE_BYTES": 0}
-    init_data_dir(config)
+    settings = init_data_dir(config)
+    if team:
+        texts = [runway.top_up(Vault(tmp_path / f"vault{n}"), i) for n, i in enumerate(reviewers)]
+        epochs.store(settings, epochs.check(settings, texts)[0])
     static = tmp_path / "static"
     for directory in assets.SERVED_DIRS:
         shutil.copytree(assets.STATIC_DIR / directory, static / directory)
@@ -121,5 +135,16 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service
     for address in _serve(switch):
         with SocksServer(address) as socks:
             result = Service(key, reviewers, tmp_path / "data", static, socks, switch)
-            result.publish(signed_statement(key, ONION, reviewers))
+            vouch = reviewers if team else []
+            result.publish(signed_statement(key, ONION, reviewers, vouch=vouch))
             yield result
+
+
+@pytest.fixture
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    yield from _running(tmp_path, monkeypatch, team=False)
+
+
+@pytest.fixture
+def team_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    yield from _running(tmp_path, monkeypatch, team=True)

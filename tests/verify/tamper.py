@@ -3,6 +3,8 @@ checker that looks at too little: WSGI wrappers put in front of the real app."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,7 +27,13 @@ def rewrite(app: App, change: Callable[[dict[str, Any], list, bytes], tuple[list
             body = b"".join(result)
         finally:
             getattr(result, "close", lambda: None)()
+        # the answer as written, then encoded again as it was (pages come gzipped to browsers)
+        encoded = any(
+            k.lower() == "content-encoding" and v == "gzip" for k, v in captured["headers"]
+        )
+        body = gzip.decompress(body) if encoded else body
         headers, body = change(environ, list(captured["headers"]), body)
+        body = gzip.compress(body, compresslevel=1) if encoded else body
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
         return [body]
@@ -96,6 +104,34 @@ def csp_weakened_for_android(app: App) -> App:
                 else (k, v)
                 for k, v in headers
             ]
+        return headers, body
+
+    return rewrite(app, change)
+
+
+def epochs_rewritten(app: App, change: Callable[[dict[str, Any]], None]) -> App:
+    """/api/v1/epochs as ``change`` rewrites its document (a server that holds the service
+    offers the page weekly keys of its own making)."""
+
+    def rewrite_document(environ: dict[str, Any], headers: list, body: bytes) -> tuple[list, bytes]:
+        if environ["PATH_INFO"] == "/api/v1/epochs":
+            document = json.loads(body)
+            change(document)
+            body = json.dumps(document).encode()
+        return headers, body
+
+    return rewrite(app, rewrite_document)
+
+
+def config_carries_epochs(app: App, document: dict[str, Any]) -> App:
+    """The submission page's config carries weekly keys, which the page's worker then seals to
+    instead of asking /api/v1/epochs."""
+
+    def change(environ: dict[str, Any], headers: list, body: bytes) -> tuple[list, bytes]:
+        marker = b'id="sealdrop-config">{'
+        if _html(headers) and marker in body:
+            embedded = json.dumps({"epochs": document})[1:-1].replace("<", "\\u003c")
+            body = body.replace(marker, marker + embedded.encode() + b", ", 1)
         return headers, body
 
     return rewrite(app, change)

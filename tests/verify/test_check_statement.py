@@ -8,6 +8,7 @@ from pathlib import Path
 
 from crypto import Identity
 from crypto.signing import SigningKey
+from crypto.team import Member, Signer
 from intake import assets
 from intake.check import check_statement
 from intake.config import load
@@ -48,3 +49,28 @@ def test_the_statement_must_name_what_is_served(tmp_path: Path) -> None:
     (data / FILE_NAME).write_bytes(b"garbage\n")
     (finding,) = check_statement(settings)
     assert not finding.ok and "cannot be read" in finding.message
+
+
+def test_a_card_on_the_server_needs_its_signing_key_in_the_statement(tmp_path: Path) -> None:
+    """The server serves weekly keys of a reviewer whose recipient file is a member card: the
+    statement must vouch for that card's signing key, or sealdrop-verify fails (§7 v2)."""
+    reviewer = Identity.generate()
+    card = tmp_path / "r.card"
+    card.write_text(Member.of(reviewer, "r").card_text())
+    data = tmp_path / "data"
+    data.mkdir()
+    settings = load({"DATA_DIR": str(data), "RECIPIENTS": str(card)})
+    key = SigningKey.generate()
+
+    (data / FILE_NAME).write_bytes(signed_statement(key, ONION, [reviewer]))
+    (finding,) = check_statement(settings)
+    assert not finding.ok and "vouches for no signing key of reviewer" in finding.message
+
+    (data / FILE_NAME).write_bytes(signed_statement(key, ONION, [reviewer], vouch=[reviewer]))
+    (finding,) = check_statement(settings)
+    assert finding.ok, finding.message
+
+    other = Identity.generate()
+    card.write_text(Member("r", reviewer.public_key, Signer(other).public_key).card_text())
+    (finding,) = check_statement(settings)
+    assert not finding.ok and "another signing key of reviewer" in finding.message

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from crypto import InvalidIdentityFile, InvalidPublicKey, WrongPassphrase
 from crypto.deployment import Statement, StatementError
 from crypto.signing import BadSignature, SigningKey, SigningPublicKey
-from verify import checks
+from verify import checks, epochs
 from verify.fetch import Response
 
 from . import vectors
@@ -23,6 +23,7 @@ from . import vectors
 DESCRIPTION = json.loads((vectors.DIRECTORY / "deployment.json").read_text())
 KEY = SigningPublicKey.from_line(DESCRIPTION["signing_key_line"])
 GOOD = (vectors.DIRECTORY / "ok.txt").read_bytes()
+GOOD_V2 = (vectors.DIRECTORY / "ok-v2.txt").read_bytes()
 KEY_FILE = (vectors.DIRECTORY / "signing-key.txt").read_text()
 
 
@@ -45,7 +46,7 @@ def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(mutated(GOOD), st.binary(max_size=400)))
+@given(st.one_of(mutated(GOOD), mutated(GOOD_V2), st.binary(max_size=400)))
 def test_a_statement_is_read_or_refused_with_its_own_error(data: bytes) -> None:
     with contextlib.suppress(StatementError, BadSignature):
         Statement.verify(data, KEY)
@@ -98,3 +99,45 @@ def test_a_hostile_page_gives_lines_not_a_traceback(body: bytes) -> None:
     assert lines and all(line.status in (checks.OK, checks.FAIL, checks.ERROR) for line in lines)
     lines = list(verifier._check_config_api(signed))
     assert len(lines) == 1 and lines[0].status in (checks.OK, checks.FAIL)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=80),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+V2 = Statement.verify(GOOD_V2, KEY)
+V2_KEY = V2.signing_keys[0][1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        _JSON,
+        st.fixed_dictionaries(
+            {
+                "format": st.just("sealdrop-epochs"),
+                "reviewers": st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "public_key": st.one_of(st.text(max_size=70), _JSON),
+                            "signing_key": st.one_of(st.just(V2_KEY), _JSON),
+                            "statement": st.one_of(
+                                mutated(b"sealdrop-epochs-v1\nreviewer: x\n").map(
+                                    lambda b: b.decode("latin-1")
+                                ),
+                                _JSON,
+                            ),
+                        }
+                    ),
+                    max_size=3,
+                ),
+            }
+        ),
+    )
+)
+def test_a_hostile_epochs_document_gives_lines_not_a_traceback(served: object) -> None:
+    lines = epochs.judge("/api/v1/epochs", served, V2, 1.8e9)
+    assert lines and all(line.status in (checks.OK, checks.FAIL) for line in lines)

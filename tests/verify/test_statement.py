@@ -64,6 +64,22 @@ def test_the_signing_key_file_needs_its_passphrase_and_is_not_an_identity() -> N
         SigningKey.from_file_text(damaged, DESCRIPTION["signing_key_file_passphrase"])
 
 
+def test_a_version_2_statement_vouches_for_signing_keys_and_version_1_reads_as_before() -> None:
+    """§7: version 2 names each reviewer's signing key on its recipient line; a statement with
+    none is written as version 1, byte for byte what earlier versions wrote."""
+    described = DESCRIPTION["statement_v2"]
+    statement = Statement.verify((vectors.DIRECTORY / described["file"]).read_bytes(), KEY)
+    assert statement.header == "sealdrop-deployment-v2"
+    assert list(statement.recipients) == described["recipients"]
+    assert dict(statement.signing_keys) == described["signing_keys"]
+    first, second = described["recipients"]
+    assert statement.signing_key_of(first).line == described["signing_keys"][first]
+    assert statement.signing_key_of(second) is None
+    old = Statement.verify((vectors.DIRECTORY / "ok.txt").read_bytes(), KEY)
+    assert old.header == "sealdrop-deployment-v1" and old.signing_keys == ()
+    assert old.signing_key_of(first) is None
+
+
 def test_the_vectors_readme_names_every_statement_with_its_result() -> None:
     readme = (vectors.DIRECTORY.parent / "README.md").read_text(encoding="utf-8")
     for name, expect in DESCRIPTION["files"].items():

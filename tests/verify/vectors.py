@@ -30,6 +30,25 @@ GOOD = Statement.make(
 )
 
 
+def _member_key(number: int) -> str:
+    from crypto import Identity
+    from crypto.team import Signer
+
+    return Signer(Identity(bytes(range(number, number + 32)))).public_key.line
+
+
+# Version 2: the first reviewer's signing key is vouched for (their weekly keys, §10), the
+# second has none (no member card: sealed to their long-term key only).
+GOOD_V2 = Statement.make(
+    GOOD.onion,
+    GOOD.version,
+    datetime.date(2026, 12, 7),
+    GOOD.recipients,
+    dict(GOOD.assets),
+    {GOOD.recipients[0]: _member_key(1)},
+)
+
+
 def _sign(body: bytes, seed: bytes = SEED) -> bytes:
     signature = base64.b64encode(SigningKey(seed).sign(body)).decode()
     return body + f"signature: {signature}\n".encode()
@@ -53,6 +72,37 @@ def build() -> dict[str, tuple[bytes, str]]:
         "fail-unknown-field.txt": (_sign(body + b"comment: hello\n"), "malformed"),
         "fail-bad-digest.txt": (_sign(bad_digest), "malformed"),
         **_body_rules(body, good),
+        **_version_2(),
+    }
+
+
+def _version_2() -> dict[str, tuple[bytes, str]]:
+    """FORMAT.md §7's version 2: recipients' signing keys, one vector per rule."""
+    body = GOOD_V2.body()
+    first, key = GOOD_V2.signing_keys[0]
+    organisation = SigningKey(SEED).public_key.line
+
+    def changed(old: bytes, new: bytes) -> bytes:
+        assert body.count(old) == 1, old
+        return _sign(body.replace(old, new))
+
+    typo = key[:20] + ("a" if key[20] != "a" else "b") + key[21:]
+    return {
+        "ok-v2.txt": (GOOD_V2.signed_by(SigningKey(SEED)), "ok"),
+        "fail-v2-without-signing-keys.txt": (
+            _sign(GOOD.body().replace(b"-v1\n", b"-v2\n", 1)),
+            "malformed",
+        ),
+        "fail-v1-with-signing-key.txt": (changed(b"-v2\n", b"-v1\n"), "malformed"),
+        "fail-v2-signing-key-typo.txt": (changed(key.encode(), typo.encode()), "malformed"),
+        "fail-v2-organisation-key.txt": (
+            changed(key.encode(), organisation.encode()),
+            "malformed",
+        ),
+        "fail-v2-two-spaces.txt": (
+            changed(f"{first} ".encode(), f"{first}  ".encode()),
+            "malformed",
+        ),
     }
 
 
@@ -111,6 +161,12 @@ def description() -> dict[str, object]:
             "issued": GOOD.issued,
             "recipients": list(GOOD.recipients),
             "assets": dict(GOOD.assets),
+        },
+        "statement_v2": {
+            "file": "ok-v2.txt",
+            "issued": GOOD_V2.issued,
+            "recipients": list(GOOD_V2.recipients),
+            "signing_keys": dict(GOOD_V2.signing_keys),
         },
         "files": {name: expect for name, (_, expect) in build().items()},
         "signing_key_lines": _key_lines(key.public_key.line),

@@ -46,7 +46,9 @@ def verify_statement(data: bytes, public_key: bytes) -> str:
     except UnicodeDecodeError:
         return "malformed"
     rows = text.split("\n")[:-1]
-    if not rows or rows[0] != "sealdrop-deployment-v1" or "\r" in text:
+    if not rows or rows[0] not in ("sealdrop-deployment-v1", "sealdrop-deployment-v2"):
+        return "malformed"
+    if "\r" in text:
         return "malformed"
     fields = [row.split(": ", 1) if ": " in row else [row, ""] for row in rows[1:]]
     names = [name for name, _ in fields]
@@ -68,6 +70,12 @@ def verify_statement(data: bytes, public_key: bytes) -> str:
         datetime.date(int(issued[:4]), int(issued[5:7]), int(issued[8:]))
     except ValueError:
         return "malformed"
+    if rows[0].endswith("-v2"):  # each recipient may carry a member signing key (§7, §8.1)
+        recipients, keys = [r[:39] for r in recipients], [r[39:] for r in recipients]
+        if not any(keys) or not all(_member_key(k[1:]) for k in keys if k):
+            return "malformed"
+        if not all(k[:1] == " " for k in keys if k):
+            return "malformed"
     if not all(re.fullmatch(r"[0-9a-f]{4}( [0-9a-f]{4}){7}", r) for r in recipients):
         return "malformed"
     if recipients != sorted(set(recipients)):
@@ -82,3 +90,17 @@ def verify_statement(data: bytes, public_key: bytes) -> str:
             return "malformed"
         paths.append(path.encode())
     return "ok" if paths == sorted(set(paths)) else "malformed"
+
+
+def _member_key(line: str) -> bool:
+    """A canonical §8.1 signing key line (lowercase, its member checksum)."""
+    from .envelope import Refused
+    from .keyfiles import read_key_line
+
+    if line != line.strip().lower() or " " in line:
+        return False
+    try:
+        read_key_line(line, "sdsig1", b"sealdrop-sigkey-checksum-v1")
+    except Refused:
+        return False
+    return True
