@@ -4,6 +4,7 @@ so chunks cannot be reordered, dropped, repeated or cut short without failing to
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -92,6 +93,7 @@ class ChunkOpener:
 
 
 ReadExact = Callable[[BinaryIO, int], bytes]
+_PLAIN_READERS = (io.BufferedReader, io.BufferedRandom, io.BytesIO, io.FileIO)
 
 
 def sealed_chunks(source: BinaryIO, read_exact: ReadExact) -> Iterator[tuple[memoryview, bool]]:
@@ -99,12 +101,14 @@ def sealed_chunks(source: BinaryIO, read_exact: ReadExact) -> Iterator[tuple[mem
     follows it). The last may be too short to be a chunk at all: the caller judges. Each
     chunk is a view valid until the next one is asked for.
 
-    A source with ``readinto`` (files, BytesIO) is read READ_BATCH chunks at a time into one
-    buffer, so reading costs one call per batch and makes no new objects; any other source
-    (reviewer.streaming.Prefetcher, which hands out whole chunks) is read a chunk at a time."""
-    if getattr(source, "readinto", None) is None:
-        return _chunk_by_chunk(source, read_exact)
-    return _in_batches(source)
+    A plain file or BytesIO is read READ_BATCH chunks at a time with ``readinto`` into one
+    buffer, so reading costs one call per batch and makes no new objects. Any other source is
+    read a chunk at a time with its own ``read``: a wrapper that hashes or counts what passes
+    (crypto.bundle.CheckedReader, reviewer.streaming.Prefetcher) may inherit a ``readinto``
+    that would go around it."""
+    if type(source) in _PLAIN_READERS:
+        return _in_batches(source)
+    return _chunk_by_chunk(source, read_exact)
 
 
 def _in_batches(source: BinaryIO) -> Iterator[tuple[memoryview, bool]]:

@@ -42,6 +42,17 @@ class _ReadOnly:
         return self._file.read(n)
 
 
+class _Counting(io.BytesIO):
+    """A wrapper that must see every byte through its own read (as CheckedReader hashes)."""
+
+    count = 0
+
+    def read(self, n: int | None = -1) -> bytes:
+        data = super().read(n)
+        self.count += len(data)
+        return data
+
+
 def _content(chunks: int) -> bytes:
     return bytes(range(256)) * ((chunks * CHUNK_SIZE - 9000) // 256)
 
@@ -95,3 +106,10 @@ def test_the_sealed_bytes_do_not_depend_on_the_batch_size(
         monkeypatch.setattr(gcm_stream, "SEAL_BATCH", batch)
         sealed[batch] = _seal(alice, content)
     assert sealed[1] == sealed[2] == sealed[3]
+
+
+def test_a_reader_that_overrides_read_sees_every_byte(alice: Identity) -> None:
+    content, envelope = _sealed(alice, 5)
+    source = _Counting(envelope)
+    contents = open_envelope(source, [alice], MemorySink(len(envelope)))
+    assert contents.files[0].data == content and source.count == len(envelope)
