@@ -211,7 +211,7 @@ def read_header(source: BinaryIO) -> Header:
 
 
 class Sealer:
-    """Writes one envelope to ``out`` as parts are added; memory stays at about one chunk.
+    """Writes one envelope to ``out`` as parts are added; memory stays at a few chunks.
 
     ``out.write`` must be done with the bytes it is given when it returns (as io's writers
     are): they live in a buffer that the next chunk overwrites.

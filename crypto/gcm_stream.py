@@ -38,10 +38,9 @@ class ChunkSealer:
     """Seals chunks 0, 1, 2, … in order and hands them to ``write``; each index is used once,
     so no nonce ever meets two different plaintexts under one key.
 
-    Chunks are sealed into one buffer of SEAL_BATCH sealed chunks (a fresh 64 KiB object per
-    chunk costs more than the AES-GCM itself) and written a batch at a time; the last chunk
-    writes whatever is pending. ``write`` must be done with the bytes it is given when it
-    returns, as io's writers are.
+    Chunks are sealed into one reused buffer of SEAL_BATCH sealed chunks (no new object per
+    chunk) and written a batch at a time; the last chunk writes whatever is pending. ``write``
+    must be done with the bytes it is given when it returns, as io's writers are.
     """
 
     def __init__(self, key: bytes, write: Callable[[memoryview], object]) -> None:
@@ -103,9 +102,9 @@ def sealed_chunks(source: BinaryIO, read_exact: ReadExact) -> Iterator[tuple[mem
 
     A plain file or BytesIO is read READ_BATCH chunks at a time with ``readinto`` into one
     buffer, so reading costs one call per batch and makes no new objects. Any other source is
-    read a chunk at a time with its own ``read``: a wrapper that hashes or counts what passes
-    (crypto.bundle.CheckedReader, reviewer.streaming.Prefetcher) may inherit a ``readinto``
-    that would go around it."""
+    read a chunk at a time through its own ``read``: a wrapper that hashes or counts what its
+    ``read`` passes on (crypto.bundle.CheckedReader, reviewer.streaming.Prefetcher) must see
+    every byte, and a ``readinto`` it inherited would go around it."""
     if type(source) in _PLAIN_READERS:
         return _in_batches(source)
     return _chunk_by_chunk(source, read_exact)
