@@ -68,6 +68,7 @@ class MemorySink:
 
 WRITEBACK_STEP = 8 << 20
 WRITE_BYTES = 1 << 20
+SMALL_BUFFER_BYTES = 64 << 10
 _START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None)
 
 
@@ -96,7 +97,8 @@ class DirectorySink:
             )
         )
         self._fd: int | None = None
-        self._buffer = memoryview(bytearray(WRITE_BYTES))
+        # small to start with: a vault of many small submissions makes a sink for each
+        self._buffer = memoryview(bytearray(SMALL_BUFFER_BYTES))
         self._fill = 0
         self._count = 0
         self._written = 0
@@ -109,10 +111,14 @@ class DirectorySink:
 
     def write(self, data: memoryview) -> None:
         size, fill = len(data), self._fill
-        if fill + size < WRITE_BYTES:
+        if fill + size < len(self._buffer):
             self._buffer[fill : fill + size] = data
             self._fill = fill + size
             return
+        if len(self._buffer) < WRITE_BYTES:  # a large part after all: gather whole MiBs
+            larger = memoryview(bytearray(WRITE_BYTES))
+            larger[:fill] = self._buffer[:fill]
+            self._buffer = larger
         view = memoryview(data)
         while view:
             take = min(len(view), WRITE_BYTES - self._fill)
