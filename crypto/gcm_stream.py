@@ -111,17 +111,23 @@ def sealed_chunks(source: BinaryIO, read_exact: ReadExact) -> Iterator[tuple[mem
 
 
 def _in_batches(source: BinaryIO) -> Iterator[tuple[memoryview, bool]]:
-    buffer = memoryview(bytearray((READ_BATCH + 1) * SEALED_CHUNK_SIZE))
-    tail = len(buffer) - SEALED_CHUNK_SIZE
+    buffer = memoryview(bytearray(2 * SEALED_CHUNK_SIZE))  # enough for most envelopes
     got = _fill(source, buffer)
     if got == 0:
         yield buffer[:0], True
     while got == len(buffer):
+        tail = len(buffer) - SEALED_CHUNK_SIZE
         for start in range(0, tail, SEALED_CHUNK_SIZE):
             yield buffer[start : start + SEALED_CHUNK_SIZE], False
         # Whether the buffer's last chunk is the payload's last is known only once more is
-        # read: it moves to the front, and the next read lands after it.
-        buffer[:SEALED_CHUNK_SIZE] = buffer[tail:]
+        # read: it moves to the front (of a buffer for READ_BATCH more), and the next read
+        # lands after it.
+        if len(buffer) < (READ_BATCH + 1) * SEALED_CHUNK_SIZE:
+            larger = memoryview(bytearray((READ_BATCH + 1) * SEALED_CHUNK_SIZE))
+            larger[:SEALED_CHUNK_SIZE] = buffer[tail:]
+            buffer = larger
+        else:
+            buffer[:SEALED_CHUNK_SIZE] = buffer[tail:]
         got = SEALED_CHUNK_SIZE + _fill(source, buffer[SEALED_CHUNK_SIZE:])
     for start in range(0, got, SEALED_CHUNK_SIZE):
         end = start + SEALED_CHUNK_SIZE
