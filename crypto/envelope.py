@@ -15,7 +15,7 @@ The padded plaintext (records, then Padmé padding) is the same in both (crypto.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO
@@ -211,7 +211,7 @@ def read_header(source: BinaryIO) -> Header:
 
 
 class Sealer:
-    """Writes one envelope to ``out`` as parts are added; memory stays at about one chunk.
+    """Writes one envelope to ``out`` as parts are added; memory stays at a few chunks.
 
     ``out.write`` must be done with the bytes it is given when it returns (as io's writers
     are): they live in a buffer that the next chunk overwrites.
@@ -245,22 +245,28 @@ class Sealer:
             key = file_key or _sodium.random_bytes(hpke_stanza.FILE_KEY_BYTES)
             header = envelope_v2.build_header(preamble, recipients, key, wrap or hpke_stanza.wrap)
             self._header_hash = envelope_v2.header_hash(header)
-            chunks = gcm_stream.ChunkSealer(envelope_v2.payload_key(key, header))
-            self._seal_chunk = chunks.seal
+            chunks: gcm_stream.ChunkSealer | _SecretstreamChunks = gcm_stream.ChunkSealer(
+                envelope_v2.payload_key(key, header), out.write
+            )
         elif version == 1:
             key = _sodium.stream_key()
             pusher = _sodium.StreamPusher(key)
             header = preamble + b"".join(r.key_id + _sodium.seal_to(r.raw, key) for r in recipients)
             header += pusher.header
             ad = self._header_hash = _sodium.hash256(header)
-            self._seal_chunk = lambda chunk, final: pusher.push(bytes(chunk), ad, final=final)
+            chunks = _SecretstreamChunks(pusher, ad, out.write)
         else:
             raise ValueError(f"cannot write envelope version {version}")
         self.version = version
-        self._out = out
-        self._records = RecordWriter(self._push)
+        self._chunks = chunks
+        self._records = RecordWriter(chunks.push)
         out.write(header)
-        self.bytes_written = len(header)
+        self._header_bytes = len(header)
+
+    @property
+    def bytes_written(self) -> int:
+        """What has been handed to ``out`` so far (all of the envelope once it is closed)."""
+        return self._header_bytes + self._chunks.bytes_written
 
     @property
     def header_hash(self) -> bytes:
@@ -311,9 +317,19 @@ class Sealer:
             self.close()
         self._records.finished = True
 
-    def _push(self, chunk: memoryview, final: bool) -> None:
-        sealed = self._seal_chunk(chunk, final)
-        self._out.write(sealed)
+
+class _SecretstreamChunks:
+    """Version 1's chunks: secretstream, each chunk written as soon as it is sealed."""
+
+    def __init__(
+        self, pusher: _sodium.StreamPusher, ad: bytes, write: Callable[[bytes], object]
+    ) -> None:
+        self._pusher, self._ad, self._write = pusher, ad, write
+        self.bytes_written = 0
+
+    def push(self, chunk: memoryview, final: bool) -> None:
+        sealed = self._pusher.push(bytes(chunk), self._ad, final=final)
+        self._write(sealed)
         self.bytes_written += len(sealed)
 
 

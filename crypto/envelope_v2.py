@@ -25,7 +25,7 @@ from .errors import (
     StanzaNotForYourKey,
     TruncatedEnvelope,
 )
-from .gcm_stream import SEALED_CHUNK_SIZE, TAG_BYTES, ChunkFailed, ChunkOpener
+from .gcm_stream import TAG_BYTES, ChunkFailed, ChunkOpener, ReadExact, sealed_chunks
 from .keys import KEY_ID_BYTES, Identity, PublicKey
 from .records import RecordReader
 
@@ -103,22 +103,16 @@ def read_chunks(
     source: BinaryIO,
     key: bytes,
     reader: RecordReader,
-    read_exact: Callable[[BinaryIO, int], bytes],
+    read_exact: ReadExact,
 ) -> None:
-    """Opens the chunks in order into ``reader``, by FORMAT.md 9.2. The lookahead is the next
-    whole chunk (not one byte), so a reader handing out chunk-sized pieces never splits one."""
+    """Opens the chunks in order into ``reader``, by FORMAT.md 9.2: a chunk is the last when
+    nothing follows it (gcm_stream.sealed_chunks looks ahead)."""
     opener = ChunkOpener(key)
-    index = 0
-    chunk = read_exact(source, SEALED_CHUNK_SIZE)
-    while True:
+    for index, (chunk, last) in enumerate(sealed_chunks(source, read_exact)):
         if len(chunk) <= TAG_BYTES:
             raise TruncatedEnvelope(
                 f"the envelope ends before its last chunk ({index} complete chunks verified)"
             )
-        following = b""
-        if len(chunk) == SEALED_CHUNK_SIZE:
-            following = read_exact(source, SEALED_CHUNK_SIZE)
-        last = not following
         try:
             plaintext = opener.open(index, chunk, last)
         except ChunkFailed:
@@ -126,11 +120,9 @@ def read_chunks(
         reader.feed(plaintext)
         if last:
             return
-        index += 1
-        chunk = following
 
 
-def _chunk_failure(opener: ChunkOpener, index: int, chunk: bytes, last: bool) -> Exception:
+def _chunk_failure(opener: ChunkOpener, index: int, chunk: memoryview, last: bool) -> Exception:
     """Why chunk ``index`` failed (FORMAT.md 9.2 step 3): one that opens with the other flag
     was cut short after it (truncated) or has data after it (extended)."""
     try:
