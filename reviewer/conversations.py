@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 
-from . import caselog, names, replies, sync, threads
+from . import caselog, collector, names, replies, sync, threads
 from .caselog import CLOSED, NEEDS_REPLY, NEW, SPAM, WAITING, CaseLog, CaseState
 from .display import clean_name
 from .index import NOTE, REPLY, SUBMISSION, Index, Item
@@ -88,16 +88,17 @@ class Inbox:
 
     def refresh(self) -> list[Conversation]:
         """Catches up with the vault and the case log; returns every conversation."""
-        self.states = self.log.state()
-        self.index.sync(self.states, self.log.stamp())
-        grouped: dict[str, list[Item]] = {}
-        for item in self.index.items():
-            grouped.setdefault(item.conversation, []).append(item)
-        self._all = [
-            self._conversation(cid, items)
-            for cid, items in grouped.items()
-            if any(i.kind == SUBMISSION for i in items)
-        ]
+        with collector.building():
+            self.states = self.log.state()
+            self.index.sync(self.states, self.log.stamp())
+            grouped: dict[str, list[Item]] = {}
+            for item in self.index.items():
+                grouped.setdefault(item.conversation, []).append(item)
+            self._all = [
+                self._conversation(cid, items)
+                for cid, items in grouped.items()
+                if any(i.kind == SUBMISSION for i in items)
+            ]
         self._all.sort(key=NEWEST_FIRST, reverse=True)
         return list(self._all)
 
