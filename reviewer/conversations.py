@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 
-from . import caselog, collector, names, replies, sync, threads
+from . import caselog, collector, names, replies, threads
 from .caselog import CLOSED, NEEDS_REPLY, NEW, SPAM, WAITING, CaseLog, CaseState
 from .display import clean_name
 from .index import NOTE, REPLY, SUBMISSION, Index, Item
-from .team import Team
 from .vault import Submission, Vault, VaultError
 
 TODO = "todo"  # the default view: new and needs-reply
@@ -179,6 +178,8 @@ class Inbox:
         return {cid: clean_name(text) for cid, text in snippets.items()}
 
     def _mine(self) -> set[str]:
+        from . import sync  # team work: not needed to list the caseload
+
         try:
             return sync.mine(self.vault, self.author())
         except VaultError:
@@ -297,6 +298,9 @@ class Inbox:
     def assign(self, conversation: Conversation, label: str) -> None:
         """Hands the conversation to a colleague by label, to this reviewer by ``me`` (or
         ``я``), or to nobody (empty)."""
+        from . import sync
+        from .team import Team
+
         label = " ".join(label.split())
         if len(label) > caselog.MAX_LABEL:
             raise VaultError("a label is at most 64 characters")
@@ -311,6 +315,8 @@ class Inbox:
 
     def colleagues(self) -> list[str]:
         """The team's labels, for completing an assignment."""
+        from .team import Team
+
         try:
             return sorted(m.label for m in Team(self.vault).members())
         except VaultError:

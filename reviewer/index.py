@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from . import caselog, replies, threadview
+from . import caselog, replies
 from .display import clean_name, decode
 from .vault import Vault, VaultError
 
@@ -180,6 +180,8 @@ class Index:
         self.db.execute("DELETE FROM texts WHERE item = ?", (item_id,))
 
     def _add_submission(self, submission_id: str, position: int) -> None:
+        from . import threadview  # for new submissions only: the list starts without it
+
         try:
             submission = self.vault.submission(submission_id)
         except VaultError:

@@ -11,14 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Label, Tab, Tabs
 
-from crypto import Identity, SealdropError, WrongPassphrase
+from crypto import SealdropError, WrongPassphrase
 
-from .. import caselog, drafts, replies, retention, sync
+from .. import caselog, drafts, replies, retention
 from ..conversations import ALL, SPAM, TODO, URGENT_VIEW, Conversation
 from ..display import clean_name
 from ..i18n import N_, _, ngettext
 from ..localtime import zone_name
-from ..team import Team
 from ..vault import VaultError
 from .case_actions import (
     CASE_BINDINGS,
@@ -233,6 +232,8 @@ class InboxScreen(CaseActions):
         self.app.push_screen(TextDialog(title, str(suggested)), self._export_to)
 
     def _team(self) -> bool:
+        from ..team import Team  # team work: imported when used, for a quick start
+
         return Team(self.inbox.vault).path.exists()
 
     def _export_to(self, path: str | None) -> None:
@@ -248,6 +249,10 @@ class InboxScreen(CaseActions):
         self._export(target, None)
 
     def _export(self, target: Path, passphrase: str | None) -> None:
+        from crypto import Identity
+
+        from .. import sync
+
         vault = self.inbox.vault
         try:
             events, acks = [], None

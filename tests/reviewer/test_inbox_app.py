@@ -5,6 +5,8 @@ reply in the built-in editor, export; and hostile text shows inert."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 from inbox_helpers import HOSTILE, opened_vault, person, write_caseload
@@ -266,3 +268,18 @@ def test_opening_lists_what_was_set_aside_then_shows_retention_sparing_urgent(
 
     asyncio.run(open_again())
     assert "d1" not in Vault(vault).ids() and "c1" in Vault(vault).ids()
+
+
+def test_the_app_starts_without_the_envelope_formats_or_team_work():
+    """What the list does not need is imported when a screen or command needs it (the inbox
+    of 10,000 conversations must draw in under a second: make bench)."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, reviewer.app.app; print(*sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "reviewer.conversations" in loaded and "textual.app" in loaded
+    deferred = ("crypto.envelope", "crypto.envelope_v2", "crypto.gcm_stream", "crypto.team")
+    deferred += ("reviewer.sync", "reviewer.threadview", "click")
+    assert [name for name in deferred if name in loaded] == []
