@@ -71,6 +71,14 @@ class Item(NamedTuple):  # a tuple: the list reads 10,000s of them at every star
     answerable: int  # 1 when the submission asked for replies
 
 
+# One row of ``Index.listing``: (id, kind, conversation, hour, position, files, answerable).
+Listed = tuple[str, str, str, str, int, int, int]
+_LISTED = (
+    "SELECT id, kind, conversation, hour, position, files, answerable FROM items "
+    "WHERE kind != 'note'"
+)
+
+
 def normalise(text: str) -> str:
     return text.lower().replace("ё", "е")
 
@@ -265,20 +273,28 @@ class Index:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def items(self, conversation: str | None = None) -> list[Item]:
-        """A conversation's items, notes included; without one, every submission and reply
-        (what the list needs; notes are read with their conversation). Oldest first."""
-        rows = (
-            self.db.execute(
-                "SELECT * FROM items WHERE conversation = ? ORDER BY hour, position, id",
-                (conversation,),
-            )
-            if conversation
-            else self.db.execute(
-                "SELECT * FROM items WHERE kind != 'note' ORDER BY hour, position, id"
-            )
+    def items(self, conversation: str) -> list[Item]:
+        """A conversation's items, notes included, oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM items WHERE conversation = ? ORDER BY hour, position, id",
+            (conversation,),
         )
         return list(map(Item._make, rows))
+
+    def listing(self, conversation: str | None = None) -> list[Listed]:
+        """Submissions and replies, oldest first, without their texts: what the list is built
+        from (10,000s of rows at every start; the previews shown are read with ``preview``)."""
+        if conversation:
+            rows = self.db.execute(
+                f"{_LISTED} AND conversation = ? ORDER BY hour, position, id", (conversation,)
+            )
+        else:
+            rows = self.db.execute(f"{_LISTED} ORDER BY hour, position, id")
+        return rows.fetchall()
+
+    def preview(self, item_id: str) -> str:
+        row = self.db.execute("SELECT preview FROM items WHERE id = ?", (item_id,)).fetchone()
+        return row[0] if row else ""
 
     def search(self, query: str) -> set[str] | None:
         """The conversations whose texts match; None when the query has no searchable word."""
