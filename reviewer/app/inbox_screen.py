@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Tab, Tabs
 
 from crypto import SealdropError, WrongPassphrase
 
-from .. import caselog, drafts, replies, retention
+from .. import caselog, drafts, replies, retention, runway
 from ..conversations import ALL, SPAM, TODO, URGENT_VIEW, Conversation
 from ..display import clean_name
 from ..i18n import N_, _, ngettext
@@ -71,13 +71,53 @@ class InboxScreen(CaseActions):
     def compose(self) -> ComposeResult:
         yield Tabs(*(Tab(_(label), id=view) for view, label in VIEW_LABELS.items()), id="views")
         yield Input(placeholder=_("/ search: words, #tag, @colleague or a name"), id="search")
+        yield Label("", id="lapse", markup=False)
         yield DataTable(id="conversations", cursor_type="row", zebra_stripes=True)
         yield Label("", id="summary", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.redraw()
+        self.warn_lapse()
         self.query_one(DataTable).focus()
+
+    def warn_lapse(self) -> None:
+        """Weeks before the weekly keys run out, a notice above the list says so and what to
+        do (as `export-replies` does in the CLI)."""
+        try:
+            end = runway.ends_soon(self.inbox.vault)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            text = _(
+                "Your weekly keys in {path} could not be read ({error}), so the app cannot "
+                "tell when they run out."
+            ).format(path=runway.directory(self.inbox.vault), error=exc)
+        else:
+            if end is None:
+                self.query_one("#lapse", Label).display = False
+                return
+            if end > time.time():
+                text = _(
+                    "Your weekly keys run out on {day}: after that, new submissions are sealed "
+                    "to your long-term key, without forward secrecy (whoever later takes your "
+                    "key and passphrase can read them)."
+                )
+            else:
+                text = _(
+                    "Your weekly keys ran out on {day}: since then, new submissions are sealed "
+                    "to your long-term key, without forward secrecy (whoever later takes your "
+                    "key and passphrase can read them)."
+                )
+            text = (
+                text.format(day=runway.day_text(end))
+                + " "
+                + _(
+                    "To renew them, open a new bundle (o), then export replies (e) and give the "
+                    "file to the admin."
+                )
+            )
+        notice = self.query_one("#lapse", Label)
+        notice.update(Text(text))
+        notice.display = True
 
     # --- showing ---------------------------------------------------------------------------
 
@@ -212,11 +252,15 @@ class InboxScreen(CaseActions):
     def _opened(self, result: object) -> None:
         self.inbox.refresh()
         self.redraw()
+        self.warn_lapse()  # the open made new weeks
         self.action_retention(after_open=True)
 
     def action_export(self) -> None:
+        from .. import epochs
+
         waiting = replies.queued_count(self.inbox.vault)
-        if not waiting and not self._team():
+        keys = epochs.unsent_statement(self.inbox.vault) is not None
+        if not waiting and not keys and not self._team():
             self.app.push_screen(
                 MessageDialog(_("Export replies"), _("No replies are waiting to be exported."))
             )
@@ -251,7 +295,7 @@ class InboxScreen(CaseActions):
     def _export(self, target: Path, passphrase: str | None) -> None:
         from crypto import Identity
 
-        from .. import sync
+        from .. import epochs, sync
 
         vault = self.inbox.vault
         try:
@@ -263,9 +307,11 @@ class InboxScreen(CaseActions):
                 identity = Identity.from_file_text(Path(key).read_text("utf-8"), passphrase)
                 events = sync.outgoing(vault, identity)
                 acks = sync.pending_acks(vault, identity)
-            exported = replies.export_replies(vault, target, events, acks)
+            statement = epochs.unsent_statement(vault)  # new weekly keys, as the CLI sends
+            exported = replies.export_replies(vault, target, events, acks, statement)
             if target.exists():
                 sync.acks_sent(vault, acks)
+                epochs.mark_sent(vault, statement)
         except (OSError, VaultError, SealdropError) as exc:
             reason = str(exc)
             if isinstance(exc, WrongPassphrase) and passphrase:
@@ -283,6 +329,8 @@ class InboxScreen(CaseActions):
         ).format(n=len(exported), path=target.resolve())
         if events:
             text += " " + _("Your {n} changes for the team went with them.").format(n=len(events))
+        if statement is not None:
+            text += " " + _("Your new weekly keys went with them.")
         text += " " + _(
             "Give the file to the server admin, who imports it with "
             "`sealdrop-admin import-replies`. They will not be exported again."

@@ -5,16 +5,19 @@ reply in the built-in editor, export; and hostile text shows inert."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from inbox_helpers import HOSTILE, opened_vault, person, write_caseload
 from reviewer_helpers import PASSPHRASE, Keys
-from textual.widgets import DataTable, Input, OptionList, Static, TextArea
+from textual.widgets import DataTable, Input, Label, OptionList, Static, TextArea
 
 from crypto.bundle import Bundle
-from reviewer import caselog, i18n
+from crypto.epochs import WEEK
+from reviewer import caselog, epochs, i18n, runway
 from reviewer.app.app import InboxApp
 from reviewer.app.dialogs import (
     ChoiceDialog,
@@ -283,3 +286,60 @@ def test_the_app_starts_without_the_envelope_formats_or_team_work():
     deferred = ("crypto.envelope", "crypto.envelope_v2", "crypto.gcm_stream", "crypto.team")
     deferred += ("reviewer.sync", "reviewer.threadview", "click")
     assert [name for name in deferred if name in loaded] == []
+
+
+def _runway_ending_soon(vault: Path, keys: Keys) -> int:
+    """The vault's weekly keys as if the last bundle was opened twelve weeks ago: the runway
+    ends in one to two weeks. Returns when."""
+    shutil.rmtree(vault / "epochs")
+    epochs.top_up(Vault(vault), keys.identity, time.time() - 12 * WEEK)
+    end = runway.runway_end(Vault(vault))
+    assert end is not None and 0 < end - time.time() < runway.WARN_DAYS * 86400
+    return end
+
+
+def test_the_inbox_warns_weeks_ahead_that_the_weekly_keys_run_out(tmp_path: Path, keys: Keys):
+    vault = opened_vault(tmp_path, keys)
+
+    async def look(language: str, size: tuple[int, int]) -> str:
+        app = _app(vault)
+        i18n.use(language)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            notice = app.screen.query_one("#lapse", Label)
+            shown = str(notice.render()) if notice.display else ""
+            assert notice.region.height >= (2 if shown else 0)  # on screen, not scrolled off
+            assert len(_names(app)) == 4
+            assert app.screen.query_one(DataTable).region.height >= 5  # the list keeps room
+            return shown
+
+    assert asyncio.run(look("en", (120, 40))) == ""  # the open just made 13 weeks ahead
+    day = runway.day_text(_runway_ending_soon(vault, keys))
+    english = asyncio.run(look("en", (80, 24)))
+    assert f"Your weekly keys run out on {day}" in english
+    assert "without forward secrecy" in english
+    assert "open a new bundle (o), then export replies (e)" in english
+    russian = asyncio.run(look("ru", (80, 24)))
+    assert f"недельные ключи закончатся {day}" in russian and "откройте новый пакет (o)" in russian
+
+
+def test_the_apps_export_carries_new_weekly_keys_as_the_clis_does(tmp_path: Path, keys: Keys):
+    vault = opened_vault(tmp_path, keys)
+    statement = epochs.unsent_statement(Vault(vault))
+    assert statement is not None  # made by the open, not yet sent
+    out = tmp_path / "replies.tar"
+
+    async def export() -> None:
+        app = _app(vault)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("e")  # no reply waits: the keys alone are worth the trip
+            assert isinstance(app.screen, TextDialog)
+            app.screen.query_one(Input).value = str(out)
+            await pilot.press("enter")
+            assert isinstance(app.screen, MessageDialog)
+            assert "Your new weekly keys went with them." in _text(app)
+
+    asyncio.run(export())
+    with Bundle(out, "replies") as exported:
+        assert exported.epochs == [statement]
+    assert epochs.unsent_statement(Vault(vault)) is None  # not sent twice

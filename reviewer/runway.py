@@ -1,0 +1,70 @@
+"""How far the reviewer's weekly keys reach (reviewer.epochs keeps them), read without any key:
+for the warnings of the CLI and the staff app, weeks before the runway ends.
+
+When it ends, the server seals people's submissions to the reviewer's long-term key: nothing
+is lost, but without forward secrecy (docs/THREAT_MODEL.md). Opening a bundle makes new weeks;
+exporting replies carries them to the server.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from .vault import Vault
+
+WARN_DAYS = 21
+
+
+def directory(vault: Vault, *, create: bool = False) -> Path:
+    path = vault.root / "epochs"
+    if create:
+        path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def records(vault: Vault) -> list[dict[str, Any]]:
+    """Every week's record, earliest first."""
+    found = []
+    if not directory(vault).is_dir():
+        return found
+    for path in sorted(directory(vault).glob("*.json")):
+        found.append(json.loads(path.read_text("utf-8")))
+    return sorted(found, key=lambda r: r["not_before"])
+
+
+def runway_end(vault: Vault) -> int | None:
+    """When the last week with a key ends (None: no runway at all)."""
+    ends = [r["not_after"] for r in records(vault) if "secret" in r]
+    return max(ends) if ends else None
+
+
+def ends_soon(vault: Vault, now: float | None = None) -> int | None:
+    """When the runway ends, if that is within WARN_DAYS or past; None when it reaches further
+    or the vault never had weekly keys (it has not opened a bundle since they came)."""
+    now = time.time() if now is None else now
+    end = runway_end(vault)
+    if end is None or end - now > WARN_DAYS * 86400:
+        return None
+    return end
+
+
+def day_text(when: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(when))
+
+
+def lapse_warning(vault: Vault, now: float | None = None) -> str | None:
+    """The CLI's sentence when the runway ends within WARN_DAYS."""
+    now = time.time() if now is None else now
+    end = runway_end(vault)
+    if end is not None and end - now > WARN_DAYS * 86400:
+        return None
+    when = "has no epoch keys" if end is None else f"ends on {day_text(end)}"
+    return (
+        f"your runway of weekly keys {when}: after that people's submissions are sealed to "
+        "your long-term key, without forward secrecy; open the newest bundle (that makes new "
+        "weeks), then run `sealdrop-reviewer export-replies` (it carries them to the server) "
+        "and give the bundle to the admin"
+    )
