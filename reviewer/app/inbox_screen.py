@@ -42,6 +42,7 @@ SHOWN = 200  # rows in the list at once; nobody scrolls further, they search or 
 
 
 class InboxScreen(CaseActions):
+    AUTO_FOCUS = "#conversations"  # focused before the first paint: the list is drawn once
     BINDINGS: ClassVar[list[BindingType]] = [
         HELP_BINDING,
         layout_key("slash", "search", "Search"),
@@ -79,7 +80,6 @@ class InboxScreen(CaseActions):
     def on_mount(self) -> None:
         self.redraw()
         self.warn_lapse()
-        self.query_one(DataTable).focus()
 
     def warn_lapse(self) -> None:
         """Weeks before the weekly keys run out, a notice above the list says so and what to
