@@ -133,8 +133,10 @@ def unsent_statement(vault: Vault) -> str | None:
 
 
 def mark_sent(vault: Vault, text: str | None) -> None:
+    """Records that the server was sent this statement, and how far it reaches (every week
+    with a key: what ``top_up`` signed)."""
     if text is not None:
-        vault.set_config(epochs_sent=_digest(text))
+        vault.set_config(epochs_sent=_digest(text), epochs_sent_until=runway.runway_end(vault))
 
 
 def _digest(text: str) -> str:

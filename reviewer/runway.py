@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,30 @@ def runway_end(vault: Vault) -> int | None:
     return max(ends) if ends else None
 
 
-def ends_soon(vault: Vault, now: float | None = None) -> int | None:
-    """When the runway ends, if that is within WARN_DAYS or past; None when it reaches further
-    or the vault never had weekly keys (it has not opened a bundle since they came)."""
+def sent_until(vault: Vault) -> int | None:
+    """When the weekly keys the server was last sent run out (None: not known yet)."""
+    value = vault.config().get("epochs_sent_until")
+    return int(value) if value else None
+
+
+@dataclass(frozen=True)
+class Lapse:
+    end: int
+    unsent: bool  # the vault has later weeks: exporting replies is enough to renew
+
+
+def ends_soon(vault: Vault, now: float | None = None) -> Lapse | None:
+    """When the weekly keys the server seals to run out, if that is within WARN_DAYS or past:
+    the vault's own runway, or the part of it the server was sent when that ends sooner. None
+    when they reach further, or the vault never had weekly keys (it has not opened a bundle
+    since they came)."""
     now = time.time() if now is None else now
     end = runway_end(vault)
-    if end is None or end - now > WARN_DAYS * 86400:
+    if end is None:
         return None
-    return end
+    sent = sent_until(vault)
+    lapse = Lapse(sent, unsent=True) if sent is not None and sent < end else Lapse(end, False)
+    return None if lapse.end - now > WARN_DAYS * 86400 else lapse
 
 
 def day_text(when: float) -> str:

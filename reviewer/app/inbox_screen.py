@@ -85,39 +85,47 @@ class InboxScreen(CaseActions):
         """Weeks before the weekly keys run out, a notice above the list says so and what to
         do (as `export-replies` does in the CLI)."""
         try:
-            end = runway.ends_soon(self.inbox.vault)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            lapse = runway.ends_soon(self.inbox.vault)
+        except (OSError, ValueError, KeyError, TypeError, VaultError) as exc:
             text = _(
                 "Your weekly keys in {path} could not be read ({error}), so the app cannot "
                 "tell when they run out."
             ).format(path=runway.directory(self.inbox.vault), error=exc)
         else:
-            if end is None:
+            if lapse is None:
                 self.query_one("#lapse", Label).display = False
                 return
-            if end > time.time():
-                text = _(
-                    "Your weekly keys run out on {day}: after that, new submissions are sealed "
-                    "to your long-term key, without forward secrecy (whoever later takes your "
-                    "key and passphrase can read them)."
-                )
-            else:
-                text = _(
-                    "Your weekly keys ran out on {day}: since then, new submissions are sealed "
-                    "to your long-term key, without forward secrecy (whoever later takes your "
-                    "key and passphrase can read them)."
-                )
-            text = (
-                text.format(day=runway.day_text(end))
-                + " "
-                + _(
-                    "To renew them, open a new bundle (o), then export replies (e) and give the "
-                    "file to the admin."
-                )
-            )
+            text = self._lapse_text(lapse).format(day=runway.day_text(lapse.end))
         notice = self.query_one("#lapse", Label)
         notice.update(Text(text))
         notice.display = True
+
+    @staticmethod
+    def _lapse_text(lapse: runway.Lapse) -> str:
+        if lapse.unsent:  # the vault has newer weeks the server was not sent
+            return _(
+                "The server has your weekly keys only until {day}: after that, new submissions "
+                "are sealed to your long-term key, without forward secrecy (whoever later takes "
+                "your key and passphrase can read them). Your newer weeks are ready: export "
+                "replies (e) and give the file to the admin."
+            )
+        if lapse.end > time.time():
+            text = _(
+                "Your weekly keys run out on {day}: after that, new submissions are sealed "
+                "to your long-term key, without forward secrecy (whoever later takes your "
+                "key and passphrase can read them)."
+            )
+        else:
+            text = _(
+                "Your weekly keys ran out on {day}: since then, new submissions are sealed "
+                "to your long-term key, without forward secrecy (whoever later takes your "
+                "key and passphrase can read them)."
+            )
+        renew = _(
+            "To renew them, open a new bundle (o), then export replies (e) and give the file "
+            "to the admin."
+        )
+        return text + " " + renew
 
     # --- showing ---------------------------------------------------------------------------
 
@@ -337,6 +345,7 @@ class InboxScreen(CaseActions):
         )
         self.app.push_screen(MessageDialog(_("Replies exported"), text))
         self.redraw()
+        self.warn_lapse()  # the server now has the newer weeks
 
     def action_destroy_spam(self) -> None:
         doomed = [c for c in self.rows if c.status == SPAM]

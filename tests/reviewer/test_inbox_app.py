@@ -327,19 +327,30 @@ def test_the_apps_export_carries_new_weekly_keys_as_the_clis_does(tmp_path: Path
     vault = opened_vault(tmp_path, keys)
     statement = epochs.unsent_statement(Vault(vault))
     assert statement is not None  # made by the open, not yet sent
+    # What the server was sent last time ends in ten days; the vault has weeks beyond.
+    sent = int(time.time()) + 10 * 86400
+    Vault(vault).set_config(epochs_sent_until=sent)
     out = tmp_path / "replies.tar"
 
     async def export() -> None:
         app = _app(vault)
         async with app.run_test(size=(120, 40)) as pilot:
+            notice = app.screen.query_one("#lapse", Label)
+            assert notice.display
+            told = str(notice.render())
+            assert f"The server has your weekly keys only until {runway.day_text(sent)}" in told
+            assert "export replies (e)" in told and "open a new bundle" not in told
             await pilot.press("e")  # no reply waits: the keys alone are worth the trip
             assert isinstance(app.screen, TextDialog)
             app.screen.query_one(Input).value = str(out)
             await pilot.press("enter")
             assert isinstance(app.screen, MessageDialog)
             assert "Your new weekly keys went with them." in _text(app)
+            await pilot.press("escape")
+            assert not notice.display  # the server has them now
 
     asyncio.run(export())
     with Bundle(out, "replies") as exported:
         assert exported.epochs == [statement]
     assert epochs.unsent_statement(Vault(vault)) is None  # not sent twice
+    assert runway.sent_until(Vault(vault)) == runway.runway_end(Vault(vault))

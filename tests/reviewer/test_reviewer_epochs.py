@@ -12,6 +12,7 @@ from crypto.bundle import Bundle
 from crypto.epochs import WEEK
 from reviewer import epochs as runway
 from reviewer import opening
+from reviewer import runway as reviewer_runway
 from reviewer.vault import Vault
 
 
@@ -41,3 +42,22 @@ def test_open_uses_this_weeks_key_and_refuses_a_deleted_week_by_name(tmp_path) -
     assert "whose key was deleted for your safety on" in late.detail
     assert vault.ids() == ["fresh"]
     assert runway.lapse_warning(vault) is None  # the open topped the runway up
+
+
+def test_the_lapse_is_the_sooner_of_the_vaults_runway_and_what_the_server_was_sent(tmp_path):
+    vault = Vault(tmp_path / "vault")
+    assert reviewer_runway.ends_soon(vault) is None  # never had weekly keys: nothing to say
+    identity = Identity.generate()
+    statement = runway.top_up(vault, identity)
+    end = reviewer_runway.runway_end(vault)
+    assert end is not None and reviewer_runway.ends_soon(vault) is None  # 13 weeks ahead
+    three_weeks_before = end - reviewer_runway.WARN_DAYS * 86400 + 3600
+    assert reviewer_runway.ends_soon(vault, three_weeks_before) == reviewer_runway.Lapse(
+        end, unsent=False
+    )
+    sent = int(time.time()) + 86400  # the server's copy ends first: exporting is enough
+    vault.set_config(epochs_sent_until=sent)
+    assert reviewer_runway.ends_soon(vault) == reviewer_runway.Lapse(sent, unsent=True)
+    runway.mark_sent(vault, statement)  # an export sends the whole runway
+    assert reviewer_runway.sent_until(vault) == end
+    assert reviewer_runway.ends_soon(vault) is None
