@@ -92,6 +92,13 @@ def prune(vault: Vault, now: float | None = None) -> list[str]:
     return pruned
 
 
+def renew(vault: Vault, identity: Identity, now: float | None = None) -> None:
+    """What every open does: deletes the weeks over for longer than the grace, and makes the
+    weeks missing ahead."""
+    prune(vault, now)
+    top_up(vault, identity, now)
+
+
 class EpochIdentity(Identity):
     """A live epoch key: it opens what was sealed to its week, but it is not the reviewer's own
     key (not in the team list, not what a reviewer is told to compare)."""
@@ -104,8 +111,7 @@ def for_opening(
 ) -> Sequence[Identity | DeletedKey]:
     """Prunes, tops the runway up, then: the live epoch identities, and the deleted ones
     standing in."""
-    prune(vault, now)
-    top_up(vault, identity, now)
+    renew(vault, identity, now)
     box_key = identity.epoch_vault_key()
     keys: list[Identity | DeletedKey] = []
     for record in runway.records(vault):

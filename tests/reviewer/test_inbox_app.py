@@ -354,3 +354,32 @@ def test_the_apps_export_carries_new_weekly_keys_as_the_clis_does(tmp_path: Path
         assert exported.epochs == [statement]
     assert epochs.unsent_statement(Vault(vault)) is None  # not sent twice
     assert runway.sent_until(Vault(vault)) == runway.runway_end(Vault(vault))
+
+
+def test_opening_a_bundle_with_nothing_new_still_makes_new_weeks_when_they_run_out(
+    tmp_path: Path, keys: Keys
+):
+    """A quiet drop: the admin's next bundle has nothing new, yet the notice's advice (open a
+    new bundle) must work, so the open asks for the passphrase and makes new weeks."""
+    vault = opened_vault(tmp_path, keys)
+    end = _runway_ending_soon(vault, keys)
+
+    async def reopen() -> None:
+        app = _app(vault)
+        async with app.run_test(size=(120, 40)) as pilot:
+            notice = app.screen.query_one("#lapse", Label)
+            assert notice.display
+            await pilot.press("o")
+            app.screen.query_one("#bundle", Input).value = str(tmp_path / "caseload.tar")
+            app.screen.query_one("#passphrase", Input).value = PASSPHRASE
+            await pilot.click("#go")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert "0 opened" in _text(app)  # nothing new in it
+            await pilot.press("escape")
+            assert isinstance(app.screen, InboxScreen)
+            assert not notice.display
+
+    asyncio.run(reopen())
+    assert runway.runway_end(Vault(vault)) > end + 8 * WEEK

@@ -3,8 +3,11 @@ grace is deleted by the open itself, and a late submission sealed to it says why
 
 from __future__ import annotations
 
+import shutil
 import time
 
+from click.testing import CliRunner
+from inbox_helpers import opened_vault
 from reviewer_helpers import write_bundle
 
 from crypto import Identity, seal_bytes
@@ -13,6 +16,7 @@ from crypto.epochs import WEEK
 from reviewer import epochs as runway
 from reviewer import opening
 from reviewer import runway as reviewer_runway
+from reviewer.cli import main
 from reviewer.vault import Vault
 
 
@@ -61,3 +65,15 @@ def test_the_lapse_is_the_sooner_of_the_vaults_runway_and_what_the_server_was_se
     runway.mark_sent(vault, statement)  # an export sends the whole runway
     assert reviewer_runway.sent_until(vault) == end
     assert reviewer_runway.ends_soon(vault) is None
+
+
+def test_the_cli_open_makes_new_weeks_from_a_bundle_with_nothing_new(tmp_path, keys) -> None:
+    vault = opened_vault(tmp_path, keys)
+    shutil.rmtree(vault / "epochs")
+    runway.top_up(Vault(vault), keys.identity, time.time() - 12 * WEEK)  # ends in 1-2 weeks
+    assert reviewer_runway.ends_soon(Vault(vault)) is not None
+    bundle, secret = tmp_path / "caseload.tar", keys.passphrase_file
+    args = ["open", str(bundle), "--vault", str(vault), "--passphrase-file", str(secret)]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert reviewer_runway.ends_soon(Vault(vault)) is None  # thirteen weeks ahead again
