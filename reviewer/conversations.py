@@ -81,7 +81,6 @@ class Inbox:
     index: Index = field(init=False)
     states: dict[str, CaseState] = field(init=False, default_factory=dict)
     _all: list[Conversation] = field(init=False, default_factory=list)
-    _previews: dict[str, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.log = CaseLog(self.vault)
@@ -97,7 +96,6 @@ class Inbox:
         with collector.building():
             self.states = self.log.state()
             self.index.sync(self.states, self.log.stamp())
-            self._previews = {}
             grouped: dict[str, list[Listed]] = {}
             for row in self.index.listing():
                 grouped.setdefault(row[2], []).append(row)
@@ -108,12 +106,6 @@ class Inbox:
             ]
         self._all.sort(key=NEWEST_FIRST, reverse=True)
         return list(self._all)
-
-    def _preview(self, submission_id: str) -> str:
-        known = self._previews.get(submission_id)
-        if known is None:
-            known = self._previews[submission_id] = self.index.preview(submission_id)
-        return known
 
     def _conversation(self, cid: str, rows: list[Listed]) -> Conversation:
         """One conversation from its index rows, oldest first (run 10,000s of times)."""
@@ -144,7 +136,7 @@ class Inbox:
             last_hour=rows[-1][3],
             last_position=last_position,
             answerable=answerable,
-            previews=self._preview,
+            previews=self.index.preview,
         )
 
     def conversations(self, view: str = TODO, query: str = "") -> list[Conversation]:

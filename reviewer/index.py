@@ -113,6 +113,7 @@ class Index:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self.path = vault.root / "inbox.sqlite"
+        self._previews: dict[str, str] = {}  # read when a row is first shown
         try:
             self.db = sqlite3.connect(self.path)
             self.db.executescript(_SCHEMA)
@@ -184,6 +185,7 @@ class Index:
         return len(gone) + len(new)
 
     def _forget(self, item_id: str) -> None:
+        self._previews.pop(item_id, None)
         self.db.execute("DELETE FROM items WHERE id = ?", (item_id,))
         self.db.execute("DELETE FROM texts WHERE item = ?", (item_id,))
 
@@ -293,8 +295,11 @@ class Index:
         return rows.fetchall()
 
     def preview(self, item_id: str) -> str:
-        row = self.db.execute("SELECT preview FROM items WHERE id = ?", (item_id,)).fetchone()
-        return row[0] if row else ""
+        known = self._previews.get(item_id)
+        if known is None:
+            row = self.db.execute("SELECT preview FROM items WHERE id = ?", (item_id,)).fetchone()
+            known = self._previews[item_id] = row[0] if row else ""
+        return known
 
     def search(self, query: str) -> set[str] | None:
         """The conversations whose texts match; None when the query has no searchable word."""
