@@ -60,7 +60,7 @@ _CYRILLIC = re.compile(r"[а-я]+")
 _LATIN = re.compile(r"[a-z]+")
 
 
-class Item(NamedTuple):  # a tuple: the list reads 10,000s of them at every start
+class Item(NamedTuple):  # one row of the index (a thread reads them; the list, ``Listed``)
     id: str
     kind: str
     conversation: str
