@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .vault import Vault
+from .vault import Vault, VaultError
 
 WARN_DAYS = 21
 
@@ -32,7 +32,15 @@ def records(vault: Vault) -> list[dict[str, Any]]:
     if not directory(vault).is_dir():
         return found
     for path in sorted(directory(vault).glob("*.json")):
-        found.append(json.loads(path.read_text("utf-8")))
+        try:
+            record = json.loads(path.read_text("utf-8"))
+            int(record["not_before"]), int(record["not_after"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise VaultError(
+                f"the weekly key file {path} is damaged ({exc}); move it out of the folder "
+                "and open again (what was sealed to that week can then not be opened)"
+            ) from None
+        found.append(record)
     return sorted(found, key=lambda r: r["not_before"])
 
 

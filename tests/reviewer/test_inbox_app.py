@@ -383,3 +383,17 @@ def test_opening_a_bundle_with_nothing_new_still_makes_new_weeks_when_they_run_o
 
     asyncio.run(reopen())
     assert runway.runway_end(Vault(vault)) > end + 8 * WEEK
+
+
+def test_a_damaged_weekly_key_file_is_said_on_the_inbox(tmp_path: Path, keys: Keys):
+    vault = opened_vault(tmp_path, keys)
+    sorted((vault / "epochs").glob("*.json"))[0].write_text("{not json", "utf-8")
+
+    async def look() -> None:
+        app = _app(vault)
+        async with app.run_test(size=(120, 40)):
+            notice = app.screen.query_one("#lapse", Label)
+            assert notice.display and "could not be read" in str(notice.render())
+            assert "is damaged" in str(notice.render()) and len(_names(app)) == 4
+
+    asyncio.run(look())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 
+import pytest
 from click.testing import CliRunner
 from inbox_helpers import opened_vault
 from reviewer_helpers import write_bundle
@@ -17,7 +18,7 @@ from reviewer import epochs as runway
 from reviewer import opening
 from reviewer import runway as reviewer_runway
 from reviewer.cli import main
-from reviewer.vault import Vault
+from reviewer.vault import Vault, VaultError
 
 
 def test_open_uses_this_weeks_key_and_refuses_a_deleted_week_by_name(tmp_path) -> None:
@@ -77,3 +78,12 @@ def test_the_cli_open_makes_new_weeks_from_a_bundle_with_nothing_new(tmp_path, k
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert reviewer_runway.ends_soon(Vault(vault)) is None  # thirteen weeks ahead again
+
+
+def test_a_damaged_weekly_key_file_is_a_sentence_not_a_traceback(tmp_path) -> None:
+    vault = Vault(tmp_path / "vault")
+    runway.top_up(vault, Identity.generate())
+    damaged = sorted(reviewer_runway.directory(vault).glob("*.json"))[0]
+    damaged.write_text("{not json", "utf-8")
+    with pytest.raises(VaultError, match=f"the weekly key file {damaged} is damaged"):
+        reviewer_runway.ends_soon(vault)
