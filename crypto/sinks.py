@@ -7,10 +7,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .envelope import Contents
 from .errors import SealdropError
-from .framing import PartInfo
+
+if TYPE_CHECKING:  # annotations only: fsync_dir's users need not load the formats
+    from .envelope import Contents
+    from .framing import PartInfo
 
 
 class ContentTooLarge(SealdropError):

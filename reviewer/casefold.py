@@ -176,6 +176,9 @@ def freeze_state(state: CaseState) -> list[Any]:
     ]
 
 
+_NOTHING: frozenset[str] = frozenset()
+
+
 def thaw_state(conversation: str, fields: list[Any]) -> CaseState:
     (
         status,
@@ -191,18 +194,19 @@ def thaw_state(conversation: str, fields: list[Any]) -> CaseState:
         last_hour,
         clock,
     ) = fields
+    # Run for every conversation at every start: most fields are empty, and share one value.
     return CaseState(
         conversation,
         status,
         urgent,
         assignee,
-        frozenset(tags),
-        tuple(Note(*n) for n in notes),
-        tuple(tuple(r) for r in replies),
+        frozenset(tags) if tags else _NOTHING,
+        tuple([Note(*n) for n in notes]) if notes else (),
+        tuple([tuple(r) for r in replies]) if replies else (),
         destroyed,
-        frozenset(destroyed_ids),
+        frozenset(destroyed_ids) if destroyed_ids else _NOTHING,
         status_hour,
-        frozenset(seen),
+        frozenset(seen) if seen else _NOTHING,
         last_hour,
         clock,
     )

@@ -8,16 +8,15 @@ scripting commands go through ``Inbox``, so a change made either way is the same
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 
-from . import caselog, names, replies, sync, threads
+from . import caselog, collector, names, replies, threads
 from .caselog import CLOSED, NEEDS_REPLY, NEW, SPAM, WAITING, CaseLog, CaseState
 from .display import clean_name
-from .index import NOTE, REPLY, SUBMISSION, Index, Item
-from .team import Team
+from .index import NOTE, REPLY, SUBMISSION, Index, Listed
 from .vault import Submission, Vault, VaultError
 
 TODO = "todo"  # the default view: new and needs-reply
@@ -41,13 +40,19 @@ class Conversation:
     first_hour: str
     last_hour: str
     last_position: int
-    preview: str
     answerable: bool
+    # The preview shown is the newest submission's, read when first shown: the list shows
+    # 200 of 10,000s.
+    previews: Callable[[str], str] = field(repr=False, compare=False)
     matched: bool = True
 
     @property
     def name(self) -> str:
         return names.name(self.id)
+
+    @property
+    def preview(self) -> str:
+        return self.previews(self.submission_ids[-1])
 
     @property
     def follow_up(self) -> bool:
@@ -88,40 +93,35 @@ class Inbox:
 
     def refresh(self) -> list[Conversation]:
         """Catches up with the vault and the case log; returns every conversation."""
-        self.states = self.log.state()
-        self.index.sync(self.states, self.log.stamp())
-        grouped: dict[str, list[Item]] = {}
-        for item in self.index.items():
-            grouped.setdefault(item.conversation, []).append(item)
-        self._all = [
-            self._conversation(cid, items)
-            for cid, items in grouped.items()
-            if any(i.kind == SUBMISSION for i in items)
-        ]
+        with collector.building():
+            self.states = self.log.state()
+            self.index.sync(self.states, self.log.stamp())
+            grouped: dict[str, list[Listed]] = {}
+            for row in self.index.listing():
+                grouped.setdefault(row[2], []).append(row)
+            self._all = [
+                self._conversation(cid, rows)
+                for cid, rows in grouped.items()
+                if any(row[1] == SUBMISSION for row in rows)
+            ]
         self._all.sort(key=NEWEST_FIRST, reverse=True)
         return list(self._all)
 
-    def _conversation(self, cid: str, items: list[Item]) -> Conversation:
-        """One conversation from its items, oldest first (one loop: run 10,000s of times)."""
+    def _conversation(self, cid: str, rows: list[Listed]) -> Conversation:
+        """One conversation from its index rows, oldest first (run 10,000s of times)."""
         state = self.states.get(cid) or CaseState(cid)
         submissions: list[str] = []
         reply_ids: list[str] = []
         files = last_position = 0
         answerable = False
-        first_hour = last_hour = preview = ""
-        for item in items:
-            if item.kind == SUBMISSION:
-                submissions.append(item.id)
-                files += item.files
-                answerable = answerable or bool(item.answerable)
-                preview = item.preview
-            elif item.kind == REPLY:
-                reply_ids.append(item.id)
+        for item_id, kind, _cid, _hour, position, item_files, item_answerable in rows:
+            if kind == SUBMISSION:
+                submissions.append(item_id)
+                files += item_files
+                answerable = answerable or bool(item_answerable)
             else:
-                continue  # a note is no news from them
-            first_hour = first_hour or item.hour
-            last_hour = item.hour
-            last_position = max(last_position, item.position)
+                reply_ids.append(item_id)
+            last_position = max(last_position, position)
         status = state.status
         if status in (WAITING, CLOSED) and not state.seen.issuperset(submissions):
             status = NEEDS_REPLY
@@ -132,11 +132,11 @@ class Inbox:
             submission_ids=tuple(submissions),
             reply_ids=tuple(reply_ids),
             files=files,
-            first_hour=first_hour,
-            last_hour=last_hour,
+            first_hour=rows[0][3],
+            last_hour=rows[-1][3],
             last_position=last_position,
-            preview=preview,
             answerable=answerable,
+            previews=self.index.preview,
         )
 
     def conversations(self, view: str = TODO, query: str = "") -> list[Conversation]:
@@ -178,6 +178,8 @@ class Inbox:
         return {cid: clean_name(text) for cid, text in snippets.items()}
 
     def _mine(self) -> set[str]:
+        from . import sync  # team work: not needed to list the caseload
+
         try:
             return sync.mine(self.vault, self.author())
         except VaultError:
@@ -263,10 +265,10 @@ class Inbox:
         return event
 
     def _replace(self, conversation_id: str) -> None:
-        items = self.index.items(conversation_id)
+        rows = self.index.listing(conversation_id)
         self._all = [c for c in self._all if c.id != conversation_id]
-        if any(i.kind == SUBMISSION for i in items):
-            self._all.append(self._conversation(conversation_id, items))
+        if any(row[1] == SUBMISSION for row in rows):
+            self._all.append(self._conversation(conversation_id, rows))
         self._all.sort(key=NEWEST_FIRST, reverse=True)
 
     def set_status(self, conversation: Conversation, status: str) -> None:
@@ -296,6 +298,9 @@ class Inbox:
     def assign(self, conversation: Conversation, label: str) -> None:
         """Hands the conversation to a colleague by label, to this reviewer by ``me`` (or
         ``я``), or to nobody (empty)."""
+        from . import sync
+        from .team import Team
+
         label = " ".join(label.split())
         if len(label) > caselog.MAX_LABEL:
             raise VaultError("a label is at most 64 characters")
@@ -310,6 +315,8 @@ class Inbox:
 
     def colleagues(self) -> list[str]:
         """The team's labels, for completing an assignment."""
+        from .team import Team
+
         try:
             return sorted(m.label for m in Team(self.vault).members())
         except VaultError:

@@ -16,39 +16,25 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from crypto import Identity, PublicKey, _sodium
-from crypto.epochs import DeletedKey, Epoch, Statement, day_text, week_start, weeks
+from crypto.epochs import DeletedKey, Epoch, Statement, week_start, weeks
 from crypto.team import Signer
 
+from . import runway
+from .runway import WARN_DAYS as WARN_DAYS  # the warnings' names, where they were
+from .runway import lapse_warning as lapse_warning
+from .runway import runway_end as runway_end
 from .vault import Vault, write_atomically
 
 RUNWAY_WEEKS = 13
 DEFAULT_GRACE_DAYS = 35  # the server's upload lifetime plus an export interval, with margin
-WARN_DAYS = 21
-
-
-def _dir(vault: Vault, *, create: bool = False) -> Path:
-    path = vault.root / "epochs"
-    if create:
-        path.mkdir(mode=0o700, exist_ok=True)
-    return path
-
-
-def _records(vault: Vault) -> list[dict[str, Any]]:
-    records = []
-    if not _dir(vault).is_dir():
-        return records
-    for path in sorted(_dir(vault).glob("*.json")):
-        records.append(json.loads(path.read_text("utf-8")))
-    return sorted(records, key=lambda r: r["not_before"])
 
 
 def _write(vault: Vault, record: dict[str, Any]) -> None:
     key = PublicKey.from_line(record["public_key"])
-    path = _dir(vault, create=True) / f"{key.key_id_hex}.json"
+    path = runway.directory(vault, create=True) / f"{key.key_id_hex}.json"
     write_atomically(path, json.dumps(record, indent=1).encode("utf-8"))
 
 
@@ -60,7 +46,7 @@ def top_up(vault: Vault, identity: Identity, now: float | None = None) -> str:
     """Makes the missing weeks up to RUNWAY_WEEKS ahead; returns the signed statement of every
     week not over yet (also kept as ``epochs/statement.txt``)."""
     now = time.time() if now is None else now
-    have = {r["not_before"] for r in _records(vault)}
+    have = {r["not_before"] for r in runway.records(vault)}
     box_key = identity.epoch_vault_key()
     for not_before, not_after in weeks(week_start(now), RUNWAY_WEEKS + 1):
         if not_before in have:
@@ -78,7 +64,7 @@ def top_up(vault: Vault, identity: Identity, now: float | None = None) -> str:
         )
     current = [
         Epoch(r["not_before"], r["not_after"], PublicKey.from_line(r["public_key"]))
-        for r in _records(vault)
+        for r in runway.records(vault)
         if r["not_after"] > now and "secret" in r
     ]
     signer = Signer(identity)
@@ -86,7 +72,7 @@ def top_up(vault: Vault, identity: Identity, now: float | None = None) -> str:
         identity.public_key, signer.public_key, int(now) // 3600 * 3600, tuple(current)
     )
     text = statement.signed_by(signer)
-    path = _dir(vault, create=True) / "statement.txt"
+    path = runway.directory(vault, create=True) / "statement.txt"
     if not path.exists() or path.read_text("ascii") != text:
         write_atomically(path, text.encode("ascii"))
     return text
@@ -97,13 +83,20 @@ def prune(vault: Vault, now: float | None = None) -> list[str]:
     now = time.time() if now is None else now
     grace = grace_seconds(vault)
     pruned = []
-    for record in _records(vault):
+    for record in runway.records(vault):
         if "secret" in record and record["not_after"] + grace <= now:
             record = {k: v for k, v in record.items() if k != "secret"}
             record["deleted"] = int(now) // 86400 * 86400
             _write(vault, record)  # replaces the file; see THREAT_MODEL.md on flash and backups
             pruned.append(PublicKey.from_line(record["public_key"]).key_id_hex)
     return pruned
+
+
+def renew(vault: Vault, identity: Identity, now: float | None = None) -> None:
+    """What every open does: deletes the weeks over for longer than the grace, and makes the
+    weeks missing ahead."""
+    prune(vault, now)
+    top_up(vault, identity, now)
 
 
 class EpochIdentity(Identity):
@@ -118,11 +111,10 @@ def for_opening(
 ) -> Sequence[Identity | DeletedKey]:
     """Prunes, tops the runway up, then: the live epoch identities, and the deleted ones
     standing in."""
-    prune(vault, now)
-    top_up(vault, identity, now)
+    renew(vault, identity, now)
     box_key = identity.epoch_vault_key()
     keys: list[Identity | DeletedKey] = []
-    for record in _records(vault):
+    for record in runway.records(vault):
         public = PublicKey.from_line(record["public_key"])
         if "secret" in record:
             secret = _sodium.secretbox_open(box_key, base64.b64decode(record["secret"]))
@@ -134,7 +126,7 @@ def for_opening(
 
 def statement(vault: Vault) -> str | None:
     """The last signed statement (``top_up``), for the next replies export."""
-    path = _dir(vault) / "statement.txt"
+    path = runway.directory(vault) / "statement.txt"
     return path.read_text("ascii") if path.exists() else None
 
 
@@ -147,29 +139,11 @@ def unsent_statement(vault: Vault) -> str | None:
 
 
 def mark_sent(vault: Vault, text: str | None) -> None:
+    """Records that the server was sent this statement, and how far it reaches (every week
+    with a key: what ``top_up`` signed)."""
     if text is not None:
-        vault.set_config(epochs_sent=_digest(text))
+        vault.set_config(epochs_sent=_digest(text), epochs_sent_until=runway.runway_end(vault))
 
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
-
-
-def runway_end(vault: Vault) -> int | None:
-    """When the last week with a key ends (None: no runway at all)."""
-    ends = [r["not_after"] for r in _records(vault) if "secret" in r]
-    return max(ends) if ends else None
-
-
-def lapse_warning(vault: Vault, now: float | None = None) -> str | None:
-    """A sentence when the runway ends within WARN_DAYS (export replies to top it up)."""
-    now = time.time() if now is None else now
-    end = runway_end(vault)
-    if end is not None and end - now > WARN_DAYS * 86400:
-        return None
-    when = "has no epoch keys" if end is None else f"ends on {day_text(end)}"
-    return (
-        f"your runway of weekly keys {when}: after that people's submissions are sealed to "
-        "your long-term key, without forward secrecy; run `sealdrop-reviewer export-replies` "
-        "(it makes new weeks) and give the bundle to the admin"
-    )

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from . import caselog, replies, threadview
+from . import caselog, replies
 from .display import clean_name, decode
 from .vault import Vault, VaultError
 
@@ -60,7 +60,7 @@ _CYRILLIC = re.compile(r"[а-я]+")
 _LATIN = re.compile(r"[a-z]+")
 
 
-class Item(NamedTuple):  # a tuple: the list reads 10,000s of them at every start
+class Item(NamedTuple):  # one row of the index (a thread reads them; the list, ``Listed``)
     id: str
     kind: str
     conversation: str
@@ -69,6 +69,14 @@ class Item(NamedTuple):  # a tuple: the list reads 10,000s of them at every star
     preview: str
     files: int
     answerable: int  # 1 when the submission asked for replies
+
+
+# One row of ``Index.listing``: (id, kind, conversation, hour, position, files, answerable).
+Listed = tuple[str, str, str, str, int, int, int]
+_LISTED = (
+    "SELECT id, kind, conversation, hour, position, files, answerable FROM items "
+    "WHERE kind != 'note'"
+)
 
 
 def normalise(text: str) -> str:
@@ -105,6 +113,7 @@ class Index:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self.path = vault.root / "inbox.sqlite"
+        self._previews: dict[str, str] = {}  # read when a row is first shown
         try:
             self.db = sqlite3.connect(self.path)
             self.db.executescript(_SCHEMA)
@@ -176,10 +185,13 @@ class Index:
         return len(gone) + len(new)
 
     def _forget(self, item_id: str) -> None:
+        self._previews.pop(item_id, None)
         self.db.execute("DELETE FROM items WHERE id = ?", (item_id,))
         self.db.execute("DELETE FROM texts WHERE item = ?", (item_id,))
 
     def _add_submission(self, submission_id: str, position: int) -> None:
+        from . import threadview  # for new submissions only: the list starts without it
+
         try:
             submission = self.vault.submission(submission_id)
         except VaultError:
@@ -263,20 +275,31 @@ class Index:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def items(self, conversation: str | None = None) -> list[Item]:
-        """A conversation's items, notes included; without one, every submission and reply
-        (what the list needs; notes are read with their conversation). Oldest first."""
-        rows = (
-            self.db.execute(
-                "SELECT * FROM items WHERE conversation = ? ORDER BY hour, position, id",
-                (conversation,),
-            )
-            if conversation
-            else self.db.execute(
-                "SELECT * FROM items WHERE kind != 'note' ORDER BY hour, position, id"
-            )
+    def items(self, conversation: str) -> list[Item]:
+        """A conversation's items, notes included, oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM items WHERE conversation = ? ORDER BY hour, position, id",
+            (conversation,),
         )
         return list(map(Item._make, rows))
+
+    def listing(self, conversation: str | None = None) -> list[Listed]:
+        """Submissions and replies, oldest first, without their texts: what the list is built
+        from (10,000s of rows at every start; the previews shown are read with ``preview``)."""
+        if conversation:
+            rows = self.db.execute(
+                f"{_LISTED} AND conversation = ? ORDER BY hour, position, id", (conversation,)
+            )
+        else:
+            rows = self.db.execute(f"{_LISTED} ORDER BY hour, position, id")
+        return rows.fetchall()
+
+    def preview(self, item_id: str) -> str:
+        known = self._previews.get(item_id)
+        if known is None:
+            row = self.db.execute("SELECT preview FROM items WHERE id = ?", (item_id,)).fetchone()
+            known = self._previews[item_id] = row[0] if row else ""
+        return known
 
     def search(self, query: str) -> set[str] | None:
         """The conversations whose texts match; None when the query has no searchable word."""

@@ -38,7 +38,7 @@ from crypto.bundle import Bundle, BundleError, CheckedReader, Entry
 from crypto.epochs import DeletedKey
 from crypto.errors import StanzaNotForYourKey
 
-from . import epochs, handover, replies, setaside, sync
+from . import epochs, handover, replies, runway, setaside, sync
 from .streaming import Prefetcher, SpanReader, VerifiedSink
 from .team import Team
 from .vault import Record, Vault
@@ -336,8 +336,11 @@ def _summary(contents: Contents) -> str:
 
 
 def wants_identity(bundle: Bundle, vault: Vault) -> bool:
-    """Whether the bundle carries staff events, which need the identity unlocked."""
-    return bool(bundle.events)
+    """Whether the open needs the identity unlocked even with nothing new to open: the bundle
+    carries staff events, or the weekly keys run out soon and the vault has none beyond (the
+    open makes new weeks, so that a quiet drop does not lapse)."""
+    lapse = runway.ends_soon(vault)
+    return bool(bundle.events) or (lapse is not None and not lapse.unsent)
 
 
 def merge_staff_events(

@@ -34,9 +34,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from crypto import CHUNK_SIZE, PartInfo, PublicKey, Sealer
 from crypto.bundle import (
     HOUR_PATTERN,
     ID_PATTERN,
@@ -47,12 +46,14 @@ from crypto.bundle import (
     BundleWriter,
     hour_stamp,
 )
-from crypto.confirmation import SignedConfirmation
-from crypto.envelope import REPLY_VERSION
 from crypto.sinks import fsync_dir
 
 from .threads import ReplyError, check_answerable, reply_target, thread_key
 from .vault import Submission, Vault, VaultError, write_atomically
+
+if TYPE_CHECKING:  # sealing is imported when a reply is written: the inbox starts without it
+    from crypto import PartInfo, PublicKey, Sealer
+    from crypto.confirmation import SignedConfirmation
 
 _FILE_MODE = 0o600
 _PARTIAL = ".partial-"
@@ -173,6 +174,9 @@ def _seal(
     workdir: Path, envelope_path: Path, key: PublicKey, text: str, sources: list[Path]
 ) -> list[dict[str, Any]]:
     """Writes the envelope and, beside it, the plaintext of each part, in one pass."""
+    from crypto import PartInfo, Sealer
+    from crypto.envelope import REPLY_VERSION
+
     parts: list[dict[str, Any]] = []
     fd = os.open(envelope_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
     with os.fdopen(fd, "wb") as envelope:
@@ -193,6 +197,8 @@ def _seal(
 def _tee(
     workdir: Path, index: int, sealer: Sealer, info: PartInfo, source: BinaryIO
 ) -> dict[str, Any]:
+    from crypto import CHUNK_SIZE
+
     name = f"part-{index:03d}"
     size = 0
     fd = os.open(workdir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)

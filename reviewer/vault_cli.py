@@ -22,7 +22,7 @@ from rich.text import Text
 
 from crypto.bundle import Bundle, BundleError
 
-from . import attachments, case_view, localtime, names, opening, sync, threadview, trash
+from . import attachments, case_view, epochs, localtime, names, opening, sync, threadview, trash
 from .cli_common import (
     console,
     conversation_of,
@@ -124,6 +124,8 @@ def _open_into(
                     )
                 except opening.DiskFull as exc:
                     raise click.ClickException(str(exc)) from None
+        else:  # asked for the key to make new weeks (opening.wants_identity)
+            epochs.renew(vault, identity)
         return outcomes, opening.merge_staff_events(bundle, vault, outcomes, identity)
 
 

@@ -11,14 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Label, Tab, Tabs
 
-from crypto import Identity, SealdropError, WrongPassphrase
+from crypto import SealdropError, WrongPassphrase
 
-from .. import caselog, drafts, replies, retention, sync
+from .. import caselog, drafts, replies, retention, runway
 from ..conversations import ALL, SPAM, TODO, URGENT_VIEW, Conversation
 from ..display import clean_name
 from ..i18n import N_, _, ngettext
 from ..localtime import zone_name
-from ..team import Team
 from ..vault import VaultError
 from .case_actions import (
     CASE_BINDINGS,
@@ -43,6 +42,7 @@ SHOWN = 200  # rows in the list at once; nobody scrolls further, they search or 
 
 
 class InboxScreen(CaseActions):
+    AUTO_FOCUS = "#conversations"  # focused before the first paint: the list is drawn once
     BINDINGS: ClassVar[list[BindingType]] = [
         HELP_BINDING,
         layout_key("slash", "search", "Search"),
@@ -72,13 +72,60 @@ class InboxScreen(CaseActions):
     def compose(self) -> ComposeResult:
         yield Tabs(*(Tab(_(label), id=view) for view, label in VIEW_LABELS.items()), id="views")
         yield Input(placeholder=_("/ search: words, #tag, @colleague or a name"), id="search")
+        yield Label("", id="lapse", markup=False)
         yield DataTable(id="conversations", cursor_type="row", zebra_stripes=True)
         yield Label("", id="summary", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.redraw()
-        self.query_one(DataTable).focus()
+        self.warn_lapse()
+
+    def warn_lapse(self) -> None:
+        """Weeks before the weekly keys run out, a notice above the list says so and what to
+        do (as `export-replies` does in the CLI)."""
+        try:
+            lapse = runway.ends_soon(self.inbox.vault)
+        except (OSError, ValueError, KeyError, TypeError, VaultError) as exc:
+            text = _(
+                "Your weekly keys in {path} could not be read ({error}), so the app cannot "
+                "tell when they run out."
+            ).format(path=runway.directory(self.inbox.vault), error=exc)
+        else:
+            if lapse is None:
+                self.query_one("#lapse", Label).display = False
+                return
+            text = self._lapse_text(lapse).format(day=runway.day_text(lapse.end))
+        notice = self.query_one("#lapse", Label)
+        notice.update(Text(text))
+        notice.display = True
+
+    @staticmethod
+    def _lapse_text(lapse: runway.Lapse) -> str:
+        if lapse.unsent:  # the vault has newer weeks the server was not sent
+            return _(
+                "The server has your weekly keys only until {day}: after that, new submissions "
+                "are sealed to your long-term key, without forward secrecy (whoever later takes "
+                "your key and passphrase can read them). Your newer weeks are ready: export "
+                "replies (e) and give the file to the admin."
+            )
+        if lapse.end > time.time():
+            text = _(
+                "Your weekly keys run out on {day}: after that, new submissions are sealed "
+                "to your long-term key, without forward secrecy (whoever later takes your "
+                "key and passphrase can read them)."
+            )
+        else:
+            text = _(
+                "Your weekly keys ran out on {day}: since then, new submissions are sealed "
+                "to your long-term key, without forward secrecy (whoever later takes your "
+                "key and passphrase can read them)."
+            )
+        renew = _(
+            "To renew them, open a new bundle (o), then export replies (e) and give the file "
+            "to the admin."
+        )
+        return text + " " + renew
 
     # --- showing ---------------------------------------------------------------------------
 
@@ -213,11 +260,15 @@ class InboxScreen(CaseActions):
     def _opened(self, result: object) -> None:
         self.inbox.refresh()
         self.redraw()
+        self.warn_lapse()  # the open made new weeks
         self.action_retention(after_open=True)
 
     def action_export(self) -> None:
+        from .. import epochs
+
         waiting = replies.queued_count(self.inbox.vault)
-        if not waiting and not self._team():
+        keys = epochs.unsent_statement(self.inbox.vault) is not None
+        if not waiting and not keys and not self._team():
             self.app.push_screen(
                 MessageDialog(_("Export replies"), _("No replies are waiting to be exported."))
             )
@@ -233,6 +284,8 @@ class InboxScreen(CaseActions):
         self.app.push_screen(TextDialog(title, str(suggested)), self._export_to)
 
     def _team(self) -> bool:
+        from ..team import Team  # team work: imported when used, for a quick start
+
         return Team(self.inbox.vault).path.exists()
 
     def _export_to(self, path: str | None) -> None:
@@ -248,6 +301,10 @@ class InboxScreen(CaseActions):
         self._export(target, None)
 
     def _export(self, target: Path, passphrase: str | None) -> None:
+        from crypto import Identity
+
+        from .. import epochs, sync
+
         vault = self.inbox.vault
         try:
             events, acks = [], None
@@ -258,9 +315,11 @@ class InboxScreen(CaseActions):
                 identity = Identity.from_file_text(Path(key).read_text("utf-8"), passphrase)
                 events = sync.outgoing(vault, identity)
                 acks = sync.pending_acks(vault, identity)
-            exported = replies.export_replies(vault, target, events, acks)
+            statement = epochs.unsent_statement(vault)  # new weekly keys, as the CLI sends
+            exported = replies.export_replies(vault, target, events, acks, statement)
             if target.exists():
                 sync.acks_sent(vault, acks)
+                epochs.mark_sent(vault, statement)
         except (OSError, VaultError, SealdropError) as exc:
             reason = str(exc)
             if isinstance(exc, WrongPassphrase) and passphrase:
@@ -278,12 +337,15 @@ class InboxScreen(CaseActions):
         ).format(n=len(exported), path=target.resolve())
         if events:
             text += " " + _("Your {n} changes for the team went with them.").format(n=len(events))
+        if statement is not None:
+            text += " " + _("Your new weekly keys went with them.")
         text += " " + _(
             "Give the file to the server admin, who imports it with "
             "`sealdrop-admin import-replies`. They will not be exported again."
         )
         self.app.push_screen(MessageDialog(_("Replies exported"), text))
         self.redraw()
+        self.warn_lapse()  # the server now has the newer weeks
 
     def action_destroy_spam(self) -> None:
         doomed = [c for c in self.rows if c.status == SPAM]

@@ -4,17 +4,20 @@ Textual) from the test caseload: `make inbox-screenshots`. Look at them before c
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from inbox_helpers import write_caseload
-from reviewer_helpers import PASSPHRASE, REPO, make_keys
+from reviewer_helpers import PASSPHRASE, REPO, Keys, make_keys
 from textual.widgets import DataTable, Input
 
-from reviewer import caselog, i18n, templates
+from crypto.epochs import WEEK
+from reviewer import caselog, epochs, i18n, templates
 from reviewer.app.app import InboxApp
 from reviewer.conversations import ALL, Inbox
 from reviewer.vault import Vault
@@ -52,7 +55,7 @@ def _casework(vault: Path) -> None:
     inbox.close()
 
 
-async def _shots(vault: Path, bundle: Path) -> None:
+async def _shots(vault: Path, bundle: Path, keys: Keys) -> None:
     app = _app(vault)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("o")
@@ -90,6 +93,13 @@ async def _shots(vault: Path, bundle: Path) -> None:
         await pilot.press("escape", "question_mark")
         await pilot.pause()
         app.save_screenshot("inbox-help-ru.svg", str(OUT))
+    # As if the last bundle was opened twelve weeks ago: the weekly keys run out soon.
+    shutil.rmtree(vault / "epochs")
+    epochs.top_up(Vault(vault), keys.identity, time.time() - 12 * WEEK)
+    app = _app(vault)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.save_screenshot("inbox-weekly-keys.svg", str(OUT))
 
 
 def main() -> None:
@@ -101,7 +111,7 @@ def main() -> None:
         for title, text in TEMPLATES.items():
             templates.save(Vault(vault), title, text)
         bundle = write_caseload(Path(work) / "bundle.tar", keys.public)
-        asyncio.run(_shots(vault, bundle))
+        asyncio.run(_shots(vault, bundle, keys))
     i18n.use("en")
     print(f"screenshots written to {OUT}")
 

@@ -4,6 +4,7 @@ them, names, search in Russian and English, case changes as events, retention, l
 from __future__ import annotations
 
 import calendar
+import gc
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from inbox_helpers import opened_vault
 from reviewer_helpers import Keys
 
-from reviewer import caselog, names, retention
+from reviewer import caselog, collector, names, retention
 from reviewer.caselog import CaseLog
 from reviewer.conversations import ALL, TODO, Inbox
 from reviewer.index import stem
@@ -218,3 +219,17 @@ def test_no_command_opens_the_inbox_app(cli, keys: Keys, vault: Path, monkeypatc
     assert result.exit_code == 0, result.output
     (inbox,) = opened
     assert inbox.vault.root == vault and len(inbox.conversations(ALL)) == 4
+
+
+def test_building_the_caseload_pauses_the_collector_and_sets_the_result_aside(inbox: Inbox):
+    gc.enable()
+    with collector.building():
+        assert not gc.isenabled()  # no full passes over a caseload that is all alive
+    assert gc.isenabled()
+    gc.disable()
+    with collector.building():
+        pass
+    assert not gc.isenabled()  # a caller that had it off keeps it off
+    gc.enable()
+    assert gc.get_freeze_count() > 0  # the first caseload, kept out of later full passes
+    assert inbox.refresh() and gc.isenabled()

@@ -5,14 +5,19 @@ reply in the built-in editor, export; and hostile text shows inert."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from inbox_helpers import HOSTILE, opened_vault, person, write_caseload
 from reviewer_helpers import PASSPHRASE, Keys
-from textual.widgets import DataTable, Input, OptionList, Static, TextArea
+from textual.widgets import DataTable, Input, Label, OptionList, Static, TextArea
 
 from crypto.bundle import Bundle
-from reviewer import caselog, i18n
+from crypto.epochs import WEEK
+from reviewer import caselog, epochs, i18n, runway
 from reviewer.app.app import InboxApp
 from reviewer.app.dialogs import (
     ChoiceDialog,
@@ -266,3 +271,129 @@ def test_opening_lists_what_was_set_aside_then_shows_retention_sparing_urgent(
 
     asyncio.run(open_again())
     assert "d1" not in Vault(vault).ids() and "c1" in Vault(vault).ids()
+
+
+def test_the_app_starts_without_the_envelope_formats_or_team_work():
+    """What the list does not need is imported when a screen or command needs it (the inbox
+    of 10,000 conversations must draw in under a second: make bench)."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, reviewer.app.app; print(*sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "reviewer.conversations" in loaded and "textual.app" in loaded
+    deferred = ("crypto.envelope", "crypto.envelope_v2", "crypto.gcm_stream", "crypto.team")
+    deferred += ("reviewer.sync", "reviewer.threadview", "click")
+    assert [name for name in deferred if name in loaded] == []
+
+
+def _runway_ending_soon(vault: Path, keys: Keys) -> int:
+    """The vault's weekly keys as if the last bundle was opened twelve weeks ago: the runway
+    ends in one to two weeks. Returns when."""
+    shutil.rmtree(vault / "epochs")
+    epochs.top_up(Vault(vault), keys.identity, time.time() - 12 * WEEK)
+    end = runway.runway_end(Vault(vault))
+    assert end is not None and 0 < end - time.time() < runway.WARN_DAYS * 86400
+    return end
+
+
+def test_the_inbox_warns_weeks_ahead_that_the_weekly_keys_run_out(tmp_path: Path, keys: Keys):
+    vault = opened_vault(tmp_path, keys)
+
+    async def look(language: str, size: tuple[int, int]) -> str:
+        app = _app(vault)
+        i18n.use(language)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            notice = app.screen.query_one("#lapse", Label)
+            shown = str(notice.render()) if notice.display else ""
+            assert notice.region.height >= (2 if shown else 0)  # on screen, not scrolled off
+            assert len(_names(app)) == 4
+            assert app.screen.query_one(DataTable).region.height >= 5  # the list keeps room
+            return shown
+
+    assert asyncio.run(look("en", (120, 40))) == ""  # the open just made 13 weeks ahead
+    day = runway.day_text(_runway_ending_soon(vault, keys))
+    english = asyncio.run(look("en", (80, 24)))
+    assert f"Your weekly keys run out on {day}" in english
+    assert "without forward secrecy" in english
+    assert "open a new bundle (o), then export replies (e)" in english
+    russian = asyncio.run(look("ru", (80, 24)))
+    assert f"недельные ключи закончатся {day}" in russian and "откройте новый пакет (o)" in russian
+
+
+def test_the_apps_export_carries_new_weekly_keys_as_the_clis_does(tmp_path: Path, keys: Keys):
+    vault = opened_vault(tmp_path, keys)
+    statement = epochs.unsent_statement(Vault(vault))
+    assert statement is not None  # made by the open, not yet sent
+    # What the server was sent last time ends in ten days; the vault has weeks beyond.
+    sent = int(time.time()) + 10 * 86400
+    Vault(vault).set_config(epochs_sent_until=sent)
+    out = tmp_path / "replies.tar"
+
+    async def export() -> None:
+        app = _app(vault)
+        async with app.run_test(size=(120, 40)) as pilot:
+            notice = app.screen.query_one("#lapse", Label)
+            assert notice.display
+            told = str(notice.render())
+            assert f"The server has your weekly keys only until {runway.day_text(sent)}" in told
+            assert "export replies (e)" in told and "open a new bundle" not in told
+            await pilot.press("e")  # no reply waits: the keys alone are worth the trip
+            assert isinstance(app.screen, TextDialog)
+            app.screen.query_one(Input).value = str(out)
+            await pilot.press("enter")
+            assert isinstance(app.screen, MessageDialog)
+            assert "Your new weekly keys went with them." in _text(app)
+            await pilot.press("escape")
+            assert not notice.display  # the server has them now
+
+    asyncio.run(export())
+    with Bundle(out, "replies") as exported:
+        assert exported.epochs == [statement]
+    assert epochs.unsent_statement(Vault(vault)) is None  # not sent twice
+    assert runway.sent_until(Vault(vault)) == runway.runway_end(Vault(vault))
+
+
+def test_opening_a_bundle_with_nothing_new_still_makes_new_weeks_when_they_run_out(
+    tmp_path: Path, keys: Keys
+):
+    """A quiet drop: the admin's next bundle has nothing new, yet the notice's advice (open a
+    new bundle) must work, so the open asks for the passphrase and makes new weeks."""
+    vault = opened_vault(tmp_path, keys)
+    end = _runway_ending_soon(vault, keys)
+
+    async def reopen() -> None:
+        app = _app(vault)
+        async with app.run_test(size=(120, 40)) as pilot:
+            notice = app.screen.query_one("#lapse", Label)
+            assert notice.display
+            await pilot.press("o")
+            app.screen.query_one("#bundle", Input).value = str(tmp_path / "caseload.tar")
+            app.screen.query_one("#passphrase", Input).value = PASSPHRASE
+            await pilot.click("#go")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert "0 opened" in _text(app)  # nothing new in it
+            await pilot.press("escape")
+            assert isinstance(app.screen, InboxScreen)
+            assert not notice.display
+
+    asyncio.run(reopen())
+    assert runway.runway_end(Vault(vault)) > end + 8 * WEEK
+
+
+def test_a_damaged_weekly_key_file_is_said_on_the_inbox(tmp_path: Path, keys: Keys):
+    vault = opened_vault(tmp_path, keys)
+    sorted((vault / "epochs").glob("*.json"))[0].write_text("{not json", "utf-8")
+
+    async def look() -> None:
+        app = _app(vault)
+        async with app.run_test(size=(120, 40)):
+            notice = app.screen.query_one("#lapse", Label)
+            assert notice.display and "could not be read" in str(notice.render())
+            assert "is damaged" in str(notice.render()) and len(_names(app)) == 4
+
+    asyncio.run(look())
