@@ -28,6 +28,8 @@ def ensure(data_dir: Path) -> bytes:
         return load(data_dir)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(new_salt().hex() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())  # on disk before any page can use it
     return load(data_dir)
 
 
