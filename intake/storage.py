@@ -36,8 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from . import ledger
@@ -64,9 +63,36 @@ from .files import (
     write_all,
 )
 from .groupcommit import GroupCommit
+from .prepared import Prepared
 from .uploadids import UploadInfo, UploadToken
 
 __all__ = ["BLOB_SUFFIX", "Store", "UploadInfo", "blur_time", "new_id", "remove_unlocked"]
+
+# What every stored text runs (intake/prepared.py).
+_FIND_UPLOAD = Prepared(select(Upload.__table__).where(Upload.id == bindparam("id")))
+_IS_FINISHED = Prepared(select(FinishedUpload.id).where(FinishedUpload.id == bindparam("id")))
+# Records a finished JS upload; no row if it was recorded already (SQLite and PostgreSQL
+# spell it alike).
+_INSERT_FINISHED = Prepared(
+    text(
+        "INSERT INTO finished_uploads (id, expires_hour) VALUES (:id, :expires_hour) "
+        "ON CONFLICT (id) DO NOTHING"
+    )
+)
+_INSERT_SUBMISSION = Prepared(
+    insert(Submission).values(
+        id=bindparam("id"),
+        received_hour=bindparam("hour"),
+        size=bindparam("size"),
+        seq=bindparam("seq"),
+    )
+)
+_CHARGE_UPLOAD = Prepared(
+    update(Upload)
+    .where(Upload.id == bindparam("id"))
+    .values(received=Upload.received + bindparam("n"), idle_tick=bindparam("tick"))
+)
+_UNCHARGE_STORED = Prepared(ledger.LEDGER.values(stored=Ledger.stored - bindparam("n")))
 
 
 @dataclass
@@ -97,6 +123,23 @@ class Store(Cleanup):
         self._blob_dir = -1
         self.commits: GroupCommit[_Entry, BaseException | None] = GroupCommit(self._register)
         self._quick_engine: Engine | None = None
+        # Charges a publish and gives it its place in the order of publishing (FORMAT.md
+        # §4.4) from the ledger's counter: no time, only "after the last". A text sent whole
+        # is charged only if it fits the budget (no row back: refused).
+        n = bindparam("n")
+        charged = ledger.LEDGER.values(stored=Ledger.stored + n, published=Ledger.published + 1)
+        self._charge_upload = Prepared(charged.returning(Ledger.published))
+        self._charge_whole = Prepared(
+            charged.where(*ledger.whole_room(settings, n)).returning(Ledger.published)
+        )
+        self._charge_unfinished = {
+            small: Prepared(
+                ledger.LEDGER.where(*ledger.unfinished_room(settings, n, small)).values(
+                    {column: column + n}
+                )
+            )
+            for small, column in ((True, Ledger.unfinished_small), (False, Ledger.unfinished_large))
+        }
 
     @property
     def quick_engine(self) -> Engine:
@@ -142,18 +185,9 @@ class Store(Cleanup):
         storage-full, or not-found (it expired). Not waiting for the disk: see ledger.quick."""
         self.check_disk(n, small)
         with ledger.quick(self.quick_engine) as connection:
-            hit = connection.execute(
-                update(Upload)
-                .where(Upload.id == upload_id)
-                .values(received=Upload.received + n, idle_tick=self._tick())
-            ).rowcount
-            if not hit:
+            if not _CHARGE_UPLOAD(connection, id=upload_id, n=n, tick=self._tick()).rowcount:
                 raise IntakeError("not-found")
-            column = Ledger.unfinished_small if small else Ledger.unfinished_large
-            conditions = ledger.unfinished_room(self.settings, n, small)
-            if not connection.execute(
-                ledger.LEDGER.where(*conditions).values({column: column + n})
-            ).rowcount:
+            if not self._charge_unfinished[small](connection, n=n).rowcount:
                 raise ledger.refusal(connection, self.settings, n, small)
 
     def uncharge(self, upload_id: str, n: int, small: bool) -> None:
@@ -262,17 +296,17 @@ class Store(Cleanup):
         now = self.clock() if now is None else now
         row_id = token.row_id
         with self.engine.connect() as connection:
-            row = connection.execute(select(Upload.__table__).where(Upload.id == row_id)).first()
+            row = _FIND_UPLOAD(connection, id=row_id).first()
             if row is not None:
                 upload = Upload(**row._asdict())
+                upload.nojs, upload.small = bool(upload.nojs), bool(upload.small)
                 if upload.nojs or upload.size != token.size or self._expired(upload, now):
                     return None
                 return _info(upload)
             # (A tick ahead is another instance's clock a moment ahead of ours.)
             if not self._tick(now) - IDLE_TICKS < token.tick <= self._tick(now) + 1:
                 return None
-            finished = select(FinishedUpload.id).where(FinishedUpload.id == row_id)
-            if connection.execute(finished).first() is not None:
+            if _IS_FINISHED(connection, id=row_id).first() is not None:
                 return None
         small = token.size <= SMALL_ENVELOPE_BYTES
         return UploadInfo(row_id, token.size, 0, small, False, this_hour(now), False)
@@ -438,28 +472,22 @@ class Store(Cleanup):
             for index, entry in enumerate(batch):
                 if results[index] is not None:
                     continue
-                column = Ledger.stored + entry.size
-                conditions = [] if entry.upload else ledger.whole_room(self.settings, entry.size)
-                if not connection.execute(
-                    ledger.LEDGER.where(*conditions).values(stored=column)
-                ).rowcount:
+                charge = self._charge_upload if entry.upload else self._charge_whole
+                seq = charge(connection, n=entry.size).scalar()
+                if seq is None:
                     results[index] = ledger.refusal(connection, self.settings, entry.size, True)
                     continue
-                if entry.finished is not None and not _insert_new(
-                    connection, entry.finished, entry.hour + ttl
+                if (
+                    entry.finished is not None
+                    and not _INSERT_FINISHED(
+                        connection, id=entry.finished, expires_hour=entry.hour + ttl
+                    ).rowcount
                 ):
-                    connection.execute(ledger.LEDGER.values(stored=Ledger.stored - entry.size))
+                    _UNCHARGE_STORED(connection, n=entry.size)  # (its seq stays unused)
                     results[index] = Duplicate()
                     continue
-                # Its place in the order of publishing (FORMAT.md §4.4), from the ledger's
-                # counter, which this transaction holds: no time, only "after the last".
-                seq = connection.scalar(
-                    ledger.LEDGER.values(published=Ledger.published + 1).returning(Ledger.published)
-                )
-                connection.execute(
-                    insert(Submission).values(
-                        id=entry.submission_id, received_hour=entry.hour, size=entry.size, seq=seq
-                    )
+                _INSERT_SUBMISSION(
+                    connection, id=entry.submission_id, hour=entry.hour, size=entry.size, seq=seq
                 )
         return results
 
@@ -467,17 +495,9 @@ class Store(Cleanup):
         token = UploadToken.parse(upload_id)
         if token is None:
             return False
-        finished = select(FinishedUpload.id).where(FinishedUpload.id == token.row_id)
         with self.engine.connect() as connection:
-            return connection.execute(finished).first() is not None
+            return _IS_FINISHED(connection, id=token.row_id).first() is not None
 
 
 def _info(row: Upload) -> UploadInfo:
     return UploadInfo(row.id, row.size, row.received, row.small, row.nojs, row.created_hour)
-
-
-def _insert_new(connection: Connection, upload_id: str, expires_hour: int) -> bool:
-    """Records a finished JS upload; False if it was recorded already."""
-    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(FinishedUpload).values(id=upload_id, expires_hour=expires_hour)
-    return bool(connection.execute(statement.on_conflict_do_nothing()).rowcount)
