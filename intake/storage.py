@@ -7,6 +7,7 @@ against the storage budget (intake/ledger.py) before it is accepted.
     DATA_DIR/uploads/<id>.part   JS uploads that have received bytes: the ciphertext so far
     DATA_DIR/creation.lock       held shared while an upload's file is created, exclusively
                                  by cleanup
+    DATA_DIR/commit.lock         SQLite: the processes' group commits take turns on it
     table `uploads`              uploads in progress that hold bytes: how many are charged
     table `finished_uploads`     upload ids stored in the last UPLOAD_TTL_HOURS, so that a
                                  finish retried after a lost answer still hears "stored"
@@ -54,6 +55,7 @@ from .db import (
 from .errors import IntakeError, busy_uploads, storage_full
 from .files import (
     BLOB_SUFFIX,
+    COMMIT_LOCK,
     TEMP_SUFFIX,
     UPLOAD_SUFFIX,
     blur_time,
@@ -123,6 +125,7 @@ class Store(Cleanup):
         self._blob_dir = -1
         self.commits: GroupCommit[_Entry, BaseException | None] = GroupCommit(self._register)
         self._quick_engine: Engine | None = None
+        self._commit_lock = (0, -1)  # (pid, fd): see _taking_turns
         # Charges a publish and gives it its place in the order of publishing (FORMAT.md
         # §4.4) from the ledger's counter: no time, only "after the last". A text sent whole
         # is charged only if it fits the budget (no row back: refused).
@@ -150,6 +153,29 @@ class Store(Cleanup):
         if self._quick_engine is None:
             self._quick_engine = make_engine(self.settings.database_url, durable=False)
         return self._quick_engine
+
+    @contextlib.contextmanager
+    def _taking_turns(self) -> Iterator[None]:
+        """SQLite: the group commits of every process on this data directory take turns on
+        an flock (DATA_DIR/commit.lock), each woken the moment it is free. Met on SQLite's
+        write lock instead, a waiter polls with sleeps of up to 100 ms while its batch waits.
+        PostgreSQL's row locks wake their waiters themselves."""
+        if self.engine.dialect.name != "sqlite":
+            yield
+            return
+        pid = os.getpid()
+        if self._commit_lock[0] != pid:  # flock belongs to an open file, which a fork shares
+            path = self.settings.data_dir / COMMIT_LOCK
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            blur_time(fd)
+            blur_time(self.settings.data_dir)
+            self._commit_lock = (pid, fd)
+        fd = self._commit_lock[1]
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _blob_dir_fd(self) -> int:
         """The blob directory, opened once per process for its fsyncs."""
@@ -464,7 +490,7 @@ class Store(Cleanup):
         os.fsync(self._blob_dir_fd())
         results: list[BaseException | None] = [None] * len(batch)
         ttl = self.settings.upload_ttl_hours * 3600
-        with self.engine.begin() as connection:
+        with self._taking_turns(), self.engine.begin() as connection:
             finishing = sorted((e.upload, i) for i, e in enumerate(batch) if e.upload)
             for upload_id, index in finishing:
                 if not ledger.forget_uploads(connection, [upload_id]):
