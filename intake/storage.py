@@ -37,16 +37,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
-from . import ledger
+from . import ledger, statements
 from .cleanup import IDLE_TICKS, Cleanup
 from .config import SMALL_ENVELOPE_BYTES, Settings
 from .db import (
-    FinishedUpload,
     Ledger,
-    Submission,
     Upload,
     forget_deleted,
     make_engine,
@@ -65,36 +63,10 @@ from .files import (
     write_all,
 )
 from .groupcommit import GroupCommit
-from .prepared import Prepared
+from .statements import Charges
 from .uploadids import UploadInfo, UploadToken
 
 __all__ = ["BLOB_SUFFIX", "Store", "UploadInfo", "blur_time", "new_id", "remove_unlocked"]
-
-# What every stored text runs (intake/prepared.py).
-_FIND_UPLOAD = Prepared(select(Upload.__table__).where(Upload.id == bindparam("id")))
-_IS_FINISHED = Prepared(select(FinishedUpload.id).where(FinishedUpload.id == bindparam("id")))
-# Records a finished JS upload; no row if it was recorded already (SQLite and PostgreSQL
-# spell it alike).
-_INSERT_FINISHED = Prepared(
-    text(
-        "INSERT INTO finished_uploads (id, expires_hour) VALUES (:id, :expires_hour) "
-        "ON CONFLICT (id) DO NOTHING"
-    )
-)
-_INSERT_SUBMISSION = Prepared(
-    insert(Submission).values(
-        id=bindparam("id"),
-        received_hour=bindparam("hour"),
-        size=bindparam("size"),
-        seq=bindparam("seq"),
-    )
-)
-_CHARGE_UPLOAD = Prepared(
-    update(Upload)
-    .where(Upload.id == bindparam("id"))
-    .values(received=Upload.received + bindparam("n"), idle_tick=bindparam("tick"))
-)
-_UNCHARGE_STORED = Prepared(ledger.LEDGER.values(stored=Ledger.stored - bindparam("n")))
 
 
 @dataclass
@@ -126,23 +98,7 @@ class Store(Cleanup):
         self.commits: GroupCommit[_Entry, BaseException | None] = GroupCommit(self._register)
         self._quick_engine: Engine | None = None
         self._commit_lock = (0, -1)  # (pid, fd): see _taking_turns
-        # Charges a publish and gives it its place in the order of publishing (FORMAT.md
-        # §4.4) from the ledger's counter: no time, only "after the last". A text sent whole
-        # is charged only if it fits the budget (no row back: refused).
-        n = bindparam("n")
-        charged = ledger.LEDGER.values(stored=Ledger.stored + n, published=Ledger.published + 1)
-        self._charge_upload = Prepared(charged.returning(Ledger.published))
-        self._charge_whole = Prepared(
-            charged.where(*ledger.whole_room(settings, n)).returning(Ledger.published)
-        )
-        self._charge_unfinished = {
-            small: Prepared(
-                ledger.LEDGER.where(*ledger.unfinished_room(settings, n, small)).values(
-                    {column: column + n}
-                )
-            )
-            for small, column in ((True, Ledger.unfinished_small), (False, Ledger.unfinished_large))
-        }
+        self._charges = Charges(settings)
 
     @property
     def quick_engine(self) -> Engine:
@@ -211,9 +167,11 @@ class Store(Cleanup):
         storage-full, or not-found (it expired). Not waiting for the disk: see ledger.quick."""
         self.check_disk(n, small)
         with ledger.quick(self.quick_engine) as connection:
-            if not _CHARGE_UPLOAD(connection, id=upload_id, n=n, tick=self._tick()).rowcount:
+            if not statements.CHARGE_UPLOAD(
+                connection, id=upload_id, n=n, tick=self._tick()
+            ).rowcount:
                 raise IntakeError("not-found")
-            if not self._charge_unfinished[small](connection, n=n).rowcount:
+            if not self._charges.unfinished[small](connection, n=n).rowcount:
                 raise ledger.refusal(connection, self.settings, n, small)
 
     def uncharge(self, upload_id: str, n: int, small: bool) -> None:
@@ -322,7 +280,7 @@ class Store(Cleanup):
         now = self.clock() if now is None else now
         row_id = token.row_id
         with self.engine.connect() as connection:
-            row = _FIND_UPLOAD(connection, id=row_id).first()
+            row = statements.FIND_UPLOAD(connection, id=row_id).first()
             if row is not None:
                 upload = Upload(**row._asdict())
                 upload.nojs, upload.small = bool(upload.nojs), bool(upload.small)
@@ -332,7 +290,7 @@ class Store(Cleanup):
             # (A tick ahead is another instance's clock a moment ahead of ours.)
             if not self._tick(now) - IDLE_TICKS < token.tick <= self._tick(now) + 1:
                 return None
-            if _IS_FINISHED(connection, id=row_id).first() is not None:
+            if statements.IS_FINISHED(connection, id=row_id).first() is not None:
                 return None
         small = token.size <= SMALL_ENVELOPE_BYTES
         return UploadInfo(row_id, token.size, 0, small, False, this_hour(now), False)
@@ -498,21 +456,21 @@ class Store(Cleanup):
             for index, entry in enumerate(batch):
                 if results[index] is not None:
                     continue
-                charge = self._charge_upload if entry.upload else self._charge_whole
+                charge = self._charges.upload if entry.upload else self._charges.whole
                 seq = charge(connection, n=entry.size).scalar()
                 if seq is None:
                     results[index] = ledger.refusal(connection, self.settings, entry.size, True)
                     continue
                 if (
                     entry.finished is not None
-                    and not _INSERT_FINISHED(
+                    and not statements.INSERT_FINISHED(
                         connection, id=entry.finished, expires_hour=entry.hour + ttl
                     ).rowcount
                 ):
-                    _UNCHARGE_STORED(connection, n=entry.size)  # (its seq stays unused)
+                    statements.UNCHARGE_STORED(connection, n=entry.size)  # (its seq stays unused)
                     results[index] = Duplicate()
                     continue
-                _INSERT_SUBMISSION(
+                statements.INSERT_SUBMISSION(
                     connection, id=entry.submission_id, hour=entry.hour, size=entry.size, seq=seq
                 )
         return results
@@ -522,7 +480,7 @@ class Store(Cleanup):
         if token is None:
             return False
         with self.engine.connect() as connection:
-            return _IS_FINISHED(connection, id=token.row_id).first() is not None
+            return statements.IS_FINISHED(connection, id=token.row_id).first() is not None
 
 
 def _info(row: Upload) -> UploadInfo:
