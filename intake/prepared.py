@@ -3,8 +3,8 @@
 SQLAlchemy caches compiled SQL, but still builds the statement object, coerces its clauses
 and computes a cache key on every execution: about as much CPU as the rest of storing a text.
 A ``Prepared`` statement is built once (at import, or once per Store), compiled once for each
-dialect it meets, and then handed to the driver as plain SQL with its parameters. Only for
-statements whose shape never changes (no ``IN`` lists); the results are the driver's own
+dialect and driver it meets, then handed to the driver as plain SQL with its parameters. Only
+for statements whose shape never changes (no ``IN`` lists); the results are the driver's own
 values (SQLite gives 0/1 for booleans).
 """
 
@@ -25,7 +25,8 @@ class Prepared:
 
     def _compile(self, connection: Connection) -> tuple[str, tuple[str, ...] | None, dict]:  # type: ignore[type-arg]
         dialect = connection.dialect
-        entry = self._compiled.get(dialect.name)
+        key = f"{dialect.name}+{dialect.driver}:{dialect.paramstyle}"
+        entry = self._compiled.get(key)
         if entry is None:
             with self._lock:
                 compiled = self.statement.compile(dialect=dialect)
@@ -35,7 +36,7 @@ class Prepared:
                     tuple(names) if names is not None else None,
                     dict(compiled.params),
                 )
-                self._compiled[dialect.name] = entry
+                self._compiled[key] = entry
         return entry
 
     def __call__(self, connection: Connection, **params: Any) -> CursorResult[Any]:
