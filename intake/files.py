@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import fcntl
 import os
 import secrets
@@ -55,7 +56,31 @@ def try_lock(handle: BinaryIO) -> bool:
 
 
 def open_new(path: Path) -> BinaryIO:
-    """Creates a private file (0600) that must not exist yet, and locks it."""
+    """Creates a private file (0600) that must not exist yet, locked before its name appears:
+    another request that opens the name (a retry of the same upload chunk) then waits for
+    its creator to finish, instead of taking the lock first and finding no row for it."""
+    try:
+        fd = os.open(path.parent, os.O_TMPFILE | os.O_RDWR, 0o600)
+    except OSError as error:
+        if error.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+            raise
+        return _open_new_named(path)  # a file system without unnamed files
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            # linkat with AT_SYMLINK_FOLLOW, as open(2) shows for O_TMPFILE (a dir fd makes
+            # Python call linkat rather than link, which would not follow /proc's link).
+            os.link(f"/proc/self/fd/{fd}", path.name, dst_dir_fd=directory)
+        finally:
+            os.close(directory)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "r+b", buffering=0)
+
+
+def _open_new_named(path: Path) -> BinaryIO:
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     handle = os.fdopen(fd, "r+b", buffering=0)
     fcntl.flock(fd, fcntl.LOCK_EX)

@@ -392,7 +392,7 @@ class Store(Cleanup):
                 os.fsync(handle.fileno())
                 try:
                     os.rename(partial, target)
-                except FileNotFoundError:  # cleanup took it before it was locked
+                except FileNotFoundError:  # only without unnamed files (files.open_new)
                     raise IntakeError("busy") from None
                 error = self.commits.submit(_Entry(submission_id, size, hour, finished=finished))
                 if error is not None:

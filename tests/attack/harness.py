@@ -138,7 +138,10 @@ def _json_request(
             reply = client.request(method, path, body, {"Content-Type": content_type})
             status = reply.status
             if status not in RETRYABLE:
-                return status, json.loads(reply.body or b"{}")
+                try:
+                    return status, json.loads(reply.body or b"{}")
+                except ValueError:  # not our API's answer (a page from nginx): say what came
+                    return status, {"unreadable": reply.body[:200].decode("latin-1")}
         except (OSError, http.client.HTTPException):
             status = 0
         if time.monotonic() > deadline:
@@ -164,7 +167,8 @@ def js_upload(stack: Stack, envelope: bytes, deadline: float) -> Sample:
             client, "PUT", path, piece, "application/octet-stream", deadline
         )
         if status != 200:
-            return Sample(False, time.monotonic() - began, f"put {status}")
+            unreadable = f" ({body['unreadable']!r})" if "unreadable" in body else ""
+            return Sample(False, time.monotonic() - began, f"put{unreadable} {status}")
         offset = int(body["received"])  # type: ignore[call-overload]
         if body.get("stored") is True:  # a small upload stored whole: as upload.js, no finish
             return Sample(True, time.monotonic() - began, 200)

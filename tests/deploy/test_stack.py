@@ -130,3 +130,23 @@ def test_bodies_beyond_the_apps_limits_are_refused_by_nginx_with_the_headers(
 def test_gunicorn_listens_on_a_socket_only_its_group_may_use(stack: Stack) -> None:
     assert stack.socket_path.is_socket()
     assert stack.socket_path.stat().st_mode & 0o777 == 0o660
+
+
+def test_a_large_body_refused_by_a_limit_hears_the_limit_not_too_large(stack: Stack) -> None:
+    """nginx checks client_max_body_size again in the location of its error page (8 KiB at the
+    server level): a 1 MiB chunk or post refused by a per-circuit limit (or a 502) was
+    answered with nginx's bare 413 page instead, which upload.js and a person read as "too
+    large" for good, not "wait"."""
+    circuit = circuit_id(0x1A46E)
+    client = stack.client(circuit)
+    small = {"Content-Type": "application/x-www-form-urlencoded"}
+    for _ in range(40):  # the posts limit: 20 a minute, bursts of 10
+        if client.request("POST", "/submit?lang=en", b"message=", small).status == 429:
+            break
+    else:
+        pytest.fail("the posts limit never answered 429")
+    body, content_type = multipart({"message": "x"}, [("big.bin", "x/y", bytes(1 << 20))])
+    refused = client.request("POST", "/submit?lang=en", body, {"Content-Type": content_type})
+    assert refused.status == 429, refused.body[:300]
+    assert "Wait a minute" in refused.body.decode()
+    assert b"nginx" not in refused.body

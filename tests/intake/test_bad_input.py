@@ -239,7 +239,9 @@ def test_concurrent_retries_of_the_same_chunk_store_it_once(
         try:
             connection.request("PUT", f"/api/v1/uploads/{upload_id}?offset=0", body=chunk)
             response = connection.getresponse()
-            return response.status, json.loads(response.read())["received"]
+            answer = json.loads(response.read())
+            assert "received" in answer, (response.status, answer)
+            return response.status, answer["received"]
         finally:
             connection.close()
 

@@ -3,9 +3,12 @@ cleaned up. The crash is real: a child process dies with os._exit mid-submission
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import multiprocessing
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from intake import create_app
+from intake.files import open_new, remove_unlocked, try_lock
 
 from .conftest import Intake
 from .helpers import post_form, seal
@@ -145,3 +149,52 @@ def test_cleanup_never_takes_a_file_being_created_for_an_orphan(intake: Intake) 
     cleaner.join(30)
     assert not cleaner.is_alive()
     assert fresh.exists()  # complete now, with its row: not an orphan
+
+
+def test_a_new_file_is_locked_before_its_name_appears(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small text's file is created outside the creation lock: if its name appeared before
+    its lock, another worker's start-up cleanup could take it for a dead writer's and delete
+    it (the text was then refused "busy"), and a retry of an upload's first chunk could lock
+    it before its creator and find no row for it (refused "not found")."""
+    target = tmp_path / "text.partial"
+    name_seen_at_lock: list[bool] = []
+    real_flock = fcntl.flock
+
+    def flock(fd: int, operation: int) -> None:
+        name_seen_at_lock.append(target.exists())
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    handle = open_new(target)
+    monkeypatch.undo()
+    assert name_seen_at_lock == [False]
+    with handle:
+        handle.write(b"sealed")
+        assert target.exists()
+        with open(target, "rb") as other:
+            assert not try_lock(other)
+        assert remove_unlocked(target) == 0
+    assert target.read_bytes() == b"sealed"
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+def test_without_unnamed_files_a_new_file_is_still_created_private_and_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system without O_TMPFILE (open(2) answers EOPNOTSUPP) still gets its files."""
+    real_open = os.open
+
+    def no_tmpfile(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_TMPFILE == os.O_TMPFILE:
+            raise OSError(errno.EOPNOTSUPP, "not supported")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_tmpfile)
+    target = tmp_path / "text.partial"
+    with open_new(target):
+        monkeypatch.undo()
+        with open(target, "rb") as other:
+            assert not try_lock(other)
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
