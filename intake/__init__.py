@@ -16,6 +16,7 @@ from . import config as config_module
 from .config import Settings
 from .db import make_engine
 from .fairness import StreamGuard
+from .memory import give_back_large_buffers
 from .storage import Store
 
 
@@ -29,6 +30,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     settings = config_module.load(config)
     # A core dump would write whatever plaintext is in memory to disk.
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    give_back_large_buffers()
     app = Flask(__name__, static_folder=None)
     # Request bodies are never parsed into forms here (that would spool files to disk); each
     # view reads request.stream itself, within its own limits.

@@ -124,7 +124,10 @@ def _blur_sqlite_times(engine: Engine, database: Path) -> None:
     """Every write sets the database files' (and their directory's) times to now; each
     connection, back in the pool after its work, sets them to the hour again."""
     files = [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
-    files += [database.parent, database.parent / "creation.lock"]
+    files += [
+        database.parent,
+        *(database.parent / name for name in ("creation.lock", "commit.lock")),
+    ]
 
     @event.listens_for(engine, "checkin")
     def _blur(_dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

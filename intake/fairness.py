@@ -28,9 +28,15 @@ CIRCUIT_HEADER = "X-Sealdrop-Circuit"
 # a JS upload, under 64,000 bytes (deploy/nginx/). Such a body arrives at once, so it needs no
 # slot among the slow streams, which large slow uploads may hold.
 BUFFERED_HEADER = "X-Sealdrop-Buffered"
-# A read asks the server for at most this much at once, so that the bytes counted lag the
-# bytes received by no more than this (gunicorn's body reader waits until it has them all).
+# A stream is closed once what it has handed out, plus this, is behind the minimum average
+# rate; and a read asks the server for this much at least (gunicorn's body reader waits until
+# it has all it was asked for, so the bytes counted lag the bytes received).
 READ_PIECE = 64 * 1024
+# A stream ahead of its minimum rate asks for more at once, up to this: as much as it could
+# send at that rate before falling behind, so that a client keeping up the rate is never
+# closed in the middle of a read, and one that stalls is closed exactly when it would be with
+# READ_PIECE reads. Fewer, larger reads cost less per byte (issue 18).
+MAX_READ_PIECE = 1 << 20
 WATCH_EVERY_SECONDS = 1.0
 
 
@@ -57,11 +63,21 @@ class WatchedStream:
         self.received = 0
         self.killed = False
 
-    def too_slow(self, now: float) -> bool:
-        """Behind the minimum average rate, even granting the read now under way."""
+    def _ahead(self, now: float) -> float:
+        """Bytes handed out beyond what the minimum average rate asks by ``now`` (the grace
+        counts as time still to come)."""
         settings = self._guard.settings
         late = now - self.started - settings.stream_grace_seconds
-        return late > 0 and self.received + READ_PIECE < late * settings.stream_min_bytes_per_second
+        return self.received - late * settings.stream_min_bytes_per_second
+
+    def too_slow(self, now: float) -> bool:
+        """Behind the minimum average rate, even granting READ_PIECE of the read under way."""
+        late = now - self.started - self._guard.settings.stream_grace_seconds
+        return late > 0 and self._ahead(now) + READ_PIECE < 0
+
+    def piece(self, now: float) -> int:
+        """How much the next read may ask for: READ_PIECE, plus what the stream is ahead."""
+        return int(min(MAX_READ_PIECE, READ_PIECE + max(0.0, self._ahead(now))))
 
     def kill(self) -> None:
         if not self.killed:
@@ -70,10 +86,12 @@ class WatchedStream:
                 self._close()
 
     def read(self, size: int = -1) -> bytes:
-        if self.killed or self.too_slow(self._guard.clock()):
+        now = self._guard.clock()
+        if self.killed or self.too_slow(now):
             self.kill()
             raise too_slow()
-        want = READ_PIECE if size is None or size < 0 else min(size, READ_PIECE)
+        piece = self.piece(now)
+        want = piece if size is None or size < 0 else min(size, piece)
         try:
             block = self._stream.read(want)
         except Exception:

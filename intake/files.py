@@ -22,6 +22,7 @@ BLOB_SUFFIX = ".sdenv"
 UPLOAD_SUFFIX = ".part"
 TEMP_SUFFIX = ".partial"
 CREATION_LOCK = "creation.lock"
+COMMIT_LOCK = "commit.lock"
 
 
 def new_id() -> str:

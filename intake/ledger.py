@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, column, delete, func, select, table, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from .config import Settings
 from .db import Ledger, Submission, Upload
@@ -50,7 +51,7 @@ def check_disk(settings: Settings, needed: int, small: bool = True) -> None:
         raise storage_full()
 
 
-def whole_room(settings: Settings, n: int) -> list:  # type: ignore[type-arg]
+def whole_room(settings: Settings, n: int | BindParameter[int]) -> list:  # type: ignore[type-arg]
     """Conditions under which a small envelope of ``n`` bytes, sent whole, fits."""
     if settings.storage_budget_bytes is None:
         return []
@@ -58,7 +59,7 @@ def whole_room(settings: Settings, n: int) -> list:  # type: ignore[type-arg]
     return [total <= settings.storage_budget_bytes]
 
 
-def unfinished_room(settings: Settings, n: int, small: bool) -> list:  # type: ignore[type-arg]
+def unfinished_room(settings: Settings, n: int | BindParameter[int], small: bool) -> list:  # type: ignore[type-arg]
     """Conditions under which ``n`` more bytes of an upload in progress fit."""
     if settings.storage_budget_bytes is None:
         return []

@@ -24,11 +24,14 @@ from . import epochs
 from .codenames import SubmissionCodename, submission_codename
 from .config import SMALL_ENVELOPE_BYTES
 from .errors import IntakeError, Kept, malformed, too_large
-from .fairness import StreamGuard, held_by_front, socket_closer
+from .fairness import MAX_READ_PIECE, StreamGuard, held_by_front, socket_closer
 from .resend import BodyHash
 from .storage import Store, blur_time
 
-READ_BYTES = 64 * 1024
+# The body is read in pieces as large as the rate watch allows (intake/fairness.py), and fed
+# to the decoder in slices that its buffer limit allows.
+READ_BYTES = MAX_READ_PIECE
+FEED_BYTES = 64 * 1024
 # Ciphertext is written (and charged, one database transaction) a mebibyte at a time.
 WRITE_BYTES = 1 << 20
 # A part's headers, or junk before the first boundary, may not exceed this much buffering.
@@ -202,6 +205,8 @@ def _seal_parts(
     codename = typed.codename
     decoder = MultipartDecoder(boundary, MAX_DECODER_BUFFER, max_parts=MAX_PARTS)
     received = 0
+    block = b""
+    fed = 0  # how much of ``block`` the decoder has had
     sealing = False  # inside a part that goes into the envelope
     in_part = False
     has_content = False
@@ -211,12 +216,17 @@ def _seal_parts(
     while True:
         event = decoder.next_event()
         if isinstance(event, NeedData):
-            block = _read(stream)
-            received += len(block)
-            typed.body.update(block)
-            if received > limit:
-                raise too_large()
-            decoder.receive_data(block or None)
+            if fed == len(block):
+                block, fed = _read(stream), 0
+                received += len(block)
+                typed.body.update(block)
+                if received > limit:
+                    raise too_large()
+                if not block:
+                    decoder.receive_data(None)
+                    continue
+            decoder.receive_data(block[fed : fed + FEED_BYTES])
+            fed = min(fed + FEED_BYTES, len(block))
         elif isinstance(event, Field | File):
             if in_part:
                 raise ValueError("a part began inside another")

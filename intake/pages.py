@@ -20,6 +20,7 @@ from werkzeug.security import safe_join
 from crypto.codename import Codename, InvalidCodename
 
 from . import nojs
+from .confirmation import confirmation_page
 from .errors import IntakeError, Kept
 from .i18n import current_language, human_size, text_direction
 from .pageconfig import submit_config
@@ -93,10 +94,10 @@ def submit() -> str | Response:
         # Nothing typed is lost: the message (and a follow-up's codename) come back in a form.
         return error_response(error, kept=error.kept or Kept())
     except AlreadyReceived as again:
-        return render_template("submitted.html", codename=again.codename, again=True)
+        return confirmation_page(again.codename, again=True)
     codename = str(received.codename) if received.new else ""
     resends.remember(bodies[0], codename)
-    return render_template("submitted.html", codename=codename)
+    return confirmation_page(codename)
 
 
 @bp.get("/sent")

@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import os
 import re
+import time
 from pathlib import Path
 
 from nacl.exceptions import CryptoError
@@ -38,6 +39,8 @@ DIRECTORY = "resends"
 BROWSER_BOUNDARY = re.compile(
     rb"-{2,}geckoformboundary[0-9a-f]{16,}|-{20,}[0-9]{20,}|-{4}WebKitFormBoundary[A-Za-z0-9]{16}"
 )
+EXPIRE_EVERY_SECONDS = 60
+_next_expiry: dict[Path, float] = {}  # by directory: when this process looks at it again
 _NAME = b"sealdrop-resend-name"
 _KEY = b"sealdrop-resend-key"
 
@@ -103,7 +106,14 @@ class Resends:
         blur_time(self.directory)
 
     def _expire(self) -> None:
-        """Deletes what is older than the last full hour (its file time says the hour)."""
+        """Deletes what is older than the last full hour (its file time says the hour), at
+        most once a minute per process: the directory holds a file per text of the last hour
+        or two, and reading it whole at every post would cost a flood of texts in proportion
+        to its own size."""
+        now = time.monotonic()
+        if now < _next_expiry.get(self.directory, 0.0):
+            return
+        _next_expiry[self.directory] = now + EXPIRE_EVERY_SECONDS
         if not self.directory.is_dir():
             return
         oldest = this_hour() - 3600

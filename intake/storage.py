@@ -7,6 +7,7 @@ against the storage budget (intake/ledger.py) before it is accepted.
     DATA_DIR/uploads/<id>.part   JS uploads that have received bytes: the ciphertext so far
     DATA_DIR/creation.lock       held shared while an upload's file is created, exclusively
                                  by cleanup
+    DATA_DIR/commit.lock         SQLite: the processes' group commits take turns on it
     table `uploads`              uploads in progress that hold bytes: how many are charged
     table `finished_uploads`     upload ids stored in the last UPLOAD_TTL_HOURS, so that a
                                  finish retried after a lost answer still hears "stored"
@@ -37,16 +38,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import ledger
+from . import ledger, statements
 from .cleanup import IDLE_TICKS, Cleanup
 from .config import SMALL_ENVELOPE_BYTES, Settings
 from .db import (
-    FinishedUpload,
     Ledger,
-    Submission,
     Upload,
     forget_deleted,
     make_engine,
@@ -55,6 +53,7 @@ from .db import (
 from .errors import IntakeError, busy_uploads, storage_full
 from .files import (
     BLOB_SUFFIX,
+    COMMIT_LOCK,
     TEMP_SUFFIX,
     UPLOAD_SUFFIX,
     blur_time,
@@ -64,6 +63,7 @@ from .files import (
     write_all,
 )
 from .groupcommit import GroupCommit
+from .statements import Charges
 from .uploadids import UploadInfo, UploadToken
 
 __all__ = ["BLOB_SUFFIX", "Store", "UploadInfo", "blur_time", "new_id", "remove_unlocked"]
@@ -97,6 +97,8 @@ class Store(Cleanup):
         self._blob_dir = -1
         self.commits: GroupCommit[_Entry, BaseException | None] = GroupCommit(self._register)
         self._quick_engine: Engine | None = None
+        self._commit_lock = (0, -1)  # (pid, fd): see _taking_turns
+        self._charges = Charges(settings)
 
     @property
     def quick_engine(self) -> Engine:
@@ -107,6 +109,29 @@ class Store(Cleanup):
         if self._quick_engine is None:
             self._quick_engine = make_engine(self.settings.database_url, durable=False)
         return self._quick_engine
+
+    @contextlib.contextmanager
+    def _taking_turns(self) -> Iterator[None]:
+        """SQLite: the group commits of every process on this data directory take turns on
+        an flock (DATA_DIR/commit.lock), each woken the moment it is free. Met on SQLite's
+        write lock instead, a waiter polls with sleeps of up to 100 ms while its batch waits.
+        PostgreSQL's row locks wake their waiters themselves."""
+        if self.engine.dialect.name != "sqlite":
+            yield
+            return
+        pid = os.getpid()
+        if self._commit_lock[0] != pid:  # flock belongs to an open file, which a fork shares
+            path = self.settings.data_dir / COMMIT_LOCK
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            blur_time(fd)
+            blur_time(self.settings.data_dir)
+            self._commit_lock = (pid, fd)
+        fd = self._commit_lock[1]
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _blob_dir_fd(self) -> int:
         """The blob directory, opened once per process for its fsyncs."""
@@ -142,18 +167,11 @@ class Store(Cleanup):
         storage-full, or not-found (it expired). Not waiting for the disk: see ledger.quick."""
         self.check_disk(n, small)
         with ledger.quick(self.quick_engine) as connection:
-            hit = connection.execute(
-                update(Upload)
-                .where(Upload.id == upload_id)
-                .values(received=Upload.received + n, idle_tick=self._tick())
-            ).rowcount
-            if not hit:
-                raise IntakeError("not-found")
-            column = Ledger.unfinished_small if small else Ledger.unfinished_large
-            conditions = ledger.unfinished_room(self.settings, n, small)
-            if not connection.execute(
-                ledger.LEDGER.where(*conditions).values({column: column + n})
+            if not statements.CHARGE_UPLOAD(
+                connection, id=upload_id, n=n, tick=self._tick()
             ).rowcount:
+                raise IntakeError("not-found")
+            if not self._charges.unfinished[small](connection, n=n).rowcount:
                 raise ledger.refusal(connection, self.settings, n, small)
 
     def uncharge(self, upload_id: str, n: int, small: bool) -> None:
@@ -262,17 +280,17 @@ class Store(Cleanup):
         now = self.clock() if now is None else now
         row_id = token.row_id
         with self.engine.connect() as connection:
-            row = connection.execute(select(Upload.__table__).where(Upload.id == row_id)).first()
+            row = statements.FIND_UPLOAD(connection, id=row_id).first()
             if row is not None:
                 upload = Upload(**row._asdict())
+                upload.nojs, upload.small = bool(upload.nojs), bool(upload.small)
                 if upload.nojs or upload.size != token.size or self._expired(upload, now):
                     return None
                 return _info(upload)
             # (A tick ahead is another instance's clock a moment ahead of ours.)
             if not self._tick(now) - IDLE_TICKS < token.tick <= self._tick(now) + 1:
                 return None
-            finished = select(FinishedUpload.id).where(FinishedUpload.id == row_id)
-            if connection.execute(finished).first() is not None:
+            if statements.IS_FINISHED(connection, id=row_id).first() is not None:
                 return None
         small = token.size <= SMALL_ENVELOPE_BYTES
         return UploadInfo(row_id, token.size, 0, small, False, this_hour(now), False)
@@ -430,7 +448,7 @@ class Store(Cleanup):
         os.fsync(self._blob_dir_fd())
         results: list[BaseException | None] = [None] * len(batch)
         ttl = self.settings.upload_ttl_hours * 3600
-        with self.engine.begin() as connection:
+        with self._taking_turns(), self.engine.begin() as connection:
             finishing = sorted((e.upload, i) for i, e in enumerate(batch) if e.upload)
             for upload_id, index in finishing:
                 if not ledger.forget_uploads(connection, [upload_id]):
@@ -438,28 +456,22 @@ class Store(Cleanup):
             for index, entry in enumerate(batch):
                 if results[index] is not None:
                     continue
-                column = Ledger.stored + entry.size
-                conditions = [] if entry.upload else ledger.whole_room(self.settings, entry.size)
-                if not connection.execute(
-                    ledger.LEDGER.where(*conditions).values(stored=column)
-                ).rowcount:
+                charge = self._charges.upload if entry.upload else self._charges.whole
+                seq = charge(connection, n=entry.size).scalar()
+                if seq is None:
                     results[index] = ledger.refusal(connection, self.settings, entry.size, True)
                     continue
-                if entry.finished is not None and not _insert_new(
-                    connection, entry.finished, entry.hour + ttl
+                if (
+                    entry.finished is not None
+                    and not statements.INSERT_FINISHED(
+                        connection, id=entry.finished, expires_hour=entry.hour + ttl
+                    ).rowcount
                 ):
-                    connection.execute(ledger.LEDGER.values(stored=Ledger.stored - entry.size))
+                    statements.UNCHARGE_STORED(connection, n=entry.size)  # (its seq stays unused)
                     results[index] = Duplicate()
                     continue
-                # Its place in the order of publishing (FORMAT.md §4.4), from the ledger's
-                # counter, which this transaction holds: no time, only "after the last".
-                seq = connection.scalar(
-                    ledger.LEDGER.values(published=Ledger.published + 1).returning(Ledger.published)
-                )
-                connection.execute(
-                    insert(Submission).values(
-                        id=entry.submission_id, received_hour=entry.hour, size=entry.size, seq=seq
-                    )
+                statements.INSERT_SUBMISSION(
+                    connection, id=entry.submission_id, hour=entry.hour, size=entry.size, seq=seq
                 )
         return results
 
@@ -467,17 +479,9 @@ class Store(Cleanup):
         token = UploadToken.parse(upload_id)
         if token is None:
             return False
-        finished = select(FinishedUpload.id).where(FinishedUpload.id == token.row_id)
         with self.engine.connect() as connection:
-            return connection.execute(finished).first() is not None
+            return statements.IS_FINISHED(connection, id=token.row_id).first() is not None
 
 
 def _info(row: Upload) -> UploadInfo:
     return UploadInfo(row.id, row.size, row.received, row.small, row.nojs, row.created_hour)
-
-
-def _insert_new(connection: Connection, upload_id: str, expires_hour: int) -> bool:
-    """Records a finished JS upload; False if it was recorded already."""
-    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(FinishedUpload).values(id=upload_id, expires_hour=expires_hour)
-    return bool(connection.execute(statement.on_conflict_do_nothing()).rowcount)

@@ -53,7 +53,9 @@ def bench_app() -> Flask:
 
     @app.post("/bench/noop")
     def noop() -> tuple[str, int]:
-        while request.stream.read(64 * 1024):
+        # As large reads as the app's own (intake/fairness.py): fewer, larger reads are faster
+        # through gunicorn, and the baseline should be the best this server can do.
+        while request.stream.read(1 << 20):
             pass
         return "", 204
 
@@ -459,6 +461,8 @@ def measure(work_dir: Path, database_url: str | None, scale: int) -> dict[str, f
         noop = _noop_chunks(client, envelope)
         print(f"  the same chunks to the no-op:      {size / noop / MiB:7.1f} MiB/s"
               "  (gunicorn + Flask alone)")  # fmt: skip
+        print(f"    ratio to the no-op {noop / upload:.2f}  (for reference: see below)")
+        figures["upload_noop_ratio"] = noop / upload
         envelope.unlink()
         nojs = _post_nojs(client, form_size)
         noop = _post_nojs(client, form_size, "/bench/noop")
@@ -480,13 +484,23 @@ def measure(work_dir: Path, database_url: str | None, scale: int) -> dict[str, f
     return figures
 
 
-SUMMARY = [
+SUMMARY: list[tuple[str, str, float | None]] = [
     ("small no-JS submissions / the disk's durable floor", "nojs_ratio", 0.5),
     ("small JS submissions (2 requests) / their no-op", "js_ratio", 0.5),
     ("the form page (GET /) / a no-op GET", "page_ratio", 0.5),
     ("1 GiB chunked upload / disk write", "upload_ratio", 0.5),
+    ("1 GiB chunked upload / the same chunks to the no-op", "upload_noop_ratio", None),
     ("no-JS 256 MiB post / the same post to the no-op", "post_ratio", 0.5),
 ]
+# Why the upload has two ratios: "disk write" copies the file through the page cache (its one
+# fsync at the end is cheap here), faster than gunicorn and Flask take 1 MiB chunks over
+# loopback at all, even into an endpoint that discards them. Half of it can then be out of
+# reach of any app behind this server; the no-op ratio says what the app itself costs.
+UPLOAD_NOTE = (
+    "  (the disk write is page-cache speed, often faster than the no-op takes the same chunks:\n"
+    "   then >= 0.5 of it is out of reach for any app behind gunicorn + Flask, and the no-op\n"
+    "   ratio is what measures this app's own cost; the target stays as the issue set it)"
+)
 
 
 def run() -> None:
@@ -516,7 +530,9 @@ def run() -> None:
     print(f"  {'':52s}" + "".join(f"{name:>12s}" for name in names))
     for title, key, target in SUMMARY:
         values = "".join(f"{results[name][key]:12.2f}" for name in names)
-        print(f"  {title:52s}{values}   (>= {target})")
+        bracket = f"(>= {target})" if target is not None else "(for reference)"
+        print(f"  {title:52s}{values}   {bracket}")
+    print(UPLOAD_NOTE)
     rss = "".join(f"{results[name]['rss']:12.0f}" for name in names)
     print(f"  {'peak RSS per worker, MiB':52s}{rss}   (< 100)")
 

@@ -8,6 +8,12 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
+from intake import resend
+from intake.db import this_hour
+from intake.resend import BodyHash, Resends
+
 from .conftest import Intake
 
 CODENAME = re.compile(r'<code id="codename">([^<]+)</code>')
@@ -80,3 +86,30 @@ def test_a_tool_s_fixed_boundary_is_never_taken_for_a_resend(intake: Intake) -> 
     second = post(intake, data, "fixed-boundary-of-a-tool").get_data(as_text=True)
     assert stored(intake) == 2
     assert CODENAME.search(first).group(1) != CODENAME.search(second).group(1)
+
+
+def test_old_resends_are_deleted_and_the_directory_read_at_most_once_a_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resend, "_next_expiry", {})
+    resends = Resends(tmp_path)
+    resends.directory.mkdir()
+    sent = BodyHash(b"----WebKitFormBoundary" + b"a1" * 8)
+    sent.update(b"a text")
+    three_hours_ago = this_hour() - 3 * 3600
+
+    def old_file() -> Path:
+        path = resends.directory / "old"
+        path.write_bytes(b"x")
+        os.utime(path, (three_hours_ago, three_hours_ago))
+        return path
+
+    old = old_file()
+    resends.check(sent)
+    assert not old.exists()
+    old = old_file()
+    resends.check(sent)  # within the minute: the directory is not read again
+    assert old.exists()
+    resend._next_expiry[resends.directory] = 0.0  # a minute later
+    resends.check(sent)
+    assert not old.exists()

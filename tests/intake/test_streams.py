@@ -14,7 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from intake.errors import IntakeError
-from intake.fairness import READ_PIECE, StreamGuard
+from intake.fairness import MAX_READ_PIECE, READ_PIECE, StreamGuard
 from intake.serve import QuietHandler
 
 from .conftest import Intake, build
@@ -82,18 +82,21 @@ def test_a_chunk_put_needs_a_slot_too(slow_intake: Intake) -> None:
 
 
 class Trickle(io.RawIOBase):
-    """A body whose every read advances the clock as a slow client would."""
+    """A body whose every read advances the clock as a client sending ``rate`` bytes a
+    second would."""
 
-    def __init__(self, clock: Clock, seconds_per_read: float) -> None:
+    def __init__(self, clock: Clock, rate: float) -> None:
         self.clock = clock
-        self.seconds = seconds_per_read
+        self.rate = rate
+        self.asked: list[int] = []
 
     def read(self, size: int = -1) -> bytes:
-        self.clock.now += self.seconds
+        self.asked.append(size)
+        self.clock.now += max(size, 0) / self.rate
         return b"x" * max(size, 0)
 
 
-def test_a_body_below_the_average_rate_is_closed_after_the_grace() -> None:
+def _guard(clock: Clock) -> StreamGuard:
     from intake.config import Settings
 
     settings = Settings(
@@ -108,27 +111,48 @@ def test_a_body_below_the_average_rate_is_closed_after_the_grace() -> None:
         stream_grace_seconds=GRACE,
         stream_min_bytes_per_second=RATE,
     )
+    return StreamGuard(settings, clock=clock, watch=False)
+
+
+def test_a_body_below_the_average_rate_is_closed_after_the_grace() -> None:
     clock = Clock()
-    guard = StreamGuard(settings, clock=clock, watch=False)
+    guard = _guard(clock)
     closed: list[bool] = []
     # Half the rate: fine during the grace, then behind for good.
-    with guard.streaming(
-        Trickle(clock, READ_PIECE / (RATE / 2)), lambda: closed.append(True)
-    ) as body:
-        reads = 0
-        with pytest.raises(IntakeError) as refused:
-            while True:
-                body.read(1 << 20)
-                reads += 1
+    half = Trickle(clock, RATE / 2)
+    with (
+        guard.streaming(half, lambda: closed.append(True)) as body,
+        pytest.raises(IntakeError) as refused,
+    ):
+        while True:
+            body.read(1 << 20)
     assert refused.value.message_key == "error_too_slow"
     assert closed == [True]
     elapsed = clock.now - 1000.0
     assert GRACE < elapsed < GRACE + 2 * READ_PIECE / RATE + 3 * READ_PIECE / (RATE / 2)
-    # A generous rate is never refused.
-    fast = Trickle(clock, READ_PIECE / (RATE * 4))
+    # A generous rate is never refused, and its reads grow to MAX_READ_PIECE.
+    fast = Trickle(clock, RATE * 4)
     with guard.streaming(fast) as body:
         for _ in range(200):
-            assert len(body.read(1 << 20)) == READ_PIECE
+            assert len(body.read(1 << 20)) == fast.asked[-1]
+    assert fast.asked[0] >= READ_PIECE and fast.asked[-1] == MAX_READ_PIECE
+
+
+def test_a_large_read_grants_a_stall_no_more_than_a_small_one() -> None:
+    """A stream far ahead reads a mebibyte at once; if it then stalls inside that read, it is
+    closed at the moment it would have been with READ_PIECE reads: when what it handed out,
+    plus READ_PIECE, is behind the rate."""
+    clock = Clock()
+    guard = _guard(clock)
+    fast = Trickle(clock, RATE * 100)
+    with guard.streaming(fast) as body:
+        while fast.asked[-1:] != [MAX_READ_PIECE]:
+            body.read(1 << 20)
+        stalled_at = (body.received + READ_PIECE) / RATE + GRACE  # seconds after the start
+        clock.now = body.started + stalled_at - 0.5
+        assert guard.check() == 0
+        clock.now = body.started + stalled_at + 0.5
+        assert guard.check() == 1
 
 
 def test_a_stalled_client_is_disconnected_and_its_thread_freed(slow_intake: Intake) -> None:
