@@ -14,19 +14,18 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from crypto import collection
+
 _frozen = False
 
 
 @contextmanager
 def building() -> Iterator[None]:
     global _frozen
-    enabled = gc.isenabled()
-    gc.disable()
     try:
-        yield
+        with collection.paused():
+            yield
     finally:
-        if enabled:
-            gc.enable()
         # Only once: a later freeze would also keep for ever any cyclic garbage the app made
         # meanwhile (closed screens), which the next full pass would otherwise free.
         if not _frozen:

@@ -5,7 +5,6 @@ who opened bundles before joining a team catches up on the next export (issue 21
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
@@ -145,12 +144,9 @@ def test_a_forgery_is_confirmed_as_set_aside_and_stops_travelling(tmp_path: Path
     }  # fmt: skip
     forged = seal_event(sign_event(Signer(outsider), json.dumps({"event": record}).encode()), keys)
     malformed = seal_event(sign_event(Signer(team[1].keys.identity), b"[1]"), keys)
-    bundle = tmp_path / "forged.tar"
-    with bundle.open("wb") as out:
-        writer = BundleWriter(out, REPLIES)
-        for event_id, envelope in (("forged", forged), ("malformed", malformed)):
-            writer.add_event(event_id, hour_stamp(), io.BytesIO(envelope), len(envelope))
-        writer.close()
+    bundle = roundtrip.events_bundle(
+        tmp_path / "forged.tar", {"forged": forged, "malformed": malformed}
+    )
     run("import-replies", bundle)
     run("export", "--out", tmp_path / "e2.tar")
 

@@ -109,6 +109,17 @@ def submit(env: dict[str, str], team: list[Machine], text: str) -> Codename:
     return codename
 
 
+def events_bundle(path: Path, events: dict[str, bytes]) -> Path:
+    """A replies bundle holding only these staff events (name: sealed event), as a server
+    that was handed them would export it."""
+    with path.open("wb") as out:
+        writer = BundleWriter(out, REPLIES)
+        for event_id, envelope in events.items():
+            writer.add_event(event_id, hour_stamp(), io.BytesIO(envelope), len(envelope))
+        writer.close()
+    return path
+
+
 def test_a_team_works_one_caseload_through_the_server(tmp_path: Path, team, server):
     run, env = server
     anna, boris, chen = team
@@ -210,12 +221,7 @@ def test_an_event_from_outside_the_team_is_refused_and_reported(tmp_path: Path, 
     impostor = seal_event(
         sign_event(boris_signer, json.dumps({"event": record_as_anna}).encode()), team_keys
     )
-    bundle = tmp_path / "forged.tar"
-    with bundle.open("wb") as out:
-        writer = BundleWriter(out, REPLIES)
-        for event_id, envelope in (("forged", forged), ("impostor", impostor)):
-            writer.add_event(event_id, hour_stamp(), io.BytesIO(envelope), len(envelope))
-        writer.close()
+    bundle = events_bundle(tmp_path / "forged.tar", {"forged": forged, "impostor": impostor})
     run("import-replies", bundle)  # the server cannot tell: it holds no signing keys
     run("export", "--out", tmp_path / "e2.tar")
 
