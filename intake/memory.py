@@ -5,7 +5,8 @@ a buffer that large on its own and unmaps it when freed, until the first such fr
 raises that threshold, and later buffers come from the arena of whichever of the worker's 32
 threads served them, and stay there. After one large upload a worker held some 20 MiB more
 that no request used (issue 18: peak RSS per worker must stay under 100 MiB). A fixed
-threshold keeps every large buffer mapped on its own, given back the moment it is freed.
+threshold maps a large buffer on its own (unless a free piece of the heap already fits it),
+given back the moment it is freed, and keeps the heap's own trimming at its default.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-# In a fresh process: a 1 MiB buffer freed (which, by glibc's default, raises the threshold
-# for mapping buffers on their own to 1 MiB), then one of 300 KiB held. Prints whether it
-# is mapped on its own (mallinfo2's count of such buffers, hblks, before and after).
+# In a fresh process: a 16 MiB buffer freed (which, by glibc's default, raises the threshold
+# for mapping buffers on their own to 16 MiB), then one of 8 MiB held: far larger than any
+# free piece the heap has after start-up, which malloc would use before mapping anything.
+# Prints whether it is mapped on its own (mallinfo2's count of such buffers, hblks).
 SCRIPT = """
 import ctypes, sys
 from intake.memory import give_back_large_buffers
@@ -22,10 +23,10 @@ class Info(ctypes.Structure):
         "fordblks", "keepcost")]
 mallinfo2 = ctypes.CDLL(None).mallinfo2
 mallinfo2.restype = Info
-freed = bytearray(1 << 20)
+freed = bytearray(16 << 20)
 del freed
 before = mallinfo2().hblks
-held = bytearray(300 * 1024)
+held = bytearray(8 << 20)
 print(mallinfo2().hblks - before)
 """
 
