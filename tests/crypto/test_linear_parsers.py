@@ -64,13 +64,18 @@ def test_containers_are_counted_before_parsing() -> None:
     assert strictjson.loads(in_strings, max_bytes=MiB, max_depth=2, max_containers=1)
 
 
-def test_a_manifest_of_empty_containers_is_refused(tmp_path: Path) -> None:
-    manifest = b'{"format":"sealdrop-bundle","version":1,"pad":[' + b"[]," * (1 << 20) + b"[]]}"
-    path = tmp_path / "bundle.tar"
+def _bundle_of_manifest(path: Path, manifest: bytes) -> Path:
+    """A bundle holding only this manifest."""
     with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
         info = tarfile.TarInfo("sealdrop-bundle/manifest.json")
         info.size = len(manifest)
         tar.addfile(info, io.BytesIO(manifest))
+    return path
+
+
+def test_a_manifest_of_empty_containers_is_refused(tmp_path: Path) -> None:
+    manifest = b'{"format":"sealdrop-bundle","version":1,"pad":[' + b"[]," * (1 << 20) + b"[]]}"
+    path = _bundle_of_manifest(tmp_path / "bundle.tar", manifest)
     with pytest.raises(BundleError, match="more than 1048576 objects and arrays"):
         Bundle(path)
 
@@ -78,10 +83,6 @@ def test_a_manifest_of_empty_containers_is_refused(tmp_path: Path) -> None:
 def test_a_manifest_of_escaped_quotes_is_refused_at_once(tmp_path: Path) -> None:
     """Issue 17: a 128 KiB manifest like this held `open` 97 s and `import-replies` 83 s."""
     manifest = b'{"format":"sealdrop-bundle","pad":"' + b'\\"' * MiB
-    path = tmp_path / "bundle.tar"
-    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
-        info = tarfile.TarInfo("sealdrop-bundle/manifest.json")
-        info.size = len(manifest)
-        tar.addfile(info, io.BytesIO(manifest))
+    path = _bundle_of_manifest(tmp_path / "bundle.tar", manifest)
     with pytest.raises(BundleError, match="manifest is damaged"):
         Bundle(path)
