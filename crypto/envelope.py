@@ -259,7 +259,7 @@ class Sealer:
             raise ValueError(f"cannot write envelope version {version}")
         self.version = version
         self._chunks = chunks
-        self._records = RecordWriter(chunks.push)
+        self._records = RecordWriter(chunks.seal, chunks.batch_chunks)
         out.write(header)
         self._header_bytes = len(header)
 
@@ -325,12 +325,16 @@ class _SecretstreamChunks:
         self, pusher: _sodium.StreamPusher, ad: bytes, write: Callable[[bytes], object]
     ) -> None:
         self._pusher, self._ad, self._write = pusher, ad, write
+        self.batch_chunks = gcm_stream.SEAL_BATCH
         self.bytes_written = 0
 
-    def push(self, chunk: memoryview, final: bool) -> None:
-        sealed = self._pusher.push(bytes(chunk), self._ad, final=final)
-        self._write(sealed)
-        self.bytes_written += len(sealed)
+    def seal(self, plaintext: memoryview, last: bool) -> None:
+        for start in range(0, len(plaintext) or 1, CHUNK_SIZE):
+            chunk = plaintext[start : start + CHUNK_SIZE]
+            final = last and start + CHUNK_SIZE >= len(plaintext)
+            sealed = self._pusher.push(bytes(chunk), self._ad, final=final)
+            self._write(sealed)
+            self.bytes_written += len(sealed)
 
 
 # --- opening ---------------------------------------------------------------------------

@@ -4,14 +4,13 @@ so chunks cannot be reordered, dropped, repeated or cut short without failing to
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .records import CHUNK_SIZE
+from .records import CHUNK_SIZE, PLAIN_READERS
 
 TAG_BYTES = 16
 SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_BYTES
@@ -38,9 +37,10 @@ class ChunkSealer:
     """Seals chunks 0, 1, 2, … in order and hands them to ``write``; each index is used once,
     so no nonce ever meets two different plaintexts under one key.
 
-    Chunks are sealed into one reused buffer of SEAL_BATCH sealed chunks (no new object per
-    chunk) and written a batch at a time; the last chunk writes whatever is pending. ``write``
-    must be done with the bytes it is given when it returns, as io's writers are.
+    ``seal`` takes up to SEAL_BATCH chunks of plaintext at once (crypto.records.RecordWriter
+    gathers them) and seals them into one reused buffer (no new object per chunk), written
+    with one call. ``write`` must be done with the bytes it is given when it returns, as io's
+    writers are.
     """
 
     def __init__(self, key: bytes, write: Callable[[memoryview], object]) -> None:
@@ -48,28 +48,50 @@ class ChunkSealer:
         self._write = write
         self._index = 0
         self._ended = False
+        self.batch_chunks = SEAL_BATCH
         self._batch = memoryview(bytearray(SEAL_BATCH * SEALED_CHUNK_SIZE))
-        self._fill = 0
+        self._slots = [
+            self._batch[start : start + SEALED_CHUNK_SIZE]
+            for start in range(0, len(self._batch), SEALED_CHUNK_SIZE)
+        ]
         self.bytes_written = 0
 
-    def push(self, chunk: bytes | memoryview, last: bool) -> None:
+    def seal(self, plaintext: memoryview, last: bool) -> None:
+        """Seals ``plaintext`` as the next chunks: whole chunks, except the last one if
+        ``last`` (then it may be short, and is sealed as the last chunk)."""
+        size = len(plaintext)
+        count = -(-size // CHUNK_SIZE) or 1
         index = self._index
-        if self._ended or index >= _MAX_INDEX:
+        if self._ended or index + count > _MAX_INDEX or count > len(self._slots):
             raise ValueError(
-                "the last chunk is already sealed" if self._ended else "too many chunks"
+                "the last chunk is already sealed"
+                if self._ended
+                else "too many chunks"
+                if index + count > _MAX_INDEX
+                else "more chunks than a batch holds"
             )
-        fill = self._fill
-        end = fill + len(chunk) + TAG_BYTES
-        # nonce(index, last), inlined: this runs once per 64 KiB
-        nonce_bytes = (index << 8 | last).to_bytes(12, "big")
-        self._encrypt_into(nonce_bytes, chunk, None, self._batch[fill:end])
-        self._index = index + 1
+        if size % CHUNK_SIZE and not last:
+            raise ValueError("only the last chunk may be short")
+        self._index = index + count
         self._ended = last
-        if last or end == len(self._batch):
-            self._write(self._batch[:end])
-            self.bytes_written += end
-            end = 0
-        self._fill = end
+        encrypt_into, slots = self._encrypt_into, self._slots
+        start = 0
+        # nonce(index, last), inlined: this runs once per 64 KiB
+        for slot in slots[: count - 1]:
+            encrypt_into(
+                (index << 8).to_bytes(12, "big"), plaintext[start : start + CHUNK_SIZE], None, slot
+            )
+            index += 1
+            start += CHUNK_SIZE
+        end = size + count * TAG_BYTES
+        encrypt_into(
+            (index << 8 | last).to_bytes(12, "big"),
+            plaintext[start:],
+            None,
+            self._batch[(count - 1) * SEALED_CHUNK_SIZE : end],
+        )
+        self._write(self._batch[:end])
+        self.bytes_written += end
 
 
 class ChunkOpener:
@@ -92,7 +114,6 @@ class ChunkOpener:
 
 
 ReadExact = Callable[[BinaryIO, int], bytes]
-_PLAIN_READERS = (io.BufferedReader, io.BufferedRandom, io.BytesIO, io.FileIO)
 
 
 def sealed_chunks(source: BinaryIO, read_exact: ReadExact) -> Iterator[tuple[memoryview, bool]]:
@@ -105,7 +126,7 @@ def sealed_chunks(source: BinaryIO, read_exact: ReadExact) -> Iterator[tuple[mem
     read a chunk at a time through its own ``read``: a wrapper that hashes or counts what its
     ``read`` passes on (crypto.bundle.CheckedReader, reviewer.streaming.Prefetcher) must see
     every byte, and a ``readinto`` it inherited would go around it."""
-    if type(source) in _PLAIN_READERS:
+    if type(source) in PLAIN_READERS:
         return _in_batches(source)
     return _chunk_by_chunk(source, read_exact)
 

@@ -5,6 +5,7 @@ differ only in how the padded plaintext is cut into authenticated chunks (crypto
 
 from __future__ import annotations
 
+import io
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,20 +20,25 @@ CHUNK_SIZE = 65536
 _ZEROS = bytes(CHUNK_SIZE)
 _HEAD_BYTES = framing.RECORD_HEAD.size
 _FULL_DATA_HEAD = framing.RECORD_HEAD.pack(framing.DATA, framing.MAX_DATA)
+# Sources whose readinto is their own: anything else may count or hash what its read passes on
+PLAIN_READERS = (io.BufferedReader, io.BufferedRandom, io.BytesIO, io.FileIO)
 
 
 class RecordWriter:
-    """Turns parts into records, cut into chunks of CHUNK_SIZE for ``push(chunk, final)``.
+    """Turns parts into records, cut into chunks of CHUNK_SIZE for ``seal(chunks, last)``.
 
-    Memory stays at one chunk: every byte is copied once, into the chunk buffer, which is
-    pushed only once more data follows it (the last chunk must be marked final). ``push`` gets
-    a view of the buffer, valid only during the call.
+    Records are laid out in one buffer of ``batch_chunks`` chunks, handed to ``seal`` a whole
+    batch at a time once more data follows it (the last chunk must be marked last); ``seal``
+    gets a view of the buffer, valid only during the call. Every byte of a part is copied
+    once, into the buffer, or read straight into it from a plain file (add_stream), so
+    memory stays at one batch and one record.
     """
 
-    def __init__(self, push: Callable[[memoryview, bool], None]) -> None:
-        self._push = push
-        self._chunk = bytearray(CHUNK_SIZE)
-        self._view = memoryview(self._chunk)
+    def __init__(self, seal: Callable[[memoryview, bool], None], batch_chunks: int = 1) -> None:
+        self._seal = seal
+        self._limit = batch_chunks * CHUNK_SIZE
+        # Beyond the batch: room for one record read straight in while the batch is not full.
+        self._buffer = memoryview(bytearray(self._limit + _HEAD_BYTES + framing.MAX_DATA))
         self._fill = 0
         self._content_length = 0
         self._part_size: int | None = None
@@ -50,29 +56,41 @@ class RecordWriter:
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._part_size is None:
             raise ValueError("begin a part before writing data")
+        buffer, limit, fill = self._buffer, self._limit, self._fill
+        size = len(data)
+        if type(data) is bytes and 0 < size <= framing.MAX_DATA and fill + size < limit:
+            # One record that fits in the batch (most writes): its head and one copy.
+            buffer[fill : fill + _HEAD_BYTES] = (
+                _FULL_DATA_HEAD
+                if size == framing.MAX_DATA
+                else framing.RECORD_HEAD.pack(framing.DATA, size)
+            )
+            fill += _HEAD_BYTES
+            buffer[fill : fill + size] = data
+            self._fill = fill + size
+            self._content_length += size + _HEAD_BYTES
+            self._part_size += size
+            return
         view = memoryview(data).cast("B")
         size = len(view)
-        # The loop the bulk of every envelope goes through, written out flat: per chunk, one
-        # copy into the buffer and one push, with no calls in between.
-        buffer, push, fill = self._view, self._push, self._fill
+        # The loop the bulk of every envelope goes through, written out flat: per record, a
+        # head and one copy (two where the batch ends inside it), with no calls in between.
         start = 0
         while start < size:
             end = start + framing.MAX_DATA if size - start > framing.MAX_DATA else size
-            if fill > CHUNK_SIZE - _HEAD_BYTES:  # the record head straddles two chunks
-                self._fill = fill
-                self._append(framing.RECORD_HEAD.pack(framing.DATA, end - start))
-                fill = self._fill
-            else:
-                head = _FULL_DATA_HEAD if end - start == framing.MAX_DATA else None
-                buffer[fill : fill + _HEAD_BYTES] = head or framing.RECORD_HEAD.pack(
-                    framing.DATA, end - start
-                )
-                fill += _HEAD_BYTES
+            if fill >= limit:
+                fill = self._flush(fill)
+            # A head may run past the batch's end into the spare room; _flush moves it on.
+            buffer[fill : fill + _HEAD_BYTES] = (
+                _FULL_DATA_HEAD
+                if end - start == framing.MAX_DATA
+                else framing.RECORD_HEAD.pack(framing.DATA, end - start)
+            )
+            fill += _HEAD_BYTES
             while start < end:
-                if fill == CHUNK_SIZE:
-                    push(buffer, False)
-                    fill = 0
-                take = CHUNK_SIZE - fill if end - start > CHUNK_SIZE - fill else end - start
+                if fill >= limit:
+                    fill = self._flush(fill)
+                take = limit - fill if end - start > limit - fill else end - start
                 buffer[fill : fill + take] = view[start : start + take]
                 fill += take
                 start += take
@@ -92,10 +110,41 @@ class RecordWriter:
         self.end_part()
 
     def add_stream(self, info: PartInfo, content: BinaryIO) -> None:
+        """A part read from ``content`` a record (MAX_DATA bytes) per call, as its ``read``
+        returns them; a plain file or BytesIO is read with ``readinto`` straight into the
+        buffer, which gives the same records. Any other source goes through its own
+        ``read``, so a wrapper that counts or hashes what it passes on sees every byte."""
         self.begin_part(info)
-        while block := content.read(CHUNK_SIZE):
-            self.write(block)
+        if type(content) in PLAIN_READERS:
+            self._read_records(content)
+        else:
+            while block := content.read(framing.MAX_DATA):
+                self.write(block)
         self.end_part()
+
+    def _read_records(self, content: BinaryIO) -> None:
+        buffer, limit, fill = self._buffer, self._limit, self._fill
+        size = records = 0
+        while True:
+            if fill >= limit:
+                fill = self._flush(fill)
+            got = content.readinto(
+                buffer[fill + _HEAD_BYTES : fill + _HEAD_BYTES + framing.MAX_DATA]
+            )
+            if not got:
+                break
+            buffer[fill : fill + _HEAD_BYTES] = (
+                _FULL_DATA_HEAD
+                if got == framing.MAX_DATA
+                else framing.RECORD_HEAD.pack(framing.DATA, got)
+            )
+            fill += _HEAD_BYTES + got
+            size += got
+            records += 1
+        self._fill = fill
+        self._content_length += size + _HEAD_BYTES * records
+        assert self._part_size is not None
+        self._part_size += size
 
     def close(self, trailer: Mapping[str, Any] | None = None) -> None:
         """Writes CLOSE (with the trailer), the padding and the final chunk."""
@@ -108,7 +157,7 @@ class RecordWriter:
             step = min(padding, CHUNK_SIZE)
             self._append(_ZEROS[:step])
             padding -= step
-        self._push(self._view[: self._fill], True)
+        self._seal(self._buffer[: self._fill], True)
         self._fill = 0
         self.finished = True
 
@@ -116,25 +165,30 @@ class RecordWriter:
         if self.finished:
             raise ValueError("this envelope is already finished")
 
+    def _flush(self, fill: int) -> int:
+        """Seals the full batch (more data follows it: the caller is about to add some) and
+        moves what lies beyond it to the front; returns the new fill."""
+        limit = self._limit
+        while fill >= limit:
+            self._seal(self._buffer[:limit], False)
+            fill -= limit
+            self._buffer[:fill] = self._buffer[limit : limit + fill]
+        return fill
+
     def _emit(self, data: bytes | memoryview) -> None:
         self._content_length += len(data)
         self._append(data)
 
     def _append(self, data: bytes | memoryview) -> None:
-        size = len(data)
-        fill = self._fill
-        if fill + size <= CHUNK_SIZE:
-            self._view[fill : fill + size] = data
-            self._fill = fill + size
-            return
         view = memoryview(data)
+        size = len(view)
+        limit, fill = self._limit, self._fill
         position = 0
         while position < size:
-            if fill == CHUNK_SIZE:
-                self._push(self._view, False)
-                fill = 0
-            take = min(CHUNK_SIZE - fill, size - position)
-            self._view[fill : fill + take] = view[position : position + take]
+            if fill >= limit:
+                fill = self._flush(fill)
+            take = min(limit - fill, size - position)
+            self._buffer[fill : fill + take] = view[position : position + take]
             fill += take
             position += take
         self._fill = fill
