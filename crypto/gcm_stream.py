@@ -62,16 +62,12 @@ class ChunkSealer:
         size = len(plaintext)
         count = -(-size // CHUNK_SIZE) or 1
         index = self._index
-        if self._ended or index + count > _MAX_INDEX or count > len(self._slots):
-            raise ValueError(
-                "the last chunk is already sealed"
-                if self._ended
-                else "too many chunks"
-                if index + count > _MAX_INDEX
-                else "more chunks than a batch holds"
-            )
-        if size % CHUNK_SIZE and not last:
-            raise ValueError("only the last chunk may be short")
+        if self._ended:
+            raise ValueError("the last chunk is already sealed")
+        if index + count > _MAX_INDEX:
+            raise ValueError("too many chunks")
+        if count > len(self._slots) or (size % CHUNK_SIZE and not last):
+            raise ValueError("a batch holds at most SEAL_BATCH chunks, only the last one short")
         self._index = index + count
         self._ended = last
         encrypt_into, slots = self._encrypt_into, self._slots

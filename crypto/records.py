@@ -24,6 +24,14 @@ _FULL_DATA_HEAD = framing.RECORD_HEAD.pack(framing.DATA, framing.MAX_DATA)
 PLAIN_READERS = (io.BufferedReader, io.BufferedRandom, io.BytesIO, io.FileIO)
 
 
+def _data_head(size: int) -> bytes:
+    return (
+        _FULL_DATA_HEAD
+        if size == framing.MAX_DATA
+        else framing.RECORD_HEAD.pack(framing.DATA, size)
+    )
+
+
 class RecordWriter:
     """Turns parts into records, cut into chunks of CHUNK_SIZE for ``seal(chunks, last)``.
 
@@ -56,36 +64,18 @@ class RecordWriter:
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._part_size is None:
             raise ValueError("begin a part before writing data")
-        buffer, limit, fill = self._buffer, self._limit, self._fill
-        size = len(data)
-        if type(data) is bytes and 0 < size <= framing.MAX_DATA and fill + size < limit:
-            # One record that fits in the batch (most writes): its head and one copy.
-            buffer[fill : fill + _HEAD_BYTES] = (
-                _FULL_DATA_HEAD
-                if size == framing.MAX_DATA
-                else framing.RECORD_HEAD.pack(framing.DATA, size)
-            )
-            fill += _HEAD_BYTES
-            buffer[fill : fill + size] = data
-            self._fill = fill + size
-            self._content_length += size + _HEAD_BYTES
-            self._part_size += size
-            return
         view = memoryview(data).cast("B")
         size = len(view)
         # The loop the bulk of every envelope goes through, written out flat: per record, a
-        # head and one copy (two where the batch ends inside it), with no calls in between.
+        # head and one copy (two where the batch ends inside it).
+        buffer, limit, fill = self._buffer, self._limit, self._fill
         start = 0
         while start < size:
             end = start + framing.MAX_DATA if size - start > framing.MAX_DATA else size
             if fill >= limit:
                 fill = self._flush(fill)
             # A head may run past the batch's end into the spare room; _flush moves it on.
-            buffer[fill : fill + _HEAD_BYTES] = (
-                _FULL_DATA_HEAD
-                if end - start == framing.MAX_DATA
-                else framing.RECORD_HEAD.pack(framing.DATA, end - start)
-            )
+            buffer[fill : fill + _HEAD_BYTES] = _data_head(end - start)
             fill += _HEAD_BYTES
             while start < end:
                 if fill >= limit:
@@ -133,11 +123,7 @@ class RecordWriter:
             )
             if not got:
                 break
-            buffer[fill : fill + _HEAD_BYTES] = (
-                _FULL_DATA_HEAD
-                if got == framing.MAX_DATA
-                else framing.RECORD_HEAD.pack(framing.DATA, got)
-            )
+            buffer[fill : fill + _HEAD_BYTES] = _data_head(got)
             fill += _HEAD_BYTES + got
             size += got
             records += 1
