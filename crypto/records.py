@@ -39,7 +39,10 @@ class RecordWriter:
     batch at a time once more data follows it (the last chunk must be marked last); ``seal``
     gets a view of the buffer, valid only during the call. Every byte of a part is copied
     once, into the buffer, or read straight into it from a plain file (add_stream), so
-    memory stays at one batch and one record.
+    memory stays at one batch and one record. The copy of written data cannot be avoided:
+    every chunk holds part of a record head (records are 5 bytes longer than chunks), so no
+    chunk is ever a contiguous piece of the caller's bytes, and AES-GCM in one call (pyca's
+    AESGCM) takes one contiguous plaintext.
     """
 
     def __init__(self, seal: Callable[[memoryview, bool], None], batch_chunks: int = 1) -> None:
