@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crypto import Identity, MemorySink, PartInfo, Sealer, gcm_stream, open_envelope
+from crypto import CHUNK_SIZE, Identity, MemorySink, PartInfo, Sealer, gcm_stream, open_envelope
 from crypto.framing import BEGIN, CLOSE, DATA, END, MAX_DATA, record
 from crypto.padding import padded_length
 from crypto.records import RecordWriter
@@ -143,3 +143,23 @@ def test_both_versions_open_what_every_path_sealed(batch: int, version: int) -> 
         opened = open_envelope(io.BytesIO(out.getvalue()), [alice], MemorySink())
         assert opened.files[0].data == CONTENT and opened.message
         assert opened.message.data == b"after"
+
+
+def test_the_chunk_sealer_uses_each_index_once_and_refuses_misuse() -> None:
+    written: list[bytes] = []
+    sealer = gcm_stream.ChunkSealer(bytes(32), lambda sealed: written.append(bytes(sealed)))
+    whole = memoryview(CONTENT[: 2 * CHUNK_SIZE])
+    sealer.seal(whole, False)
+    with pytest.raises(ValueError, match="only the last one short"):
+        sealer.seal(whole[:100], False)
+    with pytest.raises(ValueError, match="at most SEAL_BATCH"):
+        sealer.seal(memoryview(bytes((gcm_stream.SEAL_BATCH + 1) * CHUNK_SIZE)), False)
+    sealer.seal(whole[:100], True)
+    with pytest.raises(ValueError, match="already sealed"):
+        sealer.seal(whole[:100], True)
+    sealed = b"".join(written)
+    opener = gcm_stream.ChunkOpener(bytes(32))
+    size = gcm_stream.SEALED_CHUNK_SIZE
+    pieces = [sealed[i : i + size] for i in range(0, len(sealed), size)]
+    opened = [opener.open(i, p, i == len(pieces) - 1).tobytes() for i, p in enumerate(pieces)]
+    assert opened == [CONTENT[:CHUNK_SIZE], CONTENT[CHUNK_SIZE : 2 * CHUNK_SIZE], CONTENT[:100]]
