@@ -181,6 +181,43 @@ def test_starts_that_send_nothing_hold_nothing(make) -> None:  # type: ignore[no
     assert post_form(intake.client, "a text").status_code == 200
 
 
+def test_a_large_no_js_post_is_charged_in_steps_never_ahead_of_what_arrived(
+    make, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A 3 MiB post sealed to a file: charged a mebibyte at a time (not per write), each
+    charge before its bytes are written, and never more than the body received so far seals
+    to, plus at most the one write that needs it."""
+    from crypto.gcm_stream import SEAL_BATCH, SEALED_CHUNK_SIZE
+    from intake import nojs
+
+    intake = make(MAX_SUBMISSION_BYTES=8 * MIB)
+    store = store_of(intake)
+    received = [0]
+    charged: list[int] = []
+    original_read, original_charge = nojs._read, store.charge
+
+    def read(stream):  # type: ignore[no-untyped-def]
+        block = original_read(stream)
+        received[0] += len(block)
+        return block
+
+    def charge(upload_id: str, n: int, small: bool) -> None:
+        original_charge(upload_id, n, small)
+        charged.append(n)
+        arrived = received[0] + received[0] // nojs.EXPANSION
+        assert sum(charged) <= arrived + SEAL_BATCH * SEALED_CHUNK_SIZE, (charged, received)
+
+    monkeypatch.setattr(nojs, "_read", read)
+    monkeypatch.setattr(store, "charge", charge)
+    size = 3 * MIB
+    files = [("big.bin", "application/octet-stream", b"z" * size)]
+    assert post_form(intake.client, "big", files).status_code == 200
+    # The header (written before the body is read), a mebibyte at a time as the reads grow,
+    # the padding: not one per write (a dozen).
+    assert sum(charged) >= size and len(charged) <= size // nojs.WRITE_BYTES + 3, charged
+    assert store.ledger().unfinished_large == 0
+
+
 # --- atomic across threads, and the disk reserve before every write ----------------------------
 
 
