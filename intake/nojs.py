@@ -216,7 +216,7 @@ def _seal_parts(
     beginning into ``typed``; True if it held a message or a file."""
     codename = typed.codename
     decoder = MultipartDecoder(boundary, MAX_DECODER_BUFFER, max_parts=MAX_PARTS)
-    block = b""
+    block = memoryview(b"")  # slices of a view: the decoder copies them, nothing else does
     fed = 0  # how much of ``block`` the decoder has had
     sealing = False  # inside a part that goes into the envelope
     in_part = False
@@ -228,7 +228,7 @@ def _seal_parts(
         event = decoder.next_event()
         if isinstance(event, NeedData):
             if fed == len(block):
-                block, fed = _read(stream), 0
+                block, fed = memoryview(_read(stream)), 0
                 typed.received += len(block)
                 typed.body.update(block)
                 if typed.received > limit:

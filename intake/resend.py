@@ -63,7 +63,7 @@ class BodyHash:
         self.usable = BROWSER_BOUNDARY.fullmatch(boundary) is not None
         self._hash = hashlib.sha256()
 
-    def update(self, block: bytes) -> None:
+    def update(self, block: bytes | memoryview) -> None:
         if self.usable:
             self._hash.update(block)
 
