@@ -410,3 +410,35 @@ def test_texts_stored_at_once_share_one_commit_and_never_cross_the_budget(make) 
     assert all(getattr(r, "code", None) == "storage-full" for r in results if r not in stored)
     assert len(intake.files("blobs")) == room and intake.counts() == (room, 0)
     assert store.used_bytes() == 10 * MIB
+
+
+def test_a_batch_finishing_uploads_forgets_them_at_once_and_refuses_only_the_gone_one(
+    make,
+) -> None:  # type: ignore[no-untyped-def]
+    """Two uploads in progress finish in one group commit; one of them expired meanwhile (its
+    row is gone). The other is stored and its charge moves from unfinished to stored; the
+    gone one hears not-found and changes nothing."""
+    from intake.db import this_hour
+    from intake.errors import IntakeError
+    from intake.storage import _Entry
+
+    intake = make()
+    store = store_of(intake)
+    envelope = seal([intake.public_key], "hello")
+    ids = []
+    for _ in range(2):
+        upload_id = start(intake, len(envelope)).json["id"]
+        assert put(intake, upload_id, 0, envelope[:100]).status_code == 200
+        ids.append(store.find_upload(upload_id).id)
+    kept, gone = ids
+    store.discard_upload(gone)
+    assert store.ledger().unfinished_count == 1
+    hour = this_hour()
+    results = store._register(
+        [_Entry("a" * 26, 100, hour, upload=gone), _Entry("b" * 26, 100, hour, upload=kept)]
+    )
+    assert isinstance(results[0], IntakeError) and results[0].code == "not-found"
+    assert results[1] is None
+    ledger = store.ledger()
+    assert (ledger.unfinished_count, ledger.unfinished_small, ledger.unfinished_large) == (0, 0, 0)
+    assert ledger.stored == 100 and intake.counts() == (1, 0)
