@@ -4,9 +4,9 @@ in one pass on two threads: read and hash, then decrypt and write.
 SpanReader reads an envelope's bytes straight from the bundle file with ``os.pread``, each
 read landing in one new bytes object; CheckedReader hashes them as they pass. For a large
 envelope, Prefetcher does that reading and hashing in a second thread (libsodium, hashlib and
-file I/O all release the GIL) and reads exactly where the envelope's own structure is cut —
-the header, then each sealed chunk — so the decrypting thread gets every chunk ready to use.
-Memory stays bounded by the queue (about ``DEPTH`` MiB).
+file I/O all release the GIL) and reads where the envelope's own structure is cut — the
+header, then ``BATCH`` sealed chunks at a time, handed over cut into chunks — so the decrypting
+thread gets every chunk ready to use. Memory stays bounded by the queue (about ``DEPTH`` MiB).
 
 VerifiedSink commits the DirectorySink only once the FINAL chunk verified (open_envelope calls
 commit only then) and the envelope's bytes matched the manifest's hash. (Writing from a third
@@ -24,7 +24,13 @@ from collections.abc import Callable
 
 from crypto import Contents, DirectorySink, PartInfo
 from crypto.bundle import CheckedReader
-from crypto.envelope import PREAMBLE_BYTES, SEALED_CHUNK_SIZE, header_length_from, sealed_chunk_size
+from crypto.envelope import (
+    MAGIC,
+    PREAMBLE_BYTES,
+    SEALED_CHUNK_SIZE,
+    header_length_from,
+    sealed_chunk_size,
+)
 
 BATCH = 16  # sealed chunks per hand-over between the threads: about 1 MiB
 DEPTH = 8
@@ -66,19 +72,24 @@ class Prefetcher:
         try:
             pieces = [self._reader.read(PREAMBLE_BYTES)]
             header_bytes = header_length_from(pieces[0])
-            chunk_bytes = SEALED_CHUNK_SIZE
+            chunk_bytes, version = SEALED_CHUNK_SIZE, 1
             if header_bytes > PREAMBLE_BYTES:
                 pieces.append(self._reader.read(header_bytes - PREAMBLE_BYTES))
-                chunk_bytes = sealed_chunk_size(pieces[0][8])
+                version = pieces[0][len(MAGIC)]
+                chunk_bytes = sealed_chunk_size(version)
             while not self._stop.is_set():
-                chunk = self._reader.read(chunk_bytes)
-                if not chunk:
+                # One read and one hash update per batch: each hands the GIL back and must
+                # win it again from the decrypting thread, which per chunk cost more than
+                # the reading and hashing. Version 2 takes views of the batch; libsodium
+                # (version 1) takes only bytes, so there each chunk is its own copy.
+                read = self._reader.read(chunk_bytes * BATCH)
+                block = memoryview(read) if version == 2 else read
+                pieces.extend(block[i : i + chunk_bytes] for i in range(0, len(read), chunk_bytes))
+                if len(read) < chunk_bytes * BATCH:
                     self._queue.put([*pieces, b""])
                     return
-                pieces.append(chunk)
-                if len(pieces) >= BATCH:
-                    self._queue.put(pieces)
-                    pieces = []
+                self._queue.put(pieces)
+                pieces = []
         except BaseException as exc:  # handed to the decrypting thread, which re-raises it
             self._queue.put(exc)
 

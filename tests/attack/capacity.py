@@ -89,7 +89,10 @@ def text_flood(stack: Stack, until: float, log: AttackLog) -> None:
             if wait > 0:
                 time.sleep(wait)  # the circuit's allowed pace, not a synchronisation
             try:
-                reply = client.submit_nojs(f"{canary} {n} {sent}: a short, valid text", [])
+                # a browser's boundary: each text is also remembered against a resend
+                reply = client.submit_nojs(
+                    f"{canary} {n} {sent}: a short, valid text", [], browser=True
+                )
                 log.count(reply.status)
             except (OSError, http.client.HTTPException):
                 log.count("error")

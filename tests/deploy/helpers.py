@@ -170,9 +170,11 @@ class Client:
         finally:
             connection.close()
 
-    def submit_nojs(self, message: str, files: Sequence[tuple[str, str, bytes]]) -> Reply:
+    def submit_nojs(
+        self, message: str, files: Sequence[tuple[str, str, bytes]], browser: bool = False
+    ) -> Reply:
         """The plain HTML form's POST (no JavaScript): the server seals it as it streams in."""
-        body, content_type = multipart({"message": message}, files)
+        body, content_type = multipart({"message": message}, files, browser)
         return self.request("POST", "/submit?lang=en", body, {"Content-Type": content_type})
 
     def upload_envelope(self, envelope: bytes, chunk_bytes: int = 256 * 1024) -> Reply:
@@ -207,9 +209,15 @@ def _json(body: bytes) -> dict[str, object]:
 
 
 def multipart(
-    fields: Mapping[str, str], files: Sequence[tuple[str, str, bytes]]
+    fields: Mapping[str, str], files: Sequence[tuple[str, str, bytes]], browser: bool = False
 ) -> tuple[bytes, str]:
-    boundary = "sealdrop-" + secrets.token_hex(12)
+    """A form post's body and type; ``browser``: with a boundary as Firefox makes it, so the
+    server remembers the post against a resend (intake/resend.py)."""
+    boundary = (
+        "----geckoformboundary" + secrets.token_hex(16)
+        if browser
+        else "sealdrop-" + secrets.token_hex(12)
+    )
     out = io.BytesIO()
     for name, value in fields.items():
         out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from intake import assets
-from intake.check import check_assets
+from intake.check_keys import check_assets
 
 
 @pytest.fixture

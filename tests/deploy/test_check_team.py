@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from crypto import Identity
 from crypto.team import Member, team_file_text
-from intake.check import check_team
+from intake.check_keys import check_team
 from intake.check import command as check_command
 
 from .helpers import make_deployment

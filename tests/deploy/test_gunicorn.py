@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.check import load_gunicorn_settings
+from intake.check_gunicorn import load_gunicorn_settings
 
 from .helpers import GUNICORN_CONF, Client, Deployment, gunicorn, make_deployment
 

@@ -48,9 +48,10 @@ def seal(
     message: str = "",
     files: list[tuple[str, str, bytes]] | None = None,
     fields: dict[str, str] | None = None,
+    version: int = 2,
 ) -> bytes:
     out = io.BytesIO()
-    with Sealer(out, recipients) as sealer:
+    with Sealer(out, recipients, version=version) as sealer:
         if message:
             sealer.add_message(message)
         for name, value in (fields or {}).items():

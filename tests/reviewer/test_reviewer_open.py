@@ -211,10 +211,13 @@ def test_a_damaged_small_submission_writes_no_plaintext_at_all(
     assert Vault(vault).ids() == []
 
 
-def test_a_submission_over_the_small_limit_is_streamed_whole(cli, tmp_path, keys, vault):
-    big = os.urandom(opening.SMALL + 300_000)
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_submission_over_the_small_limit_is_streamed_whole(cli, tmp_path, keys, vault, version):
+    big = os.urandom(opening.SMALL + 300_000)  # more chunks than the reading thread's batch
     path = tmp_path / "b.tar"
-    envelope = seal([keys.public], "see attached", [("scan.tiff", "image/tiff", big)])
+    envelope = seal(
+        [keys.public], "see attached", [("scan.tiff", "image/tiff", big)], version=version
+    )
     write_bundle(path, {"big": envelope})
     result = opened(cli, path, keys)
     assert result.exit_code == 0, result.output

@@ -10,7 +10,7 @@ from crypto import Identity
 from crypto.signing import SigningKey
 from crypto.team import Member, Signer
 from intake import assets
-from intake.check import check_statement
+from intake.check_keys import check_statement
 from intake.config import load
 from intake.deployment import FILE_NAME
 
