@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from crypto import Identity
 from crypto.team import Member, team_file_text
-from intake.check_keys import check_team
 from intake.check import command as check_command
+from intake.check_keys import check_team
 
 from .helpers import make_deployment
 
