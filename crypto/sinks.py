@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,7 +75,72 @@ class MemorySink:
 WRITEBACK_STEP = 8 << 20
 WRITE_BYTES = 1 << 20
 SMALL_BUFFER_BYTES = 64 << 10
+WRITER_BUFFERS = 3  # one being filled, two with the writing thread: 3 MiB at most
 _START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None)
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+class _PartWriter:
+    """Writes one large part's whole MiBs from a thread of its own, so that the thread that
+    decrypts never waits for the kernel. os.write and posix_fadvise release the GIL, so on two
+    cores this runs beside decryption and hashing; the buffers come back to the filling thread
+    once written (at most WRITER_BUFFERS MiB in flight).
+
+    Every WRITEBACK_STEP bytes the kernel is asked to start writing what came before
+    (posix_fadvise DONTNEED starts writeback without waiting, and lets the page cache drop
+    what is already on disk), so the disk works while the next chunks decrypt and the one
+    fsync at the end has little left. A failed write (a full disk) is raised in the filling
+    thread at its next hand-over, or by ``finish``."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._full: queue.SimpleQueue[tuple[memoryview, int] | None] = queue.SimpleQueue()
+        self._free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
+        for _ in range(WRITER_BUFFERS):
+            self._free.put(memoryview(bytearray(WRITE_BYTES)))
+        self._error: BaseException | None = None
+        self._written = self._kicked = 0
+        self._thread = threading.Thread(target=self._run, name="sealdrop-writer", daemon=True)
+        self._thread.start()
+
+    def buffer(self) -> memoryview:
+        """An empty MiB to fill (waits while every buffer is with the writing thread)."""
+        buffer = self._free.get()
+        if self._error is not None:
+            raise self._error
+        return buffer
+
+    def submit(self, buffer: memoryview, fill: int) -> None:
+        self._full.put((buffer, fill))
+
+    def finish(self) -> None:
+        """Waits until everything submitted is written; raises what a write raised."""
+        self._full.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (item := self._full.get()) is not None:
+            buffer, fill = item
+            try:
+                if self._error is None:
+                    _write_all(self._fd, buffer[:fill])
+                    self._kick(fill)
+            except BaseException as exc:  # raised again in the filling thread
+                self._error = exc
+            finally:
+                self._free.put(buffer)
+
+    def _kick(self, written: int) -> None:
+        self._written += written
+        if self._written - self._kicked >= WRITEBACK_STEP and _START_WRITEBACK is not None:
+            os.posix_fadvise(self._fd, self._kicked, self._written - self._kicked, _START_WRITEBACK)
+            self._kicked = self._written
 
 
 class DirectorySink:
@@ -83,10 +151,7 @@ class DirectorySink:
     Each file is fsynced once. What arrives (pieces of chunks, cut wherever records are) is
     gathered and handed to the kernel in whole MiBs at MiB offsets: the kernel's page cache
     does much less work per byte for large aligned writes than for two unaligned ones per
-    chunk. Every WRITEBACK_STEP bytes the kernel is asked to start writing what came before
-    (posix_fadvise DONTNEED starts writeback without waiting, and lets the page cache drop
-    what is already on disk), so the disk works while the next chunks decrypt and the one
-    fsync at the end has little left.
+    chunk. A part larger than a MiB is written by a _PartWriter, beside the decryption.
     """
 
     def __init__(self, destination: str | Path) -> None:
@@ -104,13 +169,12 @@ class DirectorySink:
         self._buffer = memoryview(bytearray(SMALL_BUFFER_BYTES))
         self._fill = 0
         self._count = 0
-        self._written = 0
-        self._kicked = 0
+        self._writer: _PartWriter | None = None
 
     def begin_part(self, info: PartInfo) -> None:
         path = self._workdir / f"part-{self._count:03d}"
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        self._fill = self._written = self._kicked = 0
+        self._fill = 0
 
     def write(self, data: memoryview) -> None:
         size, fill = len(data), self._fill
@@ -118,8 +182,10 @@ class DirectorySink:
             self._buffer[fill : fill + size] = data
             self._fill = fill + size
             return
-        if len(self._buffer) < WRITE_BYTES:  # a large part after all: gather whole MiBs
-            larger = memoryview(bytearray(WRITE_BYTES))
+        if self._writer is None:  # a large part after all: gather whole MiBs for a writer
+            assert self._fd is not None
+            self._writer = _PartWriter(self._fd)
+            larger = self._writer.buffer()
             larger[:fill] = self._buffer[:fill]
             self._buffer = larger
         view = memoryview(data)
@@ -129,26 +195,23 @@ class DirectorySink:
             self._fill += take
             view = view[take:]
             if self._fill == WRITE_BYTES:
-                self._flush()
+                self._writer.submit(self._buffer, self._fill)
+                self._buffer, self._fill = self._writer.buffer(), 0
 
     def end_part(self, size: int) -> None:
         assert self._fd is not None
-        self._flush()
+        if self._writer is not None:
+            self._writer.submit(self._buffer, self._fill)
+            writer, self._writer = self._writer, None
+            self._buffer = memoryview(bytearray(SMALL_BUFFER_BYTES))
+            writer.finish()
+        else:
+            _write_all(self._fd, self._buffer[: self._fill])
+        self._fill = 0
         os.fsync(self._fd)
         os.close(self._fd)
         self._fd = None
         self._count += 1
-
-    def _flush(self) -> None:
-        assert self._fd is not None
-        pending = self._buffer[: self._fill]
-        while pending:
-            pending = pending[os.write(self._fd, pending) :]
-        self._written += self._fill
-        self._fill = 0
-        if self._written - self._kicked >= WRITEBACK_STEP and _START_WRITEBACK is not None:
-            os.posix_fadvise(self._fd, self._kicked, self._written - self._kicked, _START_WRITEBACK)
-            self._kicked = self._written
 
     def commit(self, contents: Contents) -> None:
         for index, part in enumerate(contents.parts):
@@ -178,6 +241,10 @@ class DirectorySink:
         fsync_dir(self.destination.parent)
 
     def discard(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            with contextlib.suppress(Exception):  # the envelope failed: nothing of it is kept
+                writer.finish()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

@@ -9,8 +9,8 @@ header, then ``BATCH`` sealed chunks at a time, handed over cut into chunks — 
 thread gets every chunk ready to use. Memory stays bounded by the queue (about ``DEPTH`` MiB).
 
 VerifiedSink commits the DirectorySink only once the FINAL chunk verified (open_envelope calls
-commit only then) and the envelope's bytes matched the manifest's hash. (Writing from a third
-thread as well was measured: more CPU, no gain in time on a two-core machine.)
+commit only then) and the envelope's bytes matched the manifest's hash. The sink writes a
+large part from a third thread (crypto/sinks.py), which mostly waits in the kernel.
 """
 
 from __future__ import annotations
