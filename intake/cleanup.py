@@ -168,7 +168,7 @@ class Cleanup:
                         path.unlink()
                     taken.append(upload_id)
             with self.engine.begin() as connection:
-                count += ledger.forget_uploads(connection, taken)
+                count += len(ledger.forget_uploads(connection, taken))
             if len(stale) < EXPIRY_BATCH:
                 break
         if count:

@@ -134,15 +134,16 @@ def recount(engine: Engine) -> None:
         )
 
 
-def forget_uploads(connection: Connection, upload_ids: Sequence[str]) -> int:
-    """Deletes uploads' rows and gives their charges back to the ledger (one UPDATE);
-    returns how many were still there."""
+def forget_uploads(connection: Connection, upload_ids: Sequence[str]) -> set[str]:
+    """Deletes uploads' rows, then gives their charges back to the ledger (one UPDATE): the
+    order every transaction takes rows in (uploads, then the ledger). Returns the ids that
+    were still there."""
     if not upload_ids:
-        return 0
+        return set()
     rows = connection.execute(
         delete(Upload)
         .where(Upload.id.in_(sorted(upload_ids)))
-        .returning(Upload.received, Upload.small)
+        .returning(Upload.id, Upload.received, Upload.small)
     ).all()
     if rows:
         small = sum(row.received for row in rows if row.small)
@@ -154,4 +155,4 @@ def forget_uploads(connection: Connection, upload_ids: Sequence[str]) -> int:
                 unfinished_count=Ledger.unfinished_count - len(rows),
             )
         )
-    return len(rows)
+    return {row.id for row in rows}

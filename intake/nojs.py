@@ -25,17 +25,21 @@ from .codenames import SubmissionCodename, submission_codename
 from .config import SMALL_ENVELOPE_BYTES
 from .errors import IntakeError, Kept, malformed, too_large
 from .fairness import MAX_READ_PIECE, StreamGuard, held_by_front, socket_closer
+from .files import write_all
 from .resend import BodyHash
 from .storage import Store, blur_time
 
 # The body is read in pieces as large as the rate watch allows (intake/fairness.py), and fed
 # to the decoder in slices that its buffer limit allows.
 READ_BYTES = MAX_READ_PIECE
-FEED_BYTES = 64 * 1024
-# Ciphertext is written (and charged, one database transaction) a mebibyte at a time.
+FEED_BYTES = 256 * 1024
+# Ciphertext is charged (one database transaction) a mebibyte at a time.
 WRITE_BYTES = 1 << 20
-# A part's headers, or junk before the first boundary, may not exceed this much buffering.
-MAX_DECODER_BUFFER = 256 * 1024
+EXPANSION = 1024
+# A part's headers, or junk before the first boundary, may not exceed this much buffering
+# (the decoder refuses a slice that would take its buffer beyond MAX_DECODER_BUFFER).
+MAX_HEADER_BYTES = 256 * 1024
+MAX_DECODER_BUFFER = MAX_HEADER_BYTES + FEED_BYTES
 MAX_PARTS = 10_000
 MESSAGE_FIELD = "message"
 FILES_FIELD = "attachments"
@@ -47,31 +51,39 @@ MAX_KEPT_MESSAGE_BYTES = 256 * 1024
 
 
 class _ChargingWriter:
-    """Where the Sealer writes: ciphertext is gathered up to WRITE_BYTES, and each write is
-    charged to the upload's row in the ledger (which checks the budget, its shares and the
-    disk reserve) before it reaches the file. Only bytes already received are charged."""
+    """Where the Sealer writes: each batch of ciphertext goes straight to the file, after the
+    upload's row in the ledger was charged for it (which checks the budget, its shares and
+    the disk reserve). Charges come in steps of up to WRITE_BYTES (one database transaction
+    each), ahead of the writes but never beyond what the body bytes received so far
+    (``received``) seal to, unless the ciphertext itself is: a post reserves no more than
+    it sends. What is charged
+    but not written is given back when the upload is published or forgotten."""
 
-    def __init__(self, out: BinaryIO, store: Store, upload_id: str) -> None:
-        self._out = out
+    def __init__(
+        self, out: BinaryIO, store: Store, upload_id: str, received: Callable[[], int]
+    ) -> None:
+        self._fd = out.fileno()
         self._store = store
         self._upload_id = upload_id
-        self._pending = bytearray()
+        self._received = received
+        self.charged = 0
         self.written = 0
 
-    def write(self, data: bytes) -> int:
-        self._pending += data
-        if len(self._pending) >= WRITE_BYTES:
-            self.flush()
-        return len(data)
-
-    def flush(self) -> None:
-        if not self._pending:
-            return
-        self._store.charge(self._upload_id, len(self._pending), small=False)
-        self._out.write(self._pending)
-        self.written += len(self._pending)
-        self._pending.clear()
-        blur_time(self._out.fileno())
+    def write(self, data: bytes | memoryview) -> int:
+        n = len(data)
+        if self.written + n > self.charged:
+            needed = self.written + n - self.charged
+            # What the bytes received so far seal to: each 64 KiB chunk adds a 16-byte tag
+            # and a 5-byte record head, less than 1/1024 (the padding is charged as written).
+            received = self._received()
+            ceiling = received + received // EXPANSION
+            step = max(needed, min(WRITE_BYTES, ceiling - self.charged))
+            self._store.charge(self._upload_id, step, small=False)
+            self.charged += step
+        write_all(self._fd, data)
+        self.written += n
+        blur_time(self._fd)
+        return n
 
 
 def receive(
@@ -110,6 +122,7 @@ class _Typed:
         self.message = bytearray()
         self.codename = bytearray()
         self.body = BodyHash(b"")
+        self.received = 0  # bytes of the body read so far
 
     def kept(self) -> Kept:
         return Kept(
@@ -166,9 +179,8 @@ def _receive(
         return codename
     store.maybe_cleanup_expired_uploads()  # idle uploads give their share back
     with store.nojs_upload(small, declared) as (upload_id, path, handle):
-        out = _ChargingWriter(handle, store, upload_id)
+        out = _ChargingWriter(handle, store, upload_id, lambda: typed.received)
         codename = _seal(Sealer(out, keys), stream, boundary, limit, typed)  # type: ignore[arg-type]
-        out.flush()
         if before_publish is not None:
             before_publish(typed.body)
         store.publish(path, handle, out.written, upload_id=upload_id)
@@ -204,8 +216,7 @@ def _seal_parts(
     beginning into ``typed``; True if it held a message or a file."""
     codename = typed.codename
     decoder = MultipartDecoder(boundary, MAX_DECODER_BUFFER, max_parts=MAX_PARTS)
-    received = 0
-    block = b""
+    block = memoryview(b"")  # slices of a view: the decoder copies them, nothing else does
     fed = 0  # how much of ``block`` the decoder has had
     sealing = False  # inside a part that goes into the envelope
     in_part = False
@@ -217,10 +228,10 @@ def _seal_parts(
         event = decoder.next_event()
         if isinstance(event, NeedData):
             if fed == len(block):
-                block, fed = _read(stream), 0
-                received += len(block)
+                block, fed = memoryview(_read(stream)), 0
+                typed.received += len(block)
                 typed.body.update(block)
-                if received > limit:
+                if typed.received > limit:
                     raise too_large()
                 if not block:
                     decoder.receive_data(None)

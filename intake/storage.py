@@ -449,9 +449,10 @@ class Store(Cleanup):
         results: list[BaseException | None] = [None] * len(batch)
         ttl = self.settings.upload_ttl_hours * 3600
         with self._taking_turns(), self.engine.begin() as connection:
-            finishing = sorted((e.upload, i) for i, e in enumerate(batch) if e.upload)
-            for upload_id, index in finishing:
-                if not ledger.forget_uploads(connection, [upload_id]):
+            finishing = [entry.upload for entry in batch if entry.upload]
+            forgot = ledger.forget_uploads(connection, finishing)
+            for index, entry in enumerate(batch):
+                if entry.upload and entry.upload not in forgot:
                     results[index] = IntakeError("not-found")
             for index, entry in enumerate(batch):
                 if results[index] is not None:

@@ -55,12 +55,23 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected_error)
 
 
+# What _security_headers sets, listed once: every response gets these, in place of any of
+# the same names (and of Server and Set-Cookie) that a view set.
+_FIXED = list(HEADERS.items())
+_REPLACED = frozenset(name.lower() for name in HEADERS) | {"server", "set-cookie"}
+_VARY = ("Vary", "Accept-Language")
+
+
 def _security_headers(response: Response) -> Response:
-    response.headers.update(HEADERS)
-    response.headers.pop("Server", None)
-    response.headers.pop("Set-Cookie", None)
-    if request.endpoint != "pages.static":
-        response.vary.add("Accept-Language")  # the language may come from it (intake/i18n.py)
+    headers = response.headers
+    own = [(name, value) for name, value in headers if name.lower() not in _REPLACED]
+    # The language may come from Accept-Language (intake/i18n.py); static files do not vary.
+    vary = request.endpoint != "pages.static"
+    if vary and any(name.lower() == "vary" for name, _ in own):
+        response.vary.add(_VARY[1])  # merged into the view's own Vary
+        own = [(name, value) for name, value in headers if name.lower() not in _REPLACED]
+        vary = False
+    headers[:] = [*own, *_FIXED, _VARY] if vary else [*own, *_FIXED]
     return response
 
 

@@ -39,7 +39,7 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
         original = nojs._ChargingWriter.write
 
         def write(self: Any, data: bytes) -> int:
-            if len(self._pending) > 100_000:
+            if self.written > 100_000:
                 os._exit(3)
             return original(self, data)
 

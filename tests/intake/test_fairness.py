@@ -181,6 +181,43 @@ def test_starts_that_send_nothing_hold_nothing(make) -> None:  # type: ignore[no
     assert post_form(intake.client, "a text").status_code == 200
 
 
+def test_a_large_no_js_post_is_charged_in_steps_never_ahead_of_what_arrived(
+    make, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A 3 MiB post sealed to a file: charged a mebibyte at a time (not per write), each
+    charge before its bytes are written, and never more than the body received so far seals
+    to, plus at most the one write that needs it."""
+    from crypto.gcm_stream import SEAL_BATCH, SEALED_CHUNK_SIZE
+    from intake import nojs
+
+    intake = make(MAX_SUBMISSION_BYTES=8 * MIB)
+    store = store_of(intake)
+    received = [0]
+    charged: list[int] = []
+    original_read, original_charge = nojs._read, store.charge
+
+    def read(stream):  # type: ignore[no-untyped-def]
+        block = original_read(stream)
+        received[0] += len(block)
+        return block
+
+    def charge(upload_id: str, n: int, small: bool) -> None:
+        original_charge(upload_id, n, small)
+        charged.append(n)
+        arrived = received[0] + received[0] // nojs.EXPANSION
+        assert sum(charged) <= arrived + SEAL_BATCH * SEALED_CHUNK_SIZE, (charged, received)
+
+    monkeypatch.setattr(nojs, "_read", read)
+    monkeypatch.setattr(store, "charge", charge)
+    size = 3 * MIB
+    files = [("big.bin", "application/octet-stream", b"z" * size)]
+    assert post_form(intake.client, "big", files).status_code == 200
+    # The header (written before the body is read), a mebibyte at a time as the reads grow,
+    # the padding: not one per write (a dozen).
+    assert sum(charged) >= size and len(charged) <= size // nojs.WRITE_BYTES + 3, charged
+    assert store.ledger().unfinished_large == 0
+
+
 # --- atomic across threads, and the disk reserve before every write ----------------------------
 
 
@@ -373,3 +410,35 @@ def test_texts_stored_at_once_share_one_commit_and_never_cross_the_budget(make) 
     assert all(getattr(r, "code", None) == "storage-full" for r in results if r not in stored)
     assert len(intake.files("blobs")) == room and intake.counts() == (room, 0)
     assert store.used_bytes() == 10 * MIB
+
+
+def test_a_batch_finishing_uploads_forgets_them_at_once_and_refuses_only_the_gone_one(
+    make,
+) -> None:  # type: ignore[no-untyped-def]
+    """Two uploads in progress finish in one group commit; one of them expired meanwhile (its
+    row is gone). The other is stored and its charge moves from unfinished to stored; the
+    gone one hears not-found and changes nothing."""
+    from intake.db import this_hour
+    from intake.errors import IntakeError
+    from intake.storage import _Entry
+
+    intake = make()
+    store = store_of(intake)
+    envelope = seal([intake.public_key], "hello")
+    ids = []
+    for _ in range(2):
+        upload_id = start(intake, len(envelope)).json["id"]
+        assert put(intake, upload_id, 0, envelope[:100]).status_code == 200
+        ids.append(store.find_upload(upload_id).id)
+    kept, gone = ids
+    store.discard_upload(gone)
+    assert store.ledger().unfinished_count == 1
+    hour = this_hour()
+    results = store._register(
+        [_Entry("a" * 26, 100, hour, upload=gone), _Entry("b" * 26, 100, hour, upload=kept)]
+    )
+    assert isinstance(results[0], IntakeError) and results[0].code == "not-found"
+    assert results[1] is None
+    ledger = store.ledger()
+    assert (ledger.unfinished_count, ledger.unfinished_small, ledger.unfinished_large) == (0, 0, 0)
+    assert ledger.stored == 100 and intake.counts() == (1, 0)

@@ -51,6 +51,22 @@ def test_security_headers_and_no_cookies_everywhere(intake: Intake, path: str) -
     assert "Set-Cookie" not in headers and "Server" not in headers
 
 
+def test_the_security_headers_replace_a_views_own_once_each(intake: Intake) -> None:
+    from flask import Response
+
+    from intake.web import HEADERS, _security_headers
+
+    own = {"Cache-Control": "max-age=60", "Set-Cookie": "a=b", "Server": "x", "Vary": "Cookie"}
+    with intake.app.test_request_context("/"):
+        response = _security_headers(Response("", headers={**own, "X-Own": "kept"}))
+    headers = response.headers
+    for name, value in HEADERS.items():
+        assert headers.getlist(name) == [value]
+    assert "Set-Cookie" not in headers and "Server" not in headers
+    assert headers["X-Own"] == "kept"
+    assert headers.getlist("Vary") == ["Cookie, Accept-Language"]
+
+
 def test_errors_and_posts_carry_the_headers_too(intake: Intake) -> None:
     for response in (
         post_form(intake.client, "hello"),
