@@ -161,22 +161,34 @@ def test_nginxs_other_refusals_are_pages_too(
 
 
 @pytest.mark.parametrize(
-    ("request_bytes", "status"),
+    ("request_bytes", "status", "closes"),
     [
-        (b"POST /sealdrop-held/submit HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n", 404),
-        (b"PUT /api/v1/uploads/abc HTTP/1.1\r\nHost: x\r\nContent-Length: 3000000\r\n", 413),
-        (b"POST /submit HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n", 502),
+        (
+            b"POST /sealdrop-held/submit HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n",
+            404,
+            True,
+        ),
+        (
+            b"PUT /api/v1/uploads/abc HTTP/1.1\r\nHost: x\r\nContent-Length: 3000000\r\n",
+            413,
+            True,
+        ),
+        # Refused only once nginx finds no app behind it: a client that also closed its side
+        # may be seen gone first, and then nginx rightly answers nobody (it did so 4 runs in
+        # 6). So this one stops sending and stays, as a stalled sender does.
+        (b"POST /submit HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n", 502, False),
     ],
 )
 def test_a_refusal_after_the_client_stopped_sending_is_a_page_too(
-    front: Front, request_bytes: bytes, status: int
+    front: Front, request_bytes: bytes, status: int, closes: bool
 ) -> None:
     """Issue 17 (informational): a client that declares a body larger than the server's 8k,
-    then closes its side, got nginx's built-in page (naming nginx) from the error page's own
+    then stops sending, got nginx's built-in page (naming nginx) from the error page's own
     size check; every error page now takes any declared size."""
     with socket.create_connection(("127.0.0.1", front.proxy_port), timeout=10) as sock:
         sock.sendall(proxy_line(circuit_id(0xBAD)) + request_bytes + b"Connection: close\r\n\r\n")
-        sock.shutdown(socket.SHUT_WR)
+        if closes:
+            sock.shutdown(socket.SHUT_WR)
         answer = b""
         with contextlib.suppress(ConnectionResetError):
             while chunk := sock.recv(65536):
