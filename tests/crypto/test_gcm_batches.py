@@ -22,6 +22,8 @@ from crypto import (
 from crypto.envelope import header_length
 from tests.vectors.generate_v2 import FixedWrap
 
+from .readers import CountingReader
+
 HEADER = header_length(1, 2)
 CHUNK_COUNTS = range(1, 8)  # up to three full reading batches and a bit
 
@@ -40,17 +42,6 @@ class _ReadOnly:
 
     def read(self, n: int = -1) -> bytes:
         return self._file.read(n)
-
-
-class _Counting(io.BytesIO):
-    """A wrapper that must see every byte through its own read (as CheckedReader hashes)."""
-
-    count = 0
-
-    def read(self, n: int | None = -1) -> bytes:
-        data = super().read(n)
-        self.count += len(data)
-        return data
 
 
 def _content(chunks: int) -> bytes:
@@ -110,6 +101,6 @@ def test_the_sealed_bytes_do_not_depend_on_the_batch_size(
 
 def test_a_reader_that_overrides_read_sees_every_byte(alice: Identity) -> None:
     content, envelope = _sealed(alice, 5)
-    source = _Counting(envelope)
+    source = CountingReader(envelope)
     contents = open_envelope(source, [alice], MemorySink(len(envelope)))
     assert contents.files[0].data == content and source.count == len(envelope)

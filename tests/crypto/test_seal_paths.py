@@ -20,6 +20,8 @@ from crypto.records import RecordWriter
 from tests.vectors.generate import SECRET_A
 from tests.vectors.generate_v2 import FILE_KEY, FixedWrap, public, raw_v2
 
+from .readers import CountingReader
+
 INFO = PartInfo("file", "f.bin", "x/y")
 CONTENT = random.Random(22).randbytes(9 * MAX_DATA + 12345)  # past two batches of 4
 
@@ -107,19 +109,8 @@ def test_a_file_read_straight_into_the_buffer_seals_the_reference_bytes(
     assert _seal(lambda s: s.add_file("f.bin", "x/y", CONTENT)) == expected
 
 
-class _Counting(io.BytesIO):
-    """A wrapper that must see every byte through its own read (as CheckedReader hashes)."""
-
-    count = 0
-
-    def read(self, n: int | None = -1) -> bytes:
-        data = super().read(n)
-        self.count += len(data)
-        return data
-
-
 def test_a_source_that_overrides_read_is_read_through_it(batch: int) -> None:
-    source = _Counting(CONTENT)
+    source = CountingReader(CONTENT)
     sealed = _seal(lambda s: s.add_file("f.bin", "x/y", source))
     assert source.count == len(CONTENT)
     assert sealed == _reference(_cut(CONTENT, [MAX_DATA] * 9))
