@@ -100,7 +100,7 @@ class _PartWriter:
         self._fd = fd
         self._full: queue.SimpleQueue[tuple[memoryview, int] | None] = queue.SimpleQueue()
         self._free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
-        for _ in range(WRITER_BUFFERS):
+        for _ in range(WRITER_BUFFERS - 1):  # and the one the filling thread hands over first
             self._free.put(memoryview(bytearray(WRITE_BYTES)))
         self._error: BaseException | None = None
         self._written = self._kicked = 0
@@ -151,7 +151,8 @@ class DirectorySink:
     Each file is fsynced once. What arrives (pieces of chunks, cut wherever records are) is
     gathered and handed to the kernel in whole MiBs at MiB offsets: the kernel's page cache
     does much less work per byte for large aligned writes than for two unaligned ones per
-    chunk. A part larger than a MiB is written by a _PartWriter, beside the decryption.
+    chunk. A part of a MiB or more is written by a _PartWriter, beside the decryption; a
+    smaller one with one write at its end.
     """
 
     def __init__(self, destination: str | Path) -> None:
@@ -182,10 +183,8 @@ class DirectorySink:
             self._buffer[fill : fill + size] = data
             self._fill = fill + size
             return
-        if self._writer is None:  # a large part after all: gather whole MiBs for a writer
-            assert self._fd is not None
-            self._writer = _PartWriter(self._fd)
-            larger = self._writer.buffer()
+        if len(self._buffer) < WRITE_BYTES:  # a larger part after all: gather whole MiBs
+            larger = memoryview(bytearray(WRITE_BYTES))
             larger[:fill] = self._buffer[:fill]
             self._buffer = larger
         view = memoryview(data)
@@ -195,8 +194,16 @@ class DirectorySink:
             self._fill += take
             view = view[take:]
             if self._fill == WRITE_BYTES:
-                self._writer.submit(self._buffer, self._fill)
-                self._buffer, self._fill = self._writer.buffer(), 0
+                self._hand_over()
+
+    def _hand_over(self) -> None:
+        """A full MiB goes to the part's writing thread, started with the first one: a part
+        under a MiB is written at end_part, with no thread."""
+        if self._writer is None:
+            assert self._fd is not None
+            self._writer = _PartWriter(self._fd)
+        self._writer.submit(self._buffer, self._fill)
+        self._buffer, self._fill = self._writer.buffer(), 0
 
     def end_part(self, size: int) -> None:
         assert self._fd is not None
