@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives: real browsers (Tor Browser's engine,
-# Firefox ESR, and Chromium), tor for the private-network test, age and gpg for benchmarks,
-# mat2 for metadata stripping, PostgreSQL for the second database backend, nginx as the front
-# server (with headers-more, to drop its Server header).
+# Firefox ESR, and Chromium), tor for the private-network test, age, gpg and GNU time for
+# benchmarks, mat2 for metadata stripping, PostgreSQL for the second database backend, nginx
+# as the front server (with headers-more, to drop its Server header).
 set -euo pipefail
-packages=(firefox-esr chromium tor nginx libnginx-mod-http-headers-more-filter age gnupg mat2 postgresql)
+packages=(firefox-esr chromium tor nginx libnginx-mod-http-headers-more-filter age gnupg time mat2 postgresql)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
