@@ -24,16 +24,13 @@ from .codenames import SubmissionCodename, submission_codename
 from .config import SMALL_ENVELOPE_BYTES
 from .errors import IntakeError, Kept, malformed, too_large
 from .fairness import MAX_READ_PIECE, StreamGuard, held_by_front, socket_closer
-from .files import write_all
 from .multipart import MultipartDecoder, PartStart
 from .resend import BodyHash
-from .storage import Store, blur_time
+from .sealwriter import ChargingWriter
+from .storage import Store
 
 # The body is read in pieces as large as the rate watch allows (intake/fairness.py).
 READ_BYTES = MAX_READ_PIECE
-# Ciphertext is charged (one database transaction) a mebibyte at a time.
-WRITE_BYTES = 1 << 20
-EXPANSION = 1024
 # A part's headers may not exceed this (the decoder holds them until they end).
 MAX_HEADER_BYTES = 256 * 1024
 MAX_PARTS = 10_000
@@ -44,42 +41,6 @@ CODENAME_FIELD = "codename"
 MAX_CODENAME_BYTES = 1024
 # How much of the message is kept in memory to hand back on an error page.
 MAX_KEPT_MESSAGE_BYTES = 256 * 1024
-
-
-class _ChargingWriter:
-    """Where the Sealer writes: each batch of ciphertext goes straight to the file, after the
-    upload's row in the ledger was charged for it (which checks the budget, its shares and
-    the disk reserve). Charges come in steps of up to WRITE_BYTES (one database transaction
-    each), ahead of the writes but never beyond what the body bytes received so far
-    (``received``) seal to, unless the ciphertext itself is: a post reserves no more than
-    it sends. What is charged
-    but not written is given back when the upload is published or forgotten."""
-
-    def __init__(
-        self, out: BinaryIO, store: Store, upload_id: str, received: Callable[[], int]
-    ) -> None:
-        self._fd = out.fileno()
-        self._store = store
-        self._upload_id = upload_id
-        self._received = received
-        self.charged = 0
-        self.written = 0
-
-    def write(self, data: bytes | memoryview) -> int:
-        n = len(data)
-        if self.written + n > self.charged:
-            needed = self.written + n - self.charged
-            # What the bytes received so far seal to: each 64 KiB chunk adds a 16-byte tag
-            # and a 5-byte record head, less than 1/1024 (the padding is charged as written).
-            received = self._received()
-            ceiling = received + received // EXPANSION
-            step = max(needed, min(WRITE_BYTES, ceiling - self.charged))
-            self._store.charge(self._upload_id, step, small=False)
-            self.charged += step
-        write_all(self._fd, data)
-        self.written += n
-        blur_time(self._fd)
-        return n
 
 
 def receive(
@@ -175,7 +136,7 @@ def _receive(
         return codename
     store.maybe_cleanup_expired_uploads()  # idle uploads give their share back
     with store.nojs_upload(small, declared) as (upload_id, path, handle):
-        out = _ChargingWriter(handle, store, upload_id, lambda: typed.received)
+        out = ChargingWriter(handle, store, upload_id, lambda: typed.received)
         codename = _seal(Sealer(out, keys), stream, boundary, limit, typed)  # type: ignore[arg-type]
         if before_publish is not None:
             before_publish(typed.body)
