@@ -10,27 +10,39 @@ import pytest
 from intake import files
 
 from .conftest import Intake
-from .helpers import post_form
+from .helpers import post_form, seal, upload
+
+STEP = 1 << 20
 
 
-def test_a_large_post_starts_its_writeback_as_it_grows(
-    intake: Intake, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    advised: list[tuple[int, int, int]] = []
+@pytest.fixture
+def advised(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The (offset, length) of each writeback asked for, a step of a MiB."""
+    calls: list[tuple[int, int]] = []
     real = os.posix_fadvise
 
     def record(fd: int, offset: int, length: int, advice: int) -> None:
-        advised.append((offset, length, advice))
+        assert advice == os.POSIX_FADV_DONTNEED
+        calls.append((offset, length))
         real(fd, offset, length, advice)
 
-    monkeypatch.setattr(files, "WRITEBACK_STEP", 1 << 20)
+    monkeypatch.setattr(files, "WRITEBACK_STEP", STEP)
     monkeypatch.setattr(files.os, "posix_fadvise", record)
-    big = [("big.bin", "application/octet-stream", os.urandom(3 << 20))]
+    return calls
+
+
+def test_a_large_post_starts_its_writeback_as_it_grows(
+    intake: Intake, advised: list[tuple[int, int]]
+) -> None:
+    big = [("big.bin", "application/octet-stream", os.urandom(3 * STEP))]
     assert post_form(intake.client, "big", big).status_code == 200
-    assert len(advised) >= 2, advised
-    assert all(advice == os.POSIX_FADV_DONTNEED for _, _, advice in advised)
-    # Whole stretches of the file, one after another from its start, a step or more each.
-    assert [offset for offset, _, _ in advised] == [0] + [
-        sum(length for _, length, _ in advised[:i]) for i in range(1, len(advised))
-    ]
-    assert all(length >= 1 << 20 for _, length, _ in advised)
+    # Each whole MiB of the file once, in order, as soon as it is whole.
+    assert advised == [(0, STEP), (STEP, STEP), (2 * STEP, STEP)]
+
+
+def test_a_chunked_upload_starts_its_writeback_across_chunks(
+    intake: Intake, advised: list[tuple[int, int]]
+) -> None:
+    envelope = seal([intake.public_key], "big", [("b.bin", "a/b", os.urandom(3 * STEP))])
+    assert upload(intake.client, envelope, chunk=300_000).status_code == 201
+    assert advised == [(0, STEP), (STEP, STEP), (2 * STEP, STEP)]
