@@ -126,11 +126,11 @@ CASES: dict[str, Callable[[int], Callable[[], object]]] = {
     "envelope: one-byte records": _envelope_records,
     "multipart: line breaks": _multipart(b"\r\n"),
     "multipart: near-boundaries": _multipart(b"\r\n--"),
-    "multipart: near-boundaries, 61-byte reads": _multipart(b"\r\n--", read=61),
+    "multipart: near-boundaries, 61 B reads": _multipart(b"\r\n--", read=61),
     "multipart: empty parts": _multipart(
         b'\r\n--b\r\nContent-Disposition: form-data; name="m"\r\n'
     ),
-    "multipart: a long head, 61-byte reads": _multipart(
+    "multipart: one long head, 61 B reads": _multipart(
         b"p",
         read=61,
         head=b'--b\r\nContent-Disposition: form-data; name="m"\r\nX-Pad: ',
