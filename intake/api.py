@@ -29,7 +29,7 @@ from crypto.envelope import (
 from . import epochs
 from .errors import IntakeError, malformed, too_large
 from .fairness import StreamGuard, held_by_front, socket_closer
-from .files import write_all
+from .files import start_writeback, write_all
 from .storage import Duplicate, Store, UploadInfo, UploadToken, blur_time
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -154,6 +154,7 @@ def put_chunk(upload_id: str) -> Response:
                 store.uncharge(upload.id, len(body), upload.small)
                 raise
             blur_time(handle.fileno())
+            start_writeback(handle.fileno(), received, received + len(body))
             previous, received = received, received + len(body)
             if previous < max_header_length(len(store.settings.recipients)):
                 _check_header(store, handle, received, upload.id)

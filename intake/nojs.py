@@ -1,9 +1,9 @@
 """Sealing a plain multipart form POST as it streams in (the submitter has no JavaScript).
 
-Each piece of the body is decoded (werkzeug's sans-IO multipart decoder), pushed into a
-crypto.Sealer and written out as ciphertext before the next piece is read: at most one chunk
-of plaintext is ever in memory, and none is ever written anywhere. Werkzeug's own form parser
-is never used, since it spools large files to temporary files.
+Each piece of the body is decoded (intake/multipart.py), pushed into a crypto.Sealer and
+written out as ciphertext before the next piece is read: at most one read of plaintext is ever
+in memory, and none is ever written anywhere. Werkzeug's own form parser is never used, since
+it spools large files to temporary files.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import BinaryIO
 from flask import Request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from crypto import PartInfo, Sealer
 
@@ -25,21 +24,15 @@ from .codenames import SubmissionCodename, submission_codename
 from .config import SMALL_ENVELOPE_BYTES
 from .errors import IntakeError, Kept, malformed, too_large
 from .fairness import MAX_READ_PIECE, StreamGuard, held_by_front, socket_closer
-from .files import write_all
+from .multipart import MultipartDecoder, PartStart
 from .resend import BodyHash
-from .storage import Store, blur_time
+from .sealwriter import ChargingWriter
+from .storage import Store
 
-# The body is read in pieces as large as the rate watch allows (intake/fairness.py), and fed
-# to the decoder in slices that its buffer limit allows.
+# The body is read in pieces as large as the rate watch allows (intake/fairness.py).
 READ_BYTES = MAX_READ_PIECE
-FEED_BYTES = 256 * 1024
-# Ciphertext is charged (one database transaction) a mebibyte at a time.
-WRITE_BYTES = 1 << 20
-EXPANSION = 1024
-# A part's headers, or junk before the first boundary, may not exceed this much buffering
-# (the decoder refuses a slice that would take its buffer beyond MAX_DECODER_BUFFER).
+# A part's headers may not exceed this (the decoder holds them until they end).
 MAX_HEADER_BYTES = 256 * 1024
-MAX_DECODER_BUFFER = MAX_HEADER_BYTES + FEED_BYTES
 MAX_PARTS = 10_000
 MESSAGE_FIELD = "message"
 FILES_FIELD = "attachments"
@@ -48,42 +41,6 @@ CODENAME_FIELD = "codename"
 MAX_CODENAME_BYTES = 1024
 # How much of the message is kept in memory to hand back on an error page.
 MAX_KEPT_MESSAGE_BYTES = 256 * 1024
-
-
-class _ChargingWriter:
-    """Where the Sealer writes: each batch of ciphertext goes straight to the file, after the
-    upload's row in the ledger was charged for it (which checks the budget, its shares and
-    the disk reserve). Charges come in steps of up to WRITE_BYTES (one database transaction
-    each), ahead of the writes but never beyond what the body bytes received so far
-    (``received``) seal to, unless the ciphertext itself is: a post reserves no more than
-    it sends. What is charged
-    but not written is given back when the upload is published or forgotten."""
-
-    def __init__(
-        self, out: BinaryIO, store: Store, upload_id: str, received: Callable[[], int]
-    ) -> None:
-        self._fd = out.fileno()
-        self._store = store
-        self._upload_id = upload_id
-        self._received = received
-        self.charged = 0
-        self.written = 0
-
-    def write(self, data: bytes | memoryview) -> int:
-        n = len(data)
-        if self.written + n > self.charged:
-            needed = self.written + n - self.charged
-            # What the bytes received so far seal to: each 64 KiB chunk adds a 16-byte tag
-            # and a 5-byte record head, less than 1/1024 (the padding is charged as written).
-            received = self._received()
-            ceiling = received + received // EXPANSION
-            step = max(needed, min(WRITE_BYTES, ceiling - self.charged))
-            self._store.charge(self._upload_id, step, small=False)
-            self.charged += step
-        write_all(self._fd, data)
-        self.written += n
-        blur_time(self._fd)
-        return n
 
 
 def receive(
@@ -179,7 +136,7 @@ def _receive(
         return codename
     store.maybe_cleanup_expired_uploads()  # idle uploads give their share back
     with store.nojs_upload(small, declared) as (upload_id, path, handle):
-        out = _ChargingWriter(handle, store, upload_id, lambda: typed.received)
+        out = ChargingWriter(handle, store, upload_id, lambda: typed.received)
         codename = _seal(Sealer(out, keys), stream, boundary, limit, typed)  # type: ignore[arg-type]
         if before_publish is not None:
             before_publish(typed.body)
@@ -215,62 +172,45 @@ def _seal_parts(
     """Feeds the multipart body into the sealer, the codename field and the message's
     beginning into ``typed``; True if it held a message or a file."""
     codename = typed.codename
-    decoder = MultipartDecoder(boundary, MAX_DECODER_BUFFER, max_parts=MAX_PARTS)
-    block = memoryview(b"")  # slices of a view: the decoder copies them, nothing else does
-    fed = 0  # how much of ``block`` the decoder has had
+    decoder = MultipartDecoder(boundary, max_header_bytes=MAX_HEADER_BYTES, max_parts=MAX_PARTS)
     sealing = False  # inside a part that goes into the envelope
-    in_part = False
     has_content = False
     has_message = False
     in_codename = False
     in_message = False
-    while True:
-        event = decoder.next_event()
-        if isinstance(event, NeedData):
-            if fed == len(block):
-                block, fed = memoryview(_read(stream)), 0
-                typed.received += len(block)
-                typed.body.update(block)
-                if typed.received > limit:
-                    raise too_large()
-                if not block:
-                    decoder.receive_data(None)
-                    continue
-            decoder.receive_data(block[fed : fed + FEED_BYTES])
-            fed = min(fed + FEED_BYTES, len(block))
-        elif isinstance(event, Field | File):
-            if in_part:
-                raise ValueError("a part began inside another")
-            in_part = True
-            sealing = True
-            if isinstance(event, File) and event.name == FILES_FIELD and event.filename:
-                media_type = event.headers.get("Content-Type", "application/octet-stream")
-                sealer.begin_part(PartInfo("file", event.filename, media_type))
-                has_content = True
-            elif isinstance(event, Field) and event.name == MESSAGE_FIELD and not has_message:
-                sealer.begin_part(PartInfo("message"))
-                has_message = in_message = True
-            elif isinstance(event, Field) and event.name == CODENAME_FIELD and not codename:
-                sealing, in_codename = False, True
-            else:
-                sealing = False  # empty file inputs and fields we do not know are dropped
-        elif isinstance(event, Data):
-            if sealing and event.data:
-                sealer.write(event.data)
-                has_content = has_content or bool(event.data)
-                if in_message:
-                    room = MAX_KEPT_MESSAGE_BYTES - len(typed.message)
-                    typed.message += event.data[: max(room, 0)]
-            elif in_codename:
-                codename += event.data
-                if len(codename) > MAX_CODENAME_BYTES:
-                    raise ValueError("the codename field is far too long")
-            if not event.more_data:
+    while block := _read(stream):
+        typed.received += len(block)
+        typed.body.update(block)
+        if typed.received > limit:
+            raise too_large()
+        for event in decoder.feed(block):
+            if isinstance(event, memoryview):
+                if sealing:
+                    sealer.write(event)
+                    has_content = True
+                    if in_message:
+                        room = MAX_KEPT_MESSAGE_BYTES - len(typed.message)
+                        typed.message += event[: max(room, 0)]
+                elif in_codename:
+                    codename += event
+                    if len(codename) > MAX_CODENAME_BYTES:
+                        raise ValueError("the codename field is far too long")
+            elif isinstance(event, PartStart):
+                sealing = True
+                if event.name == FILES_FIELD and event.filename:
+                    media_type = event.content_type or "application/octet-stream"
+                    sealer.begin_part(PartInfo("file", event.filename, media_type))
+                    has_content = True
+                elif event.name == MESSAGE_FIELD and event.filename is None and not has_message:
+                    sealer.begin_part(PartInfo("message"))
+                    has_message = in_message = True
+                elif event.name == CODENAME_FIELD and event.filename is None and not codename:
+                    sealing, in_codename = False, True
+                else:
+                    sealing = False  # empty file inputs and fields we do not know are dropped
+            else:  # the part ended
                 if sealing:
                     sealer.end_part()
-                in_part = sealing = in_codename = in_message = False
-        elif isinstance(event, Epilogue):
-            break
-    if in_part:
-        raise ValueError("the form ended inside a part")
+                sealing = in_codename = in_message = False
+    decoder.finish()
     return has_content

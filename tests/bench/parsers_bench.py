@@ -7,9 +7,9 @@ RATIO_LIMIT is flagged.
 The inputs are the attacks of issue 17 (G3) and their relatives: a JSON string of escaped
 quotes that never ends (the old reader rescanned to the end at every quote), empty containers,
 integers, a tar of empty members, a bundle listing many envelopes, an envelope of one-byte
-records, a multipart body of line breaks and near-boundaries. Inputs of bounded size (key
-lines, identity files, codenames, the 4 KiB upload body, the 4 KiB reply-check form) cost at
-most a constant and are not listed.
+records, a multipart body of line breaks, near-boundaries, empty parts or one long head.
+Inputs of bounded size (key lines, identity files, codenames, the 4 KiB upload body, the 4 KiB
+reply-check form) cost at most a constant and are not listed.
 
     python -m tests.bench parsers          (or `make bench`)
 """
@@ -24,16 +24,16 @@ from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
-from werkzeug.sansio.multipart import Epilogue, MultipartDecoder, NeedData
-
 from crypto import Identity, MemorySink, PartInfo, Sealer, open_envelope, ustar
 from crypto.bundle import Bundle, BundleWriter
 from crypto.strictjson import JSONRefused, loads
+from intake.multipart import MultipartDecoder
 
 SMALL, LARGE = 256 << 10, 4 << 20
 RATIO_LIMIT = 3.0
 ROUNDS = 5
 MiB = 1 << 20
+_MESSAGE_HEAD = b'--b\r\nContent-Disposition: form-data; name="message"\r\n\r\n'
 
 
 def _json(make: Callable[[int], bytes]) -> Callable[[int], Callable[[], object]]:
@@ -89,21 +89,26 @@ def _envelope_records(size: int) -> Callable[[], object]:
     return lambda: open_envelope(io.BytesIO(envelope), [identity], MemorySink(1 << 30))
 
 
-def _multipart(fill: bytes) -> Callable[[int], Callable[[], object]]:
-    """The no-JavaScript form's decoder as intake/nojs.py drives it (64 KiB reads)."""
+def _multipart(
+    fill: bytes,
+    read: int = 1 << 20,
+    head: bytes = _MESSAGE_HEAD,
+    end: bytes = b"\r\n--b--\r\n",
+    max_header_bytes: int = 1 << 18,
+) -> Callable[[int], Callable[[], object]]:
+    """The no-JavaScript form's decoder as intake/nojs.py drives it (``read``-byte reads)."""
 
     def prepare(size: int) -> Callable[[], object]:
-        head = b'--b\r\nContent-Disposition: form-data; name="message"\r\n\r\n'
-        body = head + fill * (size // len(fill)) + b"\r\n--b--\r\n"
+        body = head + fill * (size // len(fill)) + end
 
         def decode() -> object:
-            decoder = MultipartDecoder(b"b", 256 * 1024, max_parts=10_000)
-            position = 0
-            while not isinstance(event := decoder.next_event(), Epilogue):
-                if isinstance(event, NeedData):
-                    decoder.receive_data(body[position : position + 65536] or None)
-                    position += 65536
-            return position
+            decoder = MultipartDecoder(b"b", max_header_bytes=max_header_bytes, max_parts=1 << 20)
+            events = 0
+            for position in range(0, len(body), read):
+                for _ in decoder.feed(body[position : position + read]):
+                    events += 1
+            decoder.finish()
+            return events
 
         return decode
 
@@ -121,6 +126,17 @@ CASES: dict[str, Callable[[int], Callable[[], object]]] = {
     "envelope: one-byte records": _envelope_records,
     "multipart: line breaks": _multipart(b"\r\n"),
     "multipart: near-boundaries": _multipart(b"\r\n--"),
+    "multipart: near-boundaries, 61 B reads": _multipart(b"\r\n--", read=61),
+    "multipart: empty parts": _multipart(
+        b'\r\n--b\r\nContent-Disposition: form-data; name="m"\r\n'
+    ),
+    "multipart: one long head, 61 B reads": _multipart(
+        b"p",
+        read=61,
+        head=b'--b\r\nContent-Disposition: form-data; name="m"\r\nX-Pad: ',
+        end=b"\r\n\r\n\r\n--b--\r\n",
+        max_header_bytes=1 << 30,
+    ),
 }
 
 

@@ -24,7 +24,7 @@ from .helpers import post_form, seal
 
 def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
     """Runs in a child: submits, and dies at ``where`` without any cleanup code running."""
-    from intake import nojs, storage
+    from intake import sealwriter, storage
 
     app = create_app(config)
     if where == "before-commit":
@@ -36,14 +36,14 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
 
         event.listen(app.extensions["sealdrop"].engine, "commit", crash_once_published)
     elif where == "mid-sealing":
-        original = nojs._ChargingWriter.write
+        original = sealwriter.ChargingWriter.write
 
         def write(self: Any, data: bytes) -> int:
             if self.written > 100_000:
                 os._exit(3)
             return original(self, data)
 
-        nojs._ChargingWriter.write = write  # type: ignore[method-assign]
+        sealwriter.ChargingWriter.write = write  # type: ignore[method-assign]
     elif where == "mid-upload":
         storage.Store.publish = lambda *a, **k: os._exit(3)  # type: ignore[method-assign]
     elif where == "small-before-rename":

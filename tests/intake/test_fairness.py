@@ -188,7 +188,7 @@ def test_a_large_no_js_post_is_charged_in_steps_never_ahead_of_what_arrived(
     charge before its bytes are written, and never more than the body received so far seals
     to, plus at most the one write that needs it."""
     from crypto.gcm_stream import SEAL_BATCH, SEALED_CHUNK_SIZE
-    from intake import nojs
+    from intake import nojs, sealwriter
 
     intake = make(MAX_SUBMISSION_BYTES=8 * MIB)
     store = store_of(intake)
@@ -204,7 +204,7 @@ def test_a_large_no_js_post_is_charged_in_steps_never_ahead_of_what_arrived(
     def charge(upload_id: str, n: int, small: bool) -> None:
         original_charge(upload_id, n, small)
         charged.append(n)
-        arrived = received[0] + received[0] // nojs.EXPANSION
+        arrived = received[0] + received[0] // sealwriter.EXPANSION
         assert sum(charged) <= arrived + SEAL_BATCH * SEALED_CHUNK_SIZE, (charged, received)
 
     monkeypatch.setattr(nojs, "_read", read)
@@ -214,7 +214,7 @@ def test_a_large_no_js_post_is_charged_in_steps_never_ahead_of_what_arrived(
     assert post_form(intake.client, "big", files).status_code == 200
     # The header (written before the body is read), a mebibyte at a time as the reads grow,
     # the padding: not one per write (a dozen).
-    assert sum(charged) >= size and len(charged) <= size // nojs.WRITE_BYTES + 3, charged
+    assert sum(charged) >= size and len(charged) <= size // sealwriter.WRITE_BYTES + 3, charged
     assert store.ledger().unfinished_large == 0
 
 

@@ -345,12 +345,12 @@ def test_a_full_disk_mid_upload_is_a_readable_refusal(
 ) -> None:
     import errno
 
-    from intake import nojs, storage
+    from intake import sealwriter, storage
 
     def full(*_args: object) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(nojs._ChargingWriter, "write", full)  # a large post, sealed to a file
+    monkeypatch.setattr(sealwriter, "write_all", full)  # a large post, sealed to a file
     monkeypatch.setattr(storage, "write_all", full)  # a small one, stored whole
     large = [("big.bin", "application/octet-stream", b"b" * (2 << 20))]
     for files in ([], large):
