@@ -1,7 +1,8 @@
 """The blob store: ciphertext files in the data directory, published atomically, each charged
 against the storage budget (intake/ledger.py) before it is accepted.
 
-    DATA_DIR/blobs/<id>.partial  a small envelope being stored (locked), renamed when whole
+    DATA_DIR/blobs/<id>.partial  a small envelope being stored (locked), renamed when whole,
+                                 where the file system has no unnamed files (O_TMPFILE)
     DATA_DIR/blobs/<id>.sdenv    stored submissions (rows in `submissions`)
     DATA_DIR/tmp/<id>.partial    large no-JS envelopes being sealed, locked while written
     DATA_DIR/uploads/<id>.part   JS uploads that have received bytes: the ciphertext so far
@@ -13,10 +14,11 @@ against the storage budget (intake/ledger.py) before it is accepted.
                                  finish retried after a lost answer still hears "stored"
 
 A small envelope (a text, up to SMALL_ENVELOPE_BYTES) is held in memory, written to its own
-file, fsynced and renamed; then ONE transaction charges the budget and registers it, shared
-with whatever else is being stored at that moment (intake/groupcommit.py): the blob
-directory's fsync and the commit's are paid once per batch. A starting JS upload is only a
-name (``UploadToken``): nothing is written until its first bytes arrive.
+unnamed file, fsynced and only then given its name; then ONE transaction charges the budget
+and registers it, shared with whatever else is being stored at that moment
+(intake/groupcommit.py): the blob directory's fsync and the commit's are paid once per batch.
+A starting JS upload is only a name (``UploadToken``): nothing is written until its first
+bytes arrive, and its one PUT, if it carries a whole text, reads nothing from the database.
 
 A blob is durable (file and name) before its row commits, and its writer holds an flock on
 it until then; cleanup takes the same lock before deciding a blob is an orphan. So a crash
@@ -57,8 +59,10 @@ from .files import (
     TEMP_SUFFIX,
     UPLOAD_SUFFIX,
     blur_time,
+    link,
     new_id,
     open_new,
+    open_unnamed,
     remove_unlocked,
     write_all,
 )
@@ -287,13 +291,35 @@ class Store(Cleanup):
                 if upload.nojs or upload.size != token.size or self._expired(upload, now):
                     return None
                 return _info(upload)
-            # (A tick ahead is another instance's clock a moment ahead of ours.)
-            if not self._tick(now) - IDLE_TICKS < token.tick <= self._tick(now) + 1:
+            if not self._fresh(token, now):
                 return None
             if statements.IS_FINISHED(connection, id=row_id).first() is not None:
                 return None
         small = token.size <= SMALL_ENVELOPE_BYTES
         return UploadInfo(row_id, token.size, 0, small, False, this_hour(now), False)
+
+    def _fresh(self, token: UploadToken, now: float) -> bool:
+        """Whether a token with no row was started recently enough to begin now. (A tick
+        ahead is another instance's clock a moment ahead of ours.)"""
+        return self._tick(now) - IDLE_TICKS < token.tick <= self._tick(now) + 1
+
+    def unbegun_text(self, upload_id: str, length: int | None) -> UploadInfo | None:
+        """The upload, if its one PUT of ``length`` bytes carries all of a small envelope and
+        it has not begun, known without asking the database: a begun upload's file exists
+        before its row and goes with it (stored, discarded or expired). Not a retry of one
+        stored already either, as far as the caller knows: that one is found out when it is
+        registered (Duplicate). None: look it up (find_upload)."""
+        token = UploadToken.parse(upload_id)
+        now = self.clock()
+        if (
+            token is None
+            or token.size != length
+            or token.size > SMALL_ENVELOPE_BYTES
+            or not self._fresh(token, now)
+            or os.path.lexists(self.upload_path(token.row_id))
+        ):
+            return None
+        return UploadInfo(token.row_id, token.size, 0, True, False, this_hour(now), False)
 
     @contextlib.contextmanager
     def locked_upload(self, upload_id: str) -> Iterator[BinaryIO]:
@@ -375,25 +401,30 @@ class Store(Cleanup):
     # publishing
 
     def store_whole(self, envelope: bytes | bytearray, *, finished: str | None = None) -> str:
-        """Stores a small envelope held in memory: its own file, written, fsynced and renamed
-        into place, then charged and registered in one (shared) transaction. Refused (budget,
-        busy database) it is removed again. ``finished``: the JS upload it is. Raises
-        Duplicate if that upload was stored meanwhile."""
+        """Stores a small envelope held in memory: its own file, written and fsynced before
+        its name appears (or renamed into place where the file system has no unnamed files),
+        then charged and registered in one (shared) transaction. Refused (budget, busy
+        database) it is removed again. ``finished``: the JS upload it is. Raises Duplicate if
+        that upload was stored meanwhile."""
         size = len(envelope)
         self.check_disk(size, small=True)
         submission_id = new_id()
         partial = self.settings.blob_dir / f"{submission_id}{TEMP_SUFFIX}"
         target = self.blob_path(submission_id)
         hour = this_hour(self.clock())
-        with open_new(partial) as handle:
+        unnamed = open_unnamed(self.settings.blob_dir)
+        with unnamed or open_new(partial) as handle:
             try:
                 write_all(handle.fileno(), envelope)
                 os.utime(handle.fileno(), (hour, hour))
                 os.fsync(handle.fileno())
-                try:
-                    os.rename(partial, target)
-                except FileNotFoundError:  # only without unnamed files (files.open_new)
-                    raise IntakeError("busy") from None
+                if unnamed is not None:
+                    link(unnamed, target, self._blob_dir_fd())
+                else:
+                    try:
+                        os.rename(partial, target)
+                    except FileNotFoundError:  # cleanup took it before it was locked
+                        raise IntakeError("busy") from None
                 error = self.commits.submit(_Entry(submission_id, size, hour, finished=finished))
                 if error is not None:
                     raise error

@@ -46,7 +46,9 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
         nojs._ChargingWriter.write = write  # type: ignore[method-assign]
     elif where == "mid-upload":
         storage.Store.publish = lambda *a, **k: os._exit(3)  # type: ignore[method-assign]
-    elif where == "small-before-rename":
+    elif where in ("small-before-link", "small-before-rename"):
+        if where == "small-before-rename":  # a file system without unnamed files
+            storage.open_unnamed = lambda directory: None  # type: ignore[assignment]
         original_write = storage.write_all
 
         def write_then_die(fd: int, data: Any) -> None:
@@ -70,7 +72,8 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "where", ["small-before-rename", "before-commit", "mid-sealing", "mid-upload"]
+    "where",
+    ["small-before-link", "small-before-rename", "before-commit", "mid-sealing", "mid-upload"],
 )
 def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
     intake: Intake, where: str
@@ -88,7 +91,9 @@ def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
     child.join(60)
     assert child.exitcode == 3  # it really died mid-way
     left = {
-        # A small envelope written and fsynced, not yet renamed, charged or registered.
+        # A small envelope written, not yet named: its unnamed file died with the process.
+        "small-before-link": ("blobs", None),
+        # Without unnamed files: written to a temp name, not yet renamed, charged or registered.
         "small-before-rename": ("blobs", "temp_files"),
         # Renamed into place and its name made durable; the one commit never came.
         "before-commit": ("blobs", "orphan_blobs"),
@@ -96,13 +101,18 @@ def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
         "mid-upload": ("uploads", None),
     }[where]
     assert intake.counts()[0] == 0  # no submission is visible
-    assert intake.files(left[0]) != []  # the crash did leave something behind
+    if where == "small-before-link":
+        assert intake.files(left[0]) == []  # not even a file to clean up
+    else:
+        assert intake.files(left[0]) != []  # the crash did leave something behind
     assert intake.app.extensions["sealdrop"].ledger().stored == 0  # nor charged for it
     store = intake.app.extensions["sealdrop"]
     if where == "mid-upload":
         # An unfinished upload is not an orphan: it can still be resumed until it expires.
         assert store.cleanup()["expired_uploads"] == 0
         assert store.cleanup(now=2e10)["expired_uploads"] == 1
+    elif left[1] is None:
+        assert not any(store.cleanup().values())
     else:
         assert store.cleanup()[left[1]] == 1
     intake.assert_nothing_stored()
