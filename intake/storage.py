@@ -35,7 +35,6 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -67,27 +66,19 @@ from .files import (
     write_all,
 )
 from .groupcommit import GroupCommit
+from .registrar import Duplicate, Entry, Registrar
 from .statements import Charges
 from .uploadids import UploadInfo, UploadToken
 
-__all__ = ["BLOB_SUFFIX", "Store", "UploadInfo", "blur_time", "new_id", "remove_unlocked"]
-
-
-@dataclass
-class _Entry:
-    """One submission to register in a group commit. ``upload`` names the upload row it
-    finishes (charged already, as unfinished); without one it is a small envelope sent whole,
-    charged here. ``finished`` is the JS upload id that a retried finish asks about."""
-
-    submission_id: str
-    size: int
-    hour: int
-    upload: str | None = None
-    finished: str | None = None
-
-
-class Duplicate(Exception):
-    """The same JS upload was stored by another request meanwhile."""
+__all__ = [
+    "BLOB_SUFFIX",
+    "Duplicate",
+    "Store",
+    "UploadInfo",
+    "blur_time",
+    "new_id",
+    "remove_unlocked",
+]
 
 
 class Store(Cleanup):
@@ -99,10 +90,11 @@ class Store(Cleanup):
         self.clock = clock or (lambda: time.time())  # tests inject their own
         self._next_expiry_check = 0.0
         self._blob_dir = -1
-        self.commits: GroupCommit[_Entry, BaseException | None] = GroupCommit(self._register)
+        self.commits: GroupCommit[Entry, BaseException | None] = GroupCommit(self._register)
         self._quick_engine: Engine | None = None
         self._commit_lock = (0, -1)  # (pid, fd): see _taking_turns
         self._charges = Charges(settings)
+        self._registrar = Registrar(engine, settings, self._charges)
 
     @property
     def quick_engine(self) -> Engine:
@@ -425,7 +417,7 @@ class Store(Cleanup):
                         os.rename(partial, target)
                     except FileNotFoundError:  # cleanup took it before it was locked
                         raise IntakeError("busy") from None
-                error = self.commits.submit(_Entry(submission_id, size, hour, finished=finished))
+                error = self.commits.submit(Entry(submission_id, size, hour, finished=finished))
                 if error is not None:
                     raise error
             except BaseException as error:
@@ -455,7 +447,7 @@ class Store(Cleanup):
         with self._creating():
             os.rename(source, target)
             try:
-                entry = _Entry(submission_id, size, hour, upload_id, upload_id if js else None)
+                entry = Entry(submission_id, size, hour, upload_id, upload_id if js else None)
                 error = self.commits.submit(entry)
                 if error is not None:
                     raise error
@@ -469,14 +461,17 @@ class Store(Cleanup):
             forget_deleted(self.engine)
         return submission_id
 
-    def _register(self, batch: Sequence[_Entry]) -> list[BaseException | None]:
-        """One transaction for a batch of blobs already written and renamed: their names are
+    def _register(self, batch: Sequence[Entry]) -> list[BaseException | None]:
+        """One transaction for a batch of blobs already written and named: their names are
         made durable (one fsync of the directory), then each is charged and its row added.
         Rows are taken in the order every transaction takes them: upload rows (sorted), then
         the ledger, then new rows; a refused entry changes nothing."""
         hour = max(entry.hour for entry in batch)
         os.utime(self._blob_dir_fd(), (hour, hour))
         os.fsync(self._blob_dir_fd())
+        if not any(entry.upload for entry in batch):  # texts sent whole only: the quick way
+            with self._taking_turns():
+                return self._registrar(batch)
         results: list[BaseException | None] = [None] * len(batch)
         ttl = self.settings.upload_ttl_hours * 3600
         with self._taking_turns(), self.engine.begin() as connection:

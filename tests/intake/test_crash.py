@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from intake import create_app
+from intake import create_app, registrar
 from intake.files import open_new, remove_unlocked, try_lock
 
 from .conftest import Intake
@@ -24,7 +24,7 @@ from .helpers import post_form, seal
 
 def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
     """Runs in a child: submits, and dies at ``where`` without any cleanup code running."""
-    from intake import nojs, storage
+    from intake import nojs, registrar, storage
 
     app = create_app(config)
     if where == "before-commit":
@@ -35,6 +35,8 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
                 os._exit(3)
 
         event.listen(app.extensions["sealdrop"].engine, "commit", crash_once_published)
+        # Texts sent whole commit on the driver's connection (intake/registrar.py).
+        registrar.Registrar._commit = staticmethod(crash_once_published)  # type: ignore[method-assign]
     elif where == "mid-sealing":
         original = nojs._ChargingWriter.write
 
@@ -118,11 +120,18 @@ def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
     intake.assert_nothing_stored()
 
 
-def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(intake: Intake) -> None:
+def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = intake.app.extensions["sealdrop"].engine
 
     def locked(connection: object) -> None:
         raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    def driver_locked(raw: object) -> None:  # a text's commit, on the driver's connection
+        raise engine.dialect.loaded_dbapi.OperationalError("database is locked")
+
+    monkeypatch.setattr(registrar.Registrar, "_commit", staticmethod(driver_locked))
 
     envelope = seal([intake.public_key], "hello")
     upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
@@ -136,6 +145,7 @@ def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(intake: Intake)
     assert busy.status_code == 503 and busy.json["error"] == "busy"
     assert intake.files("blobs") == []
     event.remove(engine, "commit", locked)
+    monkeypatch.undo()
     # The browser retries a busy answer: the upload is still there and now finishes.
     assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={}).status_code == 201
     assert intake.counts() == (1, 0)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from .conftest import Intake
@@ -15,25 +17,40 @@ from .helpers import seal
 
 
 @contextmanager
-def statements(intake: Intake) -> Iterator[list[str]]:
-    """The SQL the store runs meanwhile (its engine's and the relaxed one's)."""
+def connections(intake: Intake) -> Iterator[list[str]]:
+    """Each pool check-out of the store's engines meanwhile gives an entry; on SQLite the
+    statements each check-out ran follow it (the driver's own trace: the store runs some
+    on the DBAPI connection, which SQLAlchemy's events do not see)."""
     store = intake.app.extensions["sealdrop"]
     seen: list[str] = []
 
-    def record(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+    def trace(sql: str) -> None:
         seen.append(" ".join(sql.split()).upper())
+
+    def checkout(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+        seen.append("CHECKOUT")
+        if store.engine.dialect.name == "sqlite":
+            dbapi_connection.set_trace_callback(trace)
+
+    def checkin(dbapi_connection: Any, _record: object) -> None:
+        if store.engine.dialect.name == "sqlite":
+            dbapi_connection.set_trace_callback(None)
 
     engines = {store.engine, store.quick_engine}
     for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
+        event.listen(engine, "checkout", checkout)
+        event.listen(engine, "checkin", checkin)
     try:
         yield seen
     finally:
         for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
+            event.remove(engine, "checkout", checkout)
+            event.remove(engine, "checkin", checkin)
 
 
-def test_a_text_put_reads_nothing_and_commits_once(intake: Intake) -> None:
+def test_a_text_put_reads_nothing_and_commits_once(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = intake.app.extensions["sealdrop"]
     envelope = seal([intake.public_key], "hello")
     upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
@@ -45,18 +62,23 @@ def test_a_text_put_reads_nothing_and_commits_once(intake: Intake) -> None:
         linked.append(os.stat(source).st_size)
         real_link(source, name, **kwargs)  # type: ignore[arg-type]
 
+    def no_look_up(*_args: object) -> None:
+        raise AssertionError("looked up")
+
+    monkeypatch.setattr(store, "find_upload", no_look_up)
+    monkeypatch.setattr(store, "is_finished", no_look_up)
     batches = store.commits.batches
-    os.link = watch_link  # type: ignore[assignment]
-    try:
-        with statements(intake) as seen:
-            put = intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
-    finally:
-        os.link = real_link
+    monkeypatch.setattr(os, "link", watch_link)
+    with connections(intake) as seen:
+        put = intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope)
+    monkeypatch.undo()
     assert put.json == {"received": len(envelope), "stored": True}
     assert linked == [len(envelope)]
     assert intake.files("blobs")[0].name.endswith(".sdenv") and len(intake.files("blobs")) == 1
-    assert store.commits.batches - batches == 1
-    assert seen and not [sql for sql in seen if sql.startswith("SELECT")]
+    assert store.commits.batches - batches == 1 and seen.count("CHECKOUT") == 1
+    if store.engine.dialect.name == "sqlite":
+        assert seen[-1] == "COMMIT" and seen.count("COMMIT") == 1
+        assert not [sql for sql in seen if sql.startswith("SELECT")]
     assert intake.counts() == (1, 0)
 
 

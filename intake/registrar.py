@@ -1,0 +1,178 @@
+"""Registering a batch of texts sent whole (one group commit, intake/groupcommit.py) on the
+database driver's own connection.
+
+A text's registration is a few statements on a few rows; through SQLAlchemy's Connection,
+Transaction and Result objects they cost about as much CPU again as the database's own work
+(issue 18), so the batch runs them on the pooled DBAPI connection (the pool's check-in still
+blurs the database files' times, intake/db.py) and turns a driver error into SQLAlchemy's
+(the error pages know those).
+
+Per text, in the order every transaction takes rows (the ledger, then new rows), and a
+refused text changes nothing:
+  SQLite: charge the ledger (UPDATE ... RETURNING its seq), record the JS upload as finished,
+  insert the submission's row: three statements in the process, no round trip.
+  PostgreSQL: the same as ONE statement (data-modifying CTEs), one round trip: the finished
+  record comes first there (INSERT ... ON CONFLICT waits for a concurrent one and is the
+  gate), the charge only if it was new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, Engine, String, bindparam, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError
+
+from . import ledger, statements
+from .config import Settings
+from .db import FinishedUpload, Ledger, Submission
+from .errors import IntakeError
+from .prepared import Prepared
+
+
+class Duplicate(Exception):
+    """The same JS upload was stored by another request meanwhile."""
+
+
+@dataclass
+class Entry:
+    """One submission to register in a group commit. ``upload`` names the upload row it
+    finishes (charged already, as unfinished); without one it is a small envelope sent whole,
+    charged here. ``finished`` is the JS upload id that a retried finish asks about."""
+
+    submission_id: str
+    size: int
+    hour: int
+    upload: str | None = None
+    finished: str | None = None
+
+
+class Registrar:
+    """Registers batches of texts sent whole (entries without ``upload``) for one Store."""
+
+    def __init__(self, engine: Engine, settings: Settings, charges: statements.Charges) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._charges = charges
+        self._postgres = engine.dialect.name == "postgresql"
+        if self._postgres:
+            self._whole_pg = _postgres_statement(settings)
+
+    def __call__(self, batch: Sequence[Entry]) -> list[BaseException | None]:
+        dialect = self.engine.dialect
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                register = self._one_pg if self._postgres else self._one_sqlite
+                results = [register(cursor, entry) for entry in batch]
+                self._commit(raw)
+            except dialect.loaded_dbapi.Error as error:
+                raw.rollback()
+                raise DBAPIError.instance(
+                    None, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+                ) from error
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
+        return results
+
+    @staticmethod
+    def _commit(raw: Any) -> None:  # the crash tests' place to die
+        raw.commit()
+
+    def _ttl(self, entry: Entry) -> int:
+        return entry.hour + self.settings.upload_ttl_hours * 3600
+
+    def _refusal(self, cursor: Any, size: int) -> IntakeError:
+        cursor.execute("SELECT stored FROM storage_ledger WHERE id = 1")
+        return ledger.refusal_for(cursor.fetchone()[0], self.settings, size, small=True)
+
+    def _one_sqlite(self, cursor: Any, entry: Entry) -> BaseException | None:
+        dialect = self.engine.dialect
+        seq = self._charges.whole.run(cursor, dialect, n=entry.size).fetchone()
+        if seq is None:
+            return self._refusal(cursor, entry.size)
+        if entry.finished is not None:
+            statements.INSERT_FINISHED.run(
+                cursor, dialect, id=entry.finished, expires_hour=self._ttl(entry)
+            )
+            if not cursor.rowcount:
+                statements.UNCHARGE_STORED.run(cursor, dialect, n=entry.size)  # (seq unused)
+                return Duplicate()
+        statements.INSERT_SUBMISSION.run(
+            cursor, dialect, id=entry.submission_id, hour=entry.hour, size=entry.size, seq=seq[0]
+        )
+        return None
+
+    def _one_pg(self, cursor: Any, entry: Entry) -> BaseException | None:
+        fresh, seq = self._whole_pg.run(
+            cursor,
+            self.engine.dialect,
+            finished=entry.finished,
+            expires_hour=self._ttl(entry),
+            n=entry.size,
+            id=entry.submission_id,
+            hour=entry.hour,
+        ).fetchone()
+        if seq is not None:
+            return None
+        if entry.finished is not None and not fresh:
+            return Duplicate()
+        if entry.finished is not None:  # recorded as finished, then refused: not finished
+            cursor.execute("DELETE FROM finished_uploads WHERE id = %s", (entry.finished,))
+        return self._refusal(cursor, entry.size)
+
+
+def _postgres_statement(settings: Settings) -> Prepared:
+    """Records the upload as finished (unless there is none, or it was already), then
+    charges the ledger if the text fits, then inserts its row: (new finished record, seq)."""
+    finished = bindparam("finished", type_=String)
+    n = bindparam("n", type_=BigInteger)
+    fin = (
+        pg_insert(FinishedUpload)
+        .from_select(
+            ["id", "expires_hour"],
+            select(finished, bindparam("expires_hour", type_=BigInteger)).where(
+                finished.is_not(None)
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(FinishedUpload.id)
+        .cte("fin")
+    )
+    charged = (
+        update(Ledger)
+        .where(
+            Ledger.id == 1,
+            *ledger.whole_room(settings, n),
+            finished.is_(None) | exists(select(fin.c.id)),
+        )
+        .values(stored=Ledger.stored + n, published=Ledger.published + 1)
+        .returning(Ledger.published)
+        .cte("charged")
+    )
+    row = (
+        pg_insert(Submission)
+        .from_select(
+            ["id", "received_hour", "size", "seq"],
+            select(
+                bindparam("id", type_=String),
+                bindparam("hour", type_=BigInteger),
+                n,
+                charged.c.published,
+            ),
+        )
+        .returning(Submission.seq)
+        .cte("row")
+    )
+    return Prepared(
+        select(
+            select(func.count()).select_from(fin).scalar_subquery(),
+            select(row.c.seq).scalar_subquery(),
+        )
+    )
