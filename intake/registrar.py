@@ -11,9 +11,8 @@ Per text, in the order every transaction takes rows (the ledger, then new rows),
 refused text changes nothing:
   SQLite: charge the ledger (UPDATE ... RETURNING its seq), record the JS upload as finished,
   insert the submission's row: three statements in the process, no round trip.
-  PostgreSQL: the same as ONE statement (data-modifying CTEs), one round trip: the finished
-  record comes first there (INSERT ... ON CONFLICT waits for a concurrent one and is the
-  gate), the charge only if it was new.
+  PostgreSQL: the same as ONE statement (data-modifying CTEs), for a text alone its own
+  transaction: one round trip, where there were five.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Engine, String, bindparam, exists, func, select, update
+from sqlalchemy import BigInteger, Engine, String, bindparam, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 
@@ -64,26 +63,31 @@ class Registrar:
     def __call__(self, batch: Sequence[Entry]) -> list[BaseException | None]:
         dialect = self.engine.dialect
         raw = self.engine.raw_connection()
+        # One text alone on PostgreSQL: its one statement is its own transaction (no BEGIN
+        # and COMMIT round trips); a batch of several is one transaction, as on SQLite.
+        alone = self._postgres and len(batch) == 1
         try:
+            if alone:
+                raw.driver_connection.autocommit = True  # type: ignore[union-attr]
             cursor = raw.cursor()
             try:
                 register = self._one_pg if self._postgres else self._one_sqlite
                 results = [register(cursor, entry) for entry in batch]
-                self._commit(raw)
+                if not alone:
+                    raw.commit()
             except dialect.loaded_dbapi.Error as error:
-                raw.rollback()
+                if not alone:
+                    raw.rollback()
                 raise DBAPIError.instance(
                     None, None, error, dialect.loaded_dbapi.Error, dialect=dialect
                 ) from error
             finally:
                 cursor.close()
+                if alone:
+                    raw.driver_connection.autocommit = False  # type: ignore[union-attr]
         finally:
             raw.close()
         return results
-
-    @staticmethod
-    def _commit(raw: Any) -> None:  # the crash tests' place to die
-        raw.commit()
 
     def _ttl(self, entry: Entry) -> int:
         return entry.hour + self.settings.upload_ttl_hours * 3600
@@ -110,9 +114,10 @@ class Registrar:
         return None
 
     def _one_pg(self, cursor: Any, entry: Entry) -> BaseException | None:
-        fresh, seq = self._whole_pg.run(
+        dialect = self.engine.dialect
+        charged, seq = self._whole_pg.run(
             cursor,
-            self.engine.dialect,
+            dialect,
             finished=entry.finished,
             expires_hour=self._ttl(entry),
             n=entry.size,
@@ -121,40 +126,39 @@ class Registrar:
         ).fetchone()
         if seq is not None:
             return None
-        if entry.finished is not None and not fresh:
-            return Duplicate()
-        if entry.finished is not None:  # recorded as finished, then refused: not finished
-            cursor.execute("DELETE FROM finished_uploads WHERE id = %s", (entry.finished,))
-        return self._refusal(cursor, entry.size)
+        if charged is None:
+            return self._refusal(cursor, entry.size)
+        # Charged, but the upload was recorded as finished meanwhile: give the charge back.
+        # (Alone, that is a second transaction: a crash in between leaves the ledger high
+        # until cleanup recounts it from the rows, as any crashed charge does.)
+        statements.UNCHARGE_STORED.run(cursor, dialect, n=entry.size)
+        return Duplicate()
 
 
 def _postgres_statement(settings: Settings) -> Prepared:
-    """Records the upload as finished (unless there is none, or it was already), then
-    charges the ledger if the text fits, then inserts its row: (new finished record, seq)."""
+    """Charges the ledger if the text fits, then records the upload as finished (if there
+    is one and it was not already: INSERT ... ON CONFLICT waits for a concurrent one), then
+    inserts the text's row if both went through: (the charge's seq, the row's seq)."""
     finished = bindparam("finished", type_=String)
     n = bindparam("n", type_=BigInteger)
+    charged = (
+        update(Ledger)
+        .where(Ledger.id == 1, *ledger.whole_room(settings, n))
+        .values(stored=Ledger.stored + n, published=Ledger.published + 1)
+        .returning(Ledger.published)
+        .cte("charged")
+    )
     fin = (
         pg_insert(FinishedUpload)
         .from_select(
             ["id", "expires_hour"],
-            select(finished, bindparam("expires_hour", type_=BigInteger)).where(
-                finished.is_not(None)
-            ),
+            select(finished, bindparam("expires_hour", type_=BigInteger))
+            .select_from(charged)
+            .where(finished.is_not(None)),
         )
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(FinishedUpload.id)
         .cte("fin")
-    )
-    charged = (
-        update(Ledger)
-        .where(
-            Ledger.id == 1,
-            *ledger.whole_room(settings, n),
-            finished.is_(None) | exists(select(fin.c.id)),
-        )
-        .values(stored=Ledger.stored + n, published=Ledger.published + 1)
-        .returning(Ledger.published)
-        .cte("charged")
     )
     row = (
         pg_insert(Submission)
@@ -165,14 +169,14 @@ def _postgres_statement(settings: Settings) -> Prepared:
                 bindparam("hour", type_=BigInteger),
                 n,
                 charged.c.published,
-            ),
+            ).where(finished.is_(None) | exists(select(fin.c.id))),
         )
         .returning(Submission.seq)
         .cte("row")
     )
     return Prepared(
         select(
-            select(func.count()).select_from(fin).scalar_subquery(),
+            select(charged.c.published).scalar_subquery(),
             select(row.c.seq).scalar_subquery(),
         )
     )

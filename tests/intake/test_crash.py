@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from intake import create_app, registrar
+from intake import create_app, prepared
 from intake.files import open_new, remove_unlocked, try_lock
 
 from .conftest import Intake
@@ -30,13 +30,14 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
     if where == "before-commit":
         blobs = app.extensions["sealdrop"].settings.blob_dir
 
-        def crash_once_published(conn: Any) -> None:
+        def crash_once_published(*_args: Any) -> None:
             if any(blobs.iterdir()):  # the commit of the submission's row, not an earlier one
                 os._exit(3)
 
         event.listen(app.extensions["sealdrop"].engine, "commit", crash_once_published)
-        # Texts sent whole commit on the driver's connection (intake/registrar.py).
-        registrar.Registrar._commit = staticmethod(crash_once_published)  # type: ignore[method-assign]
+        # A text sent whole is registered on the driver's connection (intake/registrar.py),
+        # on PostgreSQL in one statement that is its own commit: die as it is about to run.
+        registrar.Registrar.__call__ = crash_once_published  # type: ignore[method-assign,assignment]
     elif where == "mid-sealing":
         original = nojs._ChargingWriter.write
 
@@ -128,10 +129,11 @@ def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(
     def locked(connection: object) -> None:
         raise OperationalError("COMMIT", {}, Exception("database is locked"))
 
-    def driver_locked(raw: object) -> None:  # a text's commit, on the driver's connection
+    def driver_locked(*_args: object, **_params: object) -> None:
+        # A text's statements run on the driver's connection (intake/registrar.py).
         raise engine.dialect.loaded_dbapi.OperationalError("database is locked")
 
-    monkeypatch.setattr(registrar.Registrar, "_commit", staticmethod(driver_locked))
+    monkeypatch.setattr(prepared.Prepared, "run", driver_locked)
 
     envelope = seal([intake.public_key], "hello")
     upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
