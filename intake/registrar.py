@@ -18,6 +18,7 @@ refused text changes nothing:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,10 +70,11 @@ class Registrar:
         try:
             if alone:
                 raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-            cursor = raw.cursor()
             try:
-                register = self._one_pg if self._postgres else self._one_sqlite
-                results = [register(cursor, entry) for entry in batch]
+                if self._postgres:
+                    results = self._postgres_batch(raw, batch)
+                else:
+                    results = self._sqlite_batch(raw, batch)
                 if not alone:
                     raw.commit()
             except dialect.loaded_dbapi.Error as error:
@@ -82,12 +84,33 @@ class Registrar:
                     None, None, error, dialect.loaded_dbapi.Error, dialect=dialect
                 ) from error
             finally:
-                cursor.close()
                 if alone:
                     raw.driver_connection.autocommit = False  # type: ignore[union-attr]
         finally:
             raw.close()
         return results
+
+    def _sqlite_batch(self, raw: Any, batch: Sequence[Entry]) -> list[BaseException | None]:
+        cursor = raw.cursor()
+        try:
+            return [self._one_sqlite(cursor, entry) for entry in batch]
+        finally:
+            cursor.close()
+
+    def _postgres_batch(self, raw: Any, batch: Sequence[Entry]) -> list[BaseException | None]:
+        """Several texts' statements go in one round trip (pipeline mode, their BEGIN with
+        them), then each answer is read."""
+        pipeline = raw.driver_connection.pipeline() if len(batch) > 1 else nullcontext()
+        cursors: list[Any] = []
+        try:
+            with pipeline:
+                for entry in batch:
+                    cursors.append(raw.cursor())
+                    self._send_pg(cursors[-1], entry)
+                return [self._conclude_pg(c, e) for c, e in zip(cursors, batch, strict=True)]
+        finally:
+            for cursor in cursors:
+                cursor.close()
 
     def _ttl(self, entry: Entry) -> int:
         return entry.hour + self.settings.upload_ttl_hours * 3600
@@ -113,17 +136,19 @@ class Registrar:
         )
         return None
 
-    def _one_pg(self, cursor: Any, entry: Entry) -> BaseException | None:
-        dialect = self.engine.dialect
-        charged, seq = self._whole_pg.run(
+    def _send_pg(self, cursor: Any, entry: Entry) -> None:
+        self._whole_pg.run(
             cursor,
-            dialect,
+            self.engine.dialect,
             finished=entry.finished,
             expires_hour=self._ttl(entry),
             n=entry.size,
             id=entry.submission_id,
             hour=entry.hour,
-        ).fetchone()
+        )
+
+    def _conclude_pg(self, cursor: Any, entry: Entry) -> BaseException | None:
+        charged, seq = cursor.fetchone()
         if seq is not None:
             return None
         if charged is None:
@@ -131,7 +156,7 @@ class Registrar:
         # Charged, but the upload was recorded as finished meanwhile: give the charge back.
         # (Alone, that is a second transaction: a crash in between leaves the ledger high
         # until cleanup recounts it from the rows, as any crashed charge does.)
-        statements.UNCHARGE_STORED.run(cursor, dialect, n=entry.size)
+        statements.UNCHARGE_STORED.run(cursor, self.engine.dialect, n=entry.size)
         return Duplicate()
 
 

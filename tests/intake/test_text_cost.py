@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from intake.db import this_hour
+from intake.registrar import Duplicate, Entry
+
 from .conftest import Intake
 from .helpers import seal
 
@@ -105,3 +108,18 @@ def test_an_upload_begun_in_pieces_is_looked_up_when_sent_again_whole(intake: In
     assert rest.json == {"received": len(envelope)}
     assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={}).status_code == 201
     assert intake.counts() == (1, 0)
+
+
+def test_one_upload_twice_in_one_batch_is_stored_and_charged_once(intake: Intake) -> None:
+    """Two PUTs of the same text registered together (on PostgreSQL one pipelined
+    transaction): the second hears Duplicate, its charge given back, one row."""
+    store = intake.app.extensions["sealdrop"]
+    hour = this_hour()
+    results = store._register(
+        [
+            Entry("a" * 26, 100, hour, finished="f" * 32),
+            Entry("b" * 26, 100, hour, finished="f" * 32),
+        ]
+    )
+    assert results[0] is None and isinstance(results[1], Duplicate)
+    assert intake.counts() == (1, 0) and store.ledger().stored == 100
