@@ -1,5 +1,6 @@
-"""Registering a batch of texts sent whole (one group commit, intake/groupcommit.py) on the
-database driver's own connection.
+"""Registering a batch of stored blobs (one group commit, intake/groupcommit.py): texts sent
+whole on the database driver's own connection, batches that finish uploads too through
+SQLAlchemy.
 
 A text's registration is a few statements on a few rows; through SQLAlchemy's Connection,
 Transaction and Result objects they cost about as much CPU again as the database's own work
@@ -51,7 +52,7 @@ class Entry:
 
 
 class Registrar:
-    """Registers batches of texts sent whole (entries without ``upload``) for one Store."""
+    """Registers batches for one Store; a refused entry changes nothing."""
 
     def __init__(self, engine: Engine, settings: Settings, charges: statements.Charges) -> None:
         self.engine = engine
@@ -62,6 +63,8 @@ class Registrar:
             self._whole_pg = _postgres_statement(settings)
 
     def __call__(self, batch: Sequence[Entry]) -> list[BaseException | None]:
+        if any(entry.upload for entry in batch):
+            return self._with_uploads(batch)
         dialect = self.engine.dialect
         raw = self.engine.raw_connection()
         # One text alone on PostgreSQL: its one statement is its own transaction (no BEGIN
@@ -88,6 +91,39 @@ class Registrar:
                     raw.driver_connection.autocommit = False  # type: ignore[union-attr]
         finally:
             raw.close()
+        return results
+
+    def _with_uploads(self, batch: Sequence[Entry]) -> list[BaseException | None]:
+        """A batch that finishes uploads too (large ones, not a hot path) goes through
+        SQLAlchemy. Rows are taken in the order every transaction takes them: upload rows
+        (sorted), then the ledger, then new rows."""
+        results: list[BaseException | None] = [None] * len(batch)
+        with self.engine.begin() as connection:
+            finishing = [entry.upload for entry in batch if entry.upload]
+            forgot = ledger.forget_uploads(connection, finishing)
+            for index, entry in enumerate(batch):
+                if entry.upload and entry.upload not in forgot:
+                    results[index] = IntakeError("not-found")
+            for index, entry in enumerate(batch):
+                if results[index] is not None:
+                    continue
+                charge = self._charges.upload if entry.upload else self._charges.whole
+                seq = charge(connection, n=entry.size).scalar()
+                if seq is None:
+                    results[index] = ledger.refusal(connection, self.settings, entry.size, True)
+                    continue
+                if (
+                    entry.finished is not None
+                    and not statements.INSERT_FINISHED(
+                        connection, id=entry.finished, expires_hour=self._ttl(entry)
+                    ).rowcount
+                ):
+                    statements.UNCHARGE_STORED(connection, n=entry.size)  # (its seq stays unused)
+                    results[index] = Duplicate()
+                    continue
+                statements.INSERT_SUBMISSION(
+                    connection, id=entry.submission_id, hour=entry.hour, size=entry.size, seq=seq
+                )
         return results
 
     def _sqlite_batch(self, raw: Any, batch: Sequence[Entry]) -> list[BaseException | None]:

@@ -463,44 +463,13 @@ class Store(Cleanup):
 
     def _register(self, batch: Sequence[Entry]) -> list[BaseException | None]:
         """One transaction for a batch of blobs already written and named: their names are
-        made durable (one fsync of the directory), then each is charged and its row added.
-        Rows are taken in the order every transaction takes them: upload rows (sorted), then
-        the ledger, then new rows; a refused entry changes nothing."""
+        made durable (one fsync of the directory), then each is charged and its row added
+        (intake/registrar.py)."""
         hour = max(entry.hour for entry in batch)
         os.utime(self._blob_dir_fd(), (hour, hour))
         os.fsync(self._blob_dir_fd())
-        if not any(entry.upload for entry in batch):  # texts sent whole only: the quick way
-            with self._taking_turns():
-                return self._registrar(batch)
-        results: list[BaseException | None] = [None] * len(batch)
-        ttl = self.settings.upload_ttl_hours * 3600
-        with self._taking_turns(), self.engine.begin() as connection:
-            finishing = [entry.upload for entry in batch if entry.upload]
-            forgot = ledger.forget_uploads(connection, finishing)
-            for index, entry in enumerate(batch):
-                if entry.upload and entry.upload not in forgot:
-                    results[index] = IntakeError("not-found")
-            for index, entry in enumerate(batch):
-                if results[index] is not None:
-                    continue
-                charge = self._charges.upload if entry.upload else self._charges.whole
-                seq = charge(connection, n=entry.size).scalar()
-                if seq is None:
-                    results[index] = ledger.refusal(connection, self.settings, entry.size, True)
-                    continue
-                if (
-                    entry.finished is not None
-                    and not statements.INSERT_FINISHED(
-                        connection, id=entry.finished, expires_hour=entry.hour + ttl
-                    ).rowcount
-                ):
-                    statements.UNCHARGE_STORED(connection, n=entry.size)  # (its seq stays unused)
-                    results[index] = Duplicate()
-                    continue
-                statements.INSERT_SUBMISSION(
-                    connection, id=entry.submission_id, hour=entry.hour, size=entry.size, seq=seq
-                )
-        return results
+        with self._taking_turns():
+            return self._registrar(batch)
 
     def is_finished(self, upload_id: str) -> bool:
         token = UploadToken.parse(upload_id)
