@@ -81,13 +81,16 @@ class Registrar:
                 if not alone:
                     raw.commit()
             except dialect.loaded_dbapi.Error as error:
-                if not alone:
+                if dialect.is_disconnect(error, raw.dbapi_connection, None):
+                    alone = False
+                    raw.invalidate(error)  # the pool opens a new one (as SQLAlchemy would)
+                elif not alone:
                     raw.rollback()
                 raise DBAPIError.instance(
                     None, None, error, dialect.loaded_dbapi.Error, dialect=dialect
                 ) from error
             finally:
-                if alone:
+                if alone:  # (not for a connection just thrown away)
                     raw.driver_connection.autocommit = False  # type: ignore[union-attr]
         finally:
             raw.close()

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
+from sqlalchemy.pool import NullPool
 
 from intake.db import this_hour
 from intake.registrar import Duplicate, Entry
@@ -123,3 +124,28 @@ def test_one_upload_twice_in_one_batch_is_stored_and_charged_once(intake: Intake
     )
     assert results[0] is None and isinstance(results[1], Duplicate)
     assert intake.counts() == (1, 0) and store.ledger().stored == 100
+
+
+def test_a_text_gets_through_after_the_database_dropped_its_connections(intake: Intake) -> None:
+    """PostgreSQL restarted (or its connections were cut): the pooled connection a text is
+    registered on is thrown away, not handed out again, so the next text gets through."""
+    store = intake.app.extensions["sealdrop"]
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no connections to lose")
+    envelope = seal([intake.public_key], "hello")
+    assert upload_whole(intake, envelope) == 200
+    outside = create_engine(store.settings.database_url, poolclass=NullPool)
+    with outside.connect() as connection:  # not one of the pool's
+        connection.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    outside.dispose()
+    statuses = [upload_whole(intake, envelope) for _ in range(3)]
+    assert statuses[-1] == 200 and set(statuses) <= {200, 503}
+    assert intake.counts()[0] == 1 + statuses.count(200)
+
+
+def upload_whole(intake: Intake, envelope: bytes) -> int:
+    upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
+    return intake.client.put(f"/api/v1/uploads/{upload_id}?offset=0", data=envelope).status_code
