@@ -116,7 +116,11 @@ def put_chunk(upload_id: str) -> Response:
     offset = request.args.get("offset", type=int)
     if offset is None or offset < 0:
         raise malformed()
-    upload = store.find_upload(upload_id) if ID_PATTERN.fullmatch(upload_id) else None
+    upload = None
+    if ID_PATTERN.fullmatch(upload_id):
+        # A text sent whole needs no look-up (issue 18): its one transaction says the rest.
+        upload = store.unbegun_text(upload_id, length) if offset == 0 else None
+        upload = upload or store.find_upload(upload_id)
     if upload is None:
         stored = _stored_size(store, upload_id)
         if stored is not None:  # a retry after a lost answer: all of it is here

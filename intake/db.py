@@ -122,12 +122,10 @@ def make_engine(url: str, durable: bool = True) -> Engine:
 
 def _blur_sqlite_times(engine: Engine, database: Path) -> None:
     """Every write sets the database files' (and their directory's) times to now; each
-    connection, back in the pool after its work, sets them to the hour again."""
-    files = [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
-    files += [
-        database.parent,
-        *(database.parent / name for name in ("creation.lock", "commit.lock")),
-    ]
+    connection, back in the pool after its work, sets them to the hour again. (The lock
+    files beside them are never written: their times are set once, as they are made.)"""
+    names = (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm")))
+    files = [os.fspath(path) for path in (*names, database.parent)]
 
     @event.listens_for(engine, "checkin")
     def _blur(_dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

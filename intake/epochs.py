@@ -26,6 +26,8 @@ WARN_DAYS = 21
 # path: (identity of the file, its verified statement). File times are blurred to the hour,
 # so the identity is the inode (a new statement is a new file renamed into place) and size.
 _cache: dict[str, tuple[tuple[int, int, int], Statement | None]] = {}
+# The same for the recipient files' signing keys (path: (identity, key)).
+_cards: dict[str, tuple[tuple[int, int, int], SigningPublicKey | None]] = {}
 
 
 def directory(settings: Settings) -> Path:
@@ -33,7 +35,21 @@ def directory(settings: Settings) -> Path:
 
 
 def signing_key_of(path: Path) -> SigningPublicKey | None:
-    """The ``signing-key:`` line of a member card (None for a plain public key file)."""
+    """The ``signing-key:`` line of a member card (None for a plain public key file). Read
+    again only when the file changed: every uploaded text's header check asks (issue 18)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+    cached = _cards.get(str(path))
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, _read_signing_key(path))
+        _cards[str(path)] = cached
+    return cached[1]
+
+
+def _read_signing_key(path: Path) -> SigningPublicKey | None:
     try:
         lines = path.read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
@@ -141,9 +157,12 @@ def current(settings: Settings) -> dict[str, Statement]:
     result = {}
     for key, signing in _reviewers(settings):
         path = folder / f"{key.key_id_hex}.txt"
-        if signing is None or not path.exists():
+        if signing is None:
             continue
-        info = path.stat()
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            continue
         stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
         cached = _cache.get(str(path))
         if cached is None or cached[0] != stamp:

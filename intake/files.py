@@ -61,25 +61,45 @@ def open_new(path: Path) -> BinaryIO:
     """Creates a private file (0600) that must not exist yet, locked before its name appears:
     another request that opens the name (a retry of the same upload chunk) then waits for
     its creator to finish, instead of taking the lock first and finding no row for it."""
+    handle = open_unnamed(path.parent)
+    if handle is None:
+        return _open_new_named(path)  # a file system without unnamed files
     try:
-        fd = os.open(path.parent, os.O_TMPFILE | os.O_RDWR, 0o600)
+        link(handle, path)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def open_unnamed(directory: Path) -> BinaryIO | None:
+    """A private file (0600) in ``directory`` without a name yet (O_TMPFILE), locked; None on
+    a file system without unnamed files. Gone without a trace if it is never linked."""
+    try:
+        fd = os.open(directory, os.O_TMPFILE | os.O_RDWR, 0o600)
     except OSError as error:
         if error.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
             raise
-        return _open_new_named(path)  # a file system without unnamed files
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            # linkat with AT_SYMLINK_FOLLOW, as open(2) shows for O_TMPFILE (a dir fd makes
-            # Python call linkat rather than link, which would not follow /proc's link).
-            os.link(f"/proc/self/fd/{fd}", path.name, dst_dir_fd=directory)
-        finally:
-            os.close(directory)
     except BaseException:
         os.close(fd)
         raise
     return os.fdopen(fd, "r+b", buffering=0)
+
+
+def link(handle: BinaryIO, path: Path, directory: int | None = None) -> None:
+    """Gives a file of ``open_unnamed`` its name ``path`` (FileExistsError if taken);
+    ``directory``: its parent, open already."""
+    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY) if directory is None else directory
+    try:
+        # linkat with AT_SYMLINK_FOLLOW, as open(2) shows for O_TMPFILE (a dir fd makes
+        # Python call linkat rather than link, which would not follow /proc's link).
+        os.link(f"/proc/self/fd/{handle.fileno()}", path.name, dst_dir_fd=dir_fd)
+    finally:
+        if directory is None:
+            os.close(dir_fd)
 
 
 def _open_new_named(path: Path) -> BinaryIO:

@@ -79,8 +79,13 @@ def refusal(connection: Connection, settings: Settings, n: int, small: bool) -> 
     """Why ``n`` bytes did not fit: full if finished submissions fill the space, busy if
     unfinished uploads hold it (they finish or expire)."""
     row = connection.execute(select(Ledger).where(Ledger.id == 1)).one()
+    return refusal_for(row.stored, settings, n, small)
+
+
+def refusal_for(stored: int, settings: Settings, n: int, small: bool) -> IntakeError:
+    """``refusal`` given what the ledger says is stored."""
     limit = settings.storage_budget_bytes if small else settings.general_limit
-    if limit is None or row.stored + n > limit:
+    if limit is None or stored + n > limit:
         return storage_full()
     return busy_uploads()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult
+from sqlalchemy import Connection, CursorResult, Dialect
 from sqlalchemy.sql import ClauseElement
 
 
@@ -24,7 +24,9 @@ class Prepared:
         self._lock = threading.Lock()
 
     def _compile(self, connection: Connection) -> tuple[str, tuple[str, ...] | None, dict]:  # type: ignore[type-arg]
-        dialect = connection.dialect
+        return self._compiled_for(connection.dialect)
+
+    def _compiled_for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict]:  # type: ignore[type-arg]
         key = f"{dialect.name}+{dialect.driver}:{dialect.paramstyle}"
         entry = self._compiled.get(key)
         if entry is None:
@@ -45,3 +47,10 @@ class Prepared:
         if names is not None:
             return connection.exec_driver_sql(sql, tuple(values[name] for name in names))
         return connection.exec_driver_sql(sql, values)
+
+    def run(self, cursor: Any, dialect: Dialect, **params: Any) -> Any:
+        """Executes on a DBAPI cursor of ``dialect`` (intake/registrar.py); returns it."""
+        sql, names, defaults = self._compiled_for(dialect)
+        values = {**defaults, **params} if defaults else params
+        cursor.execute(sql, tuple(values[name] for name in names) if names is not None else values)
+        return cursor

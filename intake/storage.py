@@ -1,7 +1,8 @@
 """The blob store: ciphertext files in the data directory, published atomically, each charged
 against the storage budget (intake/ledger.py) before it is accepted.
 
-    DATA_DIR/blobs/<id>.partial  a small envelope being stored (locked), renamed when whole
+    DATA_DIR/blobs/<id>.partial  a small envelope being stored (locked), renamed when whole,
+                                 where the file system has no unnamed files (O_TMPFILE)
     DATA_DIR/blobs/<id>.sdenv    stored submissions (rows in `submissions`)
     DATA_DIR/tmp/<id>.partial    large no-JS envelopes being sealed, locked while written
     DATA_DIR/uploads/<id>.part   JS uploads that have received bytes: the ciphertext so far
@@ -13,10 +14,11 @@ against the storage budget (intake/ledger.py) before it is accepted.
                                  finish retried after a lost answer still hears "stored"
 
 A small envelope (a text, up to SMALL_ENVELOPE_BYTES) is held in memory, written to its own
-file, fsynced and renamed; then ONE transaction charges the budget and registers it, shared
-with whatever else is being stored at that moment (intake/groupcommit.py): the blob
-directory's fsync and the commit's are paid once per batch. A starting JS upload is only a
-name (``UploadToken``): nothing is written until its first bytes arrive.
+unnamed file, fsynced and only then given its name; then ONE transaction charges the budget
+and registers it, shared with whatever else is being stored at that moment
+(intake/groupcommit.py): the blob directory's fsync and the commit's are paid once per batch.
+A starting JS upload is only a name (``UploadToken``): nothing is written until its first
+bytes arrive, and its one PUT, if it carries a whole text, reads nothing from the database.
 
 A blob is durable (file and name) before its row commits, and its writer holds an flock on
 it until then; cleanup takes the same lock before deciding a blob is an orphan. So a crash
@@ -33,7 +35,6 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,33 +58,27 @@ from .files import (
     TEMP_SUFFIX,
     UPLOAD_SUFFIX,
     blur_time,
+    link,
     new_id,
     open_new,
+    open_unnamed,
     remove_unlocked,
     write_all,
 )
 from .groupcommit import GroupCommit
+from .registrar import Duplicate, Entry, Registrar
 from .statements import Charges
 from .uploadids import UploadInfo, UploadToken
 
-__all__ = ["BLOB_SUFFIX", "Store", "UploadInfo", "blur_time", "new_id", "remove_unlocked"]
-
-
-@dataclass
-class _Entry:
-    """One submission to register in a group commit. ``upload`` names the upload row it
-    finishes (charged already, as unfinished); without one it is a small envelope sent whole,
-    charged here. ``finished`` is the JS upload id that a retried finish asks about."""
-
-    submission_id: str
-    size: int
-    hour: int
-    upload: str | None = None
-    finished: str | None = None
-
-
-class Duplicate(Exception):
-    """The same JS upload was stored by another request meanwhile."""
+__all__ = [
+    "BLOB_SUFFIX",
+    "Duplicate",
+    "Store",
+    "UploadInfo",
+    "blur_time",
+    "new_id",
+    "remove_unlocked",
+]
 
 
 class Store(Cleanup):
@@ -95,10 +90,11 @@ class Store(Cleanup):
         self.clock = clock or (lambda: time.time())  # tests inject their own
         self._next_expiry_check = 0.0
         self._blob_dir = -1
-        self.commits: GroupCommit[_Entry, BaseException | None] = GroupCommit(self._register)
+        self.commits: GroupCommit[Entry, BaseException | None] = GroupCommit(self._register)
         self._quick_engine: Engine | None = None
         self._commit_lock = (0, -1)  # (pid, fd): see _taking_turns
         self._charges = Charges(settings)
+        self._registrar = Registrar(engine, settings, self._charges)
 
     @property
     def quick_engine(self) -> Engine:
@@ -287,13 +283,35 @@ class Store(Cleanup):
                 if upload.nojs or upload.size != token.size or self._expired(upload, now):
                     return None
                 return _info(upload)
-            # (A tick ahead is another instance's clock a moment ahead of ours.)
-            if not self._tick(now) - IDLE_TICKS < token.tick <= self._tick(now) + 1:
+            if not self._fresh(token, now):
                 return None
             if statements.IS_FINISHED(connection, id=row_id).first() is not None:
                 return None
         small = token.size <= SMALL_ENVELOPE_BYTES
         return UploadInfo(row_id, token.size, 0, small, False, this_hour(now), False)
+
+    def _fresh(self, token: UploadToken, now: float) -> bool:
+        """Whether a token with no row was started recently enough to begin now. (A tick
+        ahead is another instance's clock a moment ahead of ours.)"""
+        return self._tick(now) - IDLE_TICKS < token.tick <= self._tick(now) + 1
+
+    def unbegun_text(self, upload_id: str, length: int | None) -> UploadInfo | None:
+        """The upload, if its one PUT of ``length`` bytes carries all of a small envelope and
+        it has not begun, known without asking the database: a begun upload's file exists
+        before its row and goes with it (stored, discarded or expired). Not a retry of one
+        stored already either, as far as the caller knows: that one is found out when it is
+        registered (Duplicate). None: look it up (find_upload)."""
+        token = UploadToken.parse(upload_id)
+        now = self.clock()
+        if (
+            token is None
+            or token.size != length
+            or token.size > SMALL_ENVELOPE_BYTES
+            or not self._fresh(token, now)
+            or os.path.lexists(self.upload_path(token.row_id))
+        ):
+            return None
+        return UploadInfo(token.row_id, token.size, 0, True, False, this_hour(now), False)
 
     @contextlib.contextmanager
     def locked_upload(self, upload_id: str) -> Iterator[BinaryIO]:
@@ -375,26 +393,31 @@ class Store(Cleanup):
     # publishing
 
     def store_whole(self, envelope: bytes | bytearray, *, finished: str | None = None) -> str:
-        """Stores a small envelope held in memory: its own file, written, fsynced and renamed
-        into place, then charged and registered in one (shared) transaction. Refused (budget,
-        busy database) it is removed again. ``finished``: the JS upload it is. Raises
-        Duplicate if that upload was stored meanwhile."""
+        """Stores a small envelope held in memory: its own file, written and fsynced before
+        its name appears (or renamed into place where the file system has no unnamed files),
+        then charged and registered in one (shared) transaction. Refused (budget, busy
+        database) it is removed again. ``finished``: the JS upload it is. Raises Duplicate if
+        that upload was stored meanwhile."""
         size = len(envelope)
         self.check_disk(size, small=True)
         submission_id = new_id()
         partial = self.settings.blob_dir / f"{submission_id}{TEMP_SUFFIX}"
         target = self.blob_path(submission_id)
         hour = this_hour(self.clock())
-        with open_new(partial) as handle:
+        unnamed = open_unnamed(self.settings.blob_dir)
+        with unnamed or open_new(partial) as handle:
             try:
                 write_all(handle.fileno(), envelope)
                 os.utime(handle.fileno(), (hour, hour))
                 os.fsync(handle.fileno())
-                try:
-                    os.rename(partial, target)
-                except FileNotFoundError:  # only without unnamed files (files.open_new)
-                    raise IntakeError("busy") from None
-                error = self.commits.submit(_Entry(submission_id, size, hour, finished=finished))
+                if unnamed is not None:
+                    link(unnamed, target, self._blob_dir_fd())
+                else:
+                    try:
+                        os.rename(partial, target)
+                    except FileNotFoundError:  # cleanup took it before it was locked
+                        raise IntakeError("busy") from None
+                error = self.commits.submit(Entry(submission_id, size, hour, finished=finished))
                 if error is not None:
                     raise error
             except BaseException as error:
@@ -424,7 +447,7 @@ class Store(Cleanup):
         with self._creating():
             os.rename(source, target)
             try:
-                entry = _Entry(submission_id, size, hour, upload_id, upload_id if js else None)
+                entry = Entry(submission_id, size, hour, upload_id, upload_id if js else None)
                 error = self.commits.submit(entry)
                 if error is not None:
                     raise error
@@ -438,43 +461,15 @@ class Store(Cleanup):
             forget_deleted(self.engine)
         return submission_id
 
-    def _register(self, batch: Sequence[_Entry]) -> list[BaseException | None]:
-        """One transaction for a batch of blobs already written and renamed: their names are
-        made durable (one fsync of the directory), then each is charged and its row added.
-        Rows are taken in the order every transaction takes them: upload rows (sorted), then
-        the ledger, then new rows; a refused entry changes nothing."""
+    def _register(self, batch: Sequence[Entry]) -> list[BaseException | None]:
+        """One transaction for a batch of blobs already written and named: their names are
+        made durable (one fsync of the directory), then each is charged and its row added
+        (intake/registrar.py)."""
         hour = max(entry.hour for entry in batch)
         os.utime(self._blob_dir_fd(), (hour, hour))
         os.fsync(self._blob_dir_fd())
-        results: list[BaseException | None] = [None] * len(batch)
-        ttl = self.settings.upload_ttl_hours * 3600
-        with self._taking_turns(), self.engine.begin() as connection:
-            finishing = [entry.upload for entry in batch if entry.upload]
-            forgot = ledger.forget_uploads(connection, finishing)
-            for index, entry in enumerate(batch):
-                if entry.upload and entry.upload not in forgot:
-                    results[index] = IntakeError("not-found")
-            for index, entry in enumerate(batch):
-                if results[index] is not None:
-                    continue
-                charge = self._charges.upload if entry.upload else self._charges.whole
-                seq = charge(connection, n=entry.size).scalar()
-                if seq is None:
-                    results[index] = ledger.refusal(connection, self.settings, entry.size, True)
-                    continue
-                if (
-                    entry.finished is not None
-                    and not statements.INSERT_FINISHED(
-                        connection, id=entry.finished, expires_hour=entry.hour + ttl
-                    ).rowcount
-                ):
-                    statements.UNCHARGE_STORED(connection, n=entry.size)  # (its seq stays unused)
-                    results[index] = Duplicate()
-                    continue
-                statements.INSERT_SUBMISSION(
-                    connection, id=entry.submission_id, hour=entry.hour, size=entry.size, seq=seq
-                )
-        return results
+        with self._taking_turns():
+            return self._registrar(batch)
 
     def is_finished(self, upload_id: str) -> bool:
         token = UploadToken.parse(upload_id)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from intake import create_app
+from intake import create_app, prepared
 from intake.files import open_new, remove_unlocked, try_lock
 
 from .conftest import Intake
@@ -24,17 +24,20 @@ from .helpers import post_form, seal
 
 def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
     """Runs in a child: submits, and dies at ``where`` without any cleanup code running."""
-    from intake import sealwriter, storage
+    from intake import registrar, sealwriter, storage
 
     app = create_app(config)
     if where == "before-commit":
         blobs = app.extensions["sealdrop"].settings.blob_dir
 
-        def crash_once_published(conn: Any) -> None:
+        def crash_once_published(*_args: Any) -> None:
             if any(blobs.iterdir()):  # the commit of the submission's row, not an earlier one
                 os._exit(3)
 
         event.listen(app.extensions["sealdrop"].engine, "commit", crash_once_published)
+        # A text sent whole is registered on the driver's connection (intake/registrar.py),
+        # on PostgreSQL in one statement that is its own commit: die as it is about to run.
+        registrar.Registrar.__call__ = crash_once_published  # type: ignore[method-assign,assignment]
     elif where == "mid-sealing":
         original = sealwriter.ChargingWriter.write
 
@@ -46,7 +49,9 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
         sealwriter.ChargingWriter.write = write  # type: ignore[method-assign]
     elif where == "mid-upload":
         storage.Store.publish = lambda *a, **k: os._exit(3)  # type: ignore[method-assign]
-    elif where == "small-before-rename":
+    elif where in ("small-before-link", "small-before-rename"):
+        if where == "small-before-rename":  # a file system without unnamed files
+            storage.open_unnamed = lambda directory: None  # type: ignore[assignment]
         original_write = storage.write_all
 
         def write_then_die(fd: int, data: Any) -> None:
@@ -70,7 +75,8 @@ def _crash_during(config: dict[str, Any], where: str, envelope: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "where", ["small-before-rename", "before-commit", "mid-sealing", "mid-upload"]
+    "where",
+    ["small-before-link", "small-before-rename", "before-commit", "mid-sealing", "mid-upload"],
 )
 def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
     intake: Intake, where: str
@@ -88,7 +94,9 @@ def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
     child.join(60)
     assert child.exitcode == 3  # it really died mid-way
     left = {
-        # A small envelope written and fsynced, not yet renamed, charged or registered.
+        # A small envelope written, not yet named: its unnamed file died with the process.
+        "small-before-link": ("blobs", None),
+        # Without unnamed files: written to a temp name, not yet renamed, charged or registered.
         "small-before-rename": ("blobs", "temp_files"),
         # Renamed into place and its name made durable; the one commit never came.
         "before-commit": ("blobs", "orphan_blobs"),
@@ -96,23 +104,36 @@ def test_a_crash_leaves_nothing_visible_and_cleanup_removes_the_rest(
         "mid-upload": ("uploads", None),
     }[where]
     assert intake.counts()[0] == 0  # no submission is visible
-    assert intake.files(left[0]) != []  # the crash did leave something behind
+    if where == "small-before-link":
+        assert intake.files(left[0]) == []  # not even a file to clean up
+    else:
+        assert intake.files(left[0]) != []  # the crash did leave something behind
     assert intake.app.extensions["sealdrop"].ledger().stored == 0  # nor charged for it
     store = intake.app.extensions["sealdrop"]
     if where == "mid-upload":
         # An unfinished upload is not an orphan: it can still be resumed until it expires.
         assert store.cleanup()["expired_uploads"] == 0
         assert store.cleanup(now=2e10)["expired_uploads"] == 1
+    elif left[1] is None:
+        assert not any(store.cleanup().values())
     else:
         assert store.cleanup()[left[1]] == 1
     intake.assert_nothing_stored()
 
 
-def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(intake: Intake) -> None:
+def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = intake.app.extensions["sealdrop"].engine
 
     def locked(connection: object) -> None:
         raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    def driver_locked(*_args: object, **_params: object) -> None:
+        # A text's statements run on the driver's connection (intake/registrar.py).
+        raise engine.dialect.loaded_dbapi.OperationalError("database is locked")
+
+    monkeypatch.setattr(prepared.Prepared, "run", driver_locked)
 
     envelope = seal([intake.public_key], "hello")
     upload_id = intake.client.post("/api/v1/uploads", json={"size": len(envelope)}).json["id"]
@@ -126,6 +147,7 @@ def test_a_busy_database_is_a_readable_refusal_and_loses_nothing(intake: Intake)
     assert busy.status_code == 503 and busy.json["error"] == "busy"
     assert intake.files("blobs") == []
     event.remove(engine, "commit", locked)
+    monkeypatch.undo()
     # The browser retries a busy answer: the upload is still there and now finishes.
     assert intake.client.post(f"/api/v1/uploads/{upload_id}/finish", json={}).status_code == 201
     assert intake.counts() == (1, 0)

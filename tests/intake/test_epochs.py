@@ -131,3 +131,22 @@ def test_a_lapsed_runway_still_receives_with_the_long_term_key_and_is_warned(
     assert "without forward secrecy" in epochs.warnings(settings, end + 1)[0]
     assert runway.lapse_warning(vault, end - 86400) is not None
     assert runway.lapse_warning(vault) is None
+
+
+def test_a_member_card_is_read_again_only_once_it_changed(tmp_path: Path, monkeypatch) -> None:
+    """Every uploaded text's header check asks for the reviewers' signing keys (issue 18):
+    the card is read once, then again only after it was replaced."""
+    card = tmp_path / "anna.card"
+    first, second = Identity.generate(), Identity.generate()
+    card.write_text(Member.of(first, "anna").card_text(), encoding="utf-8")
+    reads = []
+    real = epochs._read_signing_key
+    monkeypatch.setattr(epochs, "_read_signing_key", lambda p: reads.append(p) or real(p))
+    for _ in range(3):
+        assert epochs.signing_key_of(card) == Signer(first).public_key
+    assert len(reads) == 1
+    replaced = tmp_path / "anna.card.new"
+    replaced.write_text(Member.of(second, "anna").card_text(), encoding="utf-8")
+    replaced.replace(card)
+    assert epochs.signing_key_of(card) == Signer(second).public_key
+    assert len(reads) == 2

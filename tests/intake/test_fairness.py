@@ -420,7 +420,7 @@ def test_a_batch_finishing_uploads_forgets_them_at_once_and_refuses_only_the_gon
     gone one hears not-found and changes nothing."""
     from intake.db import this_hour
     from intake.errors import IntakeError
-    from intake.storage import _Entry
+    from intake.registrar import Entry
 
     intake = make()
     store = store_of(intake)
@@ -435,7 +435,7 @@ def test_a_batch_finishing_uploads_forgets_them_at_once_and_refuses_only_the_gon
     assert store.ledger().unfinished_count == 1
     hour = this_hour()
     results = store._register(
-        [_Entry("a" * 26, 100, hour, upload=gone), _Entry("b" * 26, 100, hour, upload=kept)]
+        [Entry("a" * 26, 100, hour, upload=gone), Entry("b" * 26, 100, hour, upload=kept)]
     )
     assert isinstance(results[0], IntakeError) and results[0].code == "not-found"
     assert results[1] is None
