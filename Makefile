@@ -88,7 +88,7 @@ release: $(STAMP)
 inbox-screenshots: $(STAMP) translations
 	$(BIN)/python tests/reviewer/inbox_screenshots.py
 
-bench: $(STAMP) $(JS_STAMP) translations
+bench: $(STAMP) $(JS_STAMP) translations system-deps
 	$(BIN)/python -m tests.bench
 
 # Every submitter page at phone and desktop size, in every language, as PNGs in screenshots/
