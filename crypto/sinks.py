@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import SealdropError
+from .writeback import WritebackKicker, write_all
 
 if TYPE_CHECKING:  # annotations only: fsync_dir's users need not load the formats
     from .envelope import Contents
@@ -72,16 +73,9 @@ class MemorySink:
         self._done.clear()
 
 
-WRITEBACK_STEP = 8 << 20
 WRITE_BYTES = 1 << 20
 SMALL_BUFFER_BYTES = 64 << 10
 WRITER_BUFFERS = 3  # one being filled, two with the writing thread: 3 MiB at most
-_START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None)
-
-
-def _write_all(fd: int, data: memoryview) -> None:
-    while data:
-        data = data[os.write(fd, data) :]
 
 
 class _PartWriter:
@@ -90,11 +84,10 @@ class _PartWriter:
     cores this runs beside decryption and hashing; the buffers come back to the filling thread
     once written (at most WRITER_BUFFERS MiB in flight).
 
-    Every WRITEBACK_STEP bytes the kernel is asked to start writing what came before
-    (posix_fadvise DONTNEED starts writeback without waiting, and lets the page cache drop
-    what is already on disk), so the disk works while the next chunks decrypt and the one
-    fsync at the end has little left. A failed write (a full disk) is raised in the filling
-    thread at its next hand-over, or by ``finish``."""
+    As the file grows, its writeback is started (crypto/writeback.py), so the disk works
+    while the next chunks decrypt and the one fsync at the end has little left. A failed
+    write (a full disk) is raised in the filling thread at its next hand-over, or by
+    ``finish``."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -103,7 +96,7 @@ class _PartWriter:
         for _ in range(WRITER_BUFFERS - 1):  # and the one the filling thread hands over first
             self._free.put(memoryview(bytearray(WRITE_BYTES)))
         self._error: BaseException | None = None
-        self._written = self._kicked = 0
+        self._kicker = WritebackKicker(fd)
         self._thread = threading.Thread(target=self._run, name="sealdrop-writer", daemon=True)
         self._thread.start()
 
@@ -129,18 +122,12 @@ class _PartWriter:
             buffer, fill = item
             try:
                 if self._error is None:
-                    _write_all(self._fd, buffer[:fill])
-                    self._kick(fill)
+                    write_all(self._fd, buffer[:fill])
+                    self._kicker.wrote(fill)
             except BaseException as exc:  # raised again in the filling thread
                 self._error = exc
             finally:
                 self._free.put(buffer)
-
-    def _kick(self, written: int) -> None:
-        self._written += written
-        if self._written - self._kicked >= WRITEBACK_STEP and _START_WRITEBACK is not None:
-            os.posix_fadvise(self._fd, self._kicked, self._written - self._kicked, _START_WRITEBACK)
-            self._kicked = self._written
 
 
 class DirectorySink:
@@ -213,7 +200,7 @@ class DirectorySink:
             self._buffer = memoryview(bytearray(SMALL_BUFFER_BYTES))
             writer.finish()
         else:
-            _write_all(self._fd, self._buffer[: self._fill])
+            write_all(self._fd, self._buffer[: self._fill])
         self._fill = 0
         os.fsync(self._fd)
         os.close(self._fd)

@@ -25,11 +25,11 @@ from crypto.envelope import (
     length_fits,
     max_header_length,
 )
+from crypto.writeback import start_writeback, write_all
 
 from . import epochs
 from .errors import IntakeError, malformed, too_large
 from .fairness import StreamGuard, held_by_front, socket_closer
-from .files import start_writeback, write_all
 from .storage import Duplicate, Store, UploadInfo, UploadToken, blur_time
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

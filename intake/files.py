@@ -23,8 +23,6 @@ UPLOAD_SUFFIX = ".part"
 TEMP_SUFFIX = ".partial"
 CREATION_LOCK = "creation.lock"
 COMMIT_LOCK = "commit.lock"
-WRITEBACK_STEP = 8 << 20
-_START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None)
 
 
 def new_id() -> str:
@@ -107,40 +105,6 @@ def _open_new_named(path: Path) -> BinaryIO:
     handle = os.fdopen(fd, "r+b", buffering=0)
     fcntl.flock(fd, fcntl.LOCK_EX)
     return handle
-
-
-def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
-    """os.write until every byte is written (one call may write less)."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-class WritebackKicker:
-    """Asks the kernel to start writing a growing file back every WRITEBACK_STEP bytes
-    (``start_writeback``), for a writer that sees the file grow write by write."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._written = 0
-
-    def wrote(self, n: int) -> None:
-        start_writeback(self._fd, self._written, self._written + n)
-        self._written += n
-
-
-def start_writeback(fd: int, before: int, after: int) -> None:
-    """A write took the file from ``before`` to ``after`` bytes: if that finished a stretch
-    of WRITEBACK_STEP bytes (counted from the file's start), the kernel is asked to start
-    writing it back (posix_fadvise DONTNEED starts writeback without waiting for it, and lets
-    the page cache drop what is already on disk). The disk then works while the rest arrives,
-    and the one fsync at the end has little left to wait for (as crypto/sinks.py's
-    _PartWriter does). Decided by the offsets alone, so writes by separate requests (chunks
-    of an upload) kick the same stretches as one writer would."""
-    done = after - after % WRITEBACK_STEP
-    begun = before - before % WRITEBACK_STEP
-    if done > begun and _START_WRITEBACK is not None:
-        os.posix_fadvise(fd, begun, done - begun, _START_WRITEBACK)
 
 
 def blur_time(path: Path | int, now: float | None = None) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import BinaryIO
 
-from .files import WritebackKicker, blur_time, write_all
+from crypto.writeback import WritebackKicker, write_all
+
+from .files import blur_time
 from .storage import Store
 
 # Ciphertext is charged (one database transaction) a mebibyte at a time.
@@ -24,7 +26,7 @@ class ChargingWriter:
     forgotten.
 
     The file's times are set to the hour after every write, and the kernel is asked to start
-    writing back as the file grows (files.WritebackKicker): the disk works while the rest
+    writing back as the file grows (crypto/writeback.py): the disk works while the rest
     arrives, and the fsync of the publish has little left to wait for."""
 
     def __init__(

@@ -41,6 +41,8 @@ from typing import BinaryIO
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
+from crypto.writeback import write_all
+
 from . import ledger, statements
 from .cleanup import IDLE_TICKS, Cleanup
 from .config import SMALL_ENVELOPE_BYTES, Settings
@@ -63,7 +65,6 @@ from .files import (
     open_new,
     open_unnamed,
     remove_unlocked,
-    write_all,
 )
 from .groupcommit import GroupCommit
 from .registrar import Duplicate, Entry, Registrar

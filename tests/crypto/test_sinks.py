@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from crypto import Contents, DirectorySink, PartInfo, sinks
+from crypto import Contents, DirectorySink, PartInfo, sinks, writeback
 
 
 def test_a_large_part_is_handed_to_the_disk_in_steps_and_fsynced_once(
@@ -18,8 +18,8 @@ def test_a_large_part_is_handed_to_the_disk_in_steps_and_fsynced_once(
     advised: list[tuple[int, int]] = []
     fsyncs: list[int] = []
     real_fsync = os.fsync
-    monkeypatch.setattr(sinks, "WRITEBACK_STEP", 1 << 20)
-    monkeypatch.setattr(sinks, "_START_WRITEBACK", os.POSIX_FADV_DONTNEED)
+    monkeypatch.setattr(writeback, "WRITEBACK_STEP", 1 << 20)
+    monkeypatch.setattr(writeback, "_START_WRITEBACK", os.POSIX_FADV_DONTNEED)
     monkeypatch.setattr(
         os, "posix_fadvise", lambda fd, offset, length, advice: advised.append((offset, length))
     )

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from intake import files
+from crypto import writeback
 
 from .conftest import Intake
 from .helpers import post_form, seal, upload
@@ -26,8 +26,8 @@ def advised(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
         calls.append((offset, length))
         real(fd, offset, length, advice)
 
-    monkeypatch.setattr(files, "WRITEBACK_STEP", STEP)
-    monkeypatch.setattr(files.os, "posix_fadvise", record)
+    monkeypatch.setattr(writeback, "WRITEBACK_STEP", STEP)
+    monkeypatch.setattr(writeback.os, "posix_fadvise", record)
     return calls
 
 
