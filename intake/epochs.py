@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from crypto import PublicKey
 from crypto.bundle import BundleError, hour_stamp
@@ -23,6 +26,7 @@ from .config import Settings
 from .storage import blur_time
 
 WARN_DAYS = 21
+T = TypeVar("T")
 # path: (identity of the file, its verified statement). File times are blurred to the hour,
 # so the identity is the inode (a new statement is a new file renamed into place) and size.
 _cache: dict[str, tuple[tuple[int, int, int], Statement | None]] = {}
@@ -38,14 +42,22 @@ def signing_key_of(path: Path) -> SigningPublicKey | None:
     """The ``signing-key:`` line of a member card (None for a plain public key file). Read
     again only when the file changed: every uploaded text's header check asks (issue 18)."""
     try:
-        info = os.stat(path)
+        return _read_if_changed(_cards, path, _read_signing_key)
     except OSError:
         return None
+
+
+def _read_if_changed(
+    cache: dict[str, tuple[tuple[int, int, int], T]], path: Path, read: Callable[[Path], T]
+) -> T:
+    """``read(path)``, or what it gave last time if the file is the same (its inode, size and
+    modification time); OSError if it is gone."""
+    info = os.stat(path)
     stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
-    cached = _cards.get(str(path))
+    cached = cache.get(str(path))
     if cached is None or cached[0] != stamp:
-        cached = (stamp, _read_signing_key(path))
-        _cards[str(path)] = cached
+        cached = (stamp, read(path))
+        cache[str(path)] = cached
     return cached[1]
 
 
@@ -160,21 +172,19 @@ def current(settings: Settings) -> dict[str, Statement]:
         if signing is None:
             continue
         try:
-            info = path.stat()
+            statement = _read_if_changed(_cache, path, partial(_verified, key, signing))
         except FileNotFoundError:
             continue
-        stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
-        cached = _cache.get(str(path))
-        if cached is None or cached[0] != stamp:
-            try:
-                cached = (stamp, read_statement(path.read_bytes(), key, signing))
-            except StatementError:
-                cached = (stamp, None)
-            _cache[str(path)] = cached
-        statement = cached[1]
         if statement is not None:
             result[key.key_id_hex] = statement
     return result
+
+
+def _verified(key: PublicKey, signing: SigningPublicKey, path: Path) -> Statement | None:
+    try:
+        return read_statement(path.read_bytes(), key, signing)
+    except StatementError:
+        return None
 
 
 def sealing_keys(settings: Settings, now: float | None = None) -> list[PublicKey]:
